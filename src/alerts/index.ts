@@ -1,0 +1,2 @@
+export { AlertManager } from './manager.js'
+export { lineAlert, type Language } from './rules.js'

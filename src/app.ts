@@ -1,0 +1,126 @@
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { AlertManager } from './alerts/index.js'
+import { resolveStateDir, type Config } from './config/index.js'
+import { systemClock, type Clock } from './core/clock.js'
+import { errorMessage } from './core/errors.js'
+import { createLogger, type Logger } from './core/logger.js'
+import { StateStore } from './core/store.js'
+import { VERSION } from './core/version.js'
+import { createIo } from './hw/gpio.js'
+import { SerialOpener } from './hw/serial.js'
+import { LineMonitor } from './lines/index.js'
+import { ModemDriver } from './modem/index.js'
+import { J5Panel, PanelController } from './panel/index.js'
+import { MqttReporter } from './report/index.js'
+import { SIM_PREFIX, SimGateway } from './sim/binding.js'
+import type { SimIO } from './sim/gpio.js'
+import { SimModem } from './sim/modem.js'
+import { buildWebServer, type WebDeps } from './web/index.js'
+
+export interface BoxOptions {
+  config: Config
+  log?: Logger
+  clock?: Clock
+  /** Simulated gateway for `sim:` ports; made here when the config names such ports and none is given. */
+  simulator?: SimGateway
+  /** Demo extras for the web page. */
+  web?: Pick<WebDeps, 'mqttLog' | 'extraRoutes'>
+}
+
+/** Simulated modems for every `sim:<name>` port of the config. */
+export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
+  const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
+  if (sims.length === 0) return null
+  const gw = new SimGateway()
+  sims.forEach((m, i) => gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })))
+  return gw
+}
+
+/**
+ * The whole box, built from a validated config in one place. Data flows one
+ * way: drivers → store → outputs (panel, MQTT, web). Each part has start/stop.
+ */
+export class Box {
+  readonly config: Config
+  readonly log: Logger
+  readonly clock: Clock
+  readonly store: StateStore
+  readonly simulator: SimGateway | null
+  readonly io: SimIO
+  readonly modems: ModemDriver[]
+  readonly lines: LineMonitor
+  readonly panel: PanelController
+  readonly mqtt: MqttReporter
+  readonly web: FastifyInstance
+  stateDir = ''
+  #alerts: AlertManager | null = null
+  readonly #j5: J5Panel
+  #started = false
+
+  constructor(opts: BoxOptions) {
+    const { config } = opts
+    this.config = config
+    this.clock = opts.clock ?? systemClock
+    this.log = opts.log ?? createLogger()
+    this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
+    this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
+    const opener = new SerialOpener(this.simulator)
+    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log }))
+    this.lines = new LineMonitor(this.store, config.lines)
+    this.panel = new PanelController(this.store, config.panel)
+    this.io = createIo(config.board)
+    this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
+    this.mqtt = new MqttReporter({ config: config.mqtt, site: config.site, box: config.box, store: this.store, clock: this.clock, log: this.log })
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt.connected, ...opts.web })
+  }
+
+  /** Start everything. Resolves when the web server listens and the panel is ready; modems and the broker come up on their own. */
+  async start(): Promise<void> {
+    this.#started = true
+    this.stateDir = await resolveStateDir(this.config.storage.dir)
+    this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
+    await this.#alerts.start()
+    this.lines.start()
+    this.panel.start()
+    await this.#j5.start()
+    this.mqtt.start()
+    for (const m of this.modems) m.start()
+    await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
+    this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
+  }
+
+  get httpUrl(): string {
+    const addr = this.web.server.address() as AddressInfo | null
+    if (!addr) return ''
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
+    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`
+  }
+
+  /** Resolves once every modem has been initialised or found down. */
+  async settled(): Promise<void> {
+    await Promise.all(this.modems.map((m) => m.settled()))
+  }
+
+  /** Stop everything: ports closed, `offline` published (so no last will), timers gone. */
+  async stop(): Promise<void> {
+    if (!this.#started) return
+    this.#started = false
+    const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn()
+      } catch (err) {
+        this.log.warn({ part: name, err: errorMessage(err) }, 'error while stopping')
+      }
+    }
+    await Promise.all(this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())))
+    await step('web', () => this.web.close())
+    await step('mqtt', () => this.mqtt.stop())
+    await step('panel', () => this.#j5.stop())
+    this.panel.stop()
+    this.lines.stop()
+    await step('alerts', () => this.#alerts?.stop())
+    this.simulator?.stop()
+    this.log.info('linewatch stopped')
+  }
+}

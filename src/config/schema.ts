@@ -1,0 +1,154 @@
+/**
+ * The configuration's one source: these TypeBox definitions are both the
+ * TypeScript types (Static<...>) and the JSON Schema the YAML is checked
+ * against (published as schema/linewatch.schema.json by `npm run schema`).
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+
+const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
+  Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts })
+
+const Id = Type.String({
+  pattern: '^[a-z0-9][a-z0-9_-]{0,31}$',
+  description: 'Lower-case letters, digits, - and _; at most 32 characters. Used in MQTT topics.',
+})
+
+const E164 = Type.String({ pattern: '^\\+[1-9][0-9]{6,14}$', description: 'A phone number in E.164 form, e.g. +74951234567' })
+
+const Pin = Type.Unsafe<number | string>({
+  type: ['integer', 'string'],
+  minimum: 0,
+  minLength: 1,
+  description: 'A pin of the board: a number for the simulator, a name from boards/ for real boards',
+})
+
+const strict = { additionalProperties: false } as const
+
+export const ModemSchema = Type.Object(
+  {
+    id: Id,
+    port: Type.String({
+      minLength: 1,
+      description: 'Serial device (a stable udev name such as /dev/gsm-gw1) or sim:<name> for a simulated modem',
+    }),
+    baudRate: Type.Integer({ default: 115200, enum: [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] }),
+    pollSeconds: Type.Number({ default: 10, minimum: 1, maximum: 3600, description: 'How often signal and registration are polled' }),
+    commandTimeoutMs: Type.Integer({ default: 3000, minimum: 100, maximum: 180000, description: 'Time a command may take to reach its final result code' }),
+    unansweredLimit: Type.Integer({ default: 2, minimum: 1, maximum: 20, description: 'Timeouts in a row after which the modem is called not answering' }),
+  },
+  strict,
+)
+
+export const LineSchema = Type.Object(
+  {
+    id: Id,
+    kind: StringEnum(['sip', 'analog', 'gsm'] as const),
+    numbers: Type.Array(E164, { default: [], description: 'The numbers customers dial on this line, best first' }),
+    channels: Type.Integer({ default: 1, minimum: 1, maximum: 1000 }),
+    modem: Type.Optional({ ...Id, description: 'For a gsm line: the id of the modem (SIM channel) that carries it' }),
+  },
+  strict,
+)
+
+export const UplinkSchema = Type.Object(
+  {
+    id: Id,
+    interface: Type.String({ minLength: 1, maxLength: 15, description: 'Network interface name, e.g. eth0' }),
+  },
+  strict,
+)
+
+export const LampSchema = Type.Object(
+  {
+    id: Id,
+    source: Type.String({ pattern: '^(line|modem|uplink)/[a-z0-9][a-z0-9_-]{0,31}$', description: 'The part the lamp shows: line/<id>, modem/<id> or uplink/<id>' }),
+    green: Pin,
+    red: Pin,
+  },
+  strict,
+)
+
+export const PanelSchema = Type.Object(
+  {
+    lamps: Type.Array(LampSchema, { default: [] }),
+    buzzer: Type.Optional(Type.Object({ pin: Pin }, strict)),
+    button: Type.Optional(Type.Object({ pin: Pin, activeLow: Type.Boolean({ default: true, description: 'Button wired to ground with a pull-up' }) }, strict)),
+  },
+  { ...strict, default: {} },
+)
+
+export const ContactSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    role: StringEnum(['leader', 'senior', 'engineer', 'owner'] as const),
+    phone: Type.Optional(E164),
+  },
+  strict,
+)
+
+export const AlertsSchema = Type.Object(
+  {
+    language: StringEnum(['en', 'ru'] as const, { default: 'en' }),
+    contacts: Type.Array(ContactSchema, { default: [] }),
+  },
+  { ...strict, default: {} },
+)
+
+export const MqttSchema = Type.Object(
+  {
+    url: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^(mqtts?|wss?|tcp)://', description: 'Broker URL' }),
+    baseTopic: Type.String({ default: 'linewatch', pattern: '^[^#+]+$', description: 'Topics are <baseTopic>/<site>/<box>/...' }),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    reconnectMinMs: Type.Integer({ default: 1000, minimum: 100 }),
+    reconnectMaxMs: Type.Integer({ default: 60000, minimum: 1000 }),
+  },
+  { ...strict, default: {} },
+)
+
+export const HttpSchema = Type.Object(
+  {
+    host: Type.String({ default: '0.0.0.0' }),
+    port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
+    token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for everything but /healthz' })),
+  },
+  { ...strict, default: {} },
+)
+
+export const StorageSchema = Type.Object(
+  {
+    dir: Type.Optional(Type.String({ minLength: 1, description: 'State folder; default /var/lib/linewatch, or ./.linewatch-state when that is not writable' })),
+  },
+  { ...strict, default: {} },
+)
+
+export const ConfigSchema = Type.Object(
+  {
+    site: Id,
+    box: Id,
+    board: StringEnum(['sim'] as const, { description: 'The IO board: sim (simulated pins). Real boards come with the GPIO plugins.' }),
+    modems: Type.Array(ModemSchema, { default: [] }),
+    lines: Type.Array(LineSchema, { default: [] }),
+    uplinks: Type.Array(UplinkSchema, { default: [] }),
+    panel: PanelSchema,
+    alerts: AlertsSchema,
+    mqtt: MqttSchema,
+    http: HttpSchema,
+    storage: StorageSchema,
+  },
+  { ...strict, $id: 'https://linewatch.local/schema/linewatch.schema.json', title: 'linewatch configuration' },
+)
+
+export type Config = Static<typeof ConfigSchema>
+export type ModemConfig = Static<typeof ModemSchema>
+export type LineConfig = Static<typeof LineSchema>
+export type UplinkConfig = Static<typeof UplinkSchema>
+export type PanelConfig = Static<typeof PanelSchema>
+export type MqttConfig = Static<typeof MqttSchema>
+export type HttpConfig = Static<typeof HttpSchema>
+
+/** The JSON Schema as plain JSON (TypeBox's symbols dropped). */
+export function jsonSchema(): TSchema {
+  return JSON.parse(JSON.stringify(ConfigSchema)) as TSchema
+}

@@ -1,0 +1,174 @@
+import { readFile } from 'node:fs/promises'
+import { Ajv, type ErrorObject } from 'ajv'
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
+import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
+import { ConfigSchema, jsonSchema, type Config } from './schema.js'
+
+export interface ConfigProblem {
+  /** e.g. `lines[1].kind`; empty for the whole file. */
+  path: string
+  message: string
+  line: number | null
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  return `${p.path || '(file)'}: ${p.message}${p.line === null ? '' : ` (line ${p.line})`}`
+}
+
+export class ConfigError extends LinewatchError {
+  readonly problems: ConfigProblem[]
+  constructor(file: string, problems: ConfigProblem[]) {
+    super(ErrorCode.CONFIG_INVALID, `${file}: ${problems.length} problem(s)\n` + problems.map(formatProblem).join('\n'), problems)
+    this.problems = problems
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
+const check = ajv.compile<Config>(jsonSchema())
+
+type Segment = string | number
+
+/** Parse and validate YAML text. Returns the config with defaults filled in, or the problems. */
+export function validateConfigText(text: string): { config: Config; problems: [] } | { config: null; problems: ConfigProblem[] } {
+  const counter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true })
+  const lineAt = (offset: number | undefined) => (offset === undefined ? null : counter.linePos(offset).line)
+  if (doc.errors.length > 0) {
+    return { config: null, problems: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: lineAt(e.pos[0]) })) }
+  }
+  const data: unknown = doc.toJS() ?? {}
+  if (!check(data)) {
+    const problems = dedupe((check.errors ?? []).map((e) => problemFromAjv(e, doc, lineAt)))
+    return { config: null, problems }
+  }
+  const problems = crossCheck(data).map(({ path, message }) => ({ path: pathText(path), message, line: lineOf(doc, path, lineAt) }))
+  return problems.length > 0 ? { config: null, problems } : { config: data, problems: [] }
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    throw new LinewatchError(ErrorCode.CONFIG_UNREADABLE, `${file}: cannot read: ${errorMessage(err)}`)
+  }
+  const result = validateConfigText(text)
+  if (result.config === null) throw new ConfigError(file, result.problems)
+  return result.config
+}
+
+function problemFromAjv(e: ErrorObject, doc: Document, lineAt: (o: number | undefined) => number | null): ConfigProblem {
+  const base = pointerToSegments(e.instancePath)
+  let path = base
+  let message = e.message ?? 'is invalid'
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty)
+      path = [...base, key]
+      message = `unknown key "${key}"`
+      break
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty)
+      path = [...base, key]
+      message = `missing required key "${key}"`
+      // the key is absent: point at the object that lacks it
+      return { path: pathText(path), message, line: lineOf(doc, base, lineAt) }
+    }
+    case 'enum':
+      message = `must be one of: ${((e.params as { allowedValues: unknown[] }).allowedValues).join(', ')}`
+      break
+    case 'type':
+      message = `must be ${String((e.params as { type: string | string[] }).type).replace(',', ' or ')}`
+      break
+  }
+  return { path: pathText(path), message, line: lineOf(doc, path, lineAt) }
+}
+
+/** Checks a JSON Schema cannot express: unique ids, references between parts, pins used once. */
+function crossCheck(c: Config): { path: Segment[]; message: string }[] {
+  const out: { path: Segment[]; message: string }[] = []
+  const ids = (key: 'modems' | 'lines' | 'uplinks' | 'lamps', list: { id: string }[], prefix: Segment[]) => {
+    const seen = new Set<string>()
+    list.forEach((p, i) => {
+      if (seen.has(p.id)) out.push({ path: [...prefix, i, 'id'], message: `duplicate ${key.slice(0, -1)} id "${p.id}"` })
+      seen.add(p.id)
+    })
+    return seen
+  }
+  const modems = ids('modems', c.modems, ['modems'])
+  const lines = ids('lines', c.lines, ['lines'])
+  const uplinks = ids('uplinks', c.uplinks, ['uplinks'])
+  ids('lamps', c.panel.lamps, ['panel', 'lamps'])
+  const ports = new Map<string, number>()
+  c.modems.forEach((m, i) => {
+    if (ports.has(m.port)) out.push({ path: ['modems', i, 'port'], message: `port "${m.port}" is already used by modems[${ports.get(m.port)}]` })
+    else ports.set(m.port, i)
+  })
+  c.lines.forEach((l, i) => {
+    if (l.modem !== undefined && !modems.has(l.modem)) out.push({ path: ['lines', i, 'modem'], message: `no modem with id "${l.modem}"` })
+    if (l.kind === 'gsm' && l.modem === undefined) out.push({ path: ['lines', i], message: 'a gsm line needs "modem": the modem that carries it' })
+  })
+  const known = { line: lines, modem: modems, uplink: uplinks }
+  const pins = new Map<string, string>()
+  const usePin = (pin: number | string, path: Segment[]) => {
+    const key = String(pin)
+    const owner = pins.get(key)
+    if (owner !== undefined) out.push({ path, message: `pin ${key} is already used by ${owner}` })
+    else pins.set(key, pathText(path))
+  }
+  c.panel.lamps.forEach((lamp, i) => {
+    const [kind, id] = lamp.source.split('/') as ['line' | 'modem' | 'uplink', string]
+    if (!known[kind].has(id)) out.push({ path: ['panel', 'lamps', i, 'source'], message: `no ${kind} with id "${id}"` })
+    usePin(lamp.green, ['panel', 'lamps', i, 'green'])
+    usePin(lamp.red, ['panel', 'lamps', i, 'red'])
+  })
+  if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
+  if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
+  return out
+}
+
+function pointerToSegments(pointer: string): Segment[] {
+  if (pointer === '') return []
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s))
+}
+
+export function pathText(path: Segment[]): string {
+  return path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '')
+}
+
+/** The line of the deepest YAML node that exists along the path (a key's own line when the path ends at a key). */
+function lineOf(doc: Document, path: Segment[], lineAt: (o: number | undefined) => number | null): number | null {
+  let node: unknown = doc.contents
+  let line = lineAt((doc.contents as Node | null)?.range?.[0]) ?? 1
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === seg)
+      if (!pair) break
+      line = lineAt((pair.key as Node).range?.[0]) ?? line
+      node = pair.value
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg] as Node | undefined
+      if (!item) break
+      line = lineAt(item.range?.[0]) ?? line
+      node = item
+    } else break
+  }
+  return line
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>()
+  return problems.filter((p) => {
+    const k = formatProblem(p)
+    if (seen.has(k)) return false
+    seen.add(k)
+    return true
+  })
+}
+
+export { ConfigSchema }

@@ -1,0 +1,106 @@
+import { EventEmitter } from 'node:events'
+import { isDeepStrictEqual } from 'node:util'
+import type { Clock } from './clock.js'
+import type {
+  AlertRecord,
+  BoxInfo,
+  LineSnapshot,
+  ModemSnapshot,
+  PanelSnapshot,
+  PartKind,
+  Snapshot,
+  UplinkSnapshot,
+} from './state.js'
+
+export type PartOf<K extends PartKind> = K extends 'modem' ? ModemSnapshot : K extends 'line' ? LineSnapshot : UplinkSnapshot
+
+export type StoreChange =
+  | { kind: 'modem'; id: string; prev: ModemSnapshot | undefined; next: ModemSnapshot }
+  | { kind: 'line'; id: string; prev: LineSnapshot | undefined; next: LineSnapshot }
+  | { kind: 'uplink'; id: string; prev: UplinkSnapshot | undefined; next: UplinkSnapshot }
+  | { kind: 'panel'; id: 'panel'; prev: PanelSnapshot; next: PanelSnapshot }
+  | { kind: 'alert'; id: string; prev: AlertRecord | undefined; next: AlertRecord }
+
+interface StoreEvents {
+  change: [StoreChange]
+}
+
+const collection = { modem: 'modems', line: 'lines', uplink: 'uplinks' } as const
+
+/**
+ * The single source of truth. Drivers and monitors write parts; every output
+ * (panel, MQTT, web) renders from the change events, so they cannot disagree.
+ * A write that changes nothing emits nothing.
+ */
+export class StateStore extends EventEmitter<StoreEvents> {
+  #snap: Snapshot
+  readonly clock: Clock
+
+  constructor(box: BoxInfo, clock: Clock) {
+    super()
+    this.clock = clock
+    this.#snap = {
+      box,
+      modems: {},
+      lines: {},
+      uplinks: {},
+      panel: { lamps: [], buzzer: { on: false, muted: false }, ts: clock.now() },
+      alerts: {},
+    }
+  }
+
+  /** The current snapshot. Treat it as read-only: write through the methods below. */
+  get snapshot(): Readonly<Snapshot> {
+    return this.#snap
+  }
+
+  get<K extends PartKind>(kind: K, id: string): PartOf<K> | undefined {
+    return this.#snap[collection[kind]][id] as PartOf<K> | undefined
+  }
+
+  /** Put a whole part (used once at start-up for each configured part). */
+  init<K extends PartKind>(kind: K, part: PartOf<K>): void {
+    const map = this.#snap[collection[kind]] as Record<string, PartOf<K>>
+    const prev = map[part.id]
+    map[part.id] = part
+    this.emit('change', { kind, id: part.id, prev, next: part } as StoreChange)
+  }
+
+  /** Merge a patch into a part. `since` moves when `state` changes; `ts` when anything does. */
+  update<K extends PartKind>(kind: K, id: string, patch: Partial<PartOf<K>>): PartOf<K> {
+    const map = this.#snap[collection[kind]] as Record<string, PartOf<K>>
+    const prev = map[id]
+    if (!prev) throw new Error(`unknown ${kind} ${id}`)
+    const merged = { ...prev, ...patch } as PartOf<K>
+    if (isDeepStrictEqual({ ...merged, ts: 0, since: 0 }, { ...prev, ts: 0, since: 0 })) return prev
+    const now = this.clock.now()
+    const next = { ...merged, ts: now, since: merged.state !== prev.state ? now : prev.since } as PartOf<K>
+    map[id] = next
+    this.emit('change', { kind, id, prev, next } as StoreChange)
+    return next
+  }
+
+  setPanel(panel: Omit<PanelSnapshot, 'ts'>): void {
+    const prev = this.#snap.panel
+    if (isDeepStrictEqual({ ...panel, ts: 0 }, { ...prev, ts: 0 })) return
+    const next = { ...panel, ts: this.clock.now() }
+    this.#snap.panel = next
+    this.emit('change', { kind: 'panel', id: 'panel', prev, next })
+  }
+
+  /** Put back alerts that were raised before a restart, without announcing them again. */
+  restoreAlerts(alerts: AlertRecord[]): void {
+    for (const a of alerts) if (a.state === 'raised') this.#snap.alerts[a.id] = a
+  }
+
+  /** Raise or clear an alert. Raising an alert that is already raised does nothing. */
+  setAlert(alert: Omit<AlertRecord, 'ts'>): void {
+    const prev = this.#snap.alerts[alert.id]
+    if (alert.state === 'raised' && prev) return
+    if (alert.state === 'cleared' && !prev) return
+    const next: AlertRecord = { ...alert, ts: this.clock.now() }
+    if (next.state === 'raised') this.#snap.alerts[alert.id] = next
+    else delete this.#snap.alerts[alert.id]
+    this.emit('change', { kind: 'alert', id: alert.id, prev, next })
+  }
+}

@@ -1,0 +1,11 @@
+import { SimIO } from '../sim/gpio.js'
+
+export type BoardName = 'sim'
+
+/** The johnny-five IO plugin for the configured board. Real-board plugins (gpiod, Firmata) come next. */
+export function createIo(board: BoardName): SimIO {
+  switch (board) {
+    case 'sim':
+      return new SimIO({ pinCount: 32 })
+  }
+}

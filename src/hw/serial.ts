@@ -1,0 +1,39 @@
+import { SerialPort } from 'serialport'
+import { SerialPortStream } from '@serialport/stream'
+import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
+import { SIM_PREFIX, SimBinding, type SimGateway } from '../sim/binding.js'
+
+export type SerialStream = SerialPortStream
+
+/**
+ * Opens a gateway port: a device path through serialport's native binding,
+ * or `sim:<name>` through the simulator's binding (same stream class, so the
+ * driver above cannot tell them apart).
+ */
+export class SerialOpener {
+  readonly #sim: SimBinding | null
+  constructor(gateway: SimGateway | null) {
+    this.#sim = gateway ? new SimBinding(gateway) : null
+  }
+
+  async open(path: string, baudRate: number): Promise<SerialStream> {
+    let port: SerialStream
+    if (path.startsWith(SIM_PREFIX)) {
+      if (!this.#sim) throw new LinewatchError(ErrorCode.SIM_PORT_UNKNOWN, `${path}: no simulator in this box`)
+      port = new SerialPortStream({ binding: this.#sim, path, baudRate, autoOpen: false })
+    } else {
+      port = new SerialPort({ path, baudRate, autoOpen: false })
+    }
+    await new Promise<void>((resolve, reject) =>
+      port.open((err: Error | null) => (err ? reject(new LinewatchError(ErrorCode.SERIAL_OPEN_FAILED, `${path}: ${errorMessage(err)}`)) : resolve())),
+    )
+    return port
+  }
+}
+
+export function closePort(port: SerialStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!port.isOpen) return resolve()
+    port.close(() => resolve())
+  })
+}

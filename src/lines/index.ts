@@ -1,0 +1,2 @@
+export { LineMonitor, initialLine } from './monitor.js'
+export { gsmLineState } from './gsm.js'

@@ -1,0 +1,73 @@
+import type { LineConfig } from '../config/schema.js'
+import type { LineSnapshot, ModemSnapshot } from '../core/state.js'
+import type { StateStore, StoreChange } from '../core/store.js'
+import { gsmLineState } from './gsm.js'
+
+const HOUR_MS = 3600_000
+
+export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
+  return {
+    id: cfg.id,
+    kind: cfg.kind,
+    numbers: cfg.numbers,
+    channels: cfg.channels,
+    modem: cfg.modem ?? null,
+    state: 'unknown',
+    reason: cfg.kind === 'gsm' ? 'starting' : `no monitor for ${cfg.kind} lines yet`,
+    since: now,
+    ts: now,
+    lastCallAt: null,
+    lastCallerId: null,
+    callsThisHour: 0,
+    expectedCalls: null,
+  }
+}
+
+/**
+ * Keeps each line's state from the parts that carry it. For now GSM lines
+ * follow their modem; SIP and analog lines stay `unknown` until their
+ * monitors exist. Incoming calls seen on the modem count for the line.
+ */
+export class LineMonitor {
+  readonly #store: StateStore
+  readonly #lines: LineConfig[]
+  readonly #onChange = (c: StoreChange) => {
+    if (c.kind === 'modem') this.#fromModem(c.next, c.prev)
+  }
+
+  constructor(store: StateStore, lines: LineConfig[]) {
+    this.#store = store
+    this.#lines = lines
+    for (const l of lines) store.init('line', initialLine(l, store.clock.now()))
+  }
+
+  start(): void {
+    this.#store.on('change', this.#onChange)
+    for (const l of this.#lines) {
+      const m = l.modem ? this.#store.get('modem', l.modem) : undefined
+      if (m) this.#fromModem(m, undefined)
+    }
+  }
+
+  stop(): void {
+    this.#store.off('change', this.#onChange)
+  }
+
+  #fromModem(modem: ModemSnapshot, prev: ModemSnapshot | undefined): void {
+    for (const l of this.#lines) {
+      if (l.kind !== 'gsm' || l.modem !== modem.id) continue
+      const line = this.#store.get('line', l.id)
+      if (!line) continue
+      const patch: Partial<LineSnapshot> = gsmLineState(l.modem, modem)
+      const call = modem.ringing
+      if (call && call.at !== prev?.ringing?.at) {
+        const now = this.#store.clock.now()
+        const sameHour = line.lastCallAt !== null && Math.floor(line.lastCallAt / HOUR_MS) === Math.floor(now / HOUR_MS)
+        patch.callsThisHour = sameHour ? line.callsThisHour + 1 : 1
+        patch.lastCallAt = call.at
+      }
+      if (call?.callerId) patch.lastCallerId = call.callerId
+      this.#store.update('line', l.id, patch)
+    }
+  }
+}

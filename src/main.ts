@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util'
+import { Box } from './app.js'
+import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/index.js'
+import { errorMessage, LinewatchError } from './core/errors.js'
+import { createLogger } from './core/logger.js'
+import { VERSION } from './core/version.js'
+import { runDemo } from './sim/demo.js'
+
+export const DEFAULT_CONFIG = '/etc/linewatch/linewatch.yaml'
+/** SIGTERM must leave nothing running within 2 s; this is the last resort. */
+const HARD_STOP_MS = 1900
+
+const USAGE = `linewatch ${VERSION} — call-center line watch box
+
+usage:
+  linewatch run [--config FILE]           run the box (default config ${DEFAULT_CONFIG})
+  linewatch demo [--mqtt-url URL] [--http-port N]
+                                          the whole box on simulated hardware, page on http://127.0.0.1:8080
+  linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
+  linewatch schema                        print the config's JSON Schema
+  linewatch --version | --help`
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return command ? 0 : 2
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  try {
+    switch (command) {
+      case 'validate':
+        return await validate(rest)
+      case 'schema':
+        process.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`)
+        return 0
+      case 'run':
+        return await run(rest)
+      case 'demo':
+        return await demo(rest)
+      default:
+        process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`)
+      return 1
+    }
+    if (err instanceof LinewatchError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`linewatch: ${errorMessage(err)}\n`)
+      return 2
+    }
+    throw err
+  }
+}
+
+async function validate(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+  const file = positionals[0]
+  if (!file) {
+    process.stderr.write('usage: linewatch validate FILE\n')
+    return 2
+  }
+  try {
+    await loadConfig(file)
+    process.stdout.write(`${file}: ok\n`)
+    return 0
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`${file}: ${formatProblem(p)}\n`)
+      return 1
+    }
+    process.stderr.write(`${errorMessage(err)}\n`)
+    return 1
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } })
+  const config = await loadConfig(values.config!)
+  const box = new Box({ config, log: createLogger() })
+  await box.start()
+  return untilSignal(() => box.stop())
+}
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'mqtt-url': { type: 'string' }, 'http-port': { type: 'string' }, 'http-host': { type: 'string' } } })
+  const port = values['http-port'] === undefined ? undefined : Number(values['http-port'])
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) {
+    process.stderr.write(`--http-port: not a port number: ${values['http-port']}\n`)
+    return 2
+  }
+  const running = await runDemo({ mqttUrl: values['mqtt-url'], httpPort: port, httpHost: values['http-host'], input: process.stdin })
+  return untilSignal(() => running.stop())
+}
+
+/** Wait for SIGTERM or SIGINT, then stop cleanly; exit 1 if stopping hangs. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    const onSignal = (sig: string) => {
+      process.off('SIGTERM', onSignal)
+      process.off('SIGINT', onSignal)
+      process.stderr.write(`linewatch: ${sig}, stopping\n`)
+      const hard = setTimeout(() => {
+        process.stderr.write('linewatch: stop took too long; exiting\n')
+        process.exit(1)
+      }, HARD_STOP_MS)
+      hard.unref()
+      stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          process.stderr.write(`linewatch: error while stopping: ${errorMessage(err)}\n`)
+          resolve(1)
+        },
+      )
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}

@@ -1,0 +1,258 @@
+import type { Clock, Timer } from '../core/clock.js'
+import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { ModemSnapshot, PartState, Registration } from '../core/state.js'
+import type { StateStore } from '../core/store.js'
+import type { ModemConfig } from '../config/schema.js'
+import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
+import { AtEngine, type AtCommandOptions } from './engine.js'
+import { parseClip, parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
+
+/** Commands that put a module into the mode this driver expects. */
+export const INIT_SEQUENCE = ['ATE0', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as const
+
+/** A call's RINGs come every ~5 s; this long without one and the ringing is over. */
+const RING_GAP_MS = 8000
+const REOPEN_MIN_MS = 1000
+const REOPEN_MAX_MS = 60000
+
+export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' | 'operator'> & { portError: string | null }): { state: PartState; reason: string } {
+  if (m.portError) return { state: 'down', reason: m.portError }
+  if (!m.answering) return { state: 'down', reason: 'not answering' }
+  // not read yet (or the modem itself says "unknown"): no verdict, so a boot raises no false alarm
+  if (m.registration === 'unknown') return { state: 'unknown', reason: 'registration not known yet' }
+  if (m.registration === 'home' || m.registration === 'roaming') {
+    return { state: 'up', reason: `registered (${m.registration})${m.operator ? ` on ${m.operator}` : ''}` }
+  }
+  return { state: 'degraded', reason: `not registered (${m.registration})` }
+}
+
+export function initialModem(cfg: ModemConfig, now: number): ModemSnapshot {
+  return {
+    id: cfg.id,
+    port: cfg.port,
+    state: 'unknown',
+    reason: 'starting',
+    since: now,
+    ts: now,
+    answering: false,
+    registration: 'unknown',
+    lac: null,
+    cellId: null,
+    operator: null,
+    signal: { csq: null, rssiDbm: null },
+    sim: 'unknown',
+    ringing: null,
+    lastCall: null,
+    callsSeen: 0,
+  }
+}
+
+/**
+ * One modem (one AT port): opens it, initialises it, polls signal and
+ * registration, turns unsolicited lines into state, and reopens the port with
+ * back-off when it fails. It writes only to the store; it never throws.
+ */
+export class ModemDriver {
+  readonly #cfg: ModemConfig
+  readonly #store: StateStore
+  readonly #clock: Clock
+  readonly #opener: SerialOpener
+  readonly #log: Logger
+  #port: SerialStream | null = null
+  #engine: AtEngine | null = null
+  #poll: Timer | null = null
+  #reopen: Timer | null = null
+  #ringEnd: Timer | null = null
+  #reopenDelay = REOPEN_MIN_MS
+  #initialised = false
+  #ticking = false
+  #timeoutsInRow = 0
+  #portError: string | null = null
+  #stopped = false
+  #firstAnswer: Promise<void>
+  #resolveFirst: () => void = () => {}
+
+  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger }) {
+    this.#cfg = deps.config
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#opener = deps.opener
+    this.#log = deps.log.child({ modem: deps.config.id })
+    this.#firstAnswer = new Promise((r) => (this.#resolveFirst = r))
+    this.#store.init('modem', initialModem(this.#cfg, this.#clock.now()))
+  }
+
+  get id(): string {
+    return this.#cfg.id
+  }
+
+  /** The AT engine of the open port (null while closed): for the bench and tests. */
+  get engine(): AtEngine | null {
+    return this.#engine
+  }
+
+  /** Resolves once the modem has been initialised, or once it is known to be down. */
+  settled(): Promise<void> {
+    return this.#firstAnswer
+  }
+
+  start(): void {
+    this.#stopped = false
+    void this.#open()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    this.#poll?.cancel()
+    this.#reopen?.cancel()
+    this.#ringEnd?.cancel()
+    this.#engine?.close()
+    if (this.#port) await closePort(this.#port)
+    this.#port = null
+    this.#engine = null
+  }
+
+  async #open(): Promise<void> {
+    if (this.#stopped) return
+    try {
+      const port = await this.#opener.open(this.#cfg.port, this.#cfg.baudRate)
+      if (this.#stopped) return void (await closePort(port))
+      this.#port = port
+      this.#portError = null
+      this.#reopenDelay = REOPEN_MIN_MS
+      this.#engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
+      this.#engine.on('urc', (line) => this.#onUrc(line))
+      this.#engine.on('discard', (n) => this.#log.warn({ bytes: n }, 'garbage on the serial line dropped'))
+      port.on('close', () => this.#onPortLost('port closed'))
+      port.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'serial error'))
+      this.#log.info({ port: this.#cfg.port }, 'port open')
+      this.#initialised = false
+      this.#poll = this.#clock.setInterval(() => void this.#tick(), this.#cfg.pollSeconds * 1000)
+      await this.#tick()
+    } catch (err) {
+      this.#portError = `port ${errorMessage(err)}`
+      this.#log.warn({ err: this.#portError, retryMs: this.#reopenDelay }, 'cannot open port')
+      this.#publish({ answering: false })
+      this.#resolveFirst()
+      this.#scheduleReopen()
+    }
+  }
+
+  #onPortLost(why: string): void {
+    if (this.#stopped) return
+    this.#poll?.cancel()
+    this.#engine?.close()
+    this.#engine = null
+    this.#port = null
+    this.#portError = `port ${this.#cfg.port}: ${why}`
+    this.#publish({ answering: false })
+    this.#scheduleReopen()
+  }
+
+  #scheduleReopen(): void {
+    if (this.#stopped) return
+    this.#reopen?.cancel()
+    this.#reopen = this.#clock.setTimeout(() => void this.#open(), this.#reopenDelay)
+    this.#reopenDelay = Math.min(this.#reopenDelay * 2, REOPEN_MAX_MS)
+  }
+
+  /** One poll: initialise if needed (a rebooted module forgets ATE0 and friends), then read state. */
+  async #tick(): Promise<void> {
+    if (this.#ticking || !this.#engine) return
+    this.#ticking = true
+    try {
+      if (!this.#initialised) {
+        for (const cmd of INIT_SEQUENCE) await this.#send(cmd)
+        const cpin = await this.#send('AT+CPIN?', { expect: '+CPIN:' }).catch((e: unknown) => this.#simError(e))
+        const sim = cpin ? (parseCpin(cpin[0] ?? '') ?? 'unknown') : undefined
+        this.#initialised = true
+        this.#log.info('initialised')
+        if (sim) this.#publish({ sim })
+      }
+      const csq = parseCsq((await this.#send('AT+CSQ', { expect: '+CSQ:' }))[0] ?? '')
+      const creg = parseCreg((await this.#send('AT+CREG?', { expect: '+CREG:' }))[0] ?? '')
+      const cops = await this.#send('AT+COPS?', { expect: '+COPS:' })
+      this.#publish({
+        ...(csq ? { signal: csq } : {}),
+        ...(creg ?? {}),
+        operator: parseCops(cops[0] ?? ''),
+      })
+    } catch (err) {
+      if (!(err instanceof LinewatchError && (err.code === ErrorCode.AT_TIMEOUT || err.code === ErrorCode.AT_PORT_CLOSED))) {
+        this.#log.warn({ err: errorMessage(err) }, 'poll failed')
+      }
+    } finally {
+      this.#ticking = false
+      this.#resolveFirst()
+    }
+  }
+
+  /** Send a command; count timeouts in a row to decide the modem is not answering. */
+  async #send(cmd: string, opts: AtCommandOptions = {}): Promise<string[]> {
+    const engine = this.#engine
+    if (!engine) throw new LinewatchError(ErrorCode.AT_PORT_CLOSED, `${cmd}: port closed`)
+    try {
+      const res = await engine.send(cmd, opts)
+      this.#heard()
+      return res.lines
+    } catch (err) {
+      if (err instanceof LinewatchError && err.code === ErrorCode.AT_TIMEOUT) {
+        this.#timeoutsInRow++
+        this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
+        if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) {
+          this.#initialised = false
+          this.#publish({ answering: false })
+        }
+      } else if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#heard()
+      throw err
+    }
+  }
+
+  #heard(): void {
+    this.#timeoutsInRow = 0
+    if (!this.#store.get('modem', this.#cfg.id)?.answering) this.#publish({ answering: true })
+  }
+
+  #simError(err: unknown): null {
+    if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#publish({ sim: errorMessage(err).replace(/^AT\+CPIN\?: /, '') })
+    else throw err
+    return null
+  }
+
+  #onUrc(line: string): void {
+    if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
+    const clip = parseClip(line)
+    if (clip) return this.#ring(clip.callerId)
+    const creg = parseCreg(line)
+    if (creg) {
+      this.#heard()
+      return this.#publish(creg)
+    }
+    this.#log.debug({ line }, 'unhandled unsolicited line')
+  }
+
+  /** RING and +CLIP of one call arrive several times; one call until RING_GAP_MS of quiet. */
+  #ring(callerId: string | null | undefined): void {
+    this.#heard()
+    const cur = this.#store.get('modem', this.#cfg.id)?.ringing
+    const ringing = cur ? { ...cur, callerId: callerId === undefined ? cur.callerId : callerId } : { callerId: callerId ?? null, at: this.#clock.now() }
+    this.#publish({ ringing })
+    this.#ringEnd?.cancel()
+    this.#ringEnd = this.#clock.setTimeout(() => {
+      const m = this.#store.get('modem', this.#cfg.id)
+      if (!m?.ringing) return
+      this.#log.info({ callerId: m.ringing.callerId }, 'incoming call')
+      this.#publish({ ringing: null, lastCall: m.ringing, callsSeen: m.callsSeen + 1 })
+    }, RING_GAP_MS)
+  }
+
+  #publish(patch: Partial<ModemSnapshot>): void {
+    const cur = this.#store.get('modem', this.#cfg.id)
+    if (!cur) return
+    const merged = { ...cur, ...patch }
+    this.#store.update('modem', this.#cfg.id, { ...patch, ...modemHealth({ ...merged, portError: this.#portError }) })
+  }
+}
+
+export type { Registration }

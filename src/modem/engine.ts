@@ -1,0 +1,152 @@
+import { EventEmitter } from 'node:events'
+import type { Duplex } from 'node:stream'
+import type { Clock, Timer } from '../core/clock.js'
+import { ErrorCode, LinewatchError } from '../core/errors.js'
+import { AtFramer, type AtFrame } from './framer.js'
+import { isUnsolicited, parseFinal, type FinalResult } from './parse.js'
+
+export interface AtCommandOptions {
+  /** Time to the final result code; the engine's default when absent. */
+  timeoutMs?: number
+  /** Prefix of the answer's intermediate lines (e.g. "+CSQ:"); other lines count as unsolicited. */
+  expect?: string
+  /** Text sent after the "> " prompt (SMS), ended with Ctrl-Z. */
+  body?: string
+}
+
+export interface AtResponse {
+  command: string
+  lines: string[]
+  final: FinalResult
+}
+
+interface Pending {
+  command: string
+  opts: AtCommandOptions
+  lines: string[]
+  echoSeen: boolean
+  timer: Timer | null
+  resolve: (r: AtResponse) => void
+  reject: (e: Error) => void
+}
+
+interface AtEngineEvents {
+  /** A line that is not part of any command's answer (RING, +CLIP, +CREG, ...). */
+  urc: [string]
+  /** A final result code with no command waiting (a late answer to a timed-out command). */
+  stray: [string]
+  /** Bytes dropped as garbage by the framer. */
+  discard: [number]
+  close: []
+}
+
+/**
+ * One command in flight per port. Bytes go through the framer; each line is
+ * an echo of the command, its answer, its final result code, or unsolicited.
+ * Unsolicited lines are recognised at any moment, also between a command's
+ * echo and its result. A command without a final result code in time is
+ * rejected with AT_TIMEOUT and the next command goes out.
+ */
+export class AtEngine extends EventEmitter<AtEngineEvents> {
+  readonly #port: Duplex
+  readonly #clock: Clock
+  readonly #defaultTimeoutMs: number
+  readonly #queue: Pending[] = []
+  #current: Pending | null = null
+  #closed = false
+  /** Lines parsed since start: for the bench and for liveness. */
+  linesParsed = 0
+  lastHeardAt: number | null = null
+
+  constructor(port: Duplex, clock: Clock, opts: { defaultTimeoutMs?: number } = {}) {
+    super()
+    this.#port = port
+    this.#clock = clock
+    this.#defaultTimeoutMs = opts.defaultTimeoutMs ?? 3000
+    const framer = new AtFramer()
+    framer.on('data', (frame: AtFrame) => this.#onFrame(frame))
+    framer.on('discard', (n: number) => this.emit('discard', n))
+    port.pipe(framer)
+    port.on('close', () => this.#shutdown())
+    port.on('error', () => this.#shutdown())
+  }
+
+  get busy(): boolean {
+    return this.#current !== null || this.#queue.length > 0
+  }
+
+  send(command: string, opts: AtCommandOptions = {}): Promise<AtResponse> {
+    if (this.#closed) return Promise.reject(new LinewatchError(ErrorCode.AT_PORT_CLOSED, `${command}: port closed`))
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ command, opts, lines: [], echoSeen: false, timer: null, resolve, reject })
+      this.#next()
+    })
+  }
+
+  /** Reject everything pending; used when the port goes away or the driver stops. */
+  close(): void {
+    this.#shutdown()
+  }
+
+  #next(): void {
+    if (this.#current || this.#closed) return
+    const p = this.#queue.shift()
+    if (!p) return
+    this.#current = p
+    p.timer = this.#clock.setTimeout(() => this.#finish(p, new LinewatchError(ErrorCode.AT_TIMEOUT, `${p.command}: no final result code in ${p.opts.timeoutMs ?? this.#defaultTimeoutMs} ms`)), p.opts.timeoutMs ?? this.#defaultTimeoutMs)
+    this.#port.write(`${p.command}\r`)
+  }
+
+  #finish(p: Pending, outcome: AtResponse | Error): void {
+    if (this.#current !== p) return
+    p.timer?.cancel()
+    this.#current = null
+    if (outcome instanceof Error) p.reject(outcome)
+    else if (outcome.final.ok) p.resolve(outcome)
+    else {
+      const detail = outcome.final.detail ? `: ${outcome.final.detail}` : ''
+      p.reject(new LinewatchError(ErrorCode.AT_ERROR, `${p.command}: ${outcome.final.code}${detail}`, outcome))
+    }
+    this.#next()
+  }
+
+  #onFrame(frame: AtFrame): void {
+    this.lastHeardAt = this.#clock.now()
+    const p = this.#current
+    if (frame.type === 'prompt') {
+      if (p?.opts.body !== undefined) this.#port.write(`${p.opts.body}\x1a`)
+      return
+    }
+    this.linesParsed++
+    const line = frame.text
+    if (!p) {
+      if (parseFinal(line)) this.emit('stray', line)
+      else if (!/^AT/i.test(line)) this.emit('urc', line)
+      return
+    }
+    if (!p.echoSeen && p.lines.length === 0 && line === p.command) {
+      p.echoSeen = true
+      return
+    }
+    const final = parseFinal(line)
+    if (final) return this.#finish(p, { command: p.command, lines: p.lines, final })
+    if (p.opts.expect !== undefined) {
+      if (line.startsWith(p.opts.expect)) p.lines.push(line)
+      else this.emit('urc', line)
+    } else if (isUnsolicited(line)) this.emit('urc', line)
+    else p.lines.push(line)
+  }
+
+  #shutdown(): void {
+    if (this.#closed) return
+    this.#closed = true
+    const err = new LinewatchError(ErrorCode.AT_PORT_CLOSED, 'port closed')
+    const all = [...(this.#current ? [this.#current] : []), ...this.#queue.splice(0)]
+    this.#current = null
+    for (const p of all) {
+      p.timer?.cancel()
+      p.reject(err)
+    }
+    this.emit('close')
+  }
+}

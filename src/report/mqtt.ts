@@ -1,0 +1,126 @@
+import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt'
+import type { MqttConfig } from '../config/schema.js'
+import type { Clock, Timer } from '../core/clock.js'
+import { errorMessage } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { StateStore, StoreChange } from '../core/store.js'
+import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
+
+const RETAINED: IClientPublishOptions = { qos: 1, retain: true }
+const DURABLE: IClientPublishOptions = { qos: 1, retain: false }
+const STOP_TIMEOUT_MS = 1500
+
+/**
+ * Publishes the store to the broker: retained state per part, `status` with a
+ * last will, QoS 1 alerts and events. Reconnects with exponential back-off
+ * and jitter (many boxes of a chain must not hammer a returning broker in
+ * step). While away, retained state is not queued (the whole state is sent
+ * again on connect) but alerts and events are, by mqtt.js's offline queue.
+ */
+export class MqttReporter {
+  readonly base: string
+  readonly #cfg: MqttConfig
+  readonly #store: StateStore
+  readonly #clock: Clock
+  readonly #log: Logger
+  readonly #clientId: string
+  #client: MqttClient | null = null
+  #retry: Timer | null = null
+  #delay: number
+  #stopping = false
+  readonly #onChange = (c: StoreChange) => this.#publishChange(c)
+
+  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger }) {
+    this.#cfg = deps.config
+    this.#store = deps.store
+    this.#clock = deps.clock
+    this.#log = deps.log.child({ module: 'mqtt' })
+    this.base = baseTopic(deps.config.baseTopic, deps.site, deps.box)
+    this.#clientId = deps.config.clientId ?? `linewatch-${deps.site}-${deps.box}`
+    this.#delay = deps.config.reconnectMinMs
+  }
+
+  get connected(): boolean {
+    return this.#client?.connected ?? false
+  }
+
+  start(): void {
+    this.#stopping = false
+    this.#client = mqtt.connect(this.#cfg.url, {
+      clientId: this.#clientId,
+      username: this.#cfg.username,
+      password: this.#cfg.password,
+      reconnectPeriod: 0, // our own back-off below
+      connectTimeout: 10_000,
+      will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+    })
+    this.#client.on('connect', () => this.#onConnect())
+    this.#client.on('close', () => this.#scheduleReconnect())
+    this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
+    this.#store.on('change', this.#onChange)
+  }
+
+  /** Reconnect now (the uplink changed): skip the back-off. */
+  reconnectNow(): void {
+    if (!this.#client || this.#stopping || this.#client.connected) return
+    this.#retry?.cancel()
+    this.#client.reconnect()
+  }
+
+  /** Say `offline` ourselves and disconnect cleanly, so the broker does not send the will. */
+  async stop(): Promise<void> {
+    this.#stopping = true
+    this.#retry?.cancel()
+    this.#store.off('change', this.#onChange)
+    const client = this.#client
+    if (!client) return
+    if (client.connected) {
+      await Promise.race([
+        client.publishAsync(`${this.base}/status`, 'offline', RETAINED).catch(() => {}),
+        new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS)),
+      ])
+    }
+    await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()))
+    this.#client = null
+  }
+
+  publish<T extends keyof TopicPayloads & string>(topic: T, payload: TopicPayloads[T], opts: IClientPublishOptions): void {
+    const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
+    this.#client?.publish(`${this.base}/${topic}`, body, opts, (err) => {
+      if (err && !this.#stopping) this.#log.warn({ topic, err: errorMessage(err) }, 'publish failed')
+    })
+  }
+
+  #onConnect(): void {
+    this.#delay = this.#cfg.reconnectMinMs
+    this.#log.info({ base: this.base }, 'connected to broker')
+    this.publish('status', 'online', RETAINED)
+    const snap = this.#store.snapshot
+    for (const m of Object.values(snap.modems)) this.publish(`modem/${m.id}`, m, RETAINED)
+    for (const l of Object.values(snap.lines)) this.publish(`line/${l.id}`, l, RETAINED)
+    for (const u of Object.values(snap.uplinks)) this.publish(`uplink/${u.id}`, u, RETAINED)
+    this.publish('panel', snap.panel, RETAINED)
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#stopping || !this.#client || this.#retry) return
+    const jitter = 0.8 + Math.random() * 0.4
+    const wait = Math.round(this.#delay * jitter)
+    this.#log.warn({ retryMs: wait }, 'broker connection lost; retrying')
+    this.#retry = this.#clock.setTimeout(() => {
+      this.#retry = null
+      if (!this.#stopping) this.#client?.reconnect()
+    }, wait)
+    this.#delay = Math.min(this.#delay * 2, this.#cfg.reconnectMaxMs)
+  }
+
+  #publishChange(c: StoreChange): void {
+    if (c.kind === 'alert') return this.publish('alert', c.next, DURABLE)
+    if (c.kind === 'panel') return void (this.connected && this.publish('panel', c.next, RETAINED))
+    if (this.connected) this.publish(`${c.kind}/${c.id}`, c.next, RETAINED)
+    if (c.prev?.state !== c.next.state) {
+      const event: StateEvent = { type: 'state', source: `${c.kind}/${c.id}`, from: c.prev?.state ?? null, to: c.next.state, reason: c.next.reason, ts: c.next.ts }
+      this.publish('event', event, DURABLE)
+    }
+  }
+}

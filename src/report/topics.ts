@@ -1,0 +1,25 @@
+import type { AlertRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
+
+/** Every topic under `<baseTopic>/<site>/<box>` and its payload: the MQTT contract in one place. */
+export interface TopicPayloads {
+  status: 'online' | 'offline'
+  [modem: `modem/${string}`]: ModemSnapshot
+  [line: `line/${string}`]: LineSnapshot
+  [uplink: `uplink/${string}`]: UplinkSnapshot
+  panel: PanelSnapshot
+  alert: AlertRecord
+  event: StateEvent
+}
+
+export interface StateEvent {
+  type: 'state'
+  source: string
+  from: PartState | null
+  to: PartState
+  reason: string
+  ts: number
+}
+
+export function baseTopic(root: string, site: string, box: string): string {
+  return `${root.replace(/\/+$/, '')}/${site}/${box}`
+}

@@ -1,0 +1,125 @@
+import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus } from '@serialport/bindings-interface'
+import type { SimModem } from './modem.js'
+
+export const SIM_PREFIX = 'sim:'
+
+/** Simulated modems by name; `sim:<name>` ports open them. Built by the app, not a global. */
+export class SimGateway {
+  readonly modems = new Map<string, SimModem>()
+
+  add(name: string, modem: SimModem): SimModem {
+    this.modems.set(name, modem)
+    return modem
+  }
+
+  get(name: string): SimModem | undefined {
+    return this.modems.get(name)
+  }
+
+  stop(): void {
+    for (const m of this.modems.values()) m.stop()
+  }
+}
+
+function canceled(): Error {
+  return Object.assign(new Error('port closed'), { canceled: true })
+}
+
+/** A port as serialport's stream sees it; bytes go to and come from a SimModem. */
+class SimPort implements BindingPortInterface {
+  readonly openOptions: Required<OpenOptions>
+  isOpen = true
+  readonly #modem: SimModem
+  #pending: Buffer[] = []
+  #waiting: { resolve: () => void; reject: (e: Error) => void } | null = null
+  readonly #onOutput = (b: Buffer) => {
+    this.#pending.push(b)
+    const w = this.#waiting
+    this.#waiting = null
+    w?.resolve()
+  }
+
+  constructor(modem: SimModem, options: OpenOptions) {
+    this.#modem = modem
+    this.openOptions = {
+      dataBits: 8,
+      lock: true,
+      stopBits: 1,
+      parity: 'none',
+      rtscts: false,
+      xon: false,
+      xoff: false,
+      xany: false,
+      hupcl: true,
+      ...options,
+    } as Required<OpenOptions>
+    modem.on('output', this.#onOutput)
+  }
+
+  async close(): Promise<void> {
+    if (!this.isOpen) return
+    this.isOpen = false
+    this.#modem.off('output', this.#onOutput)
+    const w = this.#waiting
+    this.#waiting = null
+    w?.reject(canceled())
+  }
+
+  async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
+    while (this.#pending.length === 0) {
+      if (!this.isOpen) throw canceled()
+      await new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject }))
+    }
+    const head = this.#pending[0]!
+    const n = Math.min(length, head.length)
+    head.copy(buffer, offset, 0, n)
+    if (n < head.length) this.#pending[0] = head.subarray(n)
+    else this.#pending.shift()
+    return { buffer, bytesRead: n }
+  }
+
+  async write(buffer: Buffer): Promise<void> {
+    if (!this.isOpen) throw canceled()
+    this.#modem.write(Buffer.from(buffer))
+  }
+
+  async update(): Promise<void> {}
+  async set(): Promise<void> {}
+  async get(): Promise<PortStatus> {
+    return { cts: true, dsr: true, dcd: false }
+  }
+  async getBaudRate(): Promise<{ baudRate: number }> {
+    return { baudRate: this.openOptions.baudRate }
+  }
+  async flush(): Promise<void> {
+    this.#pending = []
+  }
+  async drain(): Promise<void> {}
+}
+
+/** serialport binding for `sim:<name>` paths. */
+export class SimBinding implements BindingInterface<SimPort> {
+  readonly #gateway: SimGateway
+  constructor(gateway: SimGateway) {
+    this.#gateway = gateway
+  }
+
+  async list(): Promise<PortInfo[]> {
+    return [...this.#gateway.modems.keys()].map((name) => ({
+      path: `${SIM_PREFIX}${name}`,
+      manufacturer: 'linewatch simulator',
+      serialNumber: undefined,
+      pnpId: undefined,
+      locationId: undefined,
+      productId: undefined,
+      vendorId: undefined,
+    }))
+  }
+
+  async open(options: OpenOptions): Promise<SimPort> {
+    const name = options.path.startsWith(SIM_PREFIX) ? options.path.slice(SIM_PREFIX.length) : options.path
+    const modem = this.#gateway.get(name)
+    if (!modem) throw new Error(`no simulated modem "${name}"`)
+    return new SimPort(modem, options)
+  }
+}

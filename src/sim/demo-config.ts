@@ -1,0 +1,29 @@
+/** The box `linewatch demo` runs: two GSM lines on simulated modems, a SIP line, two uplinks, a panel. */
+export const DEMO_CONFIG_YAML = `
+site: demo-store
+box: box1
+board: sim
+modems:
+  - { id: gsm1, port: "sim:gsm1", pollSeconds: 5, commandTimeoutMs: 1500 }
+  - { id: gsm2, port: "sim:gsm2", pollSeconds: 5, commandTimeoutMs: 1500 }
+lines:
+  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], channels: 1, modem: gsm1 }
+  - { id: gsm2, kind: gsm, numbers: ["+74951110002"], channels: 1, modem: gsm2 }
+  - { id: sip1, kind: sip, numbers: ["+74951110000"], channels: 10 }
+uplinks:
+  - { id: wan1, interface: eth0 }
+  - { id: wan2, interface: eth1 }
+panel:
+  lamps:
+    - { id: gsm1, source: line/gsm1, green: 2, red: 3 }
+    - { id: gsm2, source: line/gsm2, green: 4, red: 5 }
+  buzzer: { pin: 6 }
+  button: { pin: 7 }
+alerts:
+  language: en
+mqtt:
+  url: mqtt://127.0.0.1:1883
+http:
+  host: 127.0.0.1
+  port: 8080
+`

@@ -1,0 +1,125 @@
+import { EventEmitter } from 'node:events'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import mqtt from 'mqtt'
+import type { FastifyInstance } from 'fastify'
+import { Box } from '../app.js'
+import { validateConfigText, formatProblem, type Config } from '../config/index.js'
+import { errorMessage } from '../core/errors.js'
+import { createLogger } from '../core/logger.js'
+import type { MqttLogEntry } from '../web/index.js'
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
+import { modemAction, pressButton, MODEM_ACTIONS } from './controls.js'
+import { DEMO_CONFIG_YAML } from './demo-config.js'
+
+export interface DemoOptions {
+  mqttUrl?: string
+  httpPort?: number
+  httpHost?: string
+  /** Read commands from this stream (the terminal); none when absent. */
+  input?: NodeJS.ReadableStream
+  print?: (line: string) => void
+}
+
+export interface RunningDemo {
+  box: Box
+  broker: EmbeddedBroker | null
+  stop(): Promise<void>
+}
+
+const HELP = `commands:
+  break <modem>            the modem loses registration (the line goes down)
+  heal <modem>             registered again, answering, good signal
+  ring <modem> [number]    an incoming call with caller ID (or "withheld")
+  mute <modem>             the modem stops answering AT commands
+  unmute <modem>           the modem answers again
+  weak <modem> [csq]       weak signal; strong <modem> for a good one
+  garbage <modem>          noise bytes on the serial line
+  press                    press the panel's silence button
+  state                    print the lines and the panel
+  quit                     stop the demo`
+
+export function demoConfig(opts: DemoOptions, brokerUrl: string): Config {
+  const result = validateConfigText(DEMO_CONFIG_YAML)
+  if (!result.config) throw new Error(`demo config invalid: ${result.problems.map(formatProblem).join('; ')}`)
+  const c = result.config
+  c.mqtt.url = brokerUrl
+  c.http.port = opts.httpPort ?? 8080
+  c.http.host = opts.httpHost ?? '127.0.0.1'
+  c.storage.dir = join(tmpdir(), 'linewatch-demo')
+  return c
+}
+
+/** The whole box on simulated hardware, an embedded broker unless one is given, the page on localhost. */
+export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
+  const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`))
+  const broker = opts.mqttUrl ? null : await startEmbeddedBroker()
+  const config = demoConfig(opts, opts.mqttUrl ?? broker!.url)
+  const mqttLog = new EventEmitter<{ message: [MqttLogEntry] }>()
+  let box: Box | null = null
+  const extraRoutes = (app: FastifyInstance) => {
+    app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>('/api/v1/sim/modem/:name/:action', async (req, reply) => {
+      try {
+        const said = modemAction(box!.simulator!, req.params.name, req.params.action, req.query.arg)
+        print(`[page] ${said}`)
+        return { ok: true, message: said }
+      } catch (err) {
+        return reply.code(400).send({ ok: false, error: errorMessage(err) })
+      }
+    })
+    app.post('/api/v1/sim/button/press', async () => {
+      await pressButton(box!.io, Number(config.panel.button!.pin))
+      print('[page] silence button pressed')
+      return { ok: true }
+    })
+  }
+  box = new Box({ config, log: createLogger({ level: process.env.LINEWATCH_LOG_LEVEL ?? 'warn', destination: process.stderr }), web: { mqttLog, extraRoutes } })
+  await box.start()
+
+  // Watch what the box publishes, for the terminal and the page.
+  const watcher = mqtt.connect(config.mqtt.url, { clientId: `linewatch-demo-watch-${process.pid}`, reconnectPeriod: 2000 })
+  watcher.on('connect', () => void watcher.subscribeAsync(`${box!.mqtt.base}/#`).catch(() => {}))
+  watcher.on('error', () => {})
+  watcher.on('message', (topic, payload, packet) => {
+    const entry = { topic, payload: payload.toString(), retain: packet.retain, ts: Date.now() }
+    mqttLog.emit('message', entry)
+    if (!topic.includes('/modem/')) print(`[mqtt] ${topic}${entry.retain ? ' (retained)' : ''} ${entry.payload.slice(0, 160)}`)
+  })
+
+  print(`linewatch demo: page ${box.httpUrl}  broker ${config.mqtt.url}  topics ${box.mqtt.base}/#`)
+  print(`type "help" for commands; Ctrl-C to stop`)
+
+  let rl: ReturnType<typeof createInterface> | null = null
+  const stop = async () => {
+    rl?.close()
+    await box!.stop()
+    await watcher.endAsync(true).catch(() => {})
+    await broker?.close()
+  }
+  if (opts.input) {
+    rl = createInterface({ input: opts.input })
+    rl.on('line', (text) => {
+      const [cmd, name, arg] = text.trim().split(/\s+/)
+      try {
+        if (!cmd) return
+        if (cmd === 'help') print(HELP)
+        else if (cmd === 'press') void pressButton(box!.io, Number(config.panel.button!.pin)).then(() => print('silence button pressed'))
+        else if (cmd === 'state') print(describe(box!))
+        else if (cmd === 'quit' || cmd === 'exit') process.kill(process.pid, 'SIGTERM')
+        else if ((MODEM_ACTIONS as readonly string[]).includes(cmd)) print(modemAction(box!.simulator!, name ?? '', cmd, arg))
+        else print(`unknown command "${cmd}"; type "help"`)
+      } catch (err) {
+        print(errorMessage(err))
+      }
+    })
+  }
+  return { box, broker, stop }
+}
+
+function describe(box: Box): string {
+  const s = box.store.snapshot
+  const lines = Object.values(s.lines).map((l) => `  line ${l.id}: ${l.state} — ${l.reason}`)
+  const lamps = s.panel.lamps.map((l) => `${l.id}=${l.color}`).join(' ')
+  return [...lines, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? 'on' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
+}

@@ -1,0 +1,1 @@
+export { buildWebServer, type WebDeps, type MqttLogEntry } from './server.js'

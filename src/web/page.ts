@@ -1,0 +1,117 @@
+/**
+ * The status page: lines, modems and the panel as the call room sees it,
+ * updated live from /api/v1/events. In the demo it also has the simulator's
+ * controls and the MQTT messages the box sends. Plain HTML and JS: it must
+ * load from the box with no internet.
+ */
+export function statusPage(opts: { demo: boolean }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linewatch</title>
+<style>
+  :root { font-family: system-ui, sans-serif; color: #1d232a; background: #f4f5f7; }
+  body { margin: 0 auto; max-width: 1100px; padding: 1rem; }
+  h1 { font-size: 1.3rem; margin: 0 0 .2rem; } h2 { font-size: 1rem; margin: 1.2rem 0 .5rem; }
+  .muted { color: #66707a; font-size: .85rem; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: .75rem; }
+  .card { background: #fff; border-radius: 8px; padding: .75rem; box-shadow: 0 1px 2px #0002; }
+  .state { font-weight: 600; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem; border-radius: 4px; }
+  .up { background: #d9f5dd; color: #17692a; } .down { background: #fde0e0; color: #a11b1b; }
+  .degraded { background: #fff0cc; color: #8a5a00; } .unknown { background: #e6e8eb; color: #4a525a; }
+  .panel { display: flex; gap: 1.2rem; align-items: center; flex-wrap: wrap; background: #22272e; color: #eee; padding: 1rem; border-radius: 8px; }
+  .lamp { display: flex; flex-direction: column; align-items: center; gap: .3rem; font-size: .8rem; }
+  .bulb { width: 42px; height: 42px; border-radius: 50%; background: #444b; border: 2px solid #111; }
+  .bulb.green { background: #2ecc40; box-shadow: 0 0 14px #2ecc40; } .bulb.red { background: #ff4136; box-shadow: 0 0 14px #ff4136; }
+  .bulb.amber { background: #ffb000; box-shadow: 0 0 14px #ffb000; }
+  .buzzer.on .bulb { background: #ff851b; animation: buzz .3s infinite alternate; }
+  @keyframes buzz { from { transform: scale(1); } to { transform: scale(1.15); } }
+  button { font: inherit; padding: .3rem .6rem; border-radius: 5px; border: 1px solid #aab; background: #fff; cursor: pointer; }
+  button:hover { background: #eef; }
+  .controls button { margin: .15rem .15rem 0 0; }
+  #log { font-family: ui-monospace, monospace; font-size: .75rem; background: #1d232a; color: #cfe; padding: .5rem; border-radius: 6px; height: 16rem; overflow: auto; white-space: pre-wrap; }
+  table { border-collapse: collapse; width: 100%; font-size: .85rem; } td { padding: .15rem .3rem; vertical-align: top; }
+</style>
+</head>
+<body>
+<h1 id="title">linewatch</h1>
+<div class="muted" id="conn">connecting…</div>
+<h2>Panel</h2>
+<div class="panel" id="panel"></div>
+<h2>Lines</h2>
+<div class="grid" id="lines"></div>
+<h2>Modems</h2>
+<div class="grid" id="modems"></div>
+<h2>Active alerts</h2>
+<div id="alerts" class="card muted">none</div>
+${opts.demo ? '<h2>MQTT messages from the box</h2><div id="log"></div>' : ''}
+<script>
+const DEMO = ${opts.demo ? 'true' : 'false'};
+const token = new URLSearchParams(location.search).get('token');
+const q = token ? '?token=' + encodeURIComponent(token) : '';
+let snap = null;
+const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const time = (ms) => ms ? new Date(ms).toLocaleTimeString() : '—';
+const badge = (s) => '<span class="state ' + esc(s) + '" data-state="' + esc(s) + '">' + esc(s) + '</span>';
+
+function render() {
+  if (!snap) return;
+  document.getElementById('title').textContent = 'linewatch — ' + snap.box.site + ' / ' + snap.box.box;
+  const p = snap.panel;
+  document.getElementById('panel').innerHTML = p.lamps.map((l) =>
+    '<div class="lamp" data-lamp="' + esc(l.id) + '" data-color="' + esc(l.color) + '"><div class="bulb ' + esc(l.color) + '"></div>' + esc(l.id) + '</div>').join('') +
+    '<div class="lamp buzzer ' + (p.buzzer.on ? 'on' : '') + '" id="buzzer" data-on="' + p.buzzer.on + '"><div class="bulb"></div>buzzer ' +
+    (p.buzzer.on ? 'SOUNDING' : p.buzzer.muted ? 'silenced' : 'quiet') + '</div>' +
+    (DEMO ? '<button id="silence" onclick="sim(\\'button/press\\')">Silence button</button>' : '');
+  document.getElementById('lines').innerHTML = Object.values(snap.lines).map((l) =>
+    '<div class="card" data-line="' + esc(l.id) + '"><b>' + esc(l.id) + '</b> <span class="muted">' + esc(l.kind) + ' ' + esc(l.numbers.join(', ')) + '</span><br>' +
+    badge(l.state) + ' <span class="muted">since ' + time(l.since) + '</span><div>' + esc(l.reason) + '</div>' +
+    '<div class="muted">calls this hour: ' + l.callsThisHour + ', last: ' + time(l.lastCallAt) + (l.lastCallerId ? ' from ' + esc(l.lastCallerId) : '') + '</div></div>').join('');
+  document.getElementById('modems').innerHTML = Object.values(snap.modems).map((m) =>
+    '<div class="card" data-modem="' + esc(m.id) + '"><b>' + esc(m.id) + '</b> <span class="muted">' + esc(m.port) + '</span><br>' + badge(m.state) +
+    '<table><tr><td>registration</td><td>' + esc(m.registration) + (m.operator ? ' (' + esc(m.operator) + ')' : '') + '</td></tr>' +
+    '<tr><td>signal</td><td>' + (m.signal.rssiDbm === null ? '—' : m.signal.rssiDbm + ' dBm (CSQ ' + m.signal.csq + ')') + '</td></tr>' +
+    '<tr><td>SIM</td><td>' + esc(m.sim) + '</td></tr><tr><td>ringing</td><td>' + (m.ringing ? esc(m.ringing.callerId || 'withheld') : '—') + '</td></tr>' +
+    '<tr><td>reason</td><td>' + esc(m.reason) + '</td></tr></table>' +
+    (DEMO && m.port.startsWith('sim:') ? '<div class="controls">' + [['break', 'Break line'], ['heal', 'Heal line'], ['ring', 'Ring'], ['mute', 'Stop answering'], ['unmute', 'Answer again'], ['weak', 'Weak signal']]
+      .map(([a, t]) => '<button data-action="' + a + '" onclick="sim(\\'modem/' + esc(m.port.slice(4)) + '/' + a + '\\')">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
+  const alerts = Object.values(snap.alerts);
+  document.getElementById('alerts').innerHTML = alerts.length ? alerts.map((a) => esc(a.severity) + ': ' + esc(a.message) + ' <span class="muted">' + time(a.ts) + '</span>').join('<br>') : 'none';
+}
+
+function apply(c) {
+  if (c.kind === 'panel') snap.panel = c.next;
+  else if (c.kind === 'alert') { if (c.next.state === 'raised') snap.alerts[c.id] = c.next; else delete snap.alerts[c.id]; }
+  else snap[c.kind + 's'][c.id] = c.next;
+  render();
+}
+
+function log(m) {
+  const el = document.getElementById('log');
+  if (!el) return;
+  const line = document.createElement('div');
+  line.textContent = new Date(m.ts).toLocaleTimeString() + ' ' + m.topic + (m.retain ? ' (retained)' : '') + '  ' + m.payload;
+  el.prepend(line);
+  while (el.childNodes.length > 200) el.lastChild.remove();
+}
+
+async function sim(path) {
+  const r = await fetch('/api/v1/sim/' + path + q, { method: 'POST' });
+  if (!r.ok) alert('simulator: ' + (await r.text()));
+}
+
+function connect() {
+  const es = new EventSource('/api/v1/events' + q);
+  es.addEventListener('snapshot', (e) => { snap = JSON.parse(e.data); document.getElementById('conn').textContent = 'live'; render(); });
+  es.addEventListener('change', (e) => apply(JSON.parse(e.data)));
+  es.addEventListener('mqtt', (e) => log(JSON.parse(e.data)));
+  es.onerror = () => { document.getElementById('conn').textContent = 'connection lost — retrying…'; };
+}
+connect();
+</script>
+</body>
+</html>
+`
+}

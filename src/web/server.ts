@@ -1,0 +1,76 @@
+import type { EventEmitter } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { HttpConfig } from '../config/schema.js'
+import type { Logger } from '../core/logger.js'
+import type { StateStore, StoreChange } from '../core/store.js'
+import { statusPage } from './page.js'
+
+export interface MqttLogEntry {
+  topic: string
+  payload: string
+  retain: boolean
+  ts: number
+}
+
+export interface WebDeps {
+  config: HttpConfig
+  store: StateStore
+  log: Logger
+  /** Whether the box is connected to its broker (for /healthz). */
+  mqttConnected: () => boolean
+  /** Demo only: a feed of MQTT messages seen on the box's topics, shown on the page. */
+  mqttLog?: EventEmitter<{ message: [MqttLogEntry] }>
+  /** Demo only: extra routes (simulator controls). */
+  extraRoutes?: (app: FastifyInstance) => void
+}
+
+/**
+ * The box's HTTP side: health, the snapshot, a live event stream (SSE) and
+ * the status page. Everything but /healthz needs the token when one is set.
+ */
+export function buildWebServer(deps: WebDeps): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: true })
+  const streams = new Set<ServerResponse>()
+  const token = deps.config.token
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!token || req.url === '/healthz') return
+    const given = req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? new URL(req.url, 'http://x').searchParams.get('token')
+    if (given !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
+  })
+
+  app.get('/healthz', async (_req, reply) => {
+    const mqtt = deps.mqttConnected()
+    return reply.code(200).send({ ok: true, mqtt: mqtt ? 'connected' : 'disconnected', ts: deps.store.clock.now() })
+  })
+
+  app.get('/api/v1/state', async () => deps.store.snapshot)
+
+  app.get('/api/v1/events', (req, reply) => {
+    const res = reply.raw
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
+    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    send('snapshot', deps.store.snapshot)
+    const onChange = (c: StoreChange) => send('change', { kind: c.kind, id: c.id, next: c.next })
+    const onMqtt = (m: MqttLogEntry) => send('mqtt', m)
+    deps.store.on('change', onChange)
+    deps.mqttLog?.on('message', onMqtt)
+    streams.add(res)
+    req.raw.on('close', () => {
+      deps.store.off('change', onChange)
+      deps.mqttLog?.off('message', onMqtt)
+      streams.delete(res)
+    })
+    return reply.hijack()
+  })
+
+  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(statusPage({ demo: deps.extraRoutes !== undefined })))
+
+  deps.extraRoutes?.(app)
+
+  app.addHook('onClose', async () => {
+    for (const s of streams) s.end()
+  })
+  return app
+}
