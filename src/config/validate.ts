@@ -161,9 +161,12 @@ function lineOf(doc: Document, path: Segment[], lineAt: (o: number | undefined) 
   return line
 }
 
+/** One problem per line of output; a wrong type says it all, so other complaints about that value go. */
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>()
+  const wrongType = new Set(problems.filter((p) => p.message.startsWith('must be ') && !p.message.startsWith('must be one of')).map((p) => p.path))
   return problems.filter((p) => {
+    if (wrongType.has(p.path) && p.message.startsWith('must be one of')) return false
     const k = formatProblem(p)
     if (seen.has(k)) return false
     seen.add(k)

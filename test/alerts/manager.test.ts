@@ -1,0 +1,73 @@
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { AlertManager } from '../../src/alerts/index.js'
+import { lineAlert } from '../../src/alerts/rules.js'
+import { FakeClock } from '../../src/core/clock.js'
+import { silentLogger } from '../../src/core/logger.js'
+import type { AlertRecord, PartState } from '../../src/core/state.js'
+import { StateStore } from '../../src/core/store.js'
+import { initialLine } from '../../src/lines/monitor.js'
+
+async function box(dir: string, language: 'en' | 'ru' = 'en') {
+  const clock = new FakeClock()
+  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm' }, clock.now()))
+  const alerts: AlertRecord[] = []
+  store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
+  const mgr = new AlertManager({ store, language, stateDir: dir, log: silentLogger() })
+  await mgr.start()
+  const set = (state: PartState, reason = 'r') => store.update('line', 'l1', { state, reason })
+  return { store, alerts, mgr, set }
+}
+
+t.test('raised once when a line goes down, cleared when it is back', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  const { alerts, mgr, set, store } = await box(dir)
+  set('up')
+  t.same(alerts, [], 'nothing to clear at first')
+  set('down', 'modem m: not answering')
+  set('down', 'modem m: port closed')
+  t.same(alerts.map((a) => [a.id, a.state, a.severity]), [['line/l1/down', 'raised', 'major']], 'a new reason is not a new alert')
+  t.equal(alerts[0]!.message, 'Line l1 is down: modem m: not answering')
+  t.ok(store.snapshot.alerts['line/l1/down'])
+  set('unknown')
+  set('up', 'registered')
+  t.same(alerts.map((a) => a.state), ['raised', 'cleared'])
+  t.same(store.snapshot.alerts, {})
+  await mgr.stop()
+})
+
+t.test('messages in Russian', async (t) => {
+  const line = { ...initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1 }, 0), state: 'down' as const, reason: 'нет сети' }
+  t.equal(lineAlert(line, 'ru')!.message, 'Линия l1 не работает: нет сети')
+})
+
+t.test('an alert raised before a restart is cleared after it, not raised again', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  const first = await box(dir)
+  first.set('down')
+  await first.mgr.stop()
+  t.match(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [{ id: 'line/l1/down', state: 'raised' }] })
+  const second = await box(dir)
+  t.ok(second.store.snapshot.alerts['line/l1/down'], 'restored')
+  second.set('down')
+  t.same(second.alerts, [], 'still down after the restart: no second raise')
+  second.set('up')
+  t.same(second.alerts.map((a) => a.state), ['cleared'])
+  await second.mgr.stop()
+  t.same(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [] })
+})
+
+t.test('a damaged alert file (power cut, bad card) is put aside and the box starts', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  await writeFile(join(dir, 'alerts.json'), '{"active": [{"id": "line/l1/do')
+  const { alerts, mgr, set } = await box(dir)
+  set('down')
+  t.equal(alerts.length, 1)
+  await mgr.stop()
+  const files = await readdir(dir)
+  t.ok(files.some((f) => f.startsWith('alerts.json.damaged-')), 'damaged file kept for a person to look at')
+  t.match(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [{ id: 'line/l1/down' }] })
+})

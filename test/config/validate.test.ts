@@ -1,0 +1,113 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import t from 'tap'
+import { formatProblem, jsonSchema, loadConfig, validateConfigText, ConfigError } from '../../src/config/index.js'
+import { DEMO_CONFIG_YAML } from '../../src/sim/demo-config.js'
+
+const GOOD = `site: shop1
+box: closet
+board: sim
+modems:
+  - id: gw1
+    port: /dev/gsm-gw1
+lines:
+  - id: line1
+    kind: gsm
+    numbers: ["+74951234567"]
+    modem: gw1
+`
+
+function problems(text: string): string[] {
+  const r = validateConfigText(text)
+  return r.problems.map(formatProblem)
+}
+
+t.test('a good file passes and gets its defaults', async (t) => {
+  const r = validateConfigText(GOOD)
+  t.same(r.problems, [])
+  t.match(r.config, {
+    modems: [{ id: 'gw1', port: '/dev/gsm-gw1', baudRate: 115200, pollSeconds: 10 }],
+    lines: [{ channels: 1 }],
+    mqtt: { url: 'mqtt://127.0.0.1:1883', baseTopic: 'linewatch' },
+    http: { port: 8080 },
+    alerts: { language: 'en', contacts: [] },
+    panel: { lamps: [] },
+  })
+})
+
+t.test('the demo config and the example config are valid', async (t) => {
+  t.same(problems(DEMO_CONFIG_YAML), [])
+  const example = await readFile(new URL('../../examples/linewatch.yaml', import.meta.url), 'utf8')
+  t.same(problems(example), [])
+})
+
+t.test('a wrong type is refused with its path and line', async (t) => {
+  t.same(problems(GOOD.replace('    port: /dev/gsm-gw1', '    port: /dev/gsm-gw1\n    baudRate: fast')), ['modems[0].baudRate: must be integer (line 7)'])
+  t.same(problems(GOOD.replace('kind: gsm', 'kind: pots')), ['lines[0].kind: must be one of: sip, analog, gsm (line 9)'])
+})
+
+t.test('an unknown key is refused with its own line', async (t) => {
+  t.same(problems(GOOD.replace('    modem: gw1', '    modem: gw1\n    colour: red')), ['lines[0].colour: unknown key "colour" (line 12)'])
+  t.same(problems(`${GOOD}mqtt:\n  url: mqtt://b:1883\n  passwrod: x\n`), ['mqtt.passwrod: unknown key "passwrod" (line 14)'])
+})
+
+t.test('a missing required key is refused, pointing at the object that lacks it', async (t) => {
+  t.same(problems(GOOD.replace('box: closet\n', '')), ['box: missing required key "box" (line 1)'])
+  t.same(problems(GOOD.replace('    port: /dev/gsm-gw1\n', '')), ['modems[0].port: missing required key "port" (line 5)'])
+})
+
+t.test('references, duplicates and pins are checked', async (t) => {
+  t.same(problems(GOOD.replace('modem: gw1', 'modem: gw9')), ['lines[0].modem: no modem with id "gw9" (line 11)'])
+  t.same(problems(GOOD.replace('    modem: gw1\n', '')), ['lines[0]: a gsm line needs "modem": the modem that carries it (line 8)'])
+  const twice = `${GOOD}  - { id: line1, kind: sip }\n`
+  t.same(problems(twice), ['lines[1].id: duplicate line id "line1" (line 12)'])
+  const panel = `${GOOD}panel:\n  lamps:\n    - { id: l1, source: line/line1, green: 2, red: 3 }\n    - { id: l2, source: uplink/wan9, green: 3, red: 4 }\n  buzzer: { pin: 4 }\n`
+  t.same(problems(panel), [
+    'panel.lamps[1].source: no uplink with id "wan9" (line 15)',
+    'panel.lamps[1].green: pin 3 is already used by panel.lamps[0].red (line 15)',
+    'panel.buzzer.pin: pin 4 is already used by panel.lamps[1].red (line 16)',
+  ])
+})
+
+t.test('bad YAML, empty files, wrong top-level shapes', async (t) => {
+  t.match(problems('site: [unclosed\n'), [/^\(file\): YAML: .* \(line \d\)$/])
+  t.same(problems(''), ['site: missing required key "site" (line 1)', 'box: missing required key "box" (line 1)', 'board: missing required key "board" (line 1)'])
+  t.same(problems('- just\n- a list\n'), ['(file): must be object (line 1)'])
+  t.match(problems(`${GOOD}site: again\n`), [/YAML: .*[Uu]nique/], 'a key given twice is an error, not a silent override')
+})
+
+t.test('loadConfig: unreadable file and ConfigError', async (t) => {
+  await t.rejects(loadConfig('/nonexistent/linewatch.yaml'), { code: 'CONFIG_UNREADABLE' })
+  const dir = await mkdtemp(join(tmpdir(), 'lw-cfg-'))
+  const file = join(dir, 'bad.yaml')
+  await writeFile(file, GOOD.replace('kind: gsm', 'kind: 7'))
+  const err = await loadConfig(file).catch((e: unknown) => e)
+  t.ok(err instanceof ConfigError)
+  t.match((err as ConfigError).message, /lines\[0\]\.kind: must be string \(line 9\)/)
+})
+
+t.test('the published JSON Schema is the one the code uses', async (t) => {
+  const published = JSON.parse(await readFile(new URL('../../schema/linewatch.schema.json', import.meta.url), 'utf8'))
+  t.same(published, jsonSchema(), 'schema/linewatch.schema.json is stale: run npm run schema')
+})
+
+t.test('linewatch validate: exit 0 on a good file, 1 with one line per problem', async (t) => {
+  const run = promisify(execFile)
+  const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
+  const dir = await mkdtemp(join(tmpdir(), 'lw-cli-'))
+  const good = join(dir, 'good.yaml')
+  const bad = join(dir, 'bad.yaml')
+  await writeFile(good, GOOD)
+  await writeFile(bad, GOOD.replace('kind: gsm', 'kind: pots').replace('box: closet\n', ''))
+  const ok = await run(process.execPath, [bin, 'validate', good])
+  t.match(ok.stdout, /good\.yaml: ok/)
+  const fail = await run(process.execPath, [bin, 'validate', bad]).catch((e: { code: number; stderr: string }) => e)
+  t.equal((fail as { code: number }).code, 1)
+  t.same((fail as { stderr: string }).stderr.trim().split('\n'), [
+    `${bad}: box: missing required key "box" (line 1)`,
+    `${bad}: lines[0].kind: must be one of: sip, analog, gsm (line 8)`,
+  ])
+})

@@ -1,0 +1,139 @@
+import t from 'tap'
+import { FakeClock } from '../../src/core/clock.js'
+import { silentLogger } from '../../src/core/logger.js'
+import { StateStore } from '../../src/core/store.js'
+import { SerialOpener } from '../../src/hw/serial.js'
+import { ModemDriver } from '../../src/modem/driver.js'
+import { SimGateway } from '../../src/sim/binding.js'
+import { SimModem } from '../../src/sim/modem.js'
+import { advance, flush } from '../helpers/flush.js'
+
+function setup(port = 'sim:gsm1') {
+  const clock = new FakeClock()
+  const gw = new SimGateway()
+  const sim = gw.add('gsm1', new SimModem({ clock, operator: 'MegaFon' }))
+  const commands: string[] = []
+  sim.on('command', (c) => commands.push(c))
+  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const driver = new ModemDriver({
+    config: { id: 'gsm1', port, baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2 },
+    store,
+    clock,
+    opener: new SerialOpener(gw),
+    log: silentLogger(),
+  })
+  const modem = () => store.get('modem', 'gsm1')!
+  return { clock, sim, store, driver, commands, modem }
+}
+
+t.test('initialises the modem, then reads signal, registration and operator', async (t) => {
+  const { driver, commands, modem } = setup()
+  driver.start()
+  await driver.settled()
+  t.same(commands, ['ATE0', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
+  t.match(modem(), { state: 'up', answering: true, registration: 'home', operator: 'MegaFon', sim: 'READY', signal: { csq: 21, rssiDbm: -71 }, lac: '18D8' })
+  await driver.stop()
+})
+
+t.test('polls on the clock; signal changes show up', async (t) => {
+  const { driver, sim, clock, modem, commands } = setup()
+  driver.start()
+  await driver.settled()
+  sim.setSignal(5)
+  commands.length = 0
+  clock.advance(10_000)
+  await flush()
+  t.same(commands, ['AT+CSQ', 'AT+CREG?', 'AT+COPS?'], 'init is not repeated')
+  t.same(modem().signal, { csq: 5, rssiDbm: -103 })
+  await driver.stop()
+})
+
+t.test('an unsolicited +CREG between polls changes the state at once', async (t) => {
+  const { driver, sim, modem } = setup()
+  driver.start()
+  await driver.settled()
+  sim.setRegistration('denied')
+  await flush()
+  t.match(modem(), { state: 'degraded', registration: 'denied', reason: 'not registered (denied)' })
+  sim.setRegistration('home')
+  await flush()
+  t.match(modem(), { state: 'up', registration: 'home' })
+  await driver.stop()
+})
+
+t.test('RING and +CLIP make one call with the caller id', async (t) => {
+  const { driver, sim, clock, modem } = setup()
+  driver.start()
+  await driver.settled()
+  sim.ring('+79161234567', { times: 3, intervalMs: 4000 })
+  await flush()
+  t.match(modem().ringing, { callerId: '+79161234567' })
+  for (let i = 0; i < 2; i++) {
+    clock.advance(4000)
+    await flush()
+  }
+  t.equal(modem().callsSeen, 0, 'still the same call while it rings')
+  clock.advance(8000)
+  await flush()
+  t.equal(modem().ringing, null)
+  t.equal(modem().callsSeen, 1)
+  t.match(modem().lastCall, { callerId: '+79161234567' })
+  await driver.stop()
+})
+
+t.test('a modem that stops answering goes down after the limit of timeouts, and recovers', async (t) => {
+  const { driver, sim, clock, modem, commands } = setup()
+  driver.start()
+  await driver.settled()
+  sim.setAnswering(false)
+  clock.advance(10_000) // poll: AT+CSQ goes unanswered
+  await flush()
+  clock.advance(1000)
+  await flush()
+  t.equal(modem().state, 'up', 'one timeout is not enough')
+  clock.advance(10_000)
+  await flush()
+  clock.advance(1000)
+  await flush()
+  t.match(modem(), { state: 'down', answering: false, reason: 'not answering' })
+  sim.setAnswering(true)
+  commands.length = 0
+  await advance(clock, 10_000)
+  t.equal(commands[0], 'ATE0', 'a modem that was silent is initialised again (it may have rebooted)')
+  t.match(modem(), { state: 'up', answering: true })
+  await driver.stop()
+})
+
+t.test('garbage on the line does not upset the driver', async (t) => {
+  const { driver, sim, clock, modem } = setup()
+  driver.start()
+  await driver.settled()
+  sim.sendGarbage(Buffer.from([0xff, 0x00, 0x13, 0x8a, 0x0d, 0x0a, 0xfe]))
+  sim.setSignal(30)
+  clock.advance(10_000)
+  await flush()
+  t.match(modem(), { state: 'up', signal: { csq: 30 } })
+  await driver.stop()
+})
+
+t.test('a port that does not exist makes the modem down with the reason, and is retried with back-off', async (t) => {
+  const { driver, modem, clock } = setup('/dev/ttyLINEWATCH-NOPE')
+  driver.start()
+  await driver.settled()
+  t.match(modem(), { state: 'down', answering: false })
+  t.match(modem().reason, /\/dev\/ttyLINEWATCH-NOPE/)
+  const since = modem().since
+  clock.advance(1000)
+  await flush(60)
+  t.equal(modem().since, since, 'still down after the retry, same episode')
+  await driver.stop()
+})
+
+t.test('a sim: port with no simulated modem is down, not a crash', async (t) => {
+  const { driver, modem } = setup('sim:nothing')
+  driver.start()
+  await driver.settled()
+  t.match(modem(), { state: 'down' })
+  t.match(modem().reason, /no simulated modem "nothing"/)
+  await driver.stop()
+})

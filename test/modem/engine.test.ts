@@ -1,0 +1,112 @@
+import t from 'tap'
+import { FakeClock } from '../../src/core/clock.js'
+import { ErrorCode, LinewatchError } from '../../src/core/errors.js'
+import { AtEngine } from '../../src/modem/engine.js'
+import { FakePort } from '../helpers/fake-port.js'
+import { flush } from '../helpers/flush.js'
+
+function setup() {
+  const port = new FakePort()
+  const clock = new FakeClock()
+  const engine = new AtEngine(port, clock, { defaultTimeoutMs: 1000 })
+  const urcs: string[] = []
+  const strays: string[] = []
+  engine.on('urc', (l) => urcs.push(l))
+  engine.on('stray', (l) => strays.push(l))
+  return { port, clock, engine, urcs, strays }
+}
+
+t.test('a command gets its answer lines and OK; exact bytes are written', async (t) => {
+  const { port, engine } = setup()
+  const p = engine.send('AT+CSQ', { expect: '+CSQ:' })
+  t.same(port.written, ['AT+CSQ\r'])
+  port.modem('\r\n+CSQ: 17,99\r\n\r\nOK\r\n')
+  const r = await p
+  t.same(r.lines, ['+CSQ: 17,99'])
+  t.same(r.final, { ok: true, code: 'OK' })
+})
+
+t.test('unsolicited lines between the echo and the result go to urc, not the answer', async (t) => {
+  const { port, engine, urcs } = setup()
+  const p = engine.send('AT+CSQ', { expect: '+CSQ:' })
+  port.modem('AT+CSQ\r\r\nRING\r\n\r\n+CLIP: "+79161234567",145,,,,0\r\n\r\n+CSQ: 9,99\r\n\r\n+CREG: 1,"18D8","0C3F12"\r\n\r\nOK\r\n')
+  const r = await p
+  t.same(r.lines, ['+CSQ: 9,99'], 'echo dropped, only the answer kept')
+  t.same(urcs, ['RING', '+CLIP: "+79161234567",145,,,,0', '+CREG: 1,"18D8","0C3F12"'])
+})
+
+t.test('known unsolicited lines are recognised during a command without an expected prefix', async (t) => {
+  const { port, engine, urcs } = setup()
+  const p = engine.send('ATI')
+  port.modem('\r\nQuectel\r\nRING\r\nEC25\r\n\r\nOK\r\n')
+  t.same((await p).lines, ['Quectel', 'EC25'])
+  t.same(urcs, ['RING'])
+})
+
+t.test('unsolicited lines with no command in flight', async (t) => {
+  const { port, urcs, strays } = setup()
+  port.modem('\r\nRING\r\n\r\n+CREG: 0\r\n\r\nOK\r\n')
+  await flush()
+  t.same(urcs, ['RING', '+CREG: 0'])
+  t.same(strays, ['OK'], 'a final result code with nobody waiting is reported as stray')
+})
+
+t.test('a command with no final result code times out; the next one goes out', async (t) => {
+  const { port, clock, engine } = setup()
+  const first = engine.send('AT+COPS?', { timeoutMs: 500 })
+  const second = engine.send('AT')
+  t.same(port.written, ['AT+COPS?\r'], 'one command in flight')
+  clock.advance(499)
+  await flush()
+  t.same(port.written, ['AT+COPS?\r'])
+  clock.advance(1)
+  await t.rejects(first, { code: ErrorCode.AT_TIMEOUT })
+  t.same(port.written, ['AT+COPS?\r', 'AT\r'])
+  port.modem('\r\nOK\r\n')
+  t.same((await second).final.code, 'OK')
+})
+
+t.test('ERROR and +CME ERROR reject with AT_ERROR and the detail', async (t) => {
+  const { port, engine } = setup()
+  const a = engine.send('AT+FOO')
+  port.modem('\r\nERROR\r\n')
+  await t.rejects(a, { code: ErrorCode.AT_ERROR, message: 'AT+FOO: ERROR' })
+  const b = engine.send('AT+CPIN?')
+  port.modem('\r\n+CME ERROR: SIM not inserted\r\n')
+  const err = (await b.catch((e: unknown) => e)) as LinewatchError
+  t.equal(err.code, ErrorCode.AT_ERROR)
+  t.match(err.message, /SIM not inserted/)
+})
+
+t.test('garbage between lines does not break the answer', async (t) => {
+  const { port, engine } = setup()
+  let dropped = 0
+  engine.on('discard', (n) => (dropped += n))
+  const p = engine.send('AT+CSQ', { expect: '+CSQ:' })
+  port.modem(Buffer.from([0xff, 0xfe, 0x00]))
+  port.modem('\r\n+CSQ: 4,99\r\n')
+  port.modem(Buffer.from([0x8a, 0x91]))
+  port.modem('\r\nOK\r\n')
+  t.same((await p).lines, ['+CSQ: 4,99'])
+  t.equal(dropped, 5)
+})
+
+t.test('the SMS prompt gets the body and Ctrl-Z', async (t) => {
+  const { port, engine } = setup()
+  const p = engine.send('AT+CMGS="+79161234567"', { body: 'Line 1 down', timeoutMs: 60000 })
+  port.modem('\r\n> ')
+  await flush()
+  t.same(port.written, ['AT+CMGS="+79161234567"\r', 'Line 1 down\x1a'])
+  port.modem('\r\n+CMGS: 12\r\n\r\nOK\r\n')
+  t.same((await p).lines, ['+CMGS: 12'])
+})
+
+t.test('a port that closes rejects the command in flight and everything queued', async (t) => {
+  const { port, engine } = setup()
+  const a = engine.send('AT')
+  const b = engine.send('AT+CSQ')
+  port.destroy()
+  await t.rejects(a, { code: ErrorCode.AT_PORT_CLOSED })
+  await t.rejects(b, { code: ErrorCode.AT_PORT_CLOSED })
+  await t.rejects(engine.send('AT'), { code: ErrorCode.AT_PORT_CLOSED }, 'and later sends')
+})

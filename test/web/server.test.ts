@@ -1,0 +1,59 @@
+import t from 'tap'
+import { FakeClock } from '../../src/core/clock.js'
+import { silentLogger } from '../../src/core/logger.js'
+import { StateStore } from '../../src/core/store.js'
+import { initialLine } from '../../src/lines/monitor.js'
+import { buildWebServer } from '../../src/web/index.js'
+
+function setup(token?: string) {
+  const clock = new FakeClock()
+  const store = new StateStore({ site: 'shop', box: 'b1', version: 't', startedAt: 0 }, clock)
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm' }, clock.now()))
+  const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, token }, store, log: silentLogger(), mqttConnected: () => false })
+  return { app, store }
+}
+
+t.test('healthz, state and the page', async (t) => {
+  const { app, store } = setup()
+  const h = await app.inject('/healthz')
+  t.equal(h.statusCode, 200)
+  t.match(h.json(), { ok: true, mqtt: 'disconnected' })
+  store.update('line', 'l1', { state: 'down', reason: 'modem m: not answering' })
+  const s = await app.inject('/api/v1/state')
+  t.match(s.json(), { box: { site: 'shop' }, lines: { l1: { state: 'down', reason: 'modem m: not answering' } } })
+  const page = await app.inject('/')
+  t.match(page.headers['content-type'], /text\/html/)
+  t.match(page.body, /EventSource\('\/api\/v1\/events'/)
+  t.match(page.body, /const DEMO = false;/, 'no simulator controls outside the demo')
+  await app.close()
+})
+
+t.test('with a token, everything but /healthz needs it', async (t) => {
+  const { app } = setup('s3cret-token-0123456789')
+  t.equal((await app.inject('/healthz')).statusCode, 200)
+  t.equal((await app.inject('/api/v1/state')).statusCode, 401)
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer s3cret-token-0123456789' } })).statusCode, 200)
+  t.equal((await app.inject('/?token=s3cret-token-0123456789')).statusCode, 200)
+  await app.close()
+})
+
+t.test('the event stream sends the snapshot, then each change', async (t) => {
+  const { app, store } = setup()
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  const ac = new AbortController()
+  const res = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { signal: ac.signal })
+  t.match(res.headers.get('content-type'), /text\/event-stream/)
+  const reader = res.body!.getReader()
+  let text = ''
+  const read = async (until: RegExp) => {
+    while (!until.test(text)) text += new TextDecoder().decode((await reader.read()).value)
+  }
+  await read(/event: snapshot\ndata: .*\n\n/)
+  store.update('line', 'l1', { state: 'up', reason: 'registered' })
+  await read(/event: change\ndata: .*"kind":"line".*\n\n/)
+  t.match(text, /"state":"up"/)
+  ac.abort()
+  await app.close()
+})
