@@ -15,18 +15,31 @@ let failed = 0
 let skipped = 0
 const failures = []
 const skips = []
-const parser = new Parser({ flat: true })
-parser.on('assert', (r) => {
-  if (r.skip) {
-    skipped++
-    skips.push(`${r.fullname || r.name} # ${typeof r.skip === 'string' ? r.skip : 'skipped'}`)
-  } else if (r.todo) skipped++
-  else if (r.ok) passed++
-  else {
-    failed++
-    failures.push(r)
-  }
-})
+// Count leaves only: a subtest's own summary line (it follows the subtest's
+// body, announced by a 'child' event) is not an assertion of its own.
+function watch(parser) {
+  let childPending = false
+  parser.on('child', (c) => {
+    childPending = true
+    watch(c)
+  })
+  parser.on('assert', (r) => {
+    const summary = childPending
+    childPending = false
+    if (r.skip) {
+      skipped++
+      skips.push(`${r.fullname || r.name} # ${typeof r.skip === 'string' ? r.skip : 'skipped'}`)
+    } else if (r.todo) skipped++
+    else if (summary) return
+    else if (r.ok) passed++
+    else {
+      failed++
+      failures.push(r)
+    }
+  })
+}
+const parser = new Parser()
+watch(parser)
 child.stdout.on('data', (d) => {
   process.stdout.write(d)
   parser.write(d)

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { AlertManager } from './alerts/index.js'
 import { resolveStateDir, type Config } from './config/index.js'
@@ -51,7 +52,7 @@ export class Box {
   readonly modems: ModemDriver[]
   readonly lines: LineMonitor
   readonly panel: PanelController
-  readonly mqtt: MqttReporter
+  mqtt!: MqttReporter
   readonly web: FastifyInstance
   stateDir = ''
   #alerts: AlertManager | null = null
@@ -71,20 +72,21 @@ export class Box {
     this.panel = new PanelController(this.store, config.panel)
     this.io = createIo(config.board)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
-    this.mqtt = new MqttReporter({ config: config.mqtt, site: config.site, box: config.box, store: this.store, clock: this.clock, log: this.log })
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt.connected, ...opts.web })
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, ...opts.web })
   }
 
   /** Start everything. Resolves when the web server listens and the panel is ready; modems and the broker come up on their own. */
   async start(): Promise<void> {
     this.#started = true
     this.stateDir = await resolveStateDir(this.config.storage.dir)
+    const { mqtt, site, box } = this.config
+    this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
     this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
     await this.#alerts.start()
     this.lines.start()
     this.panel.start()
     await this.#j5.start()
-    this.mqtt.start()
+    await this.mqtt.start()
     for (const m of this.modems) m.start()
     await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
@@ -115,7 +117,7 @@ export class Box {
     }
     await Promise.all(this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())))
     await step('web', () => this.web.close())
-    await step('mqtt', () => this.mqtt.stop())
+    await step('mqtt', () => this.mqtt?.stop())
     await step('panel', () => this.#j5.stop())
     this.panel.stop()
     this.lines.stop()

@@ -70,6 +70,8 @@ export class ModemDriver {
   #timeoutsInRow = 0
   #portError: string | null = null
   #stopped = false
+  #discarded = 0
+  #discardLoggedAt = -Infinity
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
@@ -104,6 +106,7 @@ export class ModemDriver {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#resolveFirst()
     this.#poll?.cancel()
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
@@ -123,7 +126,7 @@ export class ModemDriver {
       this.#reopenDelay = REOPEN_MIN_MS
       this.#engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
       this.#engine.on('urc', (line) => this.#onUrc(line))
-      this.#engine.on('discard', (n) => this.#log.warn({ bytes: n }, 'garbage on the serial line dropped'))
+      this.#engine.on('discard', (n) => this.#noteGarbage(n))
       port.on('close', () => this.#onPortLost('port closed'))
       port.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'serial error'))
       this.#log.info({ port: this.#cfg.port }, 'port open')
@@ -137,6 +140,16 @@ export class ModemDriver {
       this.#resolveFirst()
       this.#scheduleReopen()
     }
+  }
+
+  /** Noise is counted and logged at most once a minute: a wrong baud rate must not flood the journal. */
+  #noteGarbage(bytes: number): void {
+    this.#discarded += bytes
+    const now = this.#clock.now()
+    if (now - this.#discardLoggedAt < 60_000) return
+    this.#log.warn({ bytes: this.#discarded }, 'garbage on the serial line dropped')
+    this.#discardLoggedAt = now
+    this.#discarded = 0
   }
 
   #onPortLost(why: string): void {

@@ -45,7 +45,8 @@ interface AtEngineEvents {
  * an echo of the command, its answer, its final result code, or unsolicited.
  * Unsolicited lines are recognised at any moment, also between a command's
  * echo and its result. A command without a final result code in time is
- * rejected with AT_TIMEOUT and the next command goes out.
+ * rejected with AT_TIMEOUT; the next command goes out after a short quiet
+ * time in which a late answer to the old one is dropped as stray.
  */
 export class AtEngine extends EventEmitter<AtEngineEvents> {
   readonly #port: Duplex
@@ -54,15 +55,19 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   readonly #queue: Pending[] = []
   #current: Pending | null = null
   #closed = false
+  /** After a timeout: lines are strays until this time, so a late answer is not taken as the next command's. */
+  #quietUntil = 0
+  readonly #resyncMs: number
   /** Lines parsed since start: for the bench and for liveness. */
   linesParsed = 0
   lastHeardAt: number | null = null
 
-  constructor(port: Duplex, clock: Clock, opts: { defaultTimeoutMs?: number } = {}) {
+  constructor(port: Duplex, clock: Clock, opts: { defaultTimeoutMs?: number; resyncMs?: number } = {}) {
     super()
     this.#port = port
     this.#clock = clock
     this.#defaultTimeoutMs = opts.defaultTimeoutMs ?? 3000
+    this.#resyncMs = opts.resyncMs ?? 300
     const framer = new AtFramer()
     framer.on('data', (frame: AtFrame) => this.#onFrame(frame))
     framer.on('discard', (n: number) => this.emit('discard', n))
@@ -89,7 +94,12 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   #next(): void {
-    if (this.#current || this.#closed) return
+    if (this.#current || this.#closed || this.#queue.length === 0) return
+    const wait = this.#quietUntil - this.#clock.now()
+    if (wait > 0) {
+      this.#clock.setTimeout(() => this.#next(), wait)
+      return
+    }
     const p = this.#queue.shift()
     if (!p) return
     this.#current = p
@@ -101,6 +111,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.#current !== p) return
     p.timer?.cancel()
     this.#current = null
+    if (outcome instanceof LinewatchError && outcome.code === ErrorCode.AT_TIMEOUT) this.#quietUntil = this.#clock.now() + this.#resyncMs
     if (outcome instanceof Error) p.reject(outcome)
     else if (outcome.final.ok) p.resolve(outcome)
     else {
@@ -119,7 +130,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     }
     this.linesParsed++
     const line = frame.text
-    if (!p) {
+    if (!p || this.#clock.now() < this.#quietUntil) {
       if (parseFinal(line)) this.emit('stray', line)
       else if (!/^AT/i.test(line)) this.emit('urc', line)
       return

@@ -15,11 +15,13 @@ const MAX_LINE = 2048
  * Not @serialport/parser-readline: that one cannot see the prompt, and a noisy
  * line (wrong baud rate, a modem rebooting) must be cleaned, not passed on.
  * Bytes outside printable ASCII are dropped and reported via 'discard'; a
- * line that never ends is cut at MAX_LINE so memory stays bounded.
+ * line longer than MAX_LINE is dropped whole so memory stays bounded.
  */
 export class AtFramer extends Transform {
   #buf: number[] = []
   #discarded = 0
+  /** Inside a line that grew past MAX_LINE: drop the rest of it, up to its end. */
+  #overflow = false
 
   constructor() {
     super({ readableObjectMode: true })
@@ -42,16 +44,21 @@ export class AtFramer extends Transform {
   }
 
   #byte(byte: number): void {
-    if (byte === CR || byte === LF) return this.#endLine()
-    if ((byte >= 0x20 && byte < 0x7f) || byte === 0x09) {
-      if (this.#buf.length >= MAX_LINE) {
-        this.#discarded += this.#buf.length
-        this.#buf = []
-      }
-      this.#buf.push(byte)
+    if (byte === CR || byte === LF) {
+      this.#overflow = false
+      return this.#endLine()
+    }
+    if (this.#overflow || !((byte >= 0x20 && byte < 0x7f) || byte === 0x09)) {
+      this.#discarded++
       return
     }
-    this.#discarded++
+    if (this.#buf.length >= MAX_LINE) {
+      this.#discarded += this.#buf.length + 1
+      this.#buf = []
+      this.#overflow = true
+      return
+    }
+    this.#buf.push(byte)
   }
 
   #endLine(): void {

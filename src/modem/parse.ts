@@ -72,21 +72,16 @@ export interface CregInfo {
 /**
  * +CREG in both shapes: the answer to AT+CREG? carries <n> first
  * (`+CREG: 2,1,"18D8","FFFF"`), the unsolicited report does not
- * (`+CREG: 1,"18D8","FFFF"`). One or three fields is a report; two or four
- * an answer. Anything else is null.
+ * (`+CREG: 1,"18D8","FFFF"`, or `+CREG: 1,"18D8","FFFF",7` with the access
+ * technology). One field is a report, two an answer; with more, the second
+ * field tells: a stat is one or two digits, a LAC is longer hex.
  */
 export function parseCreg(line: string): CregInfo | null {
   if (!/^\+C(E|G)?REG:/.test(line)) return null
   const f = fields(line)
-  let stat: string | undefined
-  let loc: string[] = []
-  if (f.length === 1 || f.length === 3) {
-    stat = f[0]
-    loc = f.slice(1)
-  } else if (f.length === 2 || f.length >= 4) {
-    stat = f[1]
-    loc = f.slice(2)
-  }
+  const answer = f.length === 2 || (f.length >= 3 && /^\d{1,3}$/.test(f[1] ?? '') && Number(f[1]) <= 10)
+  const stat = answer ? f[1] : f[0]
+  const loc = answer ? f.slice(2) : f.slice(1)
   if (stat === undefined || !/^\d+$/.test(stat)) return null
   const registration = REG_STAT[Number(stat)] ?? 'unknown'
   const hex = (s: string | undefined) => (s && /^[0-9A-Fa-f]+$/.test(s) ? s.toUpperCase() : null)

@@ -4,6 +4,7 @@ import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
+import { Outbox } from './outbox.js'
 import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
 
 const RETAINED: IClientPublishOptions = { qos: 1, retain: true }
@@ -15,7 +16,8 @@ const STOP_TIMEOUT_MS = 1500
  * last will, QoS 1 alerts and events. Reconnects with exponential back-off
  * and jitter (many boxes of a chain must not hammer a returning broker in
  * step). While away, retained state is not queued (the whole state is sent
- * again on connect) but alerts and events are, by mqtt.js's offline queue.
+ * again on connect); alerts and events wait in the durable Outbox until the
+ * broker acknowledges them.
  */
 export class MqttReporter {
   readonly base: string
@@ -28,9 +30,10 @@ export class MqttReporter {
   #retry: Timer | null = null
   #delay: number
   #stopping = false
+  readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
 
-  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger }) {
+  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; outboxFile: string }) {
     this.#cfg = deps.config
     this.#store = deps.store
     this.#clock = deps.clock
@@ -38,14 +41,16 @@ export class MqttReporter {
     this.base = baseTopic(deps.config.baseTopic, deps.site, deps.box)
     this.#clientId = deps.config.clientId ?? `linewatch-${deps.site}-${deps.box}`
     this.#delay = deps.config.reconnectMinMs
+    this.outbox = new Outbox({ file: deps.outboxFile, log: this.#log })
   }
 
   get connected(): boolean {
     return this.#client?.connected ?? false
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.#stopping = false
+    await this.outbox.load(this.#clock.now())
     this.#client = mqtt.connect(this.#cfg.url, {
       clientId: this.#clientId,
       username: this.#cfg.username,
@@ -82,24 +87,43 @@ export class MqttReporter {
     }
     await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()))
     this.#client = null
+    await this.outbox.flushed()
   }
 
-  publish<T extends keyof TopicPayloads & string>(topic: T, payload: TopicPayloads[T], opts: IClientPublishOptions): void {
+  /** Retained state: sent only while connected; on connect the whole state is sent again. */
+  #publishRetained<T extends keyof TopicPayloads & string>(topic: T, payload: TopicPayloads[T]): void {
+    if (!this.connected) return
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
-    this.#client?.publish(`${this.base}/${topic}`, body, opts, (err) => {
+    this.#client?.publish(`${this.base}/${topic}`, body, RETAINED, (err) => {
       if (err && !this.#stopping) this.#log.warn({ topic, err: errorMessage(err) }, 'publish failed')
+    })
+  }
+
+  /** QoS 1 messages go through the outbox: none is lost while the broker is away or the box restarts. */
+  #publishDurable<T extends 'alert' | 'event'>(topic: T, payload: TopicPayloads[T]): void {
+    this.outbox.add(`${this.base}/${topic}`, JSON.stringify(payload))
+    this.#drain()
+  }
+
+  #drain(): void {
+    const client = this.#client
+    if (!client?.connected) return
+    void this.outbox.drain(async (m) => {
+      if (!client.connected) throw new Error('disconnected')
+      await client.publishAsync(m.topic, m.payload, DURABLE)
     })
   }
 
   #onConnect(): void {
     this.#delay = this.#cfg.reconnectMinMs
     this.#log.info({ base: this.base }, 'connected to broker')
-    this.publish('status', 'online', RETAINED)
+    this.#publishRetained('status', 'online')
     const snap = this.#store.snapshot
-    for (const m of Object.values(snap.modems)) this.publish(`modem/${m.id}`, m, RETAINED)
-    for (const l of Object.values(snap.lines)) this.publish(`line/${l.id}`, l, RETAINED)
-    for (const u of Object.values(snap.uplinks)) this.publish(`uplink/${u.id}`, u, RETAINED)
-    this.publish('panel', snap.panel, RETAINED)
+    for (const m of Object.values(snap.modems)) this.#publishRetained(`modem/${m.id}`, m)
+    for (const l of Object.values(snap.lines)) this.#publishRetained(`line/${l.id}`, l)
+    for (const u of Object.values(snap.uplinks)) this.#publishRetained(`uplink/${u.id}`, u)
+    this.#publishRetained('panel', snap.panel)
+    this.#drain()
   }
 
   #scheduleReconnect(): void {
@@ -115,12 +139,12 @@ export class MqttReporter {
   }
 
   #publishChange(c: StoreChange): void {
-    if (c.kind === 'alert') return this.publish('alert', c.next, DURABLE)
-    if (c.kind === 'panel') return void (this.connected && this.publish('panel', c.next, RETAINED))
-    if (this.connected) this.publish(`${c.kind}/${c.id}`, c.next, RETAINED)
+    if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
+    if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
+    this.#publishRetained(`${c.kind}/${c.id}`, c.next)
     if (c.prev?.state !== c.next.state) {
       const event: StateEvent = { type: 'state', source: `${c.kind}/${c.id}`, from: c.prev?.state ?? null, to: c.next.state, reason: c.next.reason, ts: c.next.ts }
-      this.publish('event', event, DURABLE)
+      this.#publishDurable('event', event)
     }
   }
 }

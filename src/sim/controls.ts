@@ -28,9 +28,12 @@ export function modemAction(gw: SimGateway, name: string, action: string, arg?: 
     case 'unmute':
       modem.setAnswering(true)
       return `${name}: answering again`
-    case 'weak':
-      modem.setSignal(arg === undefined ? 3 : Number(arg))
-      return `${name}: signal CSQ ${modem.csq}`
+    case 'weak': {
+      const csq = arg === undefined ? 3 : Number(arg)
+      if (!Number.isInteger(csq) || csq < 0 || (csq > 31 && csq !== 99)) throw new Error(`signal must be a CSQ value 0..31 or 99, not "${arg}"`)
+      modem.setSignal(csq)
+      return `${name}: signal CSQ ${csq}`
+    }
     case 'strong':
       modem.setSignal(25)
       return `${name}: signal CSQ 25`

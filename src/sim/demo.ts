@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -47,7 +48,8 @@ export function demoConfig(opts: DemoOptions, brokerUrl: string): Config {
   c.mqtt.url = brokerUrl
   c.http.port = opts.httpPort ?? 8080
   c.http.host = opts.httpHost ?? '127.0.0.1'
-  c.storage.dir = join(tmpdir(), 'linewatch-demo')
+  // each demo its own throw-away state folder, removed when it stops
+  c.storage.dir = mkdtempSync(join(tmpdir(), 'linewatch-demo-'))
   return c
 }
 
@@ -96,6 +98,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     await box!.stop()
     await watcher.endAsync(true).catch(() => {})
     await broker?.close()
+    rmSync(config.storage.dir!, { recursive: true, force: true })
   }
   if (opts.input) {
     rl = createInterface({ input: opts.input })

@@ -61,9 +61,26 @@ t.test('a command with no final result code times out; the next one goes out', a
   t.same(port.written, ['AT+COPS?\r'])
   clock.advance(1)
   await t.rejects(first, { code: ErrorCode.AT_TIMEOUT })
+  t.same(port.written, ['AT+COPS?\r'], 'a short quiet time first')
+  clock.advance(300)
   t.same(port.written, ['AT+COPS?\r', 'AT\r'])
   port.modem('\r\nOK\r\n')
   t.same((await second).final.code, 'OK')
+})
+
+t.test('a late answer to a timed-out command is not taken as the next command\'s', async (t) => {
+  const { port, clock, engine, strays, urcs } = setup()
+  const first = engine.send('AT+COPS?', { timeoutMs: 500, expect: '+COPS:' })
+  const second = engine.send('AT+CSQ', { expect: '+CSQ:' })
+  clock.advance(500)
+  await t.rejects(first, { code: ErrorCode.AT_TIMEOUT })
+  port.modem('\r\n+COPS: 0,0,"MTS",7\r\n\r\nOK\r\n\r\nRING\r\n') // the slow modem answers at last
+  await flush()
+  t.same(strays, ['OK'], 'the late OK is a stray')
+  t.same(urcs, ['+COPS: 0,0,"MTS",7', 'RING'], 'unsolicited lines still get through')
+  clock.advance(300)
+  port.modem('\r\n+CSQ: 12,99\r\n\r\nOK\r\n')
+  t.same((await second).lines, ['+CSQ: 12,99'])
 })
 
 t.test('ERROR and +CME ERROR reject with AT_ERROR and the detail', async (t) => {

@@ -31,6 +31,8 @@ t.test('+CREG in the shapes modems send', async (t) => {
     ['+CREG: 2,1,"18D8","0C3F12",7', { registration: 'home', lac: '18D8', cellId: '0C3F12' }],
     ['+CREG:002,001,"18d8","ffff"', { registration: 'home', lac: '18D8', cellId: 'FFFF' }],
     ['+CREG: 1,4', { registration: 'unknown', lac: null, cellId: null }],
+    ['+CREG: 1,"18D8","0C3F12",7', { registration: 'home', lac: '18D8', cellId: '0C3F12' }],
+    ['+CREG: 5,"1234","0C3F12",2', { registration: 'roaming', lac: '1234', cellId: '0C3F12' }],
     ['+CREG: x', null],
     ['+CSQ: 1,2', null],
   ]

@@ -1,0 +1,104 @@
+/**
+ * Real parts for integration tests: a mosquitto broker and socat
+ * pseudo-terminals. Each returns null-safe `skip` reasons when the program
+ * is missing, so a developer's machine still passes with the tests skipped.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { waitFor } from './flush.js'
+
+export function missing(program: string): string | false {
+  const r = spawnSync('sh', ['-c', `command -v ${program}`])
+  return r.status === 0 ? false : `${program} is not installed (CI installs it with apt-get)`
+}
+
+export async function freePort(): Promise<number> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
+  const port = (srv.address() as { port: number }).port
+  await new Promise<void>((r) => srv.close(() => r()))
+  return port
+}
+
+export interface Mosquitto {
+  url: string
+  port: number
+  log: string[]
+  stop(): Promise<void>
+  start(): Promise<void>
+}
+
+/**
+ * mosquitto on a free loopback port, with persistence: a restart keeps the
+ * subscribers' sessions, as a production broker does, so QoS 1 messages sent
+ * while a subscriber reconnects still reach it.
+ */
+export async function startMosquitto(): Promise<Mosquitto> {
+  const port = await freePort()
+  const dir = await mkdtemp(join(tmpdir(), 'lw-mosq-'))
+  const conf = join(dir, 'mosquitto.conf')
+  await writeFile(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
+  )
+  let proc: ChildProcess | null = null
+  const log: string[] = []
+  const m: Mosquitto = {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    log,
+    async start() {
+      proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const seen = log.length
+      const collect = (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean))
+      proc.stdout!.on('data', collect)
+      proc.stderr!.on('data', collect)
+      try {
+        await waitFor(() => log.slice(seen).some((l) => /running/.test(l)), 5000, 'mosquitto to listen')
+      } catch (err) {
+        await m.stop()
+        throw new Error(`${(err as Error).message}; mosquitto said: ${log.slice(seen).join(' | ')}`)
+      }
+    },
+    async stop() {
+      const p = proc
+      proc = null
+      if (!p || p.exitCode !== null) return
+      const exited = new Promise((r) => p.once('exit', r))
+      p.kill('SIGTERM')
+      await exited
+    },
+  }
+  await m.start()
+  return m
+}
+
+export interface PtyPair {
+  /** The end the simulated gateway sits on. */
+  gateway: string
+  /** The end the box opens, as it would /dev/gsm-gw1. */
+  box: string
+  close(): Promise<void>
+}
+
+export async function socatPair(): Promise<PtyPair> {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-pty-'))
+  const gateway = join(dir, 'gw')
+  const box = join(dir, 'box')
+  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${gateway}`, `pty,raw,echo=0,link=${box}`], { stdio: 'ignore' })
+  await waitFor(() => existsSync(gateway) && existsSync(box), 5000, 'socat pseudo-terminals')
+  return {
+    gateway,
+    box,
+    async close() {
+      if (proc.exitCode !== null) return
+      const exited = new Promise((r) => proc.once('exit', r))
+      proc.kill('SIGTERM')
+      await exited
+    },
+  }
+}

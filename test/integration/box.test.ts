@@ -1,0 +1,101 @@
+/**
+ * The box end to end with real parts: the simulated gateway on one end of a
+ * socat pseudo-terminal, the box on the other, a real mosquitto.
+ */
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { Box } from '../../src/app.js'
+import { validateConfigText } from '../../src/config/index.js'
+import { systemClock } from '../../src/core/clock.js'
+import { silentLogger } from '../../src/core/logger.js'
+import { pressButton } from '../../src/sim/controls.js'
+import { SimModem } from '../../src/sim/modem.js'
+import { linkSimModem } from '../../src/sim/serial-link.js'
+import { waitFor } from '../helpers/flush.js'
+import { MqttWatch, retained } from '../helpers/mqtt-watch.js'
+import { missing, socatPair, startMosquitto } from '../helpers/real.js'
+
+const skip = missing('mosquitto') || missing('socat')
+
+t.test('line breaks and heals: retained state, alert, lamp and buzzer pins; broker goes away and comes back', { skip }, async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const pty = await socatPair()
+  t.teardown(() => pty.close())
+  const sim = new SimModem({ clock: systemClock, operator: 'MTS' })
+  const link = await linkSimModem(sim, pty.gateway)
+  t.teardown(() => link.close())
+  const dir = await mkdtemp(join(tmpdir(), 'lw-int-'))
+  const { config, problems } = validateConfigText(`
+site: shop1
+box: closet
+board: sim
+modems:
+  - { id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500 }
+lines:
+  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], modem: gw1 }
+panel:
+  lamps: [{ id: gsm1, source: line/gsm1, green: 2, red: 3 }]
+  buzzer: { pin: 6 }
+  button: { pin: 7 }
+mqtt: { url: "${broker.url}", reconnectMinMs: 200, reconnectMaxMs: 1000 }
+http: { host: 127.0.0.1, port: 0 }
+storage: { dir: "${dir}" }
+`)
+  t.same(problems, [])
+  const base = 'linewatch/shop1/closet'
+  const watch = await MqttWatch.open(broker.url, `${base}/#`, 'office-server')
+  t.teardown(() => watch.close())
+  const box = new Box({ config: config!, log: silentLogger() })
+  t.teardown(() => box.stop())
+  await box.start()
+  const lit = (pin: number) => (box.io.level(pin) > 0 ? 1 : 0)
+  const alerts = () => watch.seen.filter((s) => s.topic === `${base}/alert`).map((s) => JSON.parse(s.payload) as { id: string; state: string })
+
+  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up')
+  t.equal(await retained(broker.url, `${base}/status`), 'online')
+  t.match(await retained(broker.url, `${base}/modem/gw1`), { state: 'up', registration: 'home', operator: 'MTS', signal: { csq: 21, rssiDbm: -71 }, sim: 'READY' })
+  t.same([lit(2), lit(3), lit(6)], [1, 0, 0], 'green lamp, buzzer quiet')
+
+  // break the line: the modem loses registration
+  sim.setRegistration('not-registered')
+  await watch.until(() => alerts().some((a) => a.state === 'raised'), 'alert raised')
+  t.match(alerts()[0], { id: 'line/gsm1/down', state: 'raised', source: 'line/gsm1', severity: 'major' })
+  t.match(await retained(broker.url, `${base}/line/gsm1`), { state: 'down', reason: /not registered/ })
+  t.same([lit(2), lit(3), lit(6)], [0, 1, 1], 'red lamp, buzzer sounding')
+  t.match(await retained(broker.url, `${base}/panel`), { lamps: [{ id: 'gsm1', color: 'red' }], buzzer: { on: true } })
+
+  // staff press the silence button
+  await pressButton(box.io, 7)
+  await waitFor(() => lit(6) === 0, 2000, 'buzzer silenced')
+  await watch.until((w) => (w.last(`${base}/panel`) as { buzzer?: { muted: boolean } })?.buzzer?.muted === true, 'panel muted on MQTT')
+
+  // heal: registered again
+  sim.setRegistration('home')
+  await watch.until(() => alerts().some((a) => a.state === 'cleared'), 'alert cleared')
+  t.same([lit(2), lit(3), lit(6)], [1, 0, 0])
+
+  // a modem that stops answering is a dead line too
+  sim.setAnswering(false)
+  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { reason?: string })?.reason === 'modem gw1: not answering', 'line down: not answering', 15000)
+  sim.setAnswering(true)
+  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up again', 15000)
+
+  // the broker goes away; the line breaks meanwhile; nothing QoS 1 is lost when it returns
+  await broker.stop()
+  await waitFor(() => !box.mqtt.connected, 5000, 'box to notice the broker is gone')
+  const raisedBefore = alerts().filter((a) => a.state === 'raised').length
+  sim.setRegistration('denied')
+  await waitFor(() => box.store.get('line', 'gsm1')?.state === 'down', 5000, 'line down while the broker is away')
+  t.equal((await fetch(`${box.httpUrl}/healthz`).then((r) => r.json()) as { mqtt: string }).mqtt, 'disconnected', 'the rest of the box runs')
+  await broker.start()
+  await watch.until(() => alerts().filter((a) => a.state === 'raised').length > raisedBefore, 'alert raised while away is delivered', 15000)
+  t.match(await retained(broker.url, `${base}/line/gsm1`), { state: 'down', reason: /denied/ }, 'state that changed while the broker was away is published on reconnect')
+
+  // clean stop: `offline` retained, the box said goodbye (no last will)
+  await box.stop()
+  t.equal(await retained(broker.url, `${base}/status`), 'offline')
+  t.ok(broker.log.some((l) => /Received DISCONNECT from linewatch-shop1-closet/.test(l)), 'clean MQTT disconnect')
+})

@@ -1,0 +1,113 @@
+/**
+ * `linewatch run` as the installer runs it: a separate process, a config file,
+ * a broker; SIGTERM stops it cleanly within 2 s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { startEmbeddedBroker } from '../../src/sim/broker.js'
+import { waitFor } from '../helpers/flush.js'
+import { MqttWatch } from '../helpers/mqtt-watch.js'
+import { freePort, missing, startMosquitto } from '../helpers/real.js'
+
+const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
+
+async function configFile(mqttUrl: string, httpPort: number): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-run-'))
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(
+    file,
+    `site: shop2
+box: b1
+board: sim
+modems:
+  - { id: sim1, port: "sim:sim1", pollSeconds: 1, commandTimeoutMs: 500 }
+  - { id: gone, port: /dev/ttyLINEWATCH-ABSENT }
+lines:
+  - { id: gsm1, kind: gsm, modem: sim1 }
+  - { id: gsm2, kind: gsm, modem: gone }
+mqtt: { url: "${mqttUrl}", reconnectMinMs: 200, reconnectMaxMs: 2000 }
+http: { host: 127.0.0.1, port: ${httpPort} }
+storage: { dir: "${join(dir, 'state')}" }
+`,
+  )
+  return file
+}
+
+function run(file: string): { proc: ChildProcess; stderr: () => string; exited: Promise<{ code: number | null; at: number }> } {
+  const proc = spawn(process.execPath, [bin, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LINEWATCH_LOG_LEVEL: 'warn' } })
+  let err = ''
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+  const exited = new Promise<{ code: number | null; at: number }>((r) => proc.once('exit', (code) => r({ code, at: Date.now() })))
+  return { proc, stderr: () => err, exited }
+}
+
+async function stopWithSigterm(t: Test, r: ReturnType<typeof run>): Promise<void> {
+  const sent = Date.now()
+  r.proc.kill('SIGTERM')
+  const { code, at } = await r.exited
+  t.equal(code, 0, 'exit code 0 after SIGTERM')
+  t.ok(at - sent < 2000, `stopped within 2 s (took ${at - sent} ms)`)
+}
+
+t.test('run: a missing serial port makes that modem down while the rest runs; SIGTERM publishes offline and exits', async (t) => {
+  const broker = await startEmbeddedBroker('127.0.0.1', 0)
+  t.teardown(() => broker.close())
+  const httpPort = await freePort()
+  const watch = await MqttWatch.open(broker.url, 'linewatch/shop2/b1/#')
+  t.teardown(() => watch.close())
+  const r = run(await configFile(broker.url, httpPort))
+  t.teardown(() => r.proc.kill('SIGKILL'))
+  const base = 'linewatch/shop2/b1'
+  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'gsm1 up', 15000)
+  await watch.until((w) => (w.last(`${base}/modem/gone`) as { state?: string })?.state === 'down', 'modem gone down')
+  t.match(watch.last(`${base}/modem/gone`), { state: 'down', reason: /\/dev\/ttyLINEWATCH-ABSENT/ })
+  t.match(watch.last(`${base}/line/gsm2`), { state: 'down', reason: /modem gone: port/ })
+  t.equal(watch.last(`${base}/status`), 'online')
+  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { ok: boolean; mqtt: string }
+  t.same([health.ok, health.mqtt], [true, 'connected'])
+  await stopWithSigterm(t, r)
+  await watch.until((w) => w.last(`${base}/status`) === 'offline', 'offline published')
+  t.notMatch(r.stderr(), /error while stopping|took too long/)
+})
+
+t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once', async (t) => {
+  const httpPort = await freePort()
+  const deadPort = await freePort()
+  const r = run(await configFile(`mqtt://127.0.0.1:${deadPort}`, httpPort))
+  t.teardown(() => r.proc.kill('SIGKILL'))
+  let state: { lines?: Record<string, { state: string }> } = {}
+  await waitFor(async () => {
+    state = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`).then((x) => x.json()).catch(() => ({}))) as typeof state
+    return state.lines?.gsm1?.state === 'up'
+  }, 15000, 'the box to run without a broker')
+  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { mqtt: string }
+  t.equal(health.mqtt, 'disconnected')
+  await stopWithSigterm(t, r)
+})
+
+t.test('run: SIGTERM against mosquitto is a clean DISCONNECT, so the last will is not sent', { skip: missing('mosquitto') }, async (t) => {
+  const broker = await startMosquitto()
+  t.teardown(() => broker.stop())
+  const watch = await MqttWatch.open(broker.url, 'linewatch/shop2/b1/status')
+  t.teardown(() => watch.close())
+  const r = run(await configFile(broker.url, await freePort()))
+  t.teardown(() => r.proc.kill('SIGKILL'))
+  await watch.until((w) => w.last('linewatch/shop2/b1/status') === 'online', 'online', 15000)
+  await stopWithSigterm(t, r)
+  await watch.until((w) => w.last('linewatch/shop2/b1/status') === 'offline', 'offline')
+  t.ok(broker.log.some((l) => /Received DISCONNECT from linewatch-shop2-b1/.test(l)), 'the broker saw a clean DISCONNECT')
+  t.notOk(broker.log.some((l) => /Client linewatch-shop2-b1 closed its connection|disconnected, not authorised|Socket error on client linewatch/.test(l)), 'not a dropped connection')
+})
+
+t.test('run: a bad config file is refused with path and line, exit 1', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-run-bad-'))
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, 'site: s\nbox: b\nboard: pi9\n')
+  const r = run(file)
+  const { code } = await r.exited
+  t.equal(code, 1)
+  t.match(r.stderr(), /board: must be one of: sim \(line 3\)/)
+})
