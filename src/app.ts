@@ -14,6 +14,7 @@ import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
+import { initialUplink } from './uplinks/index.js'
 import { SIM_PREFIX, SimGateway } from './sim/binding.js'
 import type { SimIO } from './sim/gpio.js'
 import { SimModem } from './sim/modem.js'
@@ -69,6 +70,7 @@ export class Box {
     const opener = new SerialOpener(this.simulator)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log }))
     this.lines = new LineMonitor(this.store, config.lines)
+    for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.io = createIo(config.board)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
@@ -78,17 +80,23 @@ export class Box {
   /** Start everything. Resolves when the web server listens and the panel is ready; modems and the broker come up on their own. */
   async start(): Promise<void> {
     this.#started = true
-    this.stateDir = await resolveStateDir(this.config.storage.dir)
-    const { mqtt, site, box } = this.config
-    this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
-    this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
-    await this.#alerts.start()
-    this.lines.start()
-    this.panel.start()
-    await this.#j5.start()
-    await this.mqtt.start()
-    for (const m of this.modems) m.start()
-    await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
+    try {
+      this.stateDir = await resolveStateDir(this.config.storage.dir)
+      const { mqtt, site, box } = this.config
+      this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
+      this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
+      await this.#alerts.start()
+      this.lines.start()
+      this.panel.start()
+      await this.#j5.start()
+      await this.mqtt.start()
+      for (const m of this.modems) m.start()
+      await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
+    } catch (err) {
+      // a half-started box (say, the HTTP port is taken) must not leave ports and timers behind
+      await this.stop()
+      throw err
+    }
     this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
   }
 

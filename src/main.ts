@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { Box } from './app.js'
 import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/index.js'
-import { errorMessage, LinewatchError } from './core/errors.js'
+import { ErrorCode, errorMessage, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
 import { runDemo } from './sim/demo.js'
@@ -14,11 +14,13 @@ const USAGE = `linewatch ${VERSION} — call-center line watch box
 
 usage:
   linewatch run [--config FILE]           run the box (default config ${DEFAULT_CONFIG})
-  linewatch demo [--mqtt-url URL] [--http-port N]
+  linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
   linewatch schema                        print the config's JSON Schema
-  linewatch --version | --help`
+  linewatch --version | --help
+
+exit codes: 0 ok, 1 a config problem or a failure at start, 2 a usage error`
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -46,8 +48,13 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || (err instanceof LinewatchError && err.code === ErrorCode.CONFIG_UNREADABLE)) {
       process.stderr.write(`${err.message}\n`)
+      return 1
+    }
+    const errno = err as NodeJS.ErrnoException & { address?: string; port?: number }
+    if (errno.code === 'EADDRINUSE' || errno.code === 'EACCES' || errno.code === 'EADDRNOTAVAIL') {
+      process.stderr.write(`linewatch: cannot listen on ${errno.address ?? ''}:${errno.port ?? ''}: ${errno.code}\n`)
       return 1
     }
     if (err instanceof LinewatchError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {

@@ -148,7 +148,23 @@ export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>
 
-/** The JSON Schema as plain JSON (TypeBox's symbols dropped). */
+/**
+ * The JSON Schema as plain JSON (TypeBox's symbols dropped). A key with a
+ * default is not required: a file may leave it out and the default applies
+ * (TypeBox lists it as required because the type after defaults has it).
+ */
 export function jsonSchema(): TSchema {
-  return JSON.parse(JSON.stringify(ConfigSchema)) as TSchema
+  const relax = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(relax)
+    if (!node || typeof node !== 'object') return
+    const o = node as { properties?: Record<string, { default?: unknown }>; required?: string[] }
+    if (o.properties && o.required) {
+      o.required = o.required.filter((k) => o.properties![k]?.default === undefined)
+      if (o.required.length === 0) delete o.required
+    }
+    Object.values(o).forEach(relax)
+  }
+  const schema = JSON.parse(JSON.stringify(ConfigSchema)) as TSchema
+  relax(schema)
+  return schema
 }

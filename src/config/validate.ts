@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
+import { SIM_PIN_COUNT } from '../sim/gpio.js'
 import { ConfigSchema, jsonSchema, type Config } from './schema.js'
 
 export interface ConfigProblem {
@@ -113,6 +114,10 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   const pins = new Map<string, string>()
   const usePin = (pin: number | string, path: Segment[]) => {
     const key = String(pin)
+    if (c.board === 'sim' && !(typeof pin === 'number' && pin < SIM_PIN_COUNT)) {
+      out.push({ path, message: `board sim has pins 0..${SIM_PIN_COUNT - 1}, not ${JSON.stringify(pin)}` })
+      return
+    }
     const owner = pins.get(key)
     if (owner !== undefined) out.push({ path, message: `pin ${key} is already used by ${owner}` })
     else pins.set(key, pathText(path))

@@ -1,4 +1,4 @@
-import { SimIO } from '../sim/gpio.js'
+import { SimIO, SIM_PIN_COUNT } from '../sim/gpio.js'
 
 export type BoardName = 'sim'
 
@@ -6,6 +6,6 @@ export type BoardName = 'sim'
 export function createIo(board: BoardName): SimIO {
   switch (board) {
     case 'sim':
-      return new SimIO({ pinCount: 32 })
+      return new SimIO({ pinCount: SIM_PIN_COUNT })
   }
 }

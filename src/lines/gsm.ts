@@ -10,8 +10,8 @@ export function gsmLineState(modemId: string | null, modem: ModemSnapshot | unde
   if (modem.state === 'unknown') return { state: 'unknown', reason: `waiting for modem ${modemId}` }
   if (modem.state === 'down') return { state: 'down', reason: `modem ${modemId}: ${modem.reason}` }
   if (modem.registration === 'home' || modem.registration === 'roaming') {
-    const signal = modem.signal.rssiDbm === null ? '' : `, signal ${modem.signal.rssiDbm} dBm`
-    return { state: 'up', reason: `modem ${modemId} ${modem.reason}${signal}` }
+    // no signal figure here: it is in the modem's state, and a line must not change with every poll
+    return { state: 'up', reason: `modem ${modemId} ${modem.reason}` }
   }
   return { state: 'down', reason: `modem ${modemId} ${modem.reason}` }
 }

@@ -2,6 +2,9 @@ import { EventEmitter } from 'node:events'
 
 const MODES = Object.freeze({ INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 })
 
+/** Pins of the simulated board (boards/sim.yaml). */
+export const SIM_PIN_COUNT = 32
+
 export interface SimPin {
   supportedModes: number[]
   mode: number
@@ -43,7 +46,7 @@ export class SimIO extends EventEmitter<SimIoEvents> {
 
   constructor(opts: { pinCount?: number } = {}) {
     super()
-    this.pins = Array.from({ length: opts.pinCount ?? 32 }, () => ({
+    this.pins = Array.from({ length: opts.pinCount ?? SIM_PIN_COUNT }, () => ({
       supportedModes: [MODES.INPUT, MODES.OUTPUT, MODES.PWM],
       mode: MODES.OUTPUT,
       value: 0,

@@ -35,9 +35,10 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   const token = deps.config.token
 
   app.addHook('onRequest', async (req, reply) => {
-    if (!token || req.url === '/healthz') return
-    const given = req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? new URL(req.url, 'http://x').searchParams.get('token')
-    if (given !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
+    const url = new URL(req.url, 'http://box')
+    if (!token || url.pathname === '/healthz') return
+    const header = req.headers.authorization?.replace(/^Bearer\s+/i, '')
+    if (header !== token && url.searchParams.get('token') !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
   })
 
   app.get('/healthz', async (_req, reply) => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger.js'
 import type { AlertRecord, PartState } from '../../src/core/state.js'
 import { StateStore } from '../../src/core/store.js'
 import { initialLine } from '../../src/lines/monitor.js'
+import { tempDir } from '../helpers/tmp.js'
 
 async function box(dir: string, language: 'en' | 'ru' = 'en') {
   const clock = new FakeClock()
@@ -23,7 +24,7 @@ async function box(dir: string, language: 'en' | 'ru' = 'en') {
 }
 
 t.test('raised once when a line goes down, cleared when it is back', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  const dir = tempDir(t, 'lw-alerts-')
   const { alerts, mgr, set, store } = await box(dir)
   set('up')
   t.same(alerts, [], 'nothing to clear at first')
@@ -45,7 +46,7 @@ t.test('messages in Russian', async (t) => {
 })
 
 t.test('an alert raised before a restart is cleared after it, not raised again', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  const dir = tempDir(t, 'lw-alerts-')
   const first = await box(dir)
   first.set('down')
   await first.mgr.stop()
@@ -61,7 +62,7 @@ t.test('an alert raised before a restart is cleared after it, not raised again',
 })
 
 t.test('a damaged alert file (power cut, bad card) is put aside and the box starts', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lw-alerts-'))
+  const dir = tempDir(t, 'lw-alerts-')
   await writeFile(join(dir, 'alerts.json'), '{"active": [{"id": "line/l1/do')
   const { alerts, mgr, set } = await box(dir)
   set('down')

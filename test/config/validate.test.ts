@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { formatProblem, jsonSchema, loadConfig, validateConfigText, ConfigError } from '../../src/config/index.js'
 import { DEMO_CONFIG_YAML } from '../../src/sim/demo-config.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const GOOD = `site: shop1
 box: closet
@@ -72,6 +73,20 @@ t.test('references, duplicates and pins are checked', async (t) => {
   ])
 })
 
+t.test('pins the board does not have are refused at validation, not at start', async (t) => {
+  const panel = `${GOOD}panel:\n  lamps:\n    - { id: l1, source: line/line1, green: GPIO17, red: 40 }\n`
+  t.same(problems(panel), [
+    'panel.lamps[0].green: board sim has pins 0..31, not "GPIO17" (line 14)',
+    'panel.lamps[0].red: board sim has pins 0..31, not 40 (line 14)',
+  ])
+})
+
+t.test('the published schema requires only what has no default', async (t) => {
+  const s = jsonSchema() as unknown as { required: string[]; properties: { modems: { items: { required: string[] } } } }
+  t.same(s.required, ['site', 'box', 'board'])
+  t.same(s.properties.modems.items.required, ['id', 'port'])
+})
+
 t.test('bad YAML, empty files, wrong top-level shapes', async (t) => {
   t.match(problems('site: [unclosed\n'), [/^\(file\): YAML: .* \(line \d\)$/])
   t.same(problems(''), ['site: missing required key "site" (line 1)', 'box: missing required key "box" (line 1)', 'board: missing required key "board" (line 1)'])
@@ -81,7 +96,7 @@ t.test('bad YAML, empty files, wrong top-level shapes', async (t) => {
 
 t.test('loadConfig: unreadable file and ConfigError', async (t) => {
   await t.rejects(loadConfig('/nonexistent/linewatch.yaml'), { code: 'CONFIG_UNREADABLE' })
-  const dir = await mkdtemp(join(tmpdir(), 'lw-cfg-'))
+  const dir = tempDir(t, 'lw-cfg-')
   const file = join(dir, 'bad.yaml')
   await writeFile(file, GOOD.replace('kind: gsm', 'kind: 7'))
   const err = await loadConfig(file).catch((e: unknown) => e)
@@ -97,7 +112,7 @@ t.test('the published JSON Schema is the one the code uses', async (t) => {
 t.test('linewatch validate: exit 0 on a good file, 1 with one line per problem', async (t) => {
   const run = promisify(execFile)
   const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
-  const dir = await mkdtemp(join(tmpdir(), 'lw-cli-'))
+  const dir = tempDir(t, 'lw-cli-')
   const good = join(dir, 'good.yaml')
   const bad = join(dir, 'bad.yaml')
   await writeFile(good, GOOD)

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -99,6 +99,7 @@ export async function socatPair(): Promise<PtyPair> {
       const exited = new Promise((r) => proc.once('exit', r))
       proc.kill('SIGTERM')
       await exited
+      await rm(dir, { recursive: true, force: true })
     },
   }
 }

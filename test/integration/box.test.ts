@@ -2,7 +2,6 @@
  * The box end to end with real parts: the simulated gateway on one end of a
  * socat pseudo-terminal, the box on the other, a real mosquitto.
  */
-import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -16,6 +15,7 @@ import { linkSimModem } from '../../src/sim/serial-link.js'
 import { waitFor } from '../helpers/flush.js'
 import { MqttWatch, retained } from '../helpers/mqtt-watch.js'
 import { missing, socatPair, startMosquitto } from '../helpers/real.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const skip = missing('mosquitto') || missing('socat')
 
@@ -27,7 +27,7 @@ t.test('line breaks and heals: retained state, alert, lamp and buzzer pins; brok
   const sim = new SimModem({ clock: systemClock, operator: 'MTS' })
   const link = await linkSimModem(sim, pty.gateway)
   t.teardown(() => link.close())
-  const dir = await mkdtemp(join(tmpdir(), 'lw-int-'))
+  const dir = tempDir(t, 'lw-int-')
   const { config, problems } = validateConfigText(`
 site: shop1
 box: closet

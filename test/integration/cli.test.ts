@@ -3,7 +3,7 @@
  * a broker; SIGTERM stops it cleanly within 2 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -11,11 +11,12 @@ import { startEmbeddedBroker } from '../../src/sim/broker.js'
 import { waitFor } from '../helpers/flush.js'
 import { MqttWatch } from '../helpers/mqtt-watch.js'
 import { freePort, missing, startMosquitto } from '../helpers/real.js'
+import { tempDir } from '../helpers/tmp.js'
 
 const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
 
 async function configFile(mqttUrl: string, httpPort: number): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lw-run-'))
+  const dir = tempDir(t, 'lw-run-')
   const file = join(dir, 'linewatch.yaml')
   await writeFile(
     file,
@@ -103,11 +104,25 @@ t.test('run: SIGTERM against mosquitto is a clean DISCONNECT, so the last will i
 })
 
 t.test('run: a bad config file is refused with path and line, exit 1', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lw-run-bad-'))
+  const dir = tempDir(t, 'lw-run-bad-')
   const file = join(dir, 'linewatch.yaml')
   await writeFile(file, 'site: s\nbox: b\nboard: pi9\n')
   const r = run(file)
   const { code } = await r.exited
   t.equal(code, 1)
   t.match(r.stderr(), /board: must be one of: sim \(line 3\)/)
+})
+
+t.test('run: an HTTP port already taken is one clear line and exit 1, nothing left running', async (t) => {
+  const { createServer } = await import('node:net')
+  const busy = createServer()
+  await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r))
+  t.teardown(() => busy.close())
+  const port = (busy.address() as { port: number }).port
+  const r = run(await configFile('mqtt://127.0.0.1:1', port))
+  t.teardown(() => r.proc.kill('SIGKILL'))
+  const { code } = await r.exited
+  t.equal(code, 1)
+  t.match(r.stderr(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`))
+  t.notMatch(r.stderr(), /\n\s+at /, 'no stack trace')
 })

@@ -31,7 +31,9 @@ t.test('healthz, state and the page', async (t) => {
 t.test('with a token, everything but /healthz needs it', async (t) => {
   const { app } = setup('s3cret-token-0123456789')
   t.equal((await app.inject('/healthz')).statusCode, 200)
+  t.equal((await app.inject('/healthz?probe=1')).statusCode, 200)
   t.equal((await app.inject('/api/v1/state')).statusCode, 401)
+  t.equal((await app.inject('/api/v1/state?x=/healthz')).statusCode, 401)
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer s3cret-token-0123456789' } })).statusCode, 200)
   t.equal((await app.inject('/?token=s3cret-token-0123456789')).statusCode, 200)
