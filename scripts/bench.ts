@@ -59,8 +59,7 @@ function forceGc(): boolean {
 
 /** The demo box's config (validated from YAML, so built outside the timed part), on a free web port. */
 function benchConfig(brokerUrl: string, stateDir: string): Config {
-  const config = demoConfig({ httpPort: 0 }, brokerUrl)
-  config.storage.dir = stateDir
+  const config = demoConfig({ httpPort: 0 }, brokerUrl, stateDir)
   return config
 }
 

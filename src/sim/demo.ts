@@ -41,15 +41,14 @@ const HELP = `commands:
   state                    print the lines and the panel
   quit                     stop the demo`
 
-export function demoConfig(opts: DemoOptions, brokerUrl: string): Config {
+export function demoConfig(opts: DemoOptions, brokerUrl: string, stateDir: string): Config {
   const result = validateConfigText(DEMO_CONFIG_YAML)
   if (!result.config) throw new Error(`demo config invalid: ${result.problems.map(formatProblem).join('; ')}`)
   const c = result.config
   c.mqtt.url = brokerUrl
   c.http.port = opts.httpPort ?? 8080
   c.http.host = opts.httpHost ?? '127.0.0.1'
-  // each demo its own throw-away state folder, removed when it stops
-  c.storage.dir = mkdtempSync(join(tmpdir(), 'linewatch-demo-'))
+  c.storage.dir = stateDir
   return c
 }
 
@@ -57,7 +56,8 @@ export function demoConfig(opts: DemoOptions, brokerUrl: string): Config {
 export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`))
   const broker = opts.mqttUrl ? null : await startEmbeddedBroker()
-  const config = demoConfig(opts, opts.mqttUrl ?? broker!.url)
+  // each demo its own throw-away state folder, removed when it stops
+  const config = demoConfig(opts, opts.mqttUrl ?? broker!.url, mkdtempSync(join(tmpdir(), 'linewatch-demo-')))
   const mqttLog = new EventEmitter<{ message: [MqttLogEntry] }>()
   let box: Box | null = null
   const extraRoutes = (app: FastifyInstance) => {
