@@ -26,7 +26,7 @@ export class J5Panel {
   readonly #onSilence: () => void
   #lamps = new Map<string, { green: five.Led; red: five.Led }>()
   #buzzer: five.Pin | null = null
-  #button: five.Button | null = null
+  #button: (five.Button & EventEmitter) | null = null
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'panel') this.#apply(c.next)
   }
@@ -41,9 +41,11 @@ export class J5Panel {
 
   async start(timeoutMs = 10000): Promise<void> {
     const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as five.BoardOption)
+    // @types/johnny-five leaves out that Board and Button are EventEmitters
+    const boardEvents = board as unknown as EventEmitter
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new LinewatchError(ErrorCode.GPIO_FAILED, `IO board not ready in ${timeoutMs} ms`)), timeoutMs)
-      ;(board as unknown as EventEmitter).once('ready', () => {
+      boardEvents.once('ready', () => {
         clearTimeout(t)
         resolve()
       })
@@ -53,7 +55,7 @@ export class J5Panel {
     }
     if (this.#cfg.buzzer) this.#buzzer = new five.Pin({ pin: this.#cfg.buzzer.pin, type: 'digital', mode: 1, board } as five.PinOption)
     if (this.#cfg.button) {
-      this.#button = new five.Button({ pin: this.#cfg.button.pin, isPullup: this.#cfg.button.activeLow, board } as five.ButtonOption)
+      this.#button = new five.Button({ pin: this.#cfg.button.pin, isPullup: this.#cfg.button.activeLow, board } as five.ButtonOption) as five.Button & EventEmitter
       this.#button.on('press', () => {
         this.#log.info('silence button pressed')
         this.#onSilence()
@@ -65,7 +67,7 @@ export class J5Panel {
 
   stop(): void {
     this.#store.off('change', this.#onChange)
-    ;(this.#button as unknown as EventEmitter | null)?.removeAllListeners()
+    this.#button?.removeAllListeners()
     for (const l of this.#lamps.values()) {
       l.green.off()
       l.red.off()
