@@ -71,6 +71,8 @@ export class ModemDriver {
   #portError: string | null = null
   #stopped = false
   #discarded = 0
+  /** Unsolicited +CREG reports seen: a poll's answer older than one of them is not applied. */
+  #cregReports = 0
   #discardLoggedAt = -Infinity
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
@@ -184,13 +186,13 @@ export class ModemDriver {
         if (sim) this.#publish({ sim })
       }
       const csq = parseCsq((await this.#send('AT+CSQ', { expect: '+CSQ:' }))[0] ?? '')
-      const creg = parseCreg((await this.#send('AT+CREG?', { expect: '+CREG:' }))[0] ?? '')
+      if (csq) this.#publish({ signal: csq })
+      // An unsolicited +CREG that arrives while AT+CREG? is answered is newer than the answer: keep it.
+      const reportsBefore = this.#cregReports
+      const creg = parseCreg((await this.#send('AT+CREG?', { expect: '+CREG:' })).at(-1) ?? '')
+      if (creg && this.#cregReports === reportsBefore) this.#publish(creg)
       const cops = await this.#send('AT+COPS?', { expect: '+COPS:' })
-      this.#publish({
-        ...(csq ? { signal: csq } : {}),
-        ...(creg ?? {}),
-        operator: parseCops(cops[0] ?? ''),
-      })
+      this.#publish({ operator: parseCops(cops[0] ?? '') })
     } catch (err) {
       if (!(err instanceof LinewatchError && (err.code === ErrorCode.AT_TIMEOUT || err.code === ErrorCode.AT_PORT_CLOSED))) {
         this.#log.warn({ err: errorMessage(err) }, 'poll failed')
@@ -239,6 +241,7 @@ export class ModemDriver {
     if (clip) return this.#ring(clip.callerId)
     const creg = parseCreg(line)
     if (creg) {
+      this.#cregReports++
       this.#heard()
       return this.#publish(creg)
     }

@@ -70,11 +70,16 @@ class SimPort implements BindingPortInterface {
       if (!this.isOpen) throw canceled()
       await new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject }))
     }
-    const head = this.#pending[0]!
-    const n = Math.min(length, head.length)
-    head.copy(buffer, offset, 0, n)
-    if (n < head.length) this.#pending[0] = head.subarray(n)
-    else this.#pending.shift()
+    // like a real read: everything that has arrived, up to the buffer's size
+    let n = 0
+    while (n < length && this.#pending.length > 0) {
+      const head = this.#pending[0]!
+      const take = Math.min(length - n, head.length)
+      head.copy(buffer, offset + n, 0, take)
+      n += take
+      if (take < head.length) this.#pending[0] = head.subarray(take)
+      else this.#pending.shift()
+    }
     return { buffer, bytesRead: n }
   }
 

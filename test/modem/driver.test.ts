@@ -137,3 +137,17 @@ t.test('a sim: port with no simulated modem is down, not a crash', async (t) => 
   t.match(modem().reason, /no simulated modem "nothing"/)
   await driver.stop()
 })
+
+t.test('a registration report that arrives while AT+CREG? is answered is not overwritten by the older answer', async (t) => {
+  const { driver, sim, clock, modem } = setup()
+  driver.start()
+  await driver.settled()
+  // the modem answers AT+CREG? (registered) and, right behind it, reports the loss of registration
+  sim.on('command', (c) => {
+    if (c === 'AT+CREG?') queueMicrotask(() => sim.setRegistration('not-registered')) // same read as the answer
+  })
+  clock.advance(10_000)
+  await flush(100)
+  t.match(modem(), { registration: 'not-registered', state: 'degraded' })
+  await driver.stop()
+})
