@@ -243,7 +243,9 @@ export class ModemDriver {
     if (creg) {
       this.#cregReports++
       this.#heard()
-      return this.#publish(creg)
+      // off the network there is no operator; the next AT+COPS? would say the same
+      const registered = creg.registration === 'home' || creg.registration === 'roaming'
+      return this.#publish(registered ? creg : { ...creg, operator: null })
     }
     this.#log.debug({ line }, 'unhandled unsolicited line')
   }

@@ -77,7 +77,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     })
   }
   box = new Box({ config, log: createLogger({ level: process.env.LINEWATCH_LOG_LEVEL ?? 'warn', destination: process.stderr }), web: { mqttLog, extraRoutes } })
-  await box.start()
+  try {
+    await box.start()
+  } catch (err) {
+    // the box stopped its own parts; the broker and the state folder are the demo's
+    await broker?.close()
+    rmSync(config.storage.dir!, { recursive: true, force: true })
+    throw err
+  }
 
   // Watch what the box publishes, for the terminal and the page.
   const watcher = mqtt.connect(config.mqtt.url, { clientId: `linewatch-demo-watch-${process.pid}`, reconnectPeriod: 2000 })

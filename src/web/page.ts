@@ -11,6 +11,7 @@ export function statusPage(opts: { demo: boolean }): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>linewatch</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font-family: system-ui, sans-serif; color: #1d232a; background: #f4f5f7; }
   body { margin: 0 auto; max-width: 1100px; padding: 1rem; }
@@ -46,7 +47,7 @@ export function statusPage(opts: { demo: boolean }): string {
 <div class="grid" id="modems"></div>
 <h2>Active alerts</h2>
 <div id="alerts" class="card muted">none</div>
-${opts.demo ? '<h2>MQTT messages from the box</h2><div id="log"></div>' : ''}
+${opts.demo ? '<h2>MQTT messages from the box <span class="muted">(newest first)</span></h2><div id="log"></div>' : ''}
 <script>
 const DEMO = ${opts.demo ? 'true' : 'false'};
 const token = new URLSearchParams(location.search).get('token');
@@ -59,6 +60,8 @@ const badge = (s) => '<span class="state ' + esc(s) + '" data-state="' + esc(s) 
 function render() {
   if (!snap) return;
   document.getElementById('title').textContent = 'linewatch — ' + snap.box.site + ' / ' + snap.box.box;
+  const down = Object.values(snap.lines).filter((l) => l.state === 'down').length;
+  document.title = (down ? down + ' line' + (down > 1 ? 's' : '') + ' down — ' : '') + 'linewatch ' + snap.box.site + '/' + snap.box.box;
   const p = snap.panel;
   document.getElementById('panel').innerHTML = p.lamps.map((l) =>
     '<div class="lamp" data-lamp="' + esc(l.id) + '" data-color="' + esc(l.color) + '"><div class="bulb ' + esc(l.color) + '"></div>' + esc(l.id) + '</div>').join('') +

@@ -6,7 +6,7 @@ import { SerialOpener } from '../../src/hw/serial.js'
 import { ModemDriver } from '../../src/modem/driver.js'
 import { SimGateway } from '../../src/sim/binding.js'
 import { SimModem } from '../../src/sim/modem.js'
-import { advance, flush } from '../helpers/flush.js'
+import { advance, flush, waitFor } from '../helpers/flush.js'
 
 function setup(port = 'sim:gsm1') {
   const clock = new FakeClock()
@@ -54,7 +54,7 @@ t.test('an unsolicited +CREG between polls changes the state at once', async (t)
   await driver.settled()
   sim.setRegistration('denied')
   await flush()
-  t.match(modem(), { state: 'degraded', registration: 'denied', reason: 'not registered (denied)' })
+  t.match(modem(), { state: 'degraded', registration: 'denied', reason: 'not registered (denied)', operator: null })
   sim.setRegistration('home')
   await flush()
   t.match(modem(), { state: 'up', registration: 'home' })
@@ -139,15 +139,17 @@ t.test('a sim: port with no simulated modem is down, not a crash', async (t) => 
 })
 
 t.test('a registration report that arrives while AT+CREG? is answered is not overwritten by the older answer', async (t) => {
-  const { driver, sim, clock, modem } = setup()
+  const { driver, sim, clock, modem, commands } = setup()
   driver.start()
   await driver.settled()
   // the modem answers AT+CREG? (registered) and, right behind it, reports the loss of registration
   sim.on('command', (c) => {
     if (c === 'AT+CREG?') queueMicrotask(() => sim.setRegistration('not-registered')) // same read as the answer
   })
+  commands.length = 0
   clock.advance(10_000)
-  await flush(100)
+  await waitFor(() => commands.includes('AT+COPS?'), 2000, 'the poll to reach AT+COPS?')
+  await flush(50) // and its answer to be applied
   t.match(modem(), { registration: 'not-registered', state: 'degraded' })
   await driver.stop()
 })

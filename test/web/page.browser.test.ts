@@ -51,8 +51,11 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   let demo: RunningDemo | null = null
   let browser: Browser | null = null
   t.teardown(async () => {
-    await browser?.close()
-    await demo?.stop()
+    try {
+      await browser?.close()
+    } finally {
+      await demo?.stop()
+    }
   })
 
   demo = await runDemo({ httpPort: 0, print: () => {} })
@@ -73,8 +76,7 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   const badResponses: string[] = []
   page.on('response', (r) => {
     const path = new URL(r.url()).pathname
-    // the page has no icon; chromium asks for /favicon.ico anyway
-    if (r.status() >= 400 && path !== '/favicon.ico') badResponses.push(`${r.status()} ${path}`)
+    if (r.status() >= 400) badResponses.push(`${r.status()} ${path}`)
   })
   page.on('dialog', (d) => {
     // the page alert()s when a simulator request fails
@@ -84,12 +86,12 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
 
   const response = await page.goto(url)
   t.equal(response?.status(), 200, 'GET / answers 200')
-  t.equal(await page.title(), 'linewatch')
 
   // --- live, modems up ---
   await page.locator('#conn', { hasText: /^live$/ }).waitFor(WAIT)
   t.equal(await page.locator('#conn').textContent(), 'live', 'the page says it is live')
   t.equal(await page.locator('#title').textContent(), 'linewatch — demo-store / box1')
+  t.equal(await page.title(), 'linewatch demo-store/box1', 'the tab names the box')
   await page.waitForSelector('[data-lamp="gsm1"][data-color="green"]', { timeout: 15000 })
   await page.waitForSelector('[data-lamp="gsm2"][data-color="green"]', { timeout: 15000 })
   t.equal(await page.getAttribute('[data-lamp="gsm1"]', 'data-color'), 'green', 'lamp gsm1 green once the modem is up')
@@ -111,6 +113,7 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   // --- break line gsm1 from its modem card ---
   t.equal(await clickSim(page, '[data-modem="gsm1"] button[data-action="break"]', 'modem/gsm1/break'), 200, 'Break line posts to the simulator')
   await page.waitForSelector('[data-lamp="gsm1"][data-color="red"]', WAIT)
+  t.equal(await page.title(), '1 line down — linewatch demo-store/box1', 'the tab shows the fault')
   t.equal(await page.getAttribute('[data-lamp="gsm1"]', 'data-color'), 'red', 'lamp gsm1 turns red without a reload')
   t.equal(await page.getAttribute('[data-lamp="gsm2"]', 'data-color'), 'green', 'lamp gsm2 stays green')
   await page.waitForSelector('#buzzer[data-on="true"]', WAIT)
