@@ -5,6 +5,7 @@ import { AlertManager } from './alerts/index.js'
 import { resolveStateDir, type Config } from './config/index.js'
 import { systemClock, type Clock } from './core/clock.js'
 import { errorMessage } from './core/errors.js'
+import { within } from './core/within.js'
 import { createLogger, type Logger } from './core/logger.js'
 import { StateStore } from './core/store.js'
 import { VERSION } from './core/version.js'
@@ -19,6 +20,9 @@ import { SIM_PREFIX, SimGateway } from './sim/binding.js'
 import type { SimIO } from './sim/gpio.js'
 import { SimModem } from './sim/modem.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+
+/** The longest one part may take to stop before the box goes on without it. */
+const STOP_STEP_MS = 1500
 
 export interface BoxOptions {
   config: Config
@@ -116,16 +120,17 @@ export class Box {
   async stop(): Promise<void> {
     if (!this.#started) return
     this.#started = false
+    // Each part gets a bounded time: one part that hangs (a serial driver, a broker) must not keep
+    // the others from stopping, nor the process from exiting within the 2 s SIGTERM budget.
     const step = async (name: string, fn: () => Promise<unknown> | unknown) => {
       try {
-        await fn()
+        if (!(await within(Promise.resolve().then(fn), STOP_STEP_MS))) this.log.error({ part: name, ms: STOP_STEP_MS }, 'part did not stop in time; going on')
       } catch (err) {
         this.log.warn({ part: name, err: errorMessage(err) }, 'error while stopping')
       }
     }
-    await Promise.all(this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())))
-    await step('web', () => this.web.close())
-    await step('mqtt', () => this.mqtt?.stop())
+    // ports, web and broker are independent: stop them side by side
+    await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop())])
     await step('panel', () => this.#j5.stop())
     this.panel.stop()
     this.lines.stop()

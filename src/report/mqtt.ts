@@ -2,6 +2,7 @@ import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
+import { within } from '../core/within.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
@@ -9,7 +10,9 @@ import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
 
 const RETAINED: IClientPublishOptions = { qos: 1, retain: true }
 const DURABLE: IClientPublishOptions = { qos: 1, retain: false }
-const STOP_TIMEOUT_MS = 1500
+/** Shutdown budget (within the box's 2 s): the `offline` acknowledgement, then the DISCONNECT. */
+const OFFLINE_ACK_MS = 800
+const DISCONNECT_MS = 500
 
 /**
  * Publishes the store to the broker: retained state per part, `status` with a
@@ -60,7 +63,10 @@ export class MqttReporter {
       will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
     })
     this.#client.on('connect', () => this.#onConnect())
-    this.#client.on('close', () => this.#scheduleReconnect())
+    this.#client.on('close', () => {
+      this.#abandonInFlight()
+      this.#scheduleReconnect()
+    })
     this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
     this.#store.on('change', this.#onChange)
   }
@@ -79,13 +85,12 @@ export class MqttReporter {
     this.#store.off('change', this.#onChange)
     const client = this.#client
     if (!client) return
-    if (client.connected) {
-      await Promise.race([
-        client.publishAsync(`${this.base}/status`, 'offline', RETAINED).catch(() => {}),
-        new Promise((r) => setTimeout(r, STOP_TIMEOUT_MS)),
-      ])
-    }
-    await new Promise<void>((resolve) => client.end(!client.connected, {}, () => resolve()))
+    if (client.connected) await within(client.publishAsync(`${this.base}/status`, 'offline', RETAINED), OFFLINE_ACK_MS).catch(() => false)
+    // Nothing unacknowledged may hold up the DISCONNECT: the outbox still has it for next time.
+    this.#abandonInFlight()
+    // a clean DISCONNECT, so the broker drops the will; a broker that does not take it in time is cut off
+    const clean = await within(new Promise<void>((r) => client.end(!client.connected, {}, () => r())), DISCONNECT_MS)
+    if (!clean) client.stream?.destroy()
     this.#client = null
     await this.outbox.flushed()
   }
@@ -103,6 +108,18 @@ export class MqttReporter {
   #publishDurable<T extends 'alert' | 'event'>(topic: T, payload: TopicPayloads[T]): void {
     this.outbox.add(`${this.base}/${topic}`, JSON.stringify(payload))
     this.#drain()
+  }
+
+  /**
+   * Drop what mqtt.js still waits a PUBACK for. After a lost connection it
+   * would wait forever (clean session: nobody resends it), holding up the
+   * outbox and a clean disconnect. The outbox is the durable copy: whatever
+   * was not acknowledged is sent again from there.
+   */
+  #abandonInFlight(): void {
+    const client = this.#client
+    if (!client) return
+    for (const id of Object.keys(client.outgoing)) client.removeOutgoingMessage(Number(id))
   }
 
   #drain(): void {

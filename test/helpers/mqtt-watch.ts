@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt'
+import { within } from '../../src/core/within.js'
 import { waitFor } from './flush.js'
 
 export interface Seen {
@@ -25,7 +26,7 @@ export class MqttWatch {
     client.on('connect', () => void client.subscribeAsync(filter, { qos: 1 }).catch(() => {}))
     client.on('error', () => {})
     await waitFor(() => client.connected, 5000, 'watcher to connect')
-    await client.subscribeAsync(filter, { qos: 1 })
+    if (!(await within(client.subscribeAsync(filter, { qos: 1 }), 5000))) throw new Error(`no SUBACK for ${filter} in 5 s`)
     return w
   }
 

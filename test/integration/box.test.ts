@@ -8,7 +8,7 @@ import t from 'tap'
 import { Box } from '../../src/app.js'
 import { validateConfigText } from '../../src/config/index.js'
 import { systemClock } from '../../src/core/clock.js'
-import { silentLogger } from '../../src/core/logger.js'
+import { createLogger, silentLogger } from '../../src/core/logger.js'
 import { pressButton } from '../../src/sim/controls.js'
 import { SimModem } from '../../src/sim/modem.js'
 import { linkSimModem } from '../../src/sim/serial-link.js'
@@ -48,7 +48,9 @@ storage: { dir: "${dir}" }
   const base = 'linewatch/shop1/closet'
   const watch = await MqttWatch.open(broker.url, `${base}/#`, 'office-server')
   t.teardown(() => watch.close())
-  const box = new Box({ config: config!, log: silentLogger() })
+  // LINEWATCH_TEST_LOG=debug shows the box's log when this test needs a look inside
+  const level = process.env.LINEWATCH_TEST_LOG
+  const box = new Box({ config: config!, log: level ? createLogger({ level, destination: process.stderr }) : silentLogger() })
   t.teardown(() => box.stop())
   await box.start()
   const lit = (pin: number) => (box.io.level(pin) > 0 ? 1 : 0)
@@ -97,5 +99,6 @@ storage: { dir: "${dir}" }
   // clean stop: `offline` retained, the box said goodbye (no last will)
   await box.stop()
   t.equal(await retained(broker.url, `${base}/status`), 'offline')
-  t.ok(broker.log.some((l) => /Received DISCONNECT from linewatch-shop1-closet/.test(l)), 'clean MQTT disconnect')
+  await waitFor(() => broker.log.some((l) => /Received DISCONNECT from linewatch-shop1-closet/.test(l)), 3000, 'a clean MQTT DISCONNECT in the broker log')
+  t.pass('clean MQTT disconnect')
 })
