@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { AlertManager } from './alerts/index.js'
 import { resolveStateDir, type Config } from './config/index.js'
-import { systemClock, type Clock } from './core/clock.js'
+import { systemClock, type Clock, type Timer } from './core/clock.js'
 import { errorMessage } from './core/errors.js'
 import { within } from './core/within.js'
 import { createLogger, type Logger } from './core/logger.js'
@@ -16,9 +16,8 @@ import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
 import { initialUplink } from './uplinks/index.js'
-import { SIM_PREFIX, SimGateway } from './sim/binding.js'
+import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
 import type { SimIO } from './sim/gpio.js'
-import { SimModem } from './sim/modem.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -32,15 +31,6 @@ export interface BoxOptions {
   simulator?: SimGateway
   /** Demo extras for the web page. */
   web?: Pick<WebDeps, 'mqttLog' | 'extraRoutes'>
-}
-
-/** Simulated modems for every `sim:<name>` port of the config. */
-export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
-  const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
-  if (sims.length === 0) return null
-  const gw = new SimGateway()
-  sims.forEach((m, i) => gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })))
-  return gw
 }
 
 /**
@@ -63,6 +53,7 @@ export class Box {
   #alerts: AlertManager | null = null
   readonly #j5: J5Panel
   #started = false
+  #minute: Timer | null = null
 
   constructor(opts: BoxOptions) {
     const { config } = opts
@@ -71,7 +62,7 @@ export class Box {
     this.log = opts.log ?? createLogger()
     this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
-    const opener = new SerialOpener(this.simulator)
+    const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log }))
     this.lines = new LineMonitor(this.store, config.lines)
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
@@ -95,6 +86,7 @@ export class Box {
       await this.#j5.start()
       await this.mqtt.start()
       for (const m of this.modems) m.start()
+      this.#minute = this.clock.setInterval(() => this.lines.tick(this.clock.now()), 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
       // a half-started box (say, the HTTP port is taken) must not leave ports and timers behind
@@ -132,6 +124,7 @@ export class Box {
     // ports, web and broker are independent: stop them side by side
     await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop())])
     await step('panel', () => this.#j5.stop())
+    this.#minute?.cancel()
     this.panel.stop()
     this.lines.stop()
     await step('alerts', () => this.#alerts?.stop())

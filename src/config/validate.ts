@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
-import { SIM_PIN_COUNT } from '../sim/gpio.js'
+import { BOARDS } from '../hw/boards.js'
 import { ConfigSchema, jsonSchema, type Config } from './schema.js'
 
 export interface ConfigProblem {
@@ -114,8 +114,9 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   const pins = new Map<string, string>()
   const usePin = (pin: number | string, path: Segment[]) => {
     const key = String(pin)
-    if (c.board === 'sim' && !(typeof pin === 'number' && pin < SIM_PIN_COUNT)) {
-      out.push({ path, message: `board sim has pins 0..${SIM_PIN_COUNT - 1}, not ${JSON.stringify(pin)}` })
+    const board = BOARDS[c.board]
+    if (!(typeof pin === 'number' && pin < board.pins)) {
+      out.push({ path, message: `board ${c.board} has pins 0..${board.pins - 1}, not ${JSON.stringify(pin)}` })
       return
     }
     const owner = pins.get(key)

@@ -96,3 +96,8 @@ export interface Snapshot {
 }
 
 export type PartKind = 'modem' | 'line' | 'uplink'
+
+/** Registered on a network that carries calls (home or roaming). */
+export function isRegistered(r: Registration): boolean {
+  return r === 'home' || r === 'roaming'
+}

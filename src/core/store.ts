@@ -35,9 +35,14 @@ const collection = { modem: 'modems', line: 'lines', uplink: 'uplinks' } as cons
 export class StateStore extends EventEmitter<StoreEvents> {
   #snap: Snapshot
   readonly clock: Clock
+  /** Changes made by listeners while a change is being announced wait here, so causes go out before effects. */
+  readonly #pending: StoreChange[] = []
+  #announcing = false
 
   constructor(box: BoxInfo, clock: Clock) {
     super()
+    // outputs, monitors and every open page's event stream listen here
+    this.setMaxListeners(200)
     this.clock = clock
     this.#snap = {
       box,
@@ -63,7 +68,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
     const map = this.#snap[collection[kind]] as Record<string, PartOf<K>>
     const prev = map[part.id]
     map[part.id] = part
-    this.emit('change', { kind, id: part.id, prev, next: part } as StoreChange)
+    this.#announce({ kind, id: part.id, prev, next: part } as StoreChange)
   }
 
   /** Merge a patch into a part. `since` moves when `state` changes; `ts` when anything does. */
@@ -76,7 +81,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
     const now = this.clock.now()
     const next = { ...merged, ts: now, since: merged.state !== prev.state ? now : prev.since } as PartOf<K>
     map[id] = next
-    this.emit('change', { kind, id, prev, next } as StoreChange)
+    this.#announce({ kind, id, prev, next } as StoreChange)
     return next
   }
 
@@ -85,7 +90,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
     if (isDeepStrictEqual({ ...panel, ts: 0 }, { ...prev, ts: 0 })) return
     const next = { ...panel, ts: this.clock.now() }
     this.#snap.panel = next
-    this.emit('change', { kind: 'panel', id: 'panel', prev, next })
+    this.#announce({ kind: 'panel', id: 'panel', prev, next })
   }
 
   /** Put back alerts that were raised before a restart, without announcing them again. */
@@ -101,6 +106,21 @@ export class StateStore extends EventEmitter<StoreEvents> {
     const next: AlertRecord = { ...alert, ts: this.clock.now() }
     if (next.state === 'raised') this.#snap.alerts[alert.id] = next
     else delete this.#snap.alerts[alert.id]
-    this.emit('change', { kind: 'alert', id: alert.id, prev, next })
+    this.#announce({ kind: 'alert', id: alert.id, prev, next })
+  }
+
+  /**
+   * Every listener hears a change before anyone hears the changes it caused:
+   * the modem's new state, then the line it brought down, then the alert.
+   */
+  #announce(change: StoreChange): void {
+    this.#pending.push(change)
+    if (this.#announcing) return
+    this.#announcing = true
+    try {
+      for (let c = this.#pending.shift(); c; c = this.#pending.shift()) this.emit('change', c)
+    } finally {
+      this.#announcing = false
+    }
   }
 }

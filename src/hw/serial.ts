@@ -1,9 +1,12 @@
 import { SerialPort } from 'serialport'
 import { SerialPortStream } from '@serialport/stream'
 import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
-import { SIM_PREFIX, SimBinding, type SimGateway } from '../sim/binding.js'
+import type { BindingInterface } from '@serialport/bindings-interface'
 
 export type SerialStream = SerialPortStream
+
+/** A port named `sim:<name>` is a simulated modem, not a device. */
+export const SIM_PREFIX = 'sim:'
 
 /**
  * Opens a gateway port: a device path through serialport's native binding,
@@ -11,9 +14,9 @@ export type SerialStream = SerialPortStream
  * driver above cannot tell them apart).
  */
 export class SerialOpener {
-  readonly #sim: SimBinding | null
-  constructor(gateway: SimGateway | null) {
-    this.#sim = gateway ? new SimBinding(gateway) : null
+  readonly #sim: BindingInterface | null
+  constructor(simBinding: BindingInterface | null) {
+    this.#sim = simBinding
   }
 
   async open(path: string, baudRate: number): Promise<SerialStream> {

@@ -1,4 +1,4 @@
-import type { ModemSnapshot, PartState } from '../core/state.js'
+import { isRegistered, type ModemSnapshot, type PartState } from '../core/state.js'
 
 /**
  * A GSM line is as good as the modem (SIM channel) that carries it: down when
@@ -9,7 +9,7 @@ export function gsmLineState(modemId: string | null, modem: ModemSnapshot | unde
   if (!modemId || !modem) return { state: 'unknown', reason: 'no modem for this line' }
   if (modem.state === 'unknown') return { state: 'unknown', reason: `waiting for modem ${modemId}` }
   if (modem.state === 'down') return { state: 'down', reason: `modem ${modemId}: ${modem.reason}` }
-  if (modem.registration === 'home' || modem.registration === 'roaming') {
+  if (isRegistered(modem.registration)) {
     // no signal figure here: it is in the modem's state, and a line must not change with every poll
     return { state: 'up', reason: `modem ${modemId} ${modem.reason}` }
   }

@@ -5,6 +5,11 @@ import { gsmLineState } from './gsm.js'
 
 const HOUR_MS = 3600_000
 
+/** Whether two times fall in the same clock hour (UTC; hours of the week by site time come with the rate model). */
+function sameHour(a: number | null, b: number): boolean {
+  return a !== null && Math.floor(a / HOUR_MS) === Math.floor(b / HOUR_MS)
+}
+
 export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
   return {
     id: cfg.id,
@@ -53,6 +58,14 @@ export class LineMonitor {
     this.#store.off('change', this.#onChange)
   }
 
+  /** Time moves (fed by the box every minute): a new hour starts each line's count again. */
+  tick(now: number): void {
+    for (const l of this.#lines) {
+      const line = this.#store.get('line', l.id)
+      if (line && line.callsThisHour > 0 && !sameHour(line.lastCallAt, now)) this.#store.update('line', l.id, { callsThisHour: 0 })
+    }
+  }
+
   #fromModem(modem: ModemSnapshot, prev: ModemSnapshot | undefined): void {
     for (const l of this.#lines) {
       if (l.kind !== 'gsm' || l.modem !== modem.id) continue
@@ -61,9 +74,7 @@ export class LineMonitor {
       const patch: Partial<LineSnapshot> = gsmLineState(l.modem, modem)
       const call = modem.ringing
       if (call && call.at !== prev?.ringing?.at) {
-        const now = this.#store.clock.now()
-        const sameHour = line.lastCallAt !== null && Math.floor(line.lastCallAt / HOUR_MS) === Math.floor(now / HOUR_MS)
-        patch.callsThisHour = sameHour ? line.callsThisHour + 1 : 1
+        patch.callsThisHour = sameHour(line.lastCallAt, this.#store.clock.now()) ? line.callsThisHour + 1 : 1
         patch.lastCallAt = call.at
       }
       if (call?.callerId) patch.lastCallerId = call.callerId

@@ -1,7 +1,8 @@
 import type { Clock, Timer } from '../core/clock.js'
 import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import type { ModemSnapshot, PartState, Registration } from '../core/state.js'
+import { isRegistered, type ModemSnapshot, type PartState } from '../core/state.js'
+import { Backoff } from '../core/backoff.js'
 import type { StateStore } from '../core/store.js'
 import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
@@ -13,6 +14,7 @@ export const INIT_SEQUENCE = ['ATE0', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as 
 
 /** A call's RINGs come every ~5 s; this long without one and the ringing is over. */
 const RING_GAP_MS = 8000
+/** A lost port is tried again after 1 s, doubling to a minute. */
 const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
 
@@ -21,7 +23,7 @@ export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' 
   if (!m.answering) return { state: 'down', reason: 'not answering' }
   // not read yet (or the modem itself says "unknown"): no verdict, so a boot raises no false alarm
   if (m.registration === 'unknown') return { state: 'unknown', reason: 'registration not known yet' }
-  if (m.registration === 'home' || m.registration === 'roaming') {
+  if (isRegistered(m.registration)) {
     return { state: 'up', reason: `registered (${m.registration})${m.operator ? ` on ${m.operator}` : ''}` }
   }
   return { state: 'degraded', reason: `not registered (${m.registration})` }
@@ -64,7 +66,7 @@ export class ModemDriver {
   #poll: Timer | null = null
   #reopen: Timer | null = null
   #ringEnd: Timer | null = null
-  #reopenDelay = REOPEN_MIN_MS
+  readonly #reopenBackoff = new Backoff(REOPEN_MIN_MS, REOPEN_MAX_MS)
   #initialised = false
   #ticking = false
   #timeoutsInRow = 0
@@ -125,11 +127,16 @@ export class ModemDriver {
       if (this.#stopped) return void (await closePort(port))
       this.#port = port
       this.#portError = null
-      this.#reopenDelay = REOPEN_MIN_MS
-      this.#engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
-      this.#engine.on('urc', (line) => this.#onUrc(line))
-      this.#engine.on('discard', (n) => this.#noteGarbage(n))
-      port.on('close', () => this.#onPortLost('port closed'))
+      this.#reopenBackoff.reset()
+      const engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
+      this.#engine = engine
+      engine.on('urc', (line) => this.#onUrc(line))
+      engine.on('discard', (n) => this.#noteGarbage(n))
+      // the engine closes on the port's close and on its errors (a port can fail with only an error);
+      // only the engine of the port in use may declare it lost: a late close of an old port must not
+      engine.on('close', () => {
+        if (this.#engine === engine) this.#onPortLost('port closed')
+      })
       port.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'serial error'))
       this.#log.info({ port: this.#cfg.port }, 'port open')
       this.#initialised = false
@@ -137,7 +144,6 @@ export class ModemDriver {
       await this.#tick()
     } catch (err) {
       this.#portError = `port ${errorMessage(err)}`
-      this.#log.warn({ err: this.#portError, retryMs: this.#reopenDelay }, 'cannot open port')
       this.#publish({ answering: false })
       this.#resolveFirst()
       this.#scheduleReopen()
@@ -157,9 +163,10 @@ export class ModemDriver {
   #onPortLost(why: string): void {
     if (this.#stopped) return
     this.#poll?.cancel()
-    this.#engine?.close()
+    const port = this.#port
     this.#engine = null
     this.#port = null
+    if (port) void closePort(port)
     this.#portError = `port ${this.#cfg.port}: ${why}`
     this.#publish({ answering: false })
     this.#scheduleReopen()
@@ -168,8 +175,9 @@ export class ModemDriver {
   #scheduleReopen(): void {
     if (this.#stopped) return
     this.#reopen?.cancel()
-    this.#reopen = this.#clock.setTimeout(() => void this.#open(), this.#reopenDelay)
-    this.#reopenDelay = Math.min(this.#reopenDelay * 2, REOPEN_MAX_MS)
+    const wait = this.#reopenBackoff.next()
+    this.#log.warn({ err: this.#portError, retryMs: wait }, 'port unavailable; retrying')
+    this.#reopen = this.#clock.setTimeout(() => void this.#open(), wait)
   }
 
   /** One poll: initialise if needed (a rebooted module forgets ATE0 and friends), then read state. */
@@ -191,8 +199,9 @@ export class ModemDriver {
       const reportsBefore = this.#cregReports
       const creg = parseCreg((await this.#send('AT+CREG?', { expect: '+CREG:' })).at(-1) ?? '')
       if (creg && this.#cregReports === reportsBefore) this.#publish(creg)
-      const cops = await this.#send('AT+COPS?', { expect: '+COPS:' })
-      this.#publish({ operator: parseCops(cops[0] ?? '') })
+      const cops = (await this.#send('AT+COPS?', { expect: '+COPS:' }))[0]
+      // no +COPS line at all is a missing answer, not "no operator"
+      if (cops !== undefined) this.#publish({ operator: parseCops(cops) })
     } catch (err) {
       if (!(err instanceof LinewatchError && (err.code === ErrorCode.AT_TIMEOUT || err.code === ErrorCode.AT_PORT_CLOSED))) {
         this.#log.warn({ err: errorMessage(err) }, 'poll failed')
@@ -215,10 +224,9 @@ export class ModemDriver {
       if (err instanceof LinewatchError && err.code === ErrorCode.AT_TIMEOUT) {
         this.#timeoutsInRow++
         this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
-        if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) {
-          this.#initialised = false
-          this.#publish({ answering: false })
-        }
+        // a module that missed a command may have rebooted and forgotten ATE0, +CLIP and +CREG
+        this.#initialised = false
+        if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) this.#publish({ answering: false })
       } else if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#heard()
       throw err
     }
@@ -244,8 +252,7 @@ export class ModemDriver {
       this.#cregReports++
       this.#heard()
       // off the network there is no operator; the next AT+COPS? would say the same
-      const registered = creg.registration === 'home' || creg.registration === 'roaming'
-      return this.#publish(registered ? creg : { ...creg, operator: null })
+      return this.#publish(isRegistered(creg.registration) ? creg : { ...creg, operator: null })
     }
     this.#log.debug({ line }, 'unhandled unsolicited line')
   }
@@ -273,4 +280,3 @@ export class ModemDriver {
   }
 }
 
-export type { Registration }

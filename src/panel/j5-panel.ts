@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import five from 'johnny-five'
 import type { PanelConfig } from '../config/schema.js'
-import { ErrorCode, LinewatchError } from '../core/errors.js'
+import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { LampColor, PanelSnapshot } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
@@ -43,6 +43,9 @@ export class J5Panel {
     const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as five.BoardOption)
     // @types/johnny-five leaves out that Board and Button are EventEmitters
     const boardEvents = board as unknown as EventEmitter
+    // johnny-five emits 'error' (IO plugin failures, a board that never gets ready): without a
+    // listener that would be an uncaught exception; the panel is not worth the box
+    boardEvents.on('error', (err: unknown) => this.#log.error({ err: errorMessage(err) }, 'IO board error'))
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new LinewatchError(ErrorCode.GPIO_FAILED, `IO board not ready in ${timeoutMs} ms`)), timeoutMs)
       boardEvents.once('ready', () => {

@@ -3,6 +3,7 @@ import type { MqttConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import { within } from '../core/within.js'
+import { Backoff } from '../core/backoff.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
@@ -31,7 +32,7 @@ export class MqttReporter {
   readonly #clientId: string
   #client: MqttClient | null = null
   #retry: Timer | null = null
-  #delay: number
+  readonly #backoff: Backoff
   #stopping = false
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
@@ -43,7 +44,7 @@ export class MqttReporter {
     this.#log = deps.log.child({ module: 'mqtt' })
     this.base = baseTopic(deps.config.baseTopic, deps.site, deps.box)
     this.#clientId = deps.config.clientId ?? `linewatch-${deps.site}-${deps.box}`
-    this.#delay = deps.config.reconnectMinMs
+    this.#backoff = new Backoff(deps.config.reconnectMinMs, deps.config.reconnectMaxMs, 0.2)
     this.outbox = new Outbox({ file: deps.outboxFile, log: this.#log })
   }
 
@@ -69,13 +70,6 @@ export class MqttReporter {
     })
     this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
     this.#store.on('change', this.#onChange)
-  }
-
-  /** Reconnect now (the uplink changed): skip the back-off. */
-  reconnectNow(): void {
-    if (!this.#client || this.#stopping || this.#client.connected) return
-    this.#retry?.cancel()
-    this.#client.reconnect()
   }
 
   /** Say `offline` ourselves and disconnect cleanly, so the broker does not send the will. */
@@ -106,7 +100,7 @@ export class MqttReporter {
 
   /** QoS 1 messages go through the outbox: none is lost while the broker is away or the box restarts. */
   #publishDurable<T extends 'alert' | 'event'>(topic: T, payload: TopicPayloads[T]): void {
-    this.outbox.add(`${this.base}/${topic}`, JSON.stringify(payload))
+    this.outbox.add(`${this.base}/${topic}`, payload)
     this.#drain()
   }
 
@@ -132,7 +126,7 @@ export class MqttReporter {
   }
 
   #onConnect(): void {
-    this.#delay = this.#cfg.reconnectMinMs
+    this.#backoff.reset()
     this.#log.info({ base: this.base }, 'connected to broker')
     this.#publishRetained('status', 'online')
     const snap = this.#store.snapshot
@@ -145,14 +139,12 @@ export class MqttReporter {
 
   #scheduleReconnect(): void {
     if (this.#stopping || !this.#client || this.#retry) return
-    const jitter = 0.8 + Math.random() * 0.4
-    const wait = Math.round(this.#delay * jitter)
+    const wait = this.#backoff.next()
     this.#log.warn({ retryMs: wait }, 'broker connection lost; retrying')
     this.#retry = this.#clock.setTimeout(() => {
       this.#retry = null
       if (!this.#stopping) this.#client?.reconnect()
     }, wait)
-    this.#delay = Math.min(this.#delay * 2, this.#cfg.reconnectMaxMs)
   }
 
   #publishChange(c: StoreChange): void {

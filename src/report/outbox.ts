@@ -1,11 +1,8 @@
-import { rename } from 'node:fs/promises'
-import { Low } from 'lowdb'
-import { JSONFile } from 'lowdb/node'
-import { errorMessage } from '../core/errors.js'
+import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 
 export interface OutboxMessage {
-  /** Increasing number, so the office server can spot a gap or a duplicate. */
+  /** Increasing number, also in the payload as `seq`, so the office server can drop a duplicate (QoS 1 is at least once) and spot a gap. */
   seq: number
   topic: string
   payload: string
@@ -19,51 +16,42 @@ interface OutboxFile {
 /**
  * QoS 1 messages (alerts, events) wait here until the broker acknowledges
  * them: kept on disk, so neither a broker that is away nor a reboot loses one.
- * The file is rewritten atomically (temp file + rename) on each change; these
- * messages are rare (state changes), so the SD card sees few writes. When it
- * is full, the oldest are dropped and counted, rather than the box stalling.
+ * The file is rewritten atomically (temp file + rename), and changes made
+ * while a write runs share the next one, so a drain after an outage costs a
+ * few writes, not one per message. When it is full, the oldest are dropped
+ * and counted, rather than the box stalling.
  */
 export class Outbox {
-  readonly #db: Low<OutboxFile>
-  readonly #file: string
+  readonly #file: JsonFileState<OutboxFile>
   readonly #log: Logger
   readonly #max: number
-  #writing: Promise<void> = Promise.resolve()
   #draining = false
   dropped = 0
 
   constructor(deps: { file: string; log: Logger; max?: number }) {
-    this.#file = deps.file
     this.#log = deps.log
     this.#max = deps.max ?? 5000
-    this.#db = new Low<OutboxFile>(new JSONFile<OutboxFile>(deps.file), { nextSeq: 1, messages: [] })
+    this.#file = new JsonFileState<OutboxFile>(deps.file, { nextSeq: 1, messages: [] }, deps.log)
   }
 
   get size(): number {
-    return this.#db.data.messages.length
+    return this.#file.data.messages.length
   }
 
   get messages(): readonly OutboxMessage[] {
-    return this.#db.data.messages
+    return this.#file.data.messages
   }
 
   async load(now: number): Promise<void> {
-    try {
-      await this.#db.read()
-      const d = this.#db.data
-      if (!Array.isArray(d?.messages) || typeof d.nextSeq !== 'number') throw new Error('not an outbox file')
-      if (d.messages.length > 0) this.#log.info({ pending: d.messages.length }, 'messages from before the restart are waiting for the broker')
-    } catch (err) {
-      const aside = `${this.#file}.damaged-${now}`
-      this.#log.error({ err: errorMessage(err), aside }, 'outbox file unreadable; starting empty')
-      await rename(this.#file, aside).catch(() => {})
-      this.#db.data = { nextSeq: 1, messages: [] }
-    }
+    const valid = (d: unknown): d is OutboxFile => Array.isArray((d as OutboxFile)?.messages) && typeof (d as OutboxFile).nextSeq === 'number'
+    await this.#file.load(valid, () => ({ nextSeq: 1, messages: [] }), now)
+    if (this.size > 0) this.#log.info({ pending: this.size }, 'messages from before the restart are waiting for the broker')
   }
 
-  add(topic: string, payload: string): OutboxMessage {
-    const d = this.#db.data
-    const msg = { seq: d.nextSeq++, topic, payload }
+  add(topic: string, body: object): OutboxMessage {
+    const d = this.#file.data
+    const seq = d.nextSeq++
+    const msg = { seq, topic, payload: JSON.stringify({ ...body, seq }) }
     d.messages.push(msg)
     if (d.messages.length > this.#max) {
       const drop = d.messages.length - this.#max
@@ -71,7 +59,7 @@ export class Outbox {
       this.dropped += drop
       this.#log.error({ dropped: this.dropped }, 'outbox full: oldest messages dropped')
     }
-    this.#persist()
+    void this.#file.save()
     return msg
   }
 
@@ -81,11 +69,11 @@ export class Outbox {
     this.#draining = true
     try {
       for (;;) {
-        const head = this.#db.data.messages[0]
+        const head = this.#file.data.messages[0]
         if (!head) break
         await send(head)
-        if (this.#db.data.messages[0] === head) this.#db.data.messages.shift()
-        this.#persist()
+        if (this.#file.data.messages[0] === head) this.#file.data.messages.shift()
+        void this.#file.save()
       }
     } catch {
       // left for the next connection
@@ -95,17 +83,12 @@ export class Outbox {
   }
 
   /** Wait for the file to hold everything added so far. */
-  async flushed(): Promise<void> {
-    await this.#writing
+  flushed(): Promise<void> {
+    return this.#file.flushed()
   }
 
-  #persist(): void {
-    this.#writing = this.#writing.then(async () => {
-      try {
-        await this.#db.write()
-      } catch (err) {
-        this.#log.error({ err: errorMessage(err) }, 'cannot save the outbox')
-      }
-    })
+  /** File writes since start. */
+  get writes(): number {
+    return this.#file.writes
   }
 }

@@ -1,7 +1,9 @@
 import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus } from '@serialport/bindings-interface'
-import type { SimModem } from './modem.js'
+import type { Clock } from '../core/clock.js'
+import type { Config } from '../config/schema.js'
+import { SIM_PREFIX } from '../hw/serial.js'
+import { SimModem } from './modem.js'
 
-export const SIM_PREFIX = 'sim:'
 
 /** Simulated modems by name; `sim:<name>` ports open them. Built by the app, not a global. */
 export class SimGateway {
@@ -127,4 +129,13 @@ export class SimBinding implements BindingInterface<SimPort> {
     if (!modem) throw new Error(`no simulated modem "${name}"`)
     return new SimPort(modem, options)
   }
+}
+
+/** Simulated modems for every `sim:<name>` port of the config; null when it names none. */
+export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
+  const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
+  if (sims.length === 0) return null
+  const gw = new SimGateway()
+  sims.forEach((m, i) => gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })))
+  return gw
 }

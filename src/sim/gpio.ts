@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
+import { BOARDS } from '../hw/boards.js'
 
 const MODES = Object.freeze({ INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 })
 
-/** Pins of the simulated board (boards/sim.yaml). */
-export const SIM_PIN_COUNT = 32
+
 
 export interface SimPin {
   supportedModes: number[]
@@ -46,7 +46,7 @@ export class SimIO extends EventEmitter<SimIoEvents> {
 
   constructor(opts: { pinCount?: number } = {}) {
     super()
-    this.pins = Array.from({ length: opts.pinCount ?? SIM_PIN_COUNT }, () => ({
+    this.pins = Array.from({ length: opts.pinCount ?? BOARDS.sim.pins }, () => ({
       supportedModes: [MODES.INPUT, MODES.OUTPUT, MODES.PWM],
       mode: MODES.OUTPUT,
       value: 0,

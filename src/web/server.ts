@@ -6,6 +6,9 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { statusPage } from './page.js'
 
+const SSE_HEARTBEAT_MS = 20_000
+const SSE_MAX_BUFFER = 1024 * 1024
+
 export interface MqttLogEntry {
   topic: string
   payload: string
@@ -51,7 +54,13 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   app.get('/api/v1/events', (req, reply) => {
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    // A client that stopped reading (a laptop gone to sleep) is dropped rather than buffered for ever.
+    const send = (event: string, data: unknown) => {
+      if (res.writableLength > SSE_MAX_BUFFER) return void res.end()
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+    // a comment line now and then finds half-open connections and keeps proxies from timing out
+    const heartbeat = deps.store.clock.setInterval(() => res.write(': ping\n\n'), SSE_HEARTBEAT_MS)
     send('snapshot', deps.store.snapshot)
     const onChange = (c: StoreChange) => send('change', { kind: c.kind, id: c.id, next: c.next })
     const onMqtt = (m: MqttLogEntry) => send('mqtt', m)
@@ -59,6 +68,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     deps.mqttLog?.on('message', onMqtt)
     streams.add(res)
     req.raw.on('close', () => {
+      heartbeat.cancel()
       deps.store.off('change', onChange)
       deps.mqttLog?.off('message', onMqtt)
       streams.delete(res)

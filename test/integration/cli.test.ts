@@ -76,8 +76,8 @@ t.test('run: a missing serial port makes that modem down while the rest runs; SI
 
 t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once', async (t) => {
   const httpPort = await freePort()
-  const deadPort = await freePort()
-  const r = run(await configFile(`mqtt://127.0.0.1:${deadPort}`, httpPort))
+  // port 1: nothing listens there (and nothing else in the suite can take it)
+  const r = run(await configFile('mqtt://127.0.0.1:1', httpPort))
   t.teardown(() => r.proc.kill('SIGKILL'))
   let state: { lines?: Record<string, { state: string }> } = {}
   await waitFor(async () => {

@@ -40,6 +40,9 @@ t.test('LineMonitor: state from the modem, calls counted per hour with the calle
   clock.advance(90_000) // 11:00:30
   store.update('modem', 'm1', { ringing: { callerId: '+79160000000', at: clock.now() } })
   t.match(store.get('line', 'l1'), { callsThisHour: 1, lastCallerId: '+79160000000', lastCallAt: clock.now() }, 'a call in the next hour starts the count again')
+  clock.advance(3600_000)
+  mon.tick(clock.now())
+  t.match(store.get('line', 'l1'), { callsThisHour: 0 }, 'an hour without calls reads 0, not the last hour\'s count')
   store.update('modem', 'm1', { state: 'down', answering: false, reason: 'not answering' })
   t.match(store.get('line', 'l1'), { state: 'down', reason: 'modem m1: not answering' })
   mon.stop()

@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/core/logger.js'
 import { StateStore } from '../../src/core/store.js'
 import { SerialOpener } from '../../src/hw/serial.js'
 import { ModemDriver } from '../../src/modem/driver.js'
-import { SimGateway } from '../../src/sim/binding.js'
+import { SimBinding, SimGateway } from '../../src/sim/binding.js'
 import { SimModem } from '../../src/sim/modem.js'
 import { advance, flush, waitFor } from '../helpers/flush.js'
 
@@ -15,15 +15,22 @@ function setup(port = 'sim:gsm1') {
   const commands: string[] = []
   sim.on('command', (c) => commands.push(c))
   const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const opener = new SerialOpener(new SimBinding(gw))
+  const opens = { count: 0 }
+  const open = opener.open.bind(opener)
+  opener.open = (...args) => {
+    opens.count++
+    return open(...args)
+  }
   const driver = new ModemDriver({
     config: { id: 'gsm1', port, baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2 },
     store,
     clock,
-    opener: new SerialOpener(gw),
+    opener,
     log: silentLogger(),
   })
   const modem = () => store.get('modem', 'gsm1')!
-  return { clock, sim, store, driver, commands, modem }
+  return { clock, sim, store, driver, commands, modem, opens }
 }
 
 t.test('initialises the modem, then reads signal, registration and operator', async (t) => {
@@ -117,15 +124,31 @@ t.test('garbage on the line does not upset the driver', async (t) => {
 })
 
 t.test('a port that does not exist makes the modem down with the reason, and is retried with back-off', async (t) => {
-  const { driver, modem, clock } = setup('/dev/ttyLINEWATCH-NOPE')
+  const { driver, modem, clock, opens } = setup('/dev/ttyLINEWATCH-NOPE')
   driver.start()
   await driver.settled()
   t.match(modem(), { state: 'down', answering: false })
   t.match(modem().reason, /\/dev\/ttyLINEWATCH-NOPE/)
+  t.equal(opens.count, 1)
+  await driver.stop()
+})
+
+t.test('a port that cannot be opened is tried again after 1 s, 2 s, 4 s (same episode)', async (t) => {
+  // a sim: port with no simulated modem fails to open without real I/O, so the clock alone decides
+  const { driver, modem, clock, opens } = setup('sim:absent')
+  driver.start()
+  await driver.settled()
   const since = modem().since
-  clock.advance(1000)
-  await flush(60)
-  t.equal(modem().since, since, 'still down after the retry, same episode')
+  t.equal(opens.count, 1)
+  await advance(clock, 1000)
+  t.equal(opens.count, 2, 'tried again after 1 s')
+  await advance(clock, 1900)
+  t.equal(opens.count, 2, 'then waits 2 s')
+  await advance(clock, 100)
+  t.equal(opens.count, 3)
+  await advance(clock, 4000)
+  t.equal(opens.count, 4, 'then 4 s')
+  t.equal(modem().since, since, 'still down after the retries, same episode')
   await driver.stop()
 })
 
