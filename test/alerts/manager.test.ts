@@ -7,13 +7,13 @@ import { lineAlert } from '../../src/alerts/rules.js'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
 import type { AlertRecord, PartState } from '../../src/core/state.js'
-import { StateStore } from '../../src/core/store.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { tempDir } from '../helpers/tmp.js'
+import { testStore } from '../helpers/store.js'
 
 async function box(dir: string, language: 'en' | 'ru' = 'en') {
   const clock = new FakeClock()
-  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const store = testStore(clock).store
   store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm' }, clock.now()))
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))

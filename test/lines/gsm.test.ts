@@ -1,9 +1,9 @@
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
-import { StateStore } from '../../src/core/store.js'
 import { gsmLineState, LineMonitor } from '../../src/lines/index.js'
 import { initialModem } from '../../src/modem/driver.js'
 import { modemIn } from '../helpers/parts.js'
+import { testStore } from '../helpers/store.js'
 
 t.test('a GSM line follows its modem (table)', async (t) => {
   const up = { state: 'up' as const, answering: true, registration: 'home' as const, reason: 'registered (home) on MTS', signal: { csq: 20, rssiDbm: -73 } }
@@ -22,7 +22,7 @@ t.test('a GSM line follows its modem (table)', async (t) => {
 
 t.test('LineMonitor: state from the modem, calls counted per hour with the caller id', async (t) => {
   const clock = new FakeClock(Date.UTC(2026, 0, 5, 10, 59, 0))
-  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const store = testStore(clock).store
   store.init('modem', initialModem({ id: 'm1', port: 'sim:m1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2 }, clock.now()))
   const mon = new LineMonitor(store, [
     { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1' },

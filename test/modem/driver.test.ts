@@ -1,12 +1,12 @@
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
-import { StateStore } from '../../src/core/store.js'
 import { SerialOpener } from '../../src/hw/serial.js'
 import { ModemDriver } from '../../src/modem/driver.js'
 import { SimBinding, SimGateway } from '../../src/sim/binding.js'
 import { SimModem } from '../../src/sim/modem.js'
 import { advance, flush, waitFor } from '../helpers/flush.js'
+import { testStore } from '../helpers/store.js'
 
 function setup(port = 'sim:gsm1') {
   const clock = new FakeClock()
@@ -14,7 +14,7 @@ function setup(port = 'sim:gsm1') {
   const sim = gw.add('gsm1', new SimModem({ clock, operator: 'MegaFon' }))
   const commands: string[] = []
   sim.on('command', (c) => commands.push(c))
-  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const store = testStore(clock).store
   const opener = new SerialOpener(new SimBinding(gw))
   const opens = { count: 0 }
   const open = opener.open.bind(opener)

@@ -2,12 +2,12 @@ import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
 import type { PartState } from '../../src/core/state.js'
-import { StateStore } from '../../src/core/store.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { J5Panel, PanelController, lampColor, panelView } from '../../src/panel/index.js'
 import { pressButton } from '../../src/sim/controls.js'
 import { SimIO } from '../../src/sim/gpio.js'
 import { waitFor } from '../helpers/flush.js'
+import { testStore } from '../helpers/store.js'
 
 const PANEL = {
   lamps: [
@@ -20,7 +20,7 @@ const PANEL = {
 
 function setup() {
   const clock = new FakeClock()
-  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const store = testStore(clock).store
   for (const id of ['l1', 'l2']) store.init('line', initialLine({ id, kind: 'gsm', numbers: [], channels: 1, modem: 'm' }, clock.now()))
   const set = (id: string, state: PartState) => store.update('line', id, { state, reason: state })
   const panel = new PanelController(store, PANEL)
