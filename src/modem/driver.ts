@@ -7,10 +7,11 @@ import type { StateStore } from '../core/store.js'
 import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
 import { AtEngine, type AtCommandOptions } from './engine.js'
-import { parseClip, parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
+import { parseClip } from './calls.js'
+import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
 
 /** Commands that put a module into the mode this driver expects. */
-export const INIT_SEQUENCE = ['ATE0', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as const
+export const INIT_SEQUENCE = ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as const
 
 /** A call's RINGs come every ~5 s; this long without one and the ringing is over. */
 const RING_GAP_MS = 8000
@@ -194,7 +195,7 @@ export class ModemDriver {
         if (sim) this.#publish({ sim })
       }
       const csq = parseCsq((await this.#send('AT+CSQ', { expect: '+CSQ:' }))[0] ?? '')
-      if (csq) this.#publish({ signal: csq })
+      if (csq) this.#publish({ signal: { csq: csq.csq, rssiDbm: csq.rssiDbm } })
       // An unsolicited +CREG that arrives while AT+CREG? is answered is newer than the answer: keep it.
       const reportsBefore = this.#cregReports
       const creg = parseCreg((await this.#send('AT+CREG?', { expect: '+CREG:' })).at(-1) ?? '')

@@ -2,3 +2,6 @@ export { ModemDriver, INIT_SEQUENCE, modemHealth, initialModem } from './driver.
 export { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
 export { AtFramer, type AtFrame } from './framer.js'
 export * from './parse.js'
+export * from './calls.js'
+export * from './ussd.js'
+export * from './banners.js'

@@ -142,6 +142,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       this.#echo = body === 'E1'
       return this.#final('OK')
     }
+    if (body === 'V1' || body === 'V') return this.#final('OK') // verbose result codes: the only kind this modem speaks
     if (body === 'I') return this.#reply([this.#info.manufacturer, this.#info.model, 'Revision: SIM01A01'])
     if (body === '+CGMI') return this.#reply([this.#info.manufacturer])
     if (body === '+CGMM') return this.#reply([this.#info.model])

@@ -37,7 +37,7 @@ t.test('initialises the modem, then reads signal, registration and operator', as
   const { driver, commands, modem } = setup()
   driver.start()
   await driver.settled()
-  t.same(commands, ['ATE0', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
+  t.same(commands, ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
   t.match(modem(), { state: 'up', answering: true, registration: 'home', operator: 'MegaFon', sim: 'READY', signal: { csq: 21, rssiDbm: -71 }, lac: '18D8' })
   await driver.stop()
 })

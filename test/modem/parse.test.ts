@@ -1,5 +1,6 @@
 import t from 'tap'
-import { fields, parseClip, parseCops, parseCpin, parseCreg, parseCsq, parseFinal, isUnsolicited } from '../../src/modem/parse.js'
+import { parseClip } from '../../src/modem/calls.js'
+import { fields, parseCops, parseCpin, parseCreg, parseCsq, parseFinal, isUnsolicited } from '../../src/modem/parse.js'
 
 t.test('final result codes', async (t) => {
   const table: [string, unknown][] = [
@@ -12,7 +13,10 @@ t.test('final result codes', async (t) => {
     ['BUSY', { ok: false, code: 'BUSY', detail: null }],
     ['NO ANSWER', { ok: false, code: 'NO ANSWER', detail: null }],
     ['NO DIALTONE', { ok: false, code: 'NO DIALTONE', detail: null }],
-    ['CONNECT 115200', { ok: true, code: 'CONNECT' }],
+    ['CONNECT 115200', { ok: true, code: 'CONNECT', detail: '115200' }],
+    ['CONNECT OK', null],
+    ['SEND OK', null],
+    ['COMMAND NOT SUPPORT', { ok: false, code: 'COMMAND NOT SUPPORT', detail: null }],
     ['+CSQ: 21,99', null],
     ['RING', null],
     ['OKAY', null],
@@ -40,10 +44,12 @@ t.test('+CREG in the shapes modems send', async (t) => {
 })
 
 t.test('+CSQ to dBm, 99 unknown', async (t) => {
-  t.same(parseCsq('+CSQ: 21,99'), { csq: 21, rssiDbm: -71 })
-  t.same(parseCsq('+CSQ: 0,0'), { csq: 0, rssiDbm: -113 })
-  t.same(parseCsq('+CSQ: 31,0'), { csq: 31, rssiDbm: -51 })
-  t.same(parseCsq('+CSQ: 99,99'), { csq: null, rssiDbm: null })
+  t.same(parseCsq('+CSQ: 21,99'), { csq: 21, rssiDbm: -71, ber: null })
+  t.same(parseCsq('+CSQ: 0,0'), { csq: 0, rssiDbm: -113, ber: 0 })
+  t.same(parseCsq('+CSQ: 31,0'), { csq: 31, rssiDbm: -51, ber: 0 })
+  t.same(parseCsq('+CSQ: 99,99'), { csq: null, rssiDbm: null, ber: null })
+  t.same(parseCsq('+CSQ: 150,99'), { csq: 150, rssiDbm: -66, ber: null }, 'Quectel TD-SCDMA range')
+  t.equal(parseCsq('+CSQ: (0-31,99),(0-7,99)'), null, 'a test answer is not a reading')
   t.equal(parseCsq('+CSQ: ,'), null)
   t.equal(parseCsq('+CREG: 1'), null)
 })
