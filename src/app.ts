@@ -9,14 +9,14 @@ import { within } from './core/within.js'
 import { createLogger, type Logger } from './core/logger.js'
 import { StateStore } from './core/store.js'
 import { VERSION } from './core/version.js'
-import { createIo } from './hw/gpio.js'
+import { createIo, outputPins } from './hw/gpio.js'
 import { SerialOpener } from './hw/serial.js'
 import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
 import { initialUplink } from './uplinks/index.js'
-import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
+import { SimBinding, SimGateway, simulatorFor, wireSimPowerKeys } from './sim/binding.js'
 import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 
@@ -63,11 +63,13 @@ export class Box {
     this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
     const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
-    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log }))
+    this.io = createIo(config.board)
+    if (this.simulator) wireSimPowerKeys(this.simulator, config, this.io)
+    const pins = outputPins(this.io, this.clock)
+    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins }))
     this.lines = new LineMonitor(this.store, config.lines)
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
-    this.io = createIo(config.board)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, ...opts.web })
   }

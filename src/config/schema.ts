@@ -35,6 +35,16 @@ export const ModemSchema = Type.Object(
     pollSeconds: Type.Number({ default: 10, minimum: 1, maximum: 3600, description: 'How often signal and registration are polled' }),
     commandTimeoutMs: Type.Integer({ default: 3000, minimum: 100, maximum: 180000, description: 'Time a command may take to reach its final result code' }),
     unansweredLimit: Type.Integer({ default: 2, minimum: 1, maximum: 20, description: 'Timeouts in a row after which the modem is called not answering' }),
+    powerKey: Type.Optional(
+      Type.Object(
+        {
+          pin: Pin,
+          pulseMs: Type.Integer({ default: 800, minimum: 50, maximum: 10000, description: 'How long the key is held (EC25 ≥ 500 ms, SIM800 ≥ 1 s)' }),
+        },
+        { ...strict, description: "The GPIO wired to the module's PWRKEY: the recovery ladder pulses it when a soft reset did not help" },
+      ),
+    ),
+    bootWaitSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'How long a module may take to boot after a reset before the next recovery step' }),
   },
   strict,
 )

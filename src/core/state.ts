@@ -32,6 +32,8 @@ export interface ModemSnapshot extends PartBase {
   ringing: IncomingCall | null
   lastCall: IncomingCall | null
   callsSeen: number
+  /** The recovery ladder's step while the modem does not answer; null otherwise. */
+  recovery: { step: 'soft-reset' | 'power-key' | 'rest'; round: number; since: number } | null
 }
 
 export interface LineSnapshot extends PartBase {

@@ -1,3 +1,5 @@
+import type { Clock } from '../core/clock.js'
+import type { OutputPins } from '../modem/driver.js'
 import { SimIO } from '../sim/gpio.js'
 import { BOARDS, type BoardName } from './boards.js'
 
@@ -6,5 +8,17 @@ export function createIo(board: BoardName): SimIO {
   switch (board) {
     case 'sim':
       return new SimIO({ pinCount: BOARDS.sim.pins })
+  }
+}
+
+/** The outputs drivers pulse (a modem's power key), straight on the IO plugin; time from the injected clock. */
+export function outputPins(io: SimIO, clock: Clock): OutputPins {
+  return {
+    pulse(pin, ms) {
+      const p = Number(pin)
+      io.pinMode(p, io.MODES.OUTPUT)
+      io.digitalWrite(p, 1)
+      clock.setTimeout(() => io.digitalWrite(p, 0), ms)
+    },
   }
 }

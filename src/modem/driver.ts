@@ -6,9 +6,16 @@ import { Backoff } from '../core/backoff.js'
 import type { StateStore } from '../core/store.js'
 import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
+import { classifyBanner } from './banners.js'
 import { AtEngine, type AtCommandOptions } from './engine.js'
+import { RecoveryLadder, STEP_TEXT } from './recovery.js'
 import { parseClip } from './calls.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
+
+/** GPIO outputs the driver may drive (the modem's power key). */
+export interface OutputPins {
+  pulse(pin: number | string, ms: number): void
+}
 
 /** Commands that put a module into the mode this driver expects. */
 export const INIT_SEQUENCE = ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as const
@@ -19,9 +26,12 @@ const RING_GAP_MS = 8000
 const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
 
-export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' | 'operator'> & { portError: string | null }): { state: PartState; reason: string } {
+export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' | 'operator' | 'recovery'> & { portError: string | null }): { state: PartState; reason: string } {
   if (m.portError) return { state: 'down', reason: m.portError }
-  if (!m.answering) return { state: 'down', reason: 'not answering' }
+  if (!m.answering) {
+    const r = m.recovery
+    return { state: 'down', reason: r ? `not answering; recovering: ${STEP_TEXT[r.step]} (round ${r.round})` : 'not answering' }
+  }
   // not read yet (or the modem itself says "unknown"): no verdict, so a boot raises no false alarm
   if (m.registration === 'unknown') return { state: 'unknown', reason: 'registration not known yet' }
   if (isRegistered(m.registration)) {
@@ -48,6 +58,7 @@ export function initialModem(cfg: ModemConfig, now: number): ModemSnapshot {
     ringing: null,
     lastCall: null,
     callsSeen: 0,
+    recovery: null,
   }
 }
 
@@ -77,15 +88,32 @@ export class ModemDriver {
   /** Unsolicited +CREG reports seen: a poll's answer older than one of them is not applied. */
   #cregReports = 0
   #discardLoggedAt = -Infinity
+  readonly #ladder: RecoveryLadder
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
-  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger }) {
+  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger; pins?: OutputPins | null }) {
     this.#cfg = deps.config
     this.#store = deps.store
     this.#clock = deps.clock
     this.#opener = deps.opener
     this.#log = deps.log.child({ modem: deps.config.id })
+    const { powerKey } = deps.config
+    const pins = deps.pins
+    this.#ladder = new RecoveryLadder(
+      this.#clock,
+      {
+        // a module that hears it answers OK at once, then restarts; a hung one says nothing, so no long wait
+        softReset: () => void this.#engine?.send('AT+CFUN=1,1').catch(() => {}),
+        powerKey: powerKey && pins ? () => pins.pulse(powerKey.pin, powerKey.pulseMs) : null,
+        report: (step, round) => {
+          if (step) this.#log.warn({ step, round }, `recovering: ${STEP_TEXT[step]}`)
+          else this.#log.info({ round }, 'answering again: recovered')
+          this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
+        },
+      },
+      { bootWaitMs: deps.config.bootWaitSeconds * 1000 },
+    )
     this.#firstAnswer = new Promise((r) => (this.#resolveFirst = r))
     this.#store.init('modem', initialModem(this.#cfg, this.#clock.now()))
   }
@@ -112,6 +140,7 @@ export class ModemDriver {
   async stop(): Promise<void> {
     this.#stopped = true
     this.#resolveFirst()
+    this.#ladder.stop()
     this.#poll?.cancel()
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
@@ -164,6 +193,8 @@ export class ModemDriver {
   #onPortLost(why: string): void {
     if (this.#stopped) return
     this.#poll?.cancel()
+    // a port that is gone is reopened, not reset: the ladder is for a module that is there and silent
+    this.#ladder.stop()
     const port = this.#port
     this.#engine = null
     this.#port = null
@@ -227,7 +258,10 @@ export class ModemDriver {
         this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
         // a module that missed a command may have rebooted and forgotten ATE0, +CLIP and +CREG
         this.#initialised = false
-        if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) this.#publish({ answering: false })
+        if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) {
+          this.#publish({ answering: false })
+          this.#ladder.begin()
+        }
       } else if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#heard()
       throw err
     }
@@ -235,6 +269,7 @@ export class ModemDriver {
 
   #heard(): void {
     this.#timeoutsInRow = 0
+    this.#ladder.end()
     if (!this.#store.get('modem', this.#cfg.id)?.answering) this.#publish({ answering: true })
   }
 
@@ -255,7 +290,13 @@ export class ModemDriver {
       // off the network there is no operator; the next AT+COPS? would say the same
       return this.#publish(isRegistered(creg.registration) ? creg : { ...creg, operator: null })
     }
-    this.#log.debug({ line }, 'unhandled unsolicited line')
+    const banner = classifyBanner(line)
+    if (banner === 'boot' || banner === 'power-down') {
+      // it restarted (or is about to): it forgot ATE0, +CLIP and +CREG
+      this.#initialised = false
+      this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
+    } else if (banner === 'voltage-warning' || banner === 'temperature') this.#log.warn({ line }, 'module warning')
+    else if (!banner) this.#log.debug({ line }, 'unhandled unsolicited line')
   }
 
   /** RING and +CLIP of one call arrive several times; one call until RING_GAP_MS of quiet. */

@@ -151,6 +151,10 @@ export class MqttReporter {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
     this.#publishRetained(`${c.kind}/${c.id}`, c.next)
+    if (c.kind === 'modem' && c.prev && c.prev.recovery?.step !== c.next.recovery?.step) {
+      const r = c.next.recovery ?? c.prev.recovery
+      this.#publishDurable('event', { type: 'recovery', source: `modem/${c.id}`, step: c.next.recovery?.step ?? 'recovered', round: r?.round ?? 0, ts: c.next.ts })
+    }
     if (c.prev?.state !== c.next.state) {
       const event: StateEvent = { type: 'state', source: `${c.kind}/${c.id}`, from: c.prev?.state ?? null, to: c.next.state, reason: c.next.reason, ts: c.next.ts }
       this.#publishDurable('event', event)

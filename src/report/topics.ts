@@ -8,7 +8,7 @@ export interface TopicPayloads {
   [uplink: `uplink/${string}`]: UplinkSnapshot
   panel: PanelSnapshot
   alert: AlertRecord
-  event: StateEvent
+  event: StateEvent | RecoveryEvent
 }
 
 export interface StateEvent {
@@ -17,6 +17,15 @@ export interface StateEvent {
   from: PartState | null
   to: PartState
   reason: string
+  ts: number
+}
+
+/** A step of a modem's recovery ladder, or `recovered`. */
+export interface RecoveryEvent {
+  type: 'recovery'
+  source: string
+  step: 'soft-reset' | 'power-key' | 'rest' | 'recovered'
+  round: number
   ts: number
 }
 

@@ -2,6 +2,7 @@ import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, Por
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
 import { SIM_PREFIX } from '../hw/serial.js'
+import type { SimIO } from './gpio.js'
 import { SimModem } from './modem.js'
 
 
@@ -138,4 +139,16 @@ export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const gw = new SimGateway()
   sims.forEach((m, i) => gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })))
   return gw
+}
+
+/** The simulated board's power key lines go to the simulated modems' PWRKEY, as the wiring would. */
+export function wireSimPowerKeys(gw: SimGateway, config: Config, io: SimIO): void {
+  for (const m of config.modems) {
+    const sim = m.port.startsWith(SIM_PREFIX) ? gw.get(m.port.slice(SIM_PREFIX.length)) : undefined
+    const key = m.powerKey?.pin
+    if (!sim || key === undefined) continue
+    io.on('write', (pin, level) => {
+      if (pin === Number(key) && level === 1) sim.pressPowerKey()
+    })
+  }
 }

@@ -24,7 +24,7 @@ export function modemAction(gw: SimGateway, name: string, action: string, arg?: 
     }
     case 'mute':
       modem.setAnswering(false)
-      return `${name}: stopped answering`
+      return `${name}: hung (answers nothing; the box's recovery ladder should bring it back)`
     case 'unmute':
       modem.setAnswering(true)
       return `${name}: answering again`

@@ -33,7 +33,7 @@ const HELP = `commands:
   break <modem>            the modem loses registration (the line goes down)
   heal <modem>             registered again, answering, good signal
   ring <modem> [number]    an incoming call with caller ID (or "withheld")
-  mute <modem>             the modem stops answering AT commands
+  mute <modem>             the modem hangs: watch the box soft-reset it, then pulse its power key
   unmute <modem>           the modem answers again
   weak <modem> [csq]       weak signal; strong <modem> for a good one
   garbage <modem>          noise bytes on the serial line

@@ -14,6 +14,8 @@ export interface SimModemOptions {
   csq?: number
   lac?: string
   cellId?: string
+  /** How long a reboot takes before RDY (default 3 s). */
+  bootMs?: number
 }
 
 interface SimModemEvents {
@@ -42,12 +44,17 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   readonly #operator: string
   readonly #info: { manufacturer: string; model: string; imei: string; lac: string; cellId: string }
   #ringTimer: Timer | null = null
+  #bootTimer: Timer | null = null
+  readonly #bootMs: number
+  /** Reboots so far (soft reset or power key): what the tests and the demo watch. */
+  boots = 0
   simPresent = true
 
   constructor(opts: SimModemOptions) {
     super()
     this.#clock = opts.clock
     this.#csq = opts.csq ?? 21
+    this.#bootMs = opts.bootMs ?? 3000
     this.#operator = opts.operator ?? 'SimTel'
     this.#info = {
       manufacturer: opts.manufacturer ?? 'Quectel',
@@ -103,6 +110,11 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     if (!on) this.#stopRinging()
   }
 
+  /** The power key: whatever state it is in, the module restarts (a hung one included). */
+  pressPowerKey(): void {
+    this.#reboot()
+  }
+
   /** Ring `times` times, with the caller ID after each RING when +CLIP is on. null = withheld. */
   ring(callerId: string | null, opts: { times?: number; intervalMs?: number } = {}): void {
     this.#stopRinging()
@@ -127,6 +139,25 @@ export class SimModem extends EventEmitter<SimModemEvents> {
 
   stop(): void {
     this.#stopRinging()
+    this.#bootTimer?.cancel()
+  }
+
+  /** Silent while it boots, then the banners, with every setting back to its default. */
+  #reboot(): void {
+    this.#stopRinging()
+    this.#bootTimer?.cancel()
+    this.#answering = false
+    this.#input = ''
+    this.#bootTimer = this.#clock.setTimeout(() => {
+      this.#bootTimer = null
+      this.boots++
+      this.#echo = true
+      this.#cmee = 0
+      this.#clip = false
+      this.#cregN = 0
+      this.#answering = true
+      for (const banner of ['RDY', '+CPIN: READY', 'Call Ready', 'SMS Ready']) this.#urc(banner)
+    }, this.#bootMs)
   }
 
   // ---- the AT command set ----
@@ -155,6 +186,10 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       return this.#reply([registered ? `+COPS: 0,0,"${this.#operator}",7` : '+COPS: 0'])
     }
     if (body === 'H' || body === 'H0') return this.#final('OK')
+    if (body === '+CFUN=1,1') {
+      this.#final('OK')
+      return this.#reboot()
+    }
     if (set) {
       const [, name, v] = set
       const value = Number(v)

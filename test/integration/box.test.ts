@@ -81,9 +81,12 @@ storage: { dir: "${dir}" }
 
   // a modem that stops answering is a dead line too
   sim.setAnswering(false)
-  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { reason?: string })?.reason === 'modem gw1: not answering', 'line down: not answering', 15000)
+  await watch.until((w) => /^modem gw1: not answering/.test((w.last(`${base}/line/gsm1`) as { reason?: string })?.reason ?? ''), 'line down: not answering', 15000)
+  const recoveries = () => watch.seen.filter((s) => s.topic === `${base}/event` && s.payload.includes('"type":"recovery"')).map((s) => JSON.parse(s.payload) as { step: string })
+  await watch.until(() => recoveries().some((e) => e.step === 'soft-reset'), 'recovery event: soft reset')
   sim.setAnswering(true)
   await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up again', 15000)
+  await watch.until(() => recoveries().some((e) => e.step === 'recovered'), 'recovery event: recovered')
 
   // the broker goes away; the line breaks meanwhile; nothing QoS 1 is lost when it returns
   await broker.stop()

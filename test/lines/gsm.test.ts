@@ -23,7 +23,7 @@ t.test('a GSM line follows its modem (table)', async (t) => {
 t.test('LineMonitor: state from the modem, calls counted per hour with the caller id', async (t) => {
   const clock = new FakeClock(Date.UTC(2026, 0, 5, 10, 59, 0))
   const store = testStore(clock).store
-  store.init('modem', initialModem({ id: 'm1', port: 'sim:m1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2 }, clock.now()))
+  store.init('modem', initialModem({ id: 'm1', port: 'sim:m1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 30 }, clock.now()))
   const mon = new LineMonitor(store, [
     { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1' },
     { id: 's1', kind: 'sip', numbers: [], channels: 4 },
