@@ -11,6 +11,7 @@ import { StateStore } from './core/store.js'
 import { VERSION } from './core/version.js'
 import { createIo, outputPins } from './hw/gpio.js'
 import { SerialOpener } from './hw/serial.js'
+import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
@@ -46,6 +47,7 @@ export class Box {
   readonly io: SimIO
   readonly modems: ModemDriver[]
   readonly lines: LineMonitor
+  readonly calls: CallTracker
   readonly panel: PanelController
   mqtt!: MqttReporter
   readonly web: FastifyInstance
@@ -68,6 +70,7 @@ export class Box {
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins }))
     this.lines = new LineMonitor(this.store, config.lines)
+    this.calls = new CallTracker(this.store, config.lines)
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
@@ -84,6 +87,7 @@ export class Box {
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
       this.lines.start()
+      this.calls.start()
       this.panel.start()
       await this.#j5.start()
       await this.mqtt.start()
@@ -129,6 +133,7 @@ export class Box {
     this.#minute?.cancel()
     this.panel.stop()
     this.lines.stop()
+    this.calls.stop()
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()
     this.log.info('linewatch stopped')

@@ -19,8 +19,18 @@ export interface IncomingCall {
   at: number
 }
 
+export interface ModemIdentity {
+  manufacturer: string | null
+  model: string | null
+  firmware: string | null
+  imei: string | null
+  iccid: string | null
+  imsi: string | null
+}
+
 export interface ModemSnapshot extends PartBase {
   port: string
+  identity: ModemIdentity
   answering: boolean
   registration: Registration
   lac: string | null
@@ -95,6 +105,25 @@ export interface Snapshot {
   panel: PanelSnapshot
   /** Alerts raised and not yet cleared. */
   alerts: Record<string, AlertRecord>
+  /** The most recent calls, newest last (at most CALLS_KEPT). */
+  calls: CallRecord[]
+}
+
+export const CALLS_KEPT = 100
+
+/** A call the box saw: what `<base>/call` carries and GET /api/v1/calls lists. */
+export interface CallRecord {
+  /** `<modem>-<start ms>`: the same for the ringing and the ended record of one call. */
+  id: string
+  direction: 'in' | 'out'
+  line: string | null
+  modem: string
+  /** E.164 when the network said international; as sent otherwise; null when withheld. */
+  callerId: string | null
+  state: 'ringing' | 'ended'
+  startedAt: number
+  endedAt: number | null
+  ts: number
 }
 
 export type PartKind = 'modem' | 'line' | 'uplink'

@@ -1,8 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import type { Clock } from './clock.js'
+import { CALLS_KEPT } from './state.js'
 import type {
   AlertRecord,
+  CallRecord,
   BoxInfo,
   LineSnapshot,
   ModemSnapshot,
@@ -20,6 +22,7 @@ export type StoreChange =
   | { kind: 'uplink'; id: string; prev: UplinkSnapshot | undefined; next: UplinkSnapshot }
   | { kind: 'panel'; id: 'panel'; prev: PanelSnapshot; next: PanelSnapshot }
   | { kind: 'alert'; id: string; prev: AlertRecord | undefined; next: AlertRecord }
+  | { kind: 'call'; id: string; prev: CallRecord | undefined; next: CallRecord }
 
 interface StoreEvents {
   change: [StoreChange]
@@ -51,6 +54,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
       uplinks: {},
       panel: { lamps: [], buzzer: { on: false, muted: false }, ts: clock.now() },
       alerts: {},
+      calls: [],
     }
   }
 
@@ -91,6 +95,20 @@ export class StateStore extends EventEmitter<StoreEvents> {
     const next = { ...panel, ts: this.clock.now() }
     this.#snap.panel = next
     this.#announce({ kind: 'panel', id: 'panel', prev, next })
+  }
+
+  /** Add or update (same id) a call record; only the latest CALLS_KEPT are kept. */
+  recordCall(call: Omit<CallRecord, 'ts'>): void {
+    const calls = this.#snap.calls
+    const at = calls.findIndex((c) => c.id === call.id)
+    const prev = at >= 0 ? calls[at] : undefined
+    const next: CallRecord = { ...call, ts: this.clock.now() }
+    if (at >= 0) calls[at] = next
+    else {
+      calls.push(next)
+      if (calls.length > CALLS_KEPT) calls.splice(0, calls.length - CALLS_KEPT)
+    }
+    this.#announce({ kind: 'call', id: call.id, prev, next })
   }
 
   /** Put back alerts that were raised before a restart, without announcing them again. */

@@ -1,13 +1,13 @@
 import type { Clock, Timer } from '../core/clock.js'
 import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { isRegistered, type ModemSnapshot, type PartState } from '../core/state.js'
+import { isRegistered, type ModemIdentity, type ModemSnapshot, type PartState } from '../core/state.js'
 import { Backoff } from '../core/backoff.js'
 import type { StateStore } from '../core/store.js'
 import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
 import { classifyBanner } from './banners.js'
-import { AtEngine, type AtCommandOptions } from './engine.js'
+import { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
 import { RecoveryLadder, STEP_TEXT } from './recovery.js'
 import { parseClip } from './calls.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
@@ -40,10 +40,17 @@ export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' 
   return { state: 'degraded', reason: `not registered (${m.registration})` }
 }
 
+/** An identity answer without its echo-like prefix ("+CGMR: EC25EFAR06A06M4G" → "EC25EFAR06A06M4G"). */
+export function identityText(line: string | undefined): string | null {
+  const t = (line ?? '').replace(/^\+\w+:\s*/, '').replace(/^Revision:\s*/i, '').trim()
+  return t || null
+}
+
 export function initialModem(cfg: ModemConfig, now: number): ModemSnapshot {
   return {
     id: cfg.id,
     port: cfg.port,
+    identity: { manufacturer: null, model: null, firmware: null, imei: null, iccid: null, imsi: null },
     state: 'unknown',
     reason: 'starting',
     since: now,
@@ -222,8 +229,10 @@ export class ModemDriver {
         const cpin = await this.#send('AT+CPIN?', { expect: '+CPIN:' }).catch((e: unknown) => this.#simError(e))
         const sim = cpin ? (parseCpin(cpin[0] ?? '') ?? 'unknown') : undefined
         this.#initialised = true
-        this.#log.info('initialised')
         if (sim) this.#publish({ sim })
+        const identity = await this.#identify()
+        this.#log.info({ identity }, 'initialised')
+        this.#publish({ identity })
       }
       const csq = parseCsq((await this.#send('AT+CSQ', { expect: '+CSQ:' }))[0] ?? '')
       if (csq) this.#publish({ signal: { csq: csq.csq, rssiDbm: csq.rssiDbm } })
@@ -241,6 +250,35 @@ export class ModemDriver {
     } finally {
       this.#ticking = false
       this.#resolveFirst()
+    }
+  }
+
+  /**
+   * Who the module and its SIM are. Each answer is optional (older modules lack
+   * some commands, ICCID has a vendor command per family, no SIM means no IMSI):
+   * an ERROR leaves that field null, a timeout ends the attempt.
+   */
+  async #identify(): Promise<ModemIdentity> {
+    const ask = async (cmds: string[], pick: (lines: string[]) => string | null): Promise<string | null> => {
+      for (const cmd of cmds) {
+        try {
+          const v = pick(await this.#send(cmd))
+          if (v) return v
+        } catch (err) {
+          if (!(err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR)) throw err
+        }
+      }
+      return null
+    }
+    const text = (lines: string[]) => identityText(lines[0])
+    const digits = (lines: string[]) => lines.map((l) => /(\d{14,22}[0-9A-Fa-f]?)/.exec(l)?.[1]).find(Boolean) ?? null
+    return {
+      manufacturer: await ask(['AT+CGMI'], text),
+      model: await ask(['AT+CGMM'], text),
+      firmware: await ask(['AT+CGMR'], text),
+      imei: await ask(['AT+CGSN'], digits),
+      iccid: await ask(['AT+CCID', 'AT+QCCID', 'AT+CICCID'], digits),
+      imsi: await ask(['AT+CIMI'], digits),
     }
   }
 
@@ -274,8 +312,10 @@ export class ModemDriver {
   }
 
   #simError(err: unknown): null {
-    if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#publish({ sim: errorMessage(err).replace(/^AT\+CPIN\?: /, '') })
-    else throw err
+    if (!(err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR)) throw err
+    // the modem's own words ("SIM not inserted", or a CME number), not our wrapping
+    const final = (err.details as AtResponse | undefined)?.final
+    this.#publish({ sim: (final && !final.ok && final.detail) || final?.code || errorMessage(err) })
     return null
   }
 

@@ -99,7 +99,7 @@ export class MqttReporter {
   }
 
   /** QoS 1 messages go through the outbox: none is lost while the broker is away or the box restarts. */
-  #publishDurable<T extends 'alert' | 'event'>(topic: T, payload: TopicPayloads[T]): void {
+  #publishDurable<T extends 'alert' | 'event' | 'call'>(topic: T, payload: TopicPayloads[T]): void {
     this.outbox.add(`${this.base}/${topic}`, payload)
     this.#drain()
   }
@@ -149,6 +149,7 @@ export class MqttReporter {
 
   #publishChange(c: StoreChange): void {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
+    if (c.kind === 'call') return this.#publishDurable('call', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
     this.#publishRetained(`${c.kind}/${c.id}`, c.next)
     if (c.kind === 'modem' && c.prev && c.prev.recovery?.step !== c.next.recovery?.step) {

@@ -1,4 +1,4 @@
-import type { AlertRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
+import type { AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
 
 /** Every topic under `<baseTopic>/<site>/<box>` and its payload: the MQTT contract in one place. */
 export interface TopicPayloads {
@@ -8,6 +8,7 @@ export interface TopicPayloads {
   [uplink: `uplink/${string}`]: UplinkSnapshot
   panel: PanelSnapshot
   alert: AlertRecord
+  call: CallRecord
   event: StateEvent | RecoveryEvent
 }
 

@@ -51,6 +51,9 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   app.get('/api/v1/state', async () => deps.store.snapshot)
 
+  // the recent calls, newest last, with the caller ID: for the call-handling software
+  app.get('/api/v1/calls', async () => ({ calls: deps.store.snapshot.calls }))
+
   app.get('/api/v1/events', (req, reply) => {
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })

@@ -79,6 +79,14 @@ storage: { dir: "${dir}" }
   await watch.until(() => alerts().some((a) => a.state === 'cleared'), 'alert cleared')
   t.same([lit(2), lit(3), lit(6)], [1, 0, 0])
 
+  // an incoming call: the caller ID reaches MQTT (QoS 1 <base>/call) and the HTTP API while it rings
+  const calls = () => watch.seen.filter((s) => s.topic === `${base}/call`).map((s) => JSON.parse(s.payload) as { state: string; callerId: string | null; line: string })
+  sim.ring('+79161234567', { times: 1 })
+  await watch.until(() => calls().some((c) => c.state === 'ringing' && c.callerId === '+79161234567'), 'call record with the caller id')
+  t.match(calls().at(-1), { line: 'gsm1', callerId: '+79161234567', state: 'ringing' })
+  t.match(((await fetch(`${box.httpUrl}/api/v1/calls`).then((r) => r.json())) as { calls: unknown[] }).calls.at(-1), { callerId: '+79161234567', modem: 'gw1' })
+  t.match(await retained(broker.url, `${base}/modem/gw1`), { identity: { manufacturer: 'Quectel', model: 'EC25', imei: '867698041234567' } })
+
   // a modem that stops answering is a dead line too
   sim.setAnswering(false)
   await watch.until((w) => /^modem gw1: not answering/.test((w.last(`${base}/line/gsm1`) as { reason?: string })?.reason ?? ''), 'line down: not answering', 15000)

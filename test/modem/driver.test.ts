@@ -47,8 +47,9 @@ t.test('initialises the modem, then reads signal, registration and operator', as
   const { driver, commands, modem } = setup()
   driver.start()
   await driver.settled()
-  t.same(commands, ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
+  t.same(commands, ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CGMI', 'AT+CGMM', 'AT+CGMR', 'AT+CGSN', 'AT+CCID', 'AT+CIMI', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
   t.match(modem(), { state: 'up', answering: true, registration: 'home', operator: 'MegaFon', sim: 'READY', signal: { csq: 21, rssiDbm: -71 }, lac: '18D8' })
+  t.same(modem().identity, { manufacturer: 'Quectel', model: 'EC25', firmware: 'SIM01A01', imei: '867698041234567', iccid: '89701020304050607080', imsi: '250026612345678' })
   await driver.stop()
 })
 
@@ -219,5 +220,15 @@ t.test('a module that answers its soft reset comes back without the power key', 
   await advance(clock, 15_000)
   t.equal(pulses.length, 0, 'no power key needed')
   t.match(modem(), { state: 'up', recovery: null })
+  await driver.stop()
+})
+
+t.test('identity: a missing SIM leaves ICCID and IMSI empty, and the SIM error is the modem\'s sim state', async (t) => {
+  const { driver, sim, modem } = setup()
+  sim.simPresent = false
+  driver.start()
+  await driver.settled()
+  t.match(modem().identity, { manufacturer: 'Quectel', imei: '867698041234567', iccid: null, imsi: null })
+  t.equal(modem().sim, 'SIM not inserted')
   await driver.stop()
 })
