@@ -4,6 +4,7 @@ import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/ind
 import { ErrorCode, errorMessage, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
+import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
 
 export const DEFAULT_CONFIG = '/etc/linewatch/linewatch.yaml'
@@ -17,6 +18,8 @@ usage:
   linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
+  linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]
+                                          a simulated module on a serial device (e.g. one end of a socat pty pair)
   linewatch schema                        print the config's JSON Schema
   linewatch --version | --help
 
@@ -43,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
         return await run(rest)
       case 'demo':
         return await demo(rest)
+      case 'sim':
+        return await sim(rest)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2
@@ -102,6 +107,32 @@ async function demo(args: string[]): Promise<number> {
     return 2
   }
   const running = await runDemo({ mqttUrl: values['mqtt-url'], httpPort: port, httpHost: values['http-host'], input: process.stdin })
+  return untilSignal(() => running.stop())
+}
+
+async function sim(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { port: { type: 'string' }, personality: { type: 'string', default: 'quectel' }, baud: { type: 'string', default: '115200' } },
+  })
+  if (positionals[0] !== 'modem' || !values.port) {
+    process.stderr.write('usage: linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]\n')
+    return 2
+  }
+  let running: Awaited<ReturnType<typeof runSimModem>>
+  try {
+    running = await runSimModem({
+      port: values.port,
+      personality: values.personality!,
+      baudRate: Number(values.baud),
+      input: process.stdin,
+      print: (l) => process.stdout.write(`${l}\n`),
+    })
+  } catch (err) {
+    process.stderr.write(`linewatch sim: ${errorMessage(err)}\n`)
+    return 1
+  }
   return untilSignal(() => running.stop())
 }
 

@@ -277,7 +277,7 @@ export class ModemDriver {
       model: await ask(['AT+CGMM'], text),
       firmware: await ask(['AT+CGMR'], text),
       imei: await ask(['AT+CGSN'], digits),
-      iccid: await ask(['AT+CCID', 'AT+QCCID', 'AT+CICCID'], digits),
+      iccid: await ask(['AT+CCID', 'AT+QCCID', 'AT+CICCID', 'AT^ICCID?'], digits),
       imsi: await ask(['AT+CIMI'], digits),
     }
   }

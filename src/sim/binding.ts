@@ -137,7 +137,11 @@ export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
   if (sims.length === 0) return null
   const gw = new SimGateway()
-  sims.forEach((m, i) => gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })))
+  // a mixed gateway, as sites have: the first a Quectel, the next a SIMCom, then a Huawei-style one
+  const kinds = ['quectel', 'simcom', 'huawei'] as const
+  sims.forEach((m, i) =>
+    gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, personality: kinds[i % 3], imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })),
+  )
   return gw
 }
 

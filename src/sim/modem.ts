@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../core/clock.js'
+import { PERSONALITIES, type Personality, type PersonalityName } from './personalities.js'
 
 export type SimRegistration = 'home' | 'roaming' | 'searching' | 'denied' | 'not-registered'
 
@@ -7,6 +8,8 @@ const STAT: Record<SimRegistration, number> = { 'not-registered': 0, home: 1, se
 
 export interface SimModemOptions {
   clock: Clock
+  /** Which module to be (default quectel). */
+  personality?: PersonalityName
   manufacturer?: string
   model?: string
   imei?: string
@@ -43,6 +46,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   #csq: number
   readonly #operator: string
   readonly #info: { manufacturer: string; model: string; imei: string; lac: string; cellId: string }
+  readonly personality: Personality
   #ringTimer: Timer | null = null
   #bootTimer: Timer | null = null
   readonly #bootMs: number
@@ -56,9 +60,10 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#csq = opts.csq ?? 21
     this.#bootMs = opts.bootMs ?? 3000
     this.#operator = opts.operator ?? 'SimTel'
+    this.personality = PERSONALITIES[opts.personality ?? 'quectel']
     this.#info = {
-      manufacturer: opts.manufacturer ?? 'Quectel',
-      model: opts.model ?? 'EC25',
+      manufacturer: opts.manufacturer ?? this.personality.manufacturer,
+      model: opts.model ?? this.personality.model,
       imei: opts.imei ?? '867698041234567',
       lac: opts.lac ?? '18D8',
       cellId: opts.cellId ?? '0C3F12',
@@ -156,7 +161,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       this.#clip = false
       this.#cregN = 0
       this.#answering = true
-      for (const banner of ['RDY', '+CPIN: READY', 'Call Ready', 'SMS Ready']) this.#urc(banner)
+      for (const banner of this.personality.bootBanners) this.#urc(banner)
     }, this.#bootMs)
   }
 
@@ -174,13 +179,15 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       return this.#final('OK')
     }
     if (body === 'V1' || body === 'V') return this.#final('OK') // verbose result codes: the only kind this modem speaks
-    if (body === 'I') return this.#reply([this.#info.manufacturer, this.#info.model, 'Revision: SIM01A01'])
+    if (body === 'I') return this.#reply([this.#info.manufacturer, this.#info.model, `Revision: ${this.personality.firmware}`])
     if (body === '+CGMI') return this.#reply([this.#info.manufacturer])
     if (body === '+CGMM') return this.#reply([this.#info.model])
     if (body === '+CGSN' || body === '+GSN') return this.#reply([this.#info.imei])
-    if (body === '+CGMR') return this.#reply(['Revision: SIM01A01'])
+    if (body === '+CGMR') return this.#reply([`Revision: ${this.personality.firmware}`])
     if (body === '+CIMI') return this.simPresent ? this.#reply(['250026612345678']) : this.#cmeError(10, 'SIM not inserted')
-    if (body === '+CCID' || body === '+QCCID') return this.simPresent ? this.#reply(['+CCID: 89701020304050607080']) : this.#cmeError(10, 'SIM not inserted')
+    if ((this.personality.iccid.commands as readonly string[]).includes(body)) {
+      return this.simPresent ? this.#reply([`${this.personality.iccid.prefix}89701020304050607080`]) : this.#cmeError(10, 'SIM not inserted')
+    }
     if (body === '+CSQ') return this.#reply([`+CSQ: ${this.#csq},99`])
     if (body === '+CREG?') return this.#reply([this.#cregReport(true)])
     if (body === '+CPIN?') return this.simPresent ? this.#reply(['+CPIN: READY']) : this.#cmeError(10, 'SIM not inserted')
@@ -207,7 +214,9 @@ export class SimModem extends EventEmitter<SimModemEvents> {
 
   #cregReport(answer: boolean): string {
     const stat = STAT[this.#registration]
-    const loc = this.#cregN === 2 && (stat === 1 || stat === 5) ? `,"${this.#info.lac}","${this.#info.cellId}"` : ''
+    const q = this.personality.quoteLocation ? '"' : ''
+    const act = this.personality.act === null ? '' : `,${this.personality.act}`
+    const loc = this.#cregN === 2 && (stat === 1 || stat === 5) ? `,${q}${this.#info.lac}${q},${q}${this.#info.cellId}${q}${act}` : ''
     return answer ? `+CREG: ${this.#cregN},${stat}${loc}` : `+CREG: ${stat}${loc}`
   }
 

@@ -47,9 +47,9 @@ t.test('initialises the modem, then reads signal, registration and operator', as
   const { driver, commands, modem } = setup()
   driver.start()
   await driver.settled()
-  t.same(commands, ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CGMI', 'AT+CGMM', 'AT+CGMR', 'AT+CGSN', 'AT+CCID', 'AT+CIMI', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
+  t.same(commands, ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2', 'AT+CPIN?', 'AT+CGMI', 'AT+CGMM', 'AT+CGMR', 'AT+CGSN', 'AT+CCID', 'AT+QCCID', 'AT+CIMI', 'AT+CSQ', 'AT+CREG?', 'AT+COPS?'])
   t.match(modem(), { state: 'up', answering: true, registration: 'home', operator: 'MegaFon', sim: 'READY', signal: { csq: 21, rssiDbm: -71 }, lac: '18D8' })
-  t.same(modem().identity, { manufacturer: 'Quectel', model: 'EC25', firmware: 'SIM01A01', imei: '867698041234567', iccid: '89701020304050607080', imsi: '250026612345678' })
+  t.same(modem().identity, { manufacturer: 'Quectel', model: 'EC25', firmware: 'EC25EFAR06A06M4G', imei: '867698041234567', iccid: '89701020304050607080', imsi: '250026612345678' })
   await driver.stop()
 })
 
@@ -231,4 +231,33 @@ t.test('identity: a missing SIM leaves ICCID and IMSI empty, and the SIM error i
   t.match(modem().identity, { manufacturer: 'Quectel', imei: '867698041234567', iccid: null, imsi: null })
   t.equal(modem().sim, 'SIM not inserted')
   await driver.stop()
+})
+
+t.test('each simulated personality is read right: identity, registration with its location, caller id', async (t) => {
+  for (const personality of ['quectel', 'simcom', 'huawei'] as const) {
+    const clock = new FakeClock()
+    const gw = new SimGateway()
+    const sim = gw.add('m', new SimModem({ clock, personality, operator: 'Beeline' }))
+    const { store } = testStore(clock)
+    const driver = new ModemDriver({
+      config: { id: 'm', port: 'sim:m', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 30 },
+      store,
+      clock,
+      opener: new SerialOpener(new SimBinding(gw)),
+      log: silentLogger(),
+    })
+    driver.start()
+    await driver.settled()
+    const p = sim.personality
+    t.match(store.get('modem', 'm'), { state: 'up', registration: 'home', lac: '18D8', cellId: '0C3F12', operator: 'Beeline' }, `${personality}: registered`)
+    t.match(store.get('modem', 'm')!.identity, { manufacturer: p.manufacturer, model: p.model, iccid: '89701020304050607080' }, `${personality}: identity`)
+    sim.setRegistration('roaming') // an unsolicited report in the personality's own shape
+    await flush()
+    t.match(store.get('modem', 'm'), { registration: 'roaming', lac: '18D8' }, `${personality}: report parsed`)
+    sim.ring('+79031234567', { times: 1 })
+    await flush()
+    t.match(store.get('modem', 'm')!.ringing, { callerId: '+79031234567' }, `${personality}: caller id`)
+    await driver.stop()
+    sim.stop()
+  }
 })

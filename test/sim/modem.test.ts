@@ -38,9 +38,25 @@ t.test('registration reports follow AT+CREG=2, with location when registered', a
   modem.setRegistration('not-registered')
   t.equal(take(), '\r\n+CREG: 0\r\n')
   modem.setRegistration('roaming')
-  t.equal(take(), '\r\n+CREG: 5,"18D8","0C3F12"\r\n')
+  t.equal(take(), '\r\n+CREG: 5,"18D8","0C3F12",7\r\n', 'Quectel: quoted, with the access technology')
   modem.write('AT+CREG?\r')
-  t.equal(take(), '\r\n+CREG: 2,5,"18D8","0C3F12"\r\n\r\nOK\r\n')
+  t.equal(take(), '\r\n+CREG: 2,5,"18D8","0C3F12",7\r\n\r\nOK\r\n')
+})
+
+t.test('a Huawei-style module writes the location as bare hex and boots with ^SYSSTART', async (t) => {
+  const clock = new FakeClock()
+  const modem = new SimModem({ clock, personality: 'huawei', bootMs: 1000 })
+  let out = ''
+  modem.on('output', (b) => (out += b.toString('latin1')))
+  modem.write('ATE0\rAT+CREG=2\r')
+  out = ''
+  modem.setRegistration('roaming')
+  t.equal(out, '\r\n+CREG: 5,18D8,0C3F12\r\n')
+  out = ''
+  modem.pressPowerKey()
+  clock.advance(1000)
+  t.match(out, /^\r\n\^SYSSTART\r\n/)
+  t.equal(modem.echo, true, 'settings back to defaults after the boot')
 })
 
 t.test('rings with the caller id once +CLIP is on, on the clock', async (t) => {

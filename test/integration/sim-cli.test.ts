@@ -1,0 +1,89 @@
+/**
+ * `linewatch run` against `linewatch sim modem` over a socat pseudo-terminal
+ * pair: two processes, as an installer would try the box before the gateway
+ * arrives. Each personality's identity, registration and caller ID must reach
+ * MQTT, and a hang must start the recovery ladder.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { startEmbeddedBroker } from '../../src/sim/broker.js'
+import { waitFor } from '../helpers/flush.js'
+import { MqttWatch } from '../helpers/mqtt-watch.js'
+import { freePort, missing, socatPair } from '../helpers/real.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
+
+function start(args: string[]): { proc: ChildProcess; out: () => string } {
+  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LINEWATCH_LOG_LEVEL: 'warn' } })
+  let out = ''
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()))
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()))
+  return { proc, out: () => out }
+}
+
+async function stop(p: ChildProcess): Promise<number | null> {
+  if (p.exitCode !== null) return p.exitCode
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
+  p.kill('SIGTERM')
+  return exited
+}
+
+for (const personality of ['quectel', 'simcom', 'huawei'] as const) {
+  t.test(`linewatch run against linewatch sim modem --personality ${personality}`, { skip: missing('socat') }, async (t) => {
+    const broker = await startEmbeddedBroker('127.0.0.1', 0)
+    t.teardown(() => broker.close())
+    const pty = await socatPair()
+    t.teardown(() => pty.close())
+    const sim = start(['sim', 'modem', '--port', pty.gateway, '--personality', personality])
+    t.teardown(() => void stop(sim.proc))
+    await waitFor(() => sim.out().includes('simulated'), 10_000, 'the simulated modem to start')
+    const dir = tempDir(t, 'lw-simcli-')
+    const config = join(dir, 'linewatch.yaml')
+    await writeFile(
+      config,
+      `site: bench
+box: b1
+board: sim
+modems: [{ id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500 }]
+lines: [{ id: gsm1, kind: gsm, modem: gw1 }]
+mqtt: { url: "${broker.url}", reconnectMinMs: 200 }
+http: { host: 127.0.0.1, port: ${await freePort()} }
+storage: { dir: "${join(dir, 'state')}" }
+`,
+    )
+    const watch = await MqttWatch.open(broker.url, 'linewatch/bench/b1/#')
+    t.teardown(() => watch.close())
+    const box = start(['run', '--config', config])
+    t.teardown(() => void stop(box.proc))
+    const base = 'linewatch/bench/b1'
+    const modem = () => watch.last(`${base}/modem/gw1`) as { state?: string; identity?: { manufacturer: string | null; model: string | null }; lac?: string } | undefined
+    await watch.until(() => modem()?.state === 'up' && modem()?.identity?.model !== null, 'modem up and identified', 15_000)
+    t.match(modem(), { state: 'up', registration: 'home', lac: '18D8', cellId: '0C3F12' })
+    t.notOk(/personality/.test(JSON.stringify(modem())), 'nothing simulator-specific leaks')
+    const expected = { quectel: 'Quectel', simcom: 'SIMCOM_Ltd', huawei: 'huawei' }[personality]
+    t.equal(modem()?.identity?.manufacturer, expected, 'identity from the module')
+
+    sim.proc.stdin!.write('ring +79031234567\n')
+    await watch.until(() => watch.seen.some((s) => s.topic === `${base}/call` && s.payload.includes('"callerId":"+79031234567"')), 'caller id on MQTT')
+
+    sim.proc.stdin!.write('mute\n')
+    const recovery = (step: string) => watch.seen.some((s) => s.topic === `${base}/event` && s.payload.includes('"type":"recovery"') && s.payload.includes(`"step":"${step}"`))
+    await watch.until(() => recovery('soft-reset'), 'the recovery ladder to start', 15_000)
+    sim.proc.stdin!.write('unmute\n')
+    await watch.until(() => recovery('recovered') && modem()?.state === 'up', 'recovered', 15_000)
+
+    t.equal(await stop(box.proc), 0, 'linewatch run stops cleanly')
+    t.equal(await stop(sim.proc), 0, 'the simulator stops cleanly')
+  })
+}
+
+t.test('linewatch sim: bad usage and unknown personality are refused', async (t) => {
+  const a = start(['sim', 'modem'])
+  t.equal(await new Promise((r) => a.proc.once('exit', r)), 2)
+  const b = start(['sim', 'modem', '--port', '/dev/null', '--personality', 'nokia'])
+  t.equal(await new Promise((r) => b.proc.once('exit', r)), 1)
+  t.match(b.out(), /unknown personality "nokia"/)
+})
