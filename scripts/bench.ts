@@ -28,6 +28,7 @@ import { parseCreg, parseCsq, parseFinal } from '../src/modem/parse.js'
 import { startEmbeddedBroker } from '../src/sim/broker.js'
 import { modemAction } from '../src/sim/controls.js'
 import { demoConfig } from '../src/sim/demo.js'
+import { benchRecovery } from './bench-recovery.js'
 
 type Figure = { figure: string; value: number; unit: string }
 
@@ -224,7 +225,8 @@ async function main(): Promise<void> {
     const startup = await benchStartup(broker.url, stateDir)
     const memory = await benchMemory(broker.url, stateDir)
     const parsing = await benchParsing()
-    const figures = [...startup, ...memory.figures, ...parsing]
+    const recovery = await benchRecovery()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

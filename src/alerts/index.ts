@@ -1,2 +1,2 @@
 export { AlertManager } from './manager.js'
-export { lineAlert, type Language } from './rules.js'
+export { lineAlert, simAlert, type Language } from './rules.js'

@@ -3,7 +3,7 @@ import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { AlertRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
-import { lineAlert, type Language } from './rules.js'
+import { lineAlert, simAlert, type Language } from './rules.js'
 
 interface AlertFile {
   active: AlertRecord[]
@@ -20,8 +20,8 @@ export class AlertManager {
   readonly #log: Logger
   readonly #file: JsonFileState<AlertFile>
   readonly #onChange = (c: StoreChange) => {
-    if (c.kind === 'line') {
-      const a = lineAlert(c.next, this.#lang)
+    if (c.kind === 'line' || c.kind === 'modem') {
+      const a = c.kind === 'line' ? lineAlert(c.next, this.#lang) : simAlert(c.next, this.#lang)
       if (a) this.#store.setAlert(a)
     } else if (c.kind === 'alert') {
       this.#file.data = { active: Object.values(this.#store.snapshot.alerts) }

@@ -1,4 +1,4 @@
-import type { AlertRecord, LineSnapshot } from '../core/state.js'
+import type { AlertRecord, LineSnapshot, ModemSnapshot } from '../core/state.js'
 
 export type Language = 'en' | 'ru'
 
@@ -6,10 +6,14 @@ const TEXT = {
   en: {
     lineDown: (id: string, reason: string) => `Line ${id} is down: ${reason}`,
     lineUp: (id: string, reason: string) => `Line ${id} is back up: ${reason}`,
+    simBad: (id: string, sim: string) => `Modem ${id}: SIM problem: ${sim}`,
+    simOk: (id: string) => `Modem ${id}: SIM ready again`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
     lineUp: (id: string, reason: string) => `Линия ${id} снова работает: ${reason}`,
+    simBad: (id: string, sim: string) => `Модем ${id}: проблема с SIM-картой: ${sim}`,
+    simOk: (id: string) => `Модем ${id}: SIM-карта снова готова`,
   },
 } as const
 
@@ -23,4 +27,15 @@ export function lineAlert(line: LineSnapshot, lang: Language): Omit<AlertRecord,
     return { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].lineUp(line.id, line.reason) }
   }
   return null
+}
+
+/**
+ * A SIM that is missing, locked or failed needs a person, not a retry loop:
+ * one alert while it lasts, cleared when the SIM reads READY again. Pure.
+ */
+export function simAlert(modem: ModemSnapshot, lang: Language): Omit<AlertRecord, 'ts'> | null {
+  const id = `modem/${modem.id}/sim`
+  if (modem.sim === 'unknown') return null
+  if (modem.sim === 'READY') return { id, severity: 'major', source: `modem/${modem.id}`, state: 'cleared', message: TEXT[lang].simOk(modem.id) }
+  return { id, severity: 'major', source: `modem/${modem.id}`, state: 'raised', message: TEXT[lang].simBad(modem.id, modem.sim) }
 }

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/core/logger.js'
 import type { AlertRecord, PartState } from '../../src/core/state.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { tempDir } from '../helpers/tmp.js'
+import { modemIn } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 
 async function box(dir: string, language: 'en' | 'ru' = 'en') {
@@ -71,4 +72,16 @@ t.test('a damaged alert file (power cut, bad card) is put aside and the box star
   const files = await readdir(dir)
   t.ok(files.some((f) => f.startsWith('alerts.json.damaged-')), 'damaged file kept for a person to look at')
   t.match(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [{ id: 'line/l1/down' }] })
+})
+
+t.test('a SIM problem is one alert while it lasts, cleared when the SIM is ready', async (t) => {
+  const { store, alerts, mgr } = await box(tempDir(t, 'lw-alerts-'), 'ru')
+  store.init('modem', modemIn({ state: 'up' }, 'm1'))
+  store.update('modem', 'm1', { sim: 'SIM not inserted' })
+  store.update('modem', 'm1', { sim: 'SIM PIN' })
+  t.same(alerts.map((a) => [a.id, a.state]), [['modem/m1/sim', 'raised']], 'raised once, not per poll or per change of wording')
+  t.equal(alerts[0]!.message, 'Модем m1: проблема с SIM-картой: SIM not inserted')
+  store.update('modem', 'm1', { sim: 'READY' })
+  t.same(alerts.map((a) => a.state), ['raised', 'cleared'])
+  await mgr.stop()
 })

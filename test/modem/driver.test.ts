@@ -261,3 +261,36 @@ t.test('each simulated personality is read right: identity, registration with it
     sim.stop()
   }
 })
+
+t.test('several modems: one that hangs never stalls another', async (t) => {
+  const clock = new FakeClock()
+  const gw = new SimGateway()
+  const a = gw.add('a', new SimModem({ clock }))
+  const b = gw.add('b', new SimModem({ clock, personality: 'simcom' }))
+  const { store } = testStore(clock)
+  const opener = new SerialOpener(new SimBinding(gw))
+  const make = (id: string) =>
+    new ModemDriver({
+      config: { id, port: `sim:${id}`, baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 30 },
+      store,
+      clock,
+      opener,
+      log: silentLogger(),
+    })
+  const [da, db] = [make('a'), make('b')]
+  da.start()
+  db.start()
+  await Promise.all([da.settled(), db.settled()])
+  a.setAnswering(false)
+  const seenB: number[] = []
+  b.on('command', (c) => c === 'AT+CSQ' && seenB.push(clock.now()))
+  for (let i = 0; i < 6; i++) {
+    b.setSignal(10 + i)
+    await advance(clock, 10_000)
+    t.equal(store.get('modem', 'b')!.signal.csq, 10 + i, `b polled on time while a is silent (${i + 1})`)
+  }
+  t.match(store.get('modem', 'a'), { state: 'down', recovery: { step: 'rest', round: 1 } }, 'a went through its ladder meanwhile')
+  t.match(store.get('modem', 'b'), { state: 'up' })
+  t.equal(seenB.length, 6, 'b: one poll every 10 s, none skipped')
+  await Promise.all([da.stop(), db.stop()])
+})
