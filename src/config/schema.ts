@@ -39,7 +39,12 @@ export const ModemSchema = Type.Object(
       Type.Object(
         {
           pin: Pin,
-          pulseMs: Type.Integer({ default: 800, minimum: 50, maximum: 10000, description: 'How long the key is held (EC25 ≥ 500 ms, SIM800 ≥ 1 s)' }),
+          pulseMs: Type.Integer({
+            default: 1600,
+            minimum: 50,
+            maximum: 10000,
+            description: 'How long the key is held: long enough to switch a running module off (SIM800 ≥ 1.5 s, EC25 ≥ 650 ms) and short of a second toggle (SIM800 < 33 s)',
+          }),
         },
         { ...strict, description: "The GPIO wired to the module's PWRKEY: the recovery ladder pulses it when a soft reset did not help" },
       ),

@@ -207,7 +207,7 @@ export class ModemDriver {
     this.#port = null
     if (port) void closePort(port)
     this.#portError = `port ${this.#cfg.port}: ${why}`
-    this.#publish({ answering: false })
+    this.#publish({ answering: false, recovery: null })
     this.#scheduleReopen()
   }
 
@@ -323,6 +323,8 @@ export class ModemDriver {
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
     if (clip) return this.#ring(clip.callerId)
+    const cpin = parseCpin(line)
+    if (cpin) return this.#publish({ sim: cpin }) // a SIM pulled or locked while running, or ready after a boot
     const creg = parseCreg(line)
     if (creg) {
       this.#cregReports++

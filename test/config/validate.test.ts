@@ -84,7 +84,7 @@ t.test('pins the board does not have are refused at validation, not at start', a
 t.test('a modem power key pin is checked like the panel pins', async (t) => {
   const cfg = GOOD.replace('    port: /dev/gsm-gw1', '    port: /dev/gsm-gw1\n    powerKey: { pin: 6 }') + 'panel:\n  buzzer: { pin: 6 }\n'
   t.same(problems(cfg), ['panel.buzzer.pin: pin 6 is already used by modems[0].powerKey.pin (line 14)'])
-  t.match(validateConfigText(GOOD.replace('    port: /dev/gsm-gw1', '    port: /dev/gsm-gw1\n    powerKey: { pin: 8 }')).config, { modems: [{ powerKey: { pin: 8, pulseMs: 800 }, bootWaitSeconds: 30 }] })
+  t.match(validateConfigText(GOOD.replace('    port: /dev/gsm-gw1', '    port: /dev/gsm-gw1\n    powerKey: { pin: 8 }')).config, { modems: [{ powerKey: { pin: 8, pulseMs: 1600 }, bootWaitSeconds: 30 }] })
 })
 
 t.test('the published schema requires only what has no default', async (t) => {

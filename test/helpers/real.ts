@@ -85,20 +85,35 @@ export interface PtyPair {
   close(): Promise<void>
 }
 
-export async function socatPair(): Promise<PtyPair> {
+export async function socatPair(): Promise<PtyPair & { restart(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'lw-pty-'))
   const gateway = join(dir, 'gw')
   const box = join(dir, 'box')
-  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${gateway}`, `pty,raw,echo=0,link=${box}`], { stdio: 'ignore' })
-  await waitFor(() => existsSync(gateway) && existsSync(box), 5000, 'socat pseudo-terminals')
+  let proc: ChildProcess | null = null
+  const start = async () => {
+    proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${gateway}`, `pty,raw,echo=0,link=${box}`], { stdio: 'ignore' })
+    await waitFor(() => existsSync(gateway) && existsSync(box), 5000, 'socat pseudo-terminals')
+  }
+  const kill = async () => {
+    const p = proc
+    proc = null
+    if (!p || p.exitCode !== null) return
+    const exited = new Promise((r) => p.once('exit', r))
+    p.kill('SIGTERM')
+    await exited
+  }
+  await start()
   return {
     gateway,
     box,
+    /** The device vanishes (USB re-enumeration) and comes back under the same names. */
+    async restart() {
+      await kill()
+      await waitFor(() => !existsSync(box), 5000, 'the old pseudo-terminal to go')
+      await start()
+    },
     async close() {
-      if (proc.exitCode !== null) return
-      const exited = new Promise((r) => proc.once('exit', r))
-      proc.kill('SIGTERM')
-      await exited
+      await kill()
       await rm(dir, { recursive: true, force: true })
     },
   }

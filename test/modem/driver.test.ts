@@ -294,3 +294,16 @@ t.test('several modems: one that hangs never stalls another', async (t) => {
   t.equal(seenB.length, 6, 'b: one poll every 10 s, none skipped')
   await Promise.all([da.stop(), db.stop()])
 })
+
+t.test('a SIM pulled while running is seen from the unsolicited +CPIN', async (t) => {
+  const { driver, sim, modem } = setup()
+  driver.start()
+  await driver.settled()
+  sim.sendGarbage(Buffer.from('\r\n+CPIN: NOT INSERTED\r\n'))
+  await flush()
+  t.equal(modem().sim, 'NOT INSERTED')
+  sim.sendGarbage(Buffer.from('\r\n+CPIN: READY\r\n'))
+  await flush()
+  t.equal(modem().sim, 'READY')
+  await driver.stop()
+})
