@@ -16,6 +16,14 @@ export function missing(program: string): string | false {
   return r.status === 0 ? false : `${program} is not installed (CI installs it with apt-get)`
 }
 
+/** SIGTERM a child and wait until it has exited (nothing if it is gone already). */
+export async function terminate(p: ChildProcess | null): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return
+  const exited = new Promise((r) => p.once('exit', r))
+  p.kill('SIGTERM')
+  await exited
+}
+
 export async function freePort(): Promise<number> {
   const srv = createServer()
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r))
@@ -67,10 +75,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
     async stop() {
       const p = proc
       proc = null
-      if (!p || p.exitCode !== null) return
-      const exited = new Promise((r) => p.once('exit', r))
-      p.kill('SIGTERM')
-      await exited
+      await terminate(p)
     },
   }
   await m.start()
@@ -97,10 +102,7 @@ export async function socatPair(): Promise<PtyPair & { restart(): Promise<void> 
   const kill = async () => {
     const p = proc
     proc = null
-    if (!p || p.exitCode !== null) return
-    const exited = new Promise((r) => p.once('exit', r))
-    p.kill('SIGTERM')
-    await exited
+    await terminate(p)
   }
   await start()
   return {
