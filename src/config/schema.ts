@@ -49,6 +49,15 @@ export const ModemSchema = Type.Object(
         { ...strict, description: "The GPIO wired to the module's PWRKEY: the recovery ladder pulses it when a soft reset did not help" },
       ),
     ),
+    balance: Type.Optional(
+      Type.Object(
+        {
+          ussd: Type.String({ pattern: '^[*#][*#0-9]*#$', description: "The operator's balance USSD code, e.g. *100#" }),
+          everyMinutes: Type.Integer({ default: 360, minimum: 5, maximum: 10080 }),
+        },
+        { ...strict, description: 'Check the SIM balance by USSD on a schedule' },
+      ),
+    ),
     bootWaitSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'How long a module may take to boot after a reset before the next recovery step' }),
   },
   strict,

@@ -42,6 +42,8 @@ export interface ModemSnapshot extends PartBase {
   ringing: IncomingCall | null
   lastCall: IncomingCall | null
   callsSeen: number
+  /** The SIM's balance from the last USSD check, when one is configured. */
+  balance: { amount: number | null; text: string; at: number } | null
   /** The recovery ladder's step while the modem does not answer; null otherwise. */
   recovery: { step: 'soft-reset' | 'power-key' | 'rest'; round: number; since: number } | null
 }

@@ -8,6 +8,7 @@ import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
 import { classifyBanner } from './banners.js'
 import { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
+import { BalanceCheck } from './balance.js'
 import { RecoveryLadder, STEP_TEXT } from './recovery.js'
 import { parseClip } from './calls.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
@@ -66,6 +67,7 @@ export function initialModem(cfg: ModemConfig, now: number): ModemSnapshot {
     lastCall: null,
     callsSeen: 0,
     recovery: null,
+    balance: null,
   }
 }
 
@@ -96,6 +98,7 @@ export class ModemDriver {
   #cregReports = 0
   #discardLoggedAt = -Infinity
   readonly #ladder: RecoveryLadder
+  readonly #balance: BalanceCheck | null
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
@@ -121,6 +124,20 @@ export class ModemDriver {
       },
       { bootWaitMs: deps.config.bootWaitSeconds * 1000 },
     )
+    const b = deps.config.balance
+    this.#balance = b
+      ? new BalanceCheck({
+          clock: this.#clock,
+          code: b.ussd,
+          everyMs: b.everyMinutes * 60_000,
+          send: (cmd) => this.#send(cmd, { timeoutMs: 20_000 }),
+          report: (balance) => {
+            this.#log.info({ amount: balance.amount }, 'balance')
+            this.#publish({ balance })
+          },
+          log: this.#log,
+        })
+      : null
     this.#firstAnswer = new Promise((r) => (this.#resolveFirst = r))
     this.#store.init('modem', initialModem(this.#cfg, this.#clock.now()))
   }
@@ -142,12 +159,14 @@ export class ModemDriver {
   start(): void {
     this.#stopped = false
     void this.#open()
+    this.#balance?.start()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     this.#resolveFirst()
     this.#ladder.stop()
+    this.#balance?.stop()
     this.#poll?.cancel()
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
@@ -323,6 +342,7 @@ export class ModemDriver {
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
     if (clip) return this.#ring(clip.callerId)
+    if (line.startsWith('+CUSD:') && this.#balance?.onLine(line)) return
     const cpin = parseCpin(line)
     if (cpin) return this.#publish({ sim: cpin }) // a SIM pulled or locked while running, or ready after a boot
     const creg = parseCreg(line)

@@ -4,7 +4,7 @@ site: demo-store
 box: box1
 board: sim
 modems:
-  - { id: gsm1, port: "sim:gsm1", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 8 } }
+  - { id: gsm1, port: "sim:gsm1", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 8 }, balance: { ussd: "*100#", everyMinutes: 5 } }
   - { id: gsm2, port: "sim:gsm2", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 9 } }
 lines:
   - { id: gsm1, kind: gsm, numbers: ["+74951110001"], channels: 1, modem: gsm1 }

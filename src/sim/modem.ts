@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../core/clock.js'
+import { encodeUcs2Hex } from '../modem/ussd.js'
 import { PERSONALITIES, type Personality, type PersonalityName } from './personalities.js'
 
 export type SimRegistration = 'home' | 'roaming' | 'searching' | 'denied' | 'not-registered'
@@ -50,6 +51,8 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   #ringTimer: Timer | null = null
   #bootTimer: Timer | null = null
   readonly #bootMs: number
+  /** What the operator answers to a balance USSD. */
+  balanceText = 'Баланс: 123,45 р.'
   /** Reboots so far (soft reset or power key): what the tests and the demo watch. */
   boots = 0
   simPresent = true
@@ -196,6 +199,13 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       return this.#reply([registered ? `+COPS: 0,0,"${this.#operator}",7` : '+COPS: 0'])
     }
     if (body === 'H' || body === 'H0') return this.#final('OK')
+    const ussd = /^\+CUSD=1,"([*#0-9]+)"(?:,\d+)?$/.exec(body)
+    if (ussd) {
+      // the network answers a few seconds later, UCS2 hex with DCS 72 as Russian operators send it
+      this.#final('OK')
+      this.#clock.setTimeout(() => this.#answering && this.#urc(`+CUSD: 0,"${encodeUcs2Hex(this.balanceText)}",72`), 2000)
+      return
+    }
     if (body === '+CFUN=1,1') {
       this.#final('OK')
       return this.#reboot()

@@ -307,3 +307,19 @@ t.test('a SIM pulled while running is seen from the unsolicited +CPIN', async (t
   t.equal(modem().sim, 'READY')
   await driver.stop()
 })
+
+t.test('the SIM balance by USSD on a schedule, read from a UCS2 reply', async (t) => {
+  const { driver, sim, clock, modem, commands } = setup('sim:gsm1', { balance: { ussd: '*100#', everyMinutes: 60 } })
+  driver.start()
+  await driver.settled()
+  t.equal(modem().balance, null)
+  await advance(clock, 60_000, 1000)
+  t.ok(commands.includes('AT+CUSD=1,"*100#",15'), 'asked a minute after start')
+  await advance(clock, 3000)
+  t.match(modem().balance, { amount: 123.45, text: 'Баланс: 123,45 р.' })
+  sim.balanceText = 'Ваш баланс -15,20 руб.'
+  await advance(clock, 3_600_000, 500)
+  t.match(modem().balance, { amount: -15.2 }, 'checked again an hour later')
+  t.match(modem(), { state: 'up', recovery: null }, 'the checks did not upset the polls')
+  await driver.stop()
+})
