@@ -26,6 +26,8 @@ const RING_GAP_MS = 8000
 /** A lost port is tried again after 1 s, doubling to a minute. */
 const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
+/** After a boot banner, the module gets this long before it is set up (SIM and stack still starting). */
+const BOOT_SETTLE_MS = 2000
 
 export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' | 'operator' | 'recovery'> & { portError: string | null }): { state: PartState; reason: string } {
   if (m.portError) return { state: 'down', reason: m.portError }
@@ -87,6 +89,7 @@ export class ModemDriver {
   #poll: Timer | null = null
   #reopen: Timer | null = null
   #ringEnd: Timer | null = null
+  #bootTick: Timer | null = null
   readonly #reopenBackoff = new Backoff(REOPEN_MIN_MS, REOPEN_MAX_MS)
   #initialised = false
   #ticking = false
@@ -170,6 +173,7 @@ export class ModemDriver {
     this.#poll?.cancel()
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
+    this.#bootTick?.cancel()
     this.#engine?.close()
     if (this.#port) await closePort(this.#port)
     this.#port = null
@@ -357,6 +361,12 @@ export class ModemDriver {
       // it restarted (or is about to): it forgot ATE0, +CLIP and +CREG
       this.#initialised = false
       this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
+      if (banner === 'boot') {
+        // alive again: set it up once it has settled, not at the next poll
+        this.#heard()
+        this.#bootTick?.cancel()
+        this.#bootTick = this.#clock.setTimeout(() => void this.#tick(), BOOT_SETTLE_MS)
+      }
     } else if (banner === 'voltage-warning' || banner === 'temperature') this.#log.warn({ line }, 'module warning')
     else if (!banner) this.#log.debug({ line }, 'unhandled unsolicited line')
   }
