@@ -29,6 +29,7 @@ import { startEmbeddedBroker } from '../src/sim/broker.js'
 import { modemAction } from '../src/sim/controls.js'
 import { demoConfig } from '../src/sim/demo.js'
 import { benchRecovery } from './bench-recovery.js'
+import { prng } from './prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
 
@@ -39,15 +40,6 @@ const STREAM_BYTES = 10 * 1024 * 1024
 const PARSE_RUNS = 3
 const MiB = 1024 * 1024
 
-/** Small seeded PRNG (mulberry32): the same traffic and the same chunking on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const pick = <T>(rnd: () => number, items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const round = (x: number, digits = 1) => Number(x.toFixed(digits))

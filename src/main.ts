@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util'
 import { Box } from './app.js'
 import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/index.js'
-import { ErrorCode, errorMessage, LinewatchError } from './core/errors.js'
+import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
 import { runSimModem } from './sim/cli.js'
@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         return 2
     }
   } catch (err) {
-    if (err instanceof ConfigError || (err instanceof LinewatchError && err.code === ErrorCode.CONFIG_UNREADABLE)) {
+    if (err instanceof ConfigError || hasCode(err, ErrorCode.CONFIG_UNREADABLE)) {
       process.stderr.write(`${err.message}\n`)
       return 1
     }

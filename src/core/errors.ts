@@ -31,6 +31,11 @@ export class LinewatchError extends Error {
   }
 }
 
+/** Whether `err` is one of ours with one of these codes. */
+export function hasCode(err: unknown, ...codes: ErrorCodeName[]): err is LinewatchError {
+  return err instanceof LinewatchError && codes.includes(err.code)
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }

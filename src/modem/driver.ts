@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '../core/clock.js'
-import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
+import { ErrorCode, errorMessage, hasCode, LinewatchError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { isRegistered, type ModemIdentity, type ModemSnapshot, type PartState } from '../core/state.js'
 import { Backoff } from '../core/backoff.js'
@@ -267,7 +267,7 @@ export class ModemDriver {
       // no +COPS line at all is a missing answer, not "no operator"
       if (cops !== undefined) this.#publish({ operator: parseCops(cops) })
     } catch (err) {
-      if (!(err instanceof LinewatchError && (err.code === ErrorCode.AT_TIMEOUT || err.code === ErrorCode.AT_PORT_CLOSED))) {
+      if (!hasCode(err, ErrorCode.AT_TIMEOUT, ErrorCode.AT_PORT_CLOSED)) {
         this.#log.warn({ err: errorMessage(err) }, 'poll failed')
       }
     } finally {
@@ -288,7 +288,7 @@ export class ModemDriver {
           const v = pick(await this.#send(cmd))
           if (v) return v
         } catch (err) {
-          if (!(err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR)) throw err
+          if (!hasCode(err, ErrorCode.AT_ERROR)) throw err
         }
       }
       return null
@@ -314,7 +314,7 @@ export class ModemDriver {
       this.#heard()
       return res.lines
     } catch (err) {
-      if (err instanceof LinewatchError && err.code === ErrorCode.AT_TIMEOUT) {
+      if (hasCode(err, ErrorCode.AT_TIMEOUT)) {
         this.#timeoutsInRow++
         this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
         // a module that missed a command may have rebooted and forgotten ATE0, +CLIP and +CREG
@@ -323,7 +323,7 @@ export class ModemDriver {
           this.#publish({ answering: false })
           this.#ladder.begin()
         }
-      } else if (err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR) this.#heard()
+      } else if (hasCode(err, ErrorCode.AT_ERROR)) this.#heard()
       throw err
     }
   }
@@ -335,7 +335,7 @@ export class ModemDriver {
   }
 
   #simError(err: unknown): null {
-    if (!(err instanceof LinewatchError && err.code === ErrorCode.AT_ERROR)) throw err
+    if (!hasCode(err, ErrorCode.AT_ERROR)) throw err
     // the modem's own words ("SIM not inserted", or a CME number), not our wrapping
     const final = (err.details as AtResponse | undefined)?.final
     this.#publish({ sim: (final && !final.ok && final.detail) || final?.code || errorMessage(err) })

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import type { Clock, Timer } from '../core/clock.js'
-import { ErrorCode, LinewatchError } from '../core/errors.js'
+import { ErrorCode, hasCode, LinewatchError } from '../core/errors.js'
 import { AtFramer, type AtFrame } from './framer.js'
 import { isUnsolicited, parseFinal, type FinalResult } from './parse.js'
 
@@ -58,9 +58,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   /** After a timeout: lines are strays until this time, so a late answer is not taken as the next command's. */
   #quietUntil = 0
   readonly #resyncMs: number
-  /** Lines parsed since start: for the bench and for liveness. */
+  /** Lines parsed since start: for the bench. */
   linesParsed = 0
-  lastHeardAt: number | null = null
 
   constructor(port: Duplex, clock: Clock, opts: { defaultTimeoutMs?: number; resyncMs?: number } = {}) {
     super()
@@ -76,9 +75,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     port.on('error', () => this.#shutdown())
   }
 
-  get busy(): boolean {
-    return this.#current !== null || this.#queue.length > 0
-  }
 
   send(command: string, opts: AtCommandOptions = {}): Promise<AtResponse> {
     if (this.#closed) return Promise.reject(new LinewatchError(ErrorCode.AT_PORT_CLOSED, `${command}: port closed`))
@@ -111,7 +107,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     if (this.#current !== p) return
     p.timer?.cancel()
     this.#current = null
-    if (outcome instanceof LinewatchError && outcome.code === ErrorCode.AT_TIMEOUT) this.#quietUntil = this.#clock.now() + this.#resyncMs
+    if (hasCode(outcome, ErrorCode.AT_TIMEOUT)) this.#quietUntil = this.#clock.now() + this.#resyncMs
     if (outcome instanceof Error) p.reject(outcome)
     else if (outcome.final.ok) p.resolve(outcome)
     else {
@@ -122,7 +118,6 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   }
 
   #onFrame(frame: AtFrame): void {
-    this.lastHeardAt = this.#clock.now()
     const p = this.#current
     if (frame.type === 'prompt') {
       if (p?.opts.body !== undefined) this.#port.write(`${p.opts.body}\x1a`)

@@ -2,7 +2,6 @@
  * `linewatch run` as the installer runs it: a separate process, a config file,
  * a broker; SIGTERM stops it cleanly within 2 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -12,8 +11,7 @@ import { waitFor } from '../helpers/flush.js'
 import { MqttWatch } from '../helpers/mqtt-watch.js'
 import { freePort, missing, startMosquitto } from '../helpers/real.js'
 import { tempDir } from '../helpers/tmp.js'
-
-const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
+import { linewatch, sigterm, type Running } from '../helpers/cli.js'
 
 async function configFile(mqttUrl: string, httpPort: number): Promise<string> {
   const dir = tempDir(t, 'lw-run-')
@@ -37,20 +35,12 @@ storage: { dir: "${join(dir, 'state')}" }
   return file
 }
 
-function run(file: string): { proc: ChildProcess; stderr: () => string; exited: Promise<{ code: number | null; at: number }> } {
-  const proc = spawn(process.execPath, [bin, 'run', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LINEWATCH_LOG_LEVEL: 'warn' } })
-  let err = ''
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-  const exited = new Promise<{ code: number | null; at: number }>((r) => proc.once('exit', (code) => r({ code, at: Date.now() })))
-  return { proc, stderr: () => err, exited }
-}
+const run = (file: string) => linewatch(['run', '--config', file])
 
-async function stopWithSigterm(t: Test, r: ReturnType<typeof run>): Promise<void> {
-  const sent = Date.now()
-  r.proc.kill('SIGTERM')
-  const { code, at } = await r.exited
+async function stopWithSigterm(t: Test, r: Running): Promise<void> {
+  const { code, ms } = await sigterm(r)
   t.equal(code, 0, 'exit code 0 after SIGTERM')
-  t.ok(at - sent < 2000, `stopped within 2 s (took ${at - sent} ms)`)
+  t.ok(ms < 2000, `stopped within 2 s (took ${ms} ms)`)
 }
 
 t.test('run: a missing serial port makes that modem down while the rest runs; SIGTERM publishes offline and exits', async (t) => {
@@ -71,7 +61,7 @@ t.test('run: a missing serial port makes that modem down while the rest runs; SI
   t.same([health.ok, health.mqtt], [true, 'connected'])
   await stopWithSigterm(t, r)
   await watch.until((w) => w.last(`${base}/status`) === 'offline', 'offline published')
-  t.notMatch(r.stderr(), /error while stopping|took too long/)
+  t.notMatch(r.output(), /error while stopping|took too long/)
 })
 
 t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once', async (t) => {
@@ -111,7 +101,7 @@ t.test('run: a bad config file is refused with path and line, exit 1', async (t)
   const r = run(file)
   const { code } = await r.exited
   t.equal(code, 1)
-  t.match(r.stderr(), /board: must be one of: sim \(line 3\)/)
+  t.match(r.output(), /board: must be one of: sim \(line 3\)/)
 })
 
 t.test('run: an HTTP port already taken is one clear line and exit 1, nothing left running', async (t) => {
@@ -124,6 +114,6 @@ t.test('run: an HTTP port already taken is one clear line and exit 1, nothing le
   t.teardown(() => r.proc.kill('SIGKILL'))
   const { code } = await r.exited
   t.equal(code, 1)
-  t.match(r.stderr(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`))
-  t.notMatch(r.stderr(), /\n\s+at /, 'no stack trace')
+  t.match(r.output(), new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`))
+  t.notMatch(r.output(), /\n\s+at /, 'no stack trace')
 })

@@ -4,7 +4,6 @@
  * arrives. Each personality's identity, registration and caller ID must reach
  * MQTT, and a hang must start the recovery ladder.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
@@ -13,23 +12,10 @@ import { waitFor } from '../helpers/flush.js'
 import { MqttWatch } from '../helpers/mqtt-watch.js'
 import { freePort, missing, socatPair } from '../helpers/real.js'
 import { tempDir } from '../helpers/tmp.js'
+import { linewatch, sigterm, type Running } from '../helpers/cli.js'
 
-const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
-
-function start(args: string[]): { proc: ChildProcess; out: () => string } {
-  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, LINEWATCH_LOG_LEVEL: 'warn' } })
-  let out = ''
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return { proc, out: () => out }
-}
-
-async function stop(p: ChildProcess): Promise<number | null> {
-  if (p.exitCode !== null) return p.exitCode
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)))
-  p.kill('SIGTERM')
-  return exited
-}
+/** Stop it and give its exit code. */
+const stop = async (r: Running) => (await sigterm(r)).code
 
 for (const personality of ['quectel', 'simcom', 'huawei'] as const) {
   t.test(`linewatch run against linewatch sim modem --personality ${personality}`, { skip: missing('socat') }, async (t) => {
@@ -37,9 +23,9 @@ for (const personality of ['quectel', 'simcom', 'huawei'] as const) {
     t.teardown(() => broker.close())
     const pty = await socatPair()
     t.teardown(() => pty.close())
-    const sim = start(['sim', 'modem', '--port', pty.gateway, '--personality', personality])
-    t.teardown(() => void stop(sim.proc))
-    await waitFor(() => sim.out().includes('simulated'), 10_000, 'the simulated modem to start')
+    const sim = linewatch(['sim', 'modem', '--port', pty.gateway, '--personality', personality])
+    t.teardown(() => void stop(sim))
+    await waitFor(() => sim.output().includes('simulated'), 10_000, 'the simulated modem to start')
     const dir = tempDir(t, 'lw-simcli-')
     const config = join(dir, 'linewatch.yaml')
     await writeFile(
@@ -56,8 +42,8 @@ storage: { dir: "${join(dir, 'state')}" }
     )
     const watch = await MqttWatch.open(broker.url, 'linewatch/bench/b1/#')
     t.teardown(() => watch.close())
-    const box = start(['run', '--config', config])
-    t.teardown(() => void stop(box.proc))
+    const box = linewatch(['run', '--config', config])
+    t.teardown(() => void stop(box))
     const base = 'linewatch/bench/b1'
     const modem = () => watch.last(`${base}/modem/gw1`) as { state?: string; identity?: { manufacturer: string | null; model: string | null }; lac?: string } | undefined
     await watch.until(() => modem()?.state === 'up' && modem()?.identity?.model !== null, 'modem up and identified', 15_000)
@@ -75,15 +61,15 @@ storage: { dir: "${join(dir, 'state')}" }
     sim.proc.stdin!.write('unmute\n')
     await watch.until(() => recovery('recovered') && modem()?.state === 'up', 'recovered', 15_000)
 
-    t.equal(await stop(box.proc), 0, 'linewatch run stops cleanly')
-    t.equal(await stop(sim.proc), 0, 'the simulator stops cleanly')
+    t.equal(await stop(box), 0, 'linewatch run stops cleanly')
+    t.equal(await stop(sim), 0, 'the simulator stops cleanly')
   })
 }
 
 t.test('linewatch sim: bad usage and unknown personality are refused', async (t) => {
-  const a = start(['sim', 'modem'])
-  t.equal(await new Promise((r) => a.proc.once('exit', r)), 2)
-  const b = start(['sim', 'modem', '--port', '/dev/null', '--personality', 'nokia'])
-  t.equal(await new Promise((r) => b.proc.once('exit', r)), 1)
-  t.match(b.out(), /unknown personality "nokia"/)
+  const a = linewatch(['sim', 'modem'])
+  t.equal((await a.exited).code, 2)
+  const b = linewatch(['sim', 'modem', '--port', '/dev/null', '--personality', 'nokia'])
+  t.equal((await b.exited).code, 1)
+  t.match(b.output(), /unknown personality "nokia"/)
 })

@@ -12,18 +12,10 @@ import { AtEngine } from '../../src/modem/engine.js'
 import { AtFramer, type AtFrame } from '../../src/modem/framer.js'
 import { parseCops, parseCopsInfo, parseCpin, parseCsq, parseFinal, parseRegistration } from '../../src/modem/parse.js'
 import { parseBalance, parseCusd } from '../../src/modem/ussd.js'
+import { prng } from '../../scripts/prng.js'
 import { FakePort } from '../helpers/fake-port.js'
 import { flush } from '../helpers/flush.js'
 import { CLCC, CLIP, CMTI, COPS, CSQ, CUSD, FINAL_CODES, REGISTRATION, URC_BANNERS } from './fixtures/real-replies.js'
-
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const REAL = [REGISTRATION, CSQ, COPS, CLCC, CLIP, CUSD, CMTI, URC_BANNERS, FINAL_CODES].flatMap((table) => table.map((e) => e.line))
 const ALPHABET = '+:,"0123456789ABCDEFabcdef \r\n>^-_.CREGSQOPLIUDMTK'

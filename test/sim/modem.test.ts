@@ -1,10 +1,10 @@
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
-import { SimModem } from '../../src/sim/modem.js'
+import { SimModem, type SimModemOptions } from '../../src/sim/modem.js'
 
-function sim() {
+function sim(opts: Omit<SimModemOptions, 'clock'> = {}) {
   const clock = new FakeClock()
-  const modem = new SimModem({ clock })
+  const modem = new SimModem({ clock, ...opts })
   let out = ''
   modem.on('output', (b) => (out += b.toString('latin1')))
   return { clock, modem, take: () => [out, (out = '')][0] }
@@ -44,18 +44,14 @@ t.test('registration reports follow AT+CREG=2, with location when registered', a
 })
 
 t.test('a Huawei-style module writes the location as bare hex and boots with ^SYSSTART', async (t) => {
-  const clock = new FakeClock()
-  const modem = new SimModem({ clock, personality: 'huawei', bootMs: 1000 })
-  let out = ''
-  modem.on('output', (b) => (out += b.toString('latin1')))
+  const { clock, modem, take } = sim({ personality: 'huawei', bootMs: 1000 })
   modem.write('ATE0\rAT+CREG=2\r')
-  out = ''
+  take()
   modem.setRegistration('roaming')
-  t.equal(out, '\r\n+CREG: 5,18D8,0C3F12\r\n')
-  out = ''
+  t.equal(take(), '\r\n+CREG: 5,18D8,0C3F12\r\n')
   modem.pressPowerKey()
   clock.advance(1000)
-  t.match(out, /^\r\n\^SYSSTART\r\n/)
+  t.match(take(), /^\r\n\^SYSSTART\r\n/)
   t.equal(modem.echo, true, 'settings back to defaults after the boot')
 })
 
