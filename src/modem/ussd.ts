@@ -3,18 +3,8 @@
  * UCS2 as hex (Cyrillic balances) and GSM-7, plain or packed as hex (Huawei).
  * Pure functions, table-tested against real replies.
  */
+import { GSM7_ESC, septetsToText, unpackSeptets } from './gsm7.js'
 import { int, splitFields } from './parse.js'
-
-/** GSM 03.38 default alphabet, by septet value. */
-const GSM7 =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà'
-
-/** Whether every character of a text can be sent in the GSM-7 default alphabet (else UCS2). */
-export function isGsm7(text: string): boolean {
-  for (const ch of text) if (!GSM7.includes(ch) || ch === '\x1b') return false
-  return true
-}
 
 /** UCS2 (UTF-16BE) as hex → text; null when it is not well-formed hex of 16-bit units. */
 export function decodeUcs2Hex(hex: string): string | null {
@@ -34,28 +24,11 @@ export function encodeUcs2Hex(text: string): string {
 export function decodePackedGsm7Hex(hex: string): string | null {
   if (!/^(?:[0-9A-Fa-f]{2})+$/.test(hex)) return null
   const bytes = Buffer.from(hex, 'hex')
-  const septets: number[] = []
-  let carry = 0
-  let bits = 0
-  for (const b of bytes) {
-    septets.push(((b << bits) | carry) & 0x7f)
-    carry = b >> (7 - bits)
-    bits++
-    if (bits === 7) {
-      septets.push(carry & 0x7f)
-      carry = 0
-      bits = 0
-    }
-  }
+  const septets = unpackSeptets(bytes, Math.floor((bytes.length * 8) / 7))
   // 7 septets in 7 octets leave an 8th slot: a CR there (or a zero) is padding, not text
   if (bytes.length % 7 === 0 && (septets.at(-1) === 0x0d || septets.at(-1) === 0)) septets.pop()
-  let out = ''
-  for (const s of septets) {
-    const ch = GSM7[s]
-    if (ch === undefined || ch === '\x1b') return null
-    out += ch
-  }
-  return out
+  // the default alphabet only: an ESC (extension table) makes it not-text, as before
+  return septets.includes(GSM7_ESC) ? null : septetsToText(septets)
 }
 
 /** Code points a UCS2 reply of ours plausibly holds: Latin, Cyrillic, Arabic, punctuation, currency. */
