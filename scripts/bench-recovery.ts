@@ -4,32 +4,15 @@
  * the configured timings make of it), with the real driver and simulator:
  * when the box calls it down, each ladder step, and when it is usable again.
  */
-import { FakeClock } from '../src/core/clock.js'
-import { silentLogger } from '../src/core/logger.js'
-import { StateStore } from '../src/core/store.js'
-import { SerialOpener } from '../src/hw/serial.js'
-import { ModemDriver } from '../src/modem/driver.js'
-import { SimBinding, SimGateway } from '../src/sim/binding.js'
-import { SimModem } from '../src/sim/modem.js'
+import { modemRig } from '../src/sim/rig.js'
 
 type Figure = { figure: string; value: number; unit: string }
 
 const tick = () => new Promise<void>((r) => setImmediate(r))
 
 export async function benchRecovery(): Promise<Figure[]> {
-  const clock = new FakeClock()
-  const gw = new SimGateway()
-  const sim = gw.add('m', new SimModem({ clock, bootMs: 10_000 })) // EC25: ~10 s from PWRKEY to RDY
-  const store = new StateStore({ site: 'bench', box: 'b', version: '0', startedAt: 0 }, clock)
-  const cfg = { id: 'm', port: 'sim:m', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 3000, unansweredLimit: 2, bootWaitSeconds: 30, powerKey: { pin: 8, pulseMs: 800 } }
-  const driver = new ModemDriver({
-    config: cfg,
-    store,
-    clock,
-    opener: new SerialOpener(new SimBinding(gw)),
-    log: silentLogger(),
-    pins: { pulse: (_pin, ms) => void clock.setTimeout(() => sim.pressPowerKey(), ms) },
-  })
+  // EC25: ~10 s from PWRKEY to RDY
+  const { clock, sim, store, driver } = modemRig({ id: 'm', port: 'sim:gsm1', commandTimeoutMs: 3000, bootWaitSeconds: 30, powerKey: { pin: 8, pulseMs: 800 } }, { bootMs: 10_000 })
   driver.start()
   await driver.settled()
   const t0 = clock.now()

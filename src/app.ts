@@ -17,9 +17,11 @@ import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
 import { initialUplink } from './uplinks/index.js'
-import { SimBinding, SimGateway, simulatorFor, wireSimPowerKeys } from './sim/binding.js'
+import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
+import { wireSimModems } from './sim/wiring.js'
 import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
 const STOP_STEP_MS = 1500
@@ -66,7 +68,7 @@ export class Box {
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
     const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
     this.io = createIo(config.board)
-    if (this.simulator) wireSimPowerKeys(this.simulator, config, this.io)
+    if (this.simulator) wireSimModems(this.simulator, config, this.io)
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins }))
     this.lines = new LineMonitor(this.store, config.lines)
@@ -74,7 +76,13 @@ export class Box {
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, ...opts.web })
+    const driver = (id: string) => {
+      const d = this.modems.find((m) => m.id === id)
+      if (!d) throw new Error(`no modem "${id}"`)
+      return d
+    }
+    const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => driver(id).dial(n, o) }
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, ...opts.web })
   }
 
   /** Start everything. Resolves when the web server listens and the panel is ready; modems and the broker come up on their own. */

@@ -49,6 +49,16 @@ export const ModemSchema = Type.Object(
         { ...strict, description: "The GPIO wired to the module's PWRKEY: the recovery ladder pulses it when a soft reset did not help" },
       ),
     ),
+    powerCut: Type.Optional(
+      Type.Object(
+        {
+          pin: Pin,
+          cutLevel: Type.Integer({ default: 1, enum: [0, 1], description: 'The level that cuts the power: 1 for a relay or MOSFET that opens when driven high' }),
+          offMs: Type.Integer({ default: 3000, minimum: 500, maximum: 60000, description: 'How long the supply stays off; long enough for the capacitors to drain' }),
+        },
+        { ...strict, description: "The GPIO that cuts the module's supply (a relay or a load switch): the last recovery step, for a module deaf even to its power key" },
+      ),
+    ),
     balance: Type.Optional(
       Type.Object(
         {

@@ -129,7 +129,10 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
     usePin(lamp.green, ['panel', 'lamps', i, 'green'])
     usePin(lamp.red, ['panel', 'lamps', i, 'red'])
   })
-  c.modems.forEach((m, i) => m.powerKey && usePin(m.powerKey.pin, ['modems', i, 'powerKey', 'pin']))
+  c.modems.forEach((m, i) => {
+    if (m.powerKey) usePin(m.powerKey.pin, ['modems', i, 'powerKey', 'pin'])
+    if (m.powerCut) usePin(m.powerCut.pin, ['modems', i, 'powerCut', 'pin'])
+  })
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
   return out

@@ -15,6 +15,8 @@ export const ErrorCode = {
   GPIO_FAILED: 'GPIO_FAILED',
   MQTT_FAILED: 'MQTT_FAILED',
   USAGE: 'USAGE',
+  /** A request the box refuses as it stands (a number it cannot dial, an empty SMS). */
+  INVALID_INPUT: 'INVALID_INPUT',
 } as const
 
 export type ErrorCodeName = (typeof ErrorCode)[keyof typeof ErrorCode]

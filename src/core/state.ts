@@ -19,6 +19,23 @@ export interface IncomingCall {
   at: number
 }
 
+export type CallState = 'ringing' | 'dialing' | 'alerting' | 'active' | 'ended'
+/** How a call ended: answered (then hung up), missed (incoming, never answered), or why an outgoing one failed. */
+export type CallOutcome = 'answered' | 'missed' | 'busy' | 'no-answer' | 'failed'
+
+/** A call on a modem, from RING/+CLIP, ATD and +CLCC. */
+export interface ModemCall {
+  direction: 'in' | 'out'
+  /** The far end: the caller (E.164 when the network says international; null when withheld) or the number dialled. */
+  number: string | null
+  state: CallState
+  /** Set once the call has ended. */
+  outcome: CallOutcome | null
+  startedAt: number
+  answeredAt: number | null
+  endedAt: number | null
+}
+
 export interface ModemIdentity {
   manufacturer: string | null
   model: string | null
@@ -38,14 +55,18 @@ export interface ModemSnapshot extends PartBase {
   operator: string | null
   signal: { csq: number | null; rssiDbm: number | null }
   sim: string
-  /** The call ringing now, if any. */
+  /** The incoming call ringing now, if any. */
   ringing: IncomingCall | null
-  lastCall: IncomingCall | null
+  /** The call in progress (ringing, dialling, alerting or active), if any. */
+  call: ModemCall | null
+  /** The last call that ended, with its outcome. */
+  lastCall: ModemCall | null
+  /** Incoming calls seen since start. */
   callsSeen: number
   /** The SIM's balance from the last USSD check, when one is configured. */
   balance: { amount: number | null; text: string; at: number } | null
   /** The recovery ladder's step while the modem does not answer; null otherwise. */
-  recovery: { step: 'soft-reset' | 'power-key' | 'rest'; round: number; since: number } | null
+  recovery: { step: 'soft-reset' | 'power-key' | 'power-cut' | 'rest'; round: number; since: number } | null
 }
 
 export interface LineSnapshot extends PartBase {
@@ -120,10 +141,14 @@ export interface CallRecord {
   direction: 'in' | 'out'
   line: string | null
   modem: string
-  /** E.164 when the network said international; as sent otherwise; null when withheld. */
+  /** Incoming: the caller, E.164 when the network said international, as sent otherwise, null when withheld. Outgoing: null. */
   callerId: string | null
-  state: 'ringing' | 'ended'
+  /** Outgoing: the number dialled. Incoming: null. */
+  dialed: string | null
+  state: CallState
+  outcome: CallOutcome | null
   startedAt: number
+  answeredAt: number | null
   endedAt: number | null
   ts: number
 }

@@ -11,9 +11,14 @@ export function createIo(board: BoardName): SimIO {
   }
 }
 
-/** The outputs drivers pulse (a modem's power key), straight on the IO plugin; time from the injected clock. */
+/** The outputs drivers drive (a modem's power key and supply), straight on the IO plugin; time from the injected clock. */
 export function outputPins(io: SimIO, clock: Clock): OutputPins {
   return {
+    write(pin, level) {
+      const p = Number(pin)
+      io.pinMode(p, io.MODES.OUTPUT)
+      io.digitalWrite(p, level)
+    },
     pulse(pin, ms) {
       const p = Number(pin)
       io.pinMode(p, io.MODES.OUTPUT)

@@ -1,7 +1,8 @@
+import { randomInt } from 'node:crypto'
 import type { Clock, Timer } from '../core/clock.js'
 import { ErrorCode, errorMessage, hasCode, LinewatchError } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import { isRegistered, type ModemIdentity, type ModemSnapshot, type PartState } from '../core/state.js'
+import { isRegistered, type ModemCall, type ModemSnapshot } from '../core/state.js'
 import { Backoff } from '../core/backoff.js'
 import type { StateStore } from '../core/store.js'
 import type { ModemConfig } from '../config/schema.js'
@@ -10,12 +11,17 @@ import { classifyBanner } from './banners.js'
 import { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
 import { BalanceCheck } from './balance.js'
 import { RecoveryLadder, STEP_TEXT } from './recovery.js'
+import { readIdentity } from './identity.js'
+import { initialModem, modemHealth } from './modem-state.js'
 import { parseClip } from './calls.js'
+import { CallControl, type DialOptions } from './call-control.js'
+import { sendSms, type SmsResult } from './sms-sender.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
 
 /** GPIO outputs the driver may drive (the modem's power key). */
 export interface OutputPins {
   pulse(pin: number | string, ms: number): void
+  write(pin: number | string, level: 0 | 1): void
 }
 
 /** Commands that put a module into the mode this driver expects. */
@@ -28,50 +34,8 @@ const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
 /** After a boot banner, the module gets this long before it is set up (SIM and stack still starting). */
 const BOOT_SETTLE_MS = 2000
-
-export function modemHealth(m: Pick<ModemSnapshot, 'answering' | 'registration' | 'operator' | 'recovery'> & { portError: string | null }): { state: PartState; reason: string } {
-  if (m.portError) return { state: 'down', reason: m.portError }
-  if (!m.answering) {
-    const r = m.recovery
-    return { state: 'down', reason: r ? `not answering; recovering: ${STEP_TEXT[r.step]} (round ${r.round})` : 'not answering' }
-  }
-  // not read yet (or the modem itself says "unknown"): no verdict, so a boot raises no false alarm
-  if (m.registration === 'unknown') return { state: 'unknown', reason: 'registration not known yet' }
-  if (isRegistered(m.registration)) {
-    return { state: 'up', reason: `registered (${m.registration})${m.operator ? ` on ${m.operator}` : ''}` }
-  }
-  return { state: 'degraded', reason: `not registered (${m.registration})` }
-}
-
-/** An identity answer without its echo-like prefix ("+CGMR: EC25EFAR06A06M4G" → "EC25EFAR06A06M4G"). */
-export function identityText(line: string | undefined): string | null {
-  const t = (line ?? '').replace(/^\+\w+:\s*/, '').replace(/^Revision:\s*/i, '').trim()
-  return t || null
-}
-
-export function initialModem(cfg: ModemConfig, now: number): ModemSnapshot {
-  return {
-    id: cfg.id,
-    port: cfg.port,
-    identity: { manufacturer: null, model: null, firmware: null, imei: null, iccid: null, imsi: null },
-    state: 'unknown',
-    reason: 'starting',
-    since: now,
-    ts: now,
-    answering: false,
-    registration: 'unknown',
-    lac: null,
-    cellId: null,
-    operator: null,
-    signal: { csq: null, rssiDbm: null },
-    sim: 'unknown',
-    ringing: null,
-    lastCall: null,
-    callsSeen: 0,
-    recovery: null,
-    balance: null,
-  }
-}
+/** While the ladder brings a module back, a missing port is looked for this often: a booted USB module is found at once. */
+const REOPEN_RECOVERING_MS = 2000
 
 /**
  * One modem (one AT port): opens it, initialises it, polls signal and
@@ -90,6 +54,10 @@ export class ModemDriver {
   #reopen: Timer | null = null
   #ringEnd: Timer | null = null
   #bootTick: Timer | null = null
+  /** Started when the port vanished: if it stays away this long, the ladder's hardware steps begin. */
+  #lostTooLong: Timer | null = null
+  /** The supply's restore while a power cut is on: run at once at stop, so the module is never left off. */
+  #restorePower: (() => void) | null = null
   readonly #reopenBackoff = new Backoff(REOPEN_MIN_MS, REOPEN_MAX_MS)
   #initialised = false
   #ticking = false
@@ -101,7 +69,13 @@ export class ModemDriver {
   #cregReports = 0
   #discardLoggedAt = -Infinity
   readonly #ladder: RecoveryLadder
+  readonly #pins: OutputPins | null
   readonly #balance: BalanceCheck | null
+  readonly #calls: CallControl
+  /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
+  #exclusiveTail: Promise<unknown> = Promise.resolve()
+  /** The concatenation reference of the next long SMS; random at start so a restart does not reuse the last one. */
+  #smsRef = randomInt(256)
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
@@ -111,21 +85,24 @@ export class ModemDriver {
     this.#clock = deps.clock
     this.#opener = deps.opener
     this.#log = deps.log.child({ modem: deps.config.id })
-    const { powerKey } = deps.config
-    const pins = deps.pins
+    const { powerKey, powerCut } = deps.config
+    const pins = deps.pins ?? null
+    this.#pins = pins
     this.#ladder = new RecoveryLadder(
       this.#clock,
       {
         // a module that hears it answers OK at once, then restarts; a hung one says nothing, so no long wait
         softReset: () => void this.#engine?.send('AT+CFUN=1,1').catch(() => {}),
+        portOpen: () => this.#engine !== null,
         powerKey: powerKey && pins ? () => pins.pulse(powerKey.pin, powerKey.pulseMs) : null,
+        powerCut: powerCut && pins ? () => this.#cutPower(pins, powerCut) : null,
         report: (step, round) => {
           if (step) this.#log.warn({ step, round }, `recovering: ${STEP_TEXT[step]}`)
           else this.#log.info({ round }, 'answering again: recovered')
           this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
         },
       },
-      { bootWaitMs: deps.config.bootWaitSeconds * 1000 },
+      { bootWaitMs: deps.config.bootWaitSeconds * 1000, cutOffMs: powerCut?.offMs ?? 0 },
     )
     const b = deps.config.balance
     this.#balance = b
@@ -133,7 +110,8 @@ export class ModemDriver {
           clock: this.#clock,
           code: b.ussd,
           everyMs: b.everyMinutes * 60_000,
-          send: (cmd) => this.#send(cmd, { timeoutMs: 20_000 }),
+          // not in the middle of an SMS: its UCS2 character set would garble the USSD code
+          send: (cmd) => this.#exclusive(() => this.#send(cmd, { timeoutMs: 20_000 })),
           report: (balance) => {
             this.#log.info({ amount: balance.amount }, 'balance')
             this.#publish({ balance })
@@ -141,6 +119,12 @@ export class ModemDriver {
           log: this.#log,
         })
       : null
+    this.#calls = new CallControl({
+      clock: this.#clock,
+      send: (cmd, opts) => this.#send(cmd, opts),
+      report: (call, ended) => this.#publish(ended ? { call, lastCall: ended } : { call }),
+      log: this.#log,
+    })
     this.#firstAnswer = new Promise((r) => (this.#resolveFirst = r))
     this.#store.init('modem', initialModem(this.#cfg, this.#clock.now()))
   }
@@ -159,8 +143,33 @@ export class ModemDriver {
     return this.#firstAnswer
   }
 
+  /** Dial a number from this modem (a test call); resolves with the ended call and its outcome. */
+  dial(number: string, opts: DialOptions = {}): Promise<ModemCall> {
+    if (!this.#engine) return Promise.reject(new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`))
+    return this.#calls.dial(number, opts)
+  }
+
+  /** Send an SMS from this modem; resolves once the network has taken every part. */
+  async sendSms(to: string, text: string): Promise<SmsResult> {
+    if (!this.#engine) throw new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`)
+    this.#smsRef = (this.#smsRef + 1) % 256
+    const ref = this.#smsRef
+    const result = await this.#exclusive(() => sendSms((cmd, opts) => this.#send(cmd, opts), to, text, ref))
+    this.#log.info({ to, parts: result.parts, encoding: result.encoding, mode: result.mode }, 'SMS sent')
+    return result
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#exclusiveTail.then(fn, fn)
+    this.#exclusiveTail = run.catch(() => {})
+    return run
+  }
+
   start(): void {
     this.#stopped = false
+    // a supply switch that cuts at level 0 would cut at boot, when GPIO lines come up low: power on first
+    const cut = this.#cfg.powerCut
+    if (cut && this.#pins) this.#pins.write(cut.pin, cut.cutLevel === 1 ? 0 : 1)
     void this.#open()
     this.#balance?.start()
   }
@@ -170,10 +179,13 @@ export class ModemDriver {
     this.#resolveFirst()
     this.#ladder.stop()
     this.#balance?.stop()
+    this.#calls.stop()
     this.#poll?.cancel()
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
     this.#bootTick?.cancel()
+    this.#lostTooLong?.cancel()
+    this.#restorePower?.()
     this.#engine?.close()
     if (this.#port) await closePort(this.#port)
     this.#port = null
@@ -188,6 +200,9 @@ export class ModemDriver {
       this.#port = port
       this.#portError = null
       this.#reopenBackoff.reset()
+      this.#lostTooLong?.cancel()
+      // a port back in the middle of recovery is a module booting: no key press while it starts
+      this.#ladder.hold()
       const engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
       this.#engine = engine
       engine.on('urc', (line) => this.#onUrc(line))
@@ -210,6 +225,18 @@ export class ModemDriver {
     }
   }
 
+  /** Cut the supply, and restore it after offMs (or at once at stop). */
+  #cutPower(pins: OutputPins, cut: NonNullable<ModemConfig['powerCut']>): void {
+    const level = cut.cutLevel as 0 | 1
+    pins.write(cut.pin, level)
+    const restore = this.#clock.setTimeout(() => this.#restorePower?.(), cut.offMs)
+    this.#restorePower = () => {
+      restore.cancel()
+      this.#restorePower = null
+      pins.write(cut.pin, level === 1 ? 0 : 1)
+    }
+  }
+
   /** Noise is counted and logged at most once a minute: a wrong baud rate must not flood the journal. */
   #noteGarbage(bytes: number): void {
     this.#discarded += bytes
@@ -223,21 +250,27 @@ export class ModemDriver {
   #onPortLost(why: string): void {
     if (this.#stopped) return
     this.#poll?.cancel()
-    // a port that is gone is reopened, not reset: the ladder is for a module that is there and silent
-    this.#ladder.stop()
     const port = this.#port
     this.#engine = null
     this.#port = null
     if (port) void closePort(port)
     this.#portError = `port ${this.#cfg.port}: ${why}`
-    this.#publish({ answering: false, recovery: null })
+    this.#publish({ answering: false })
+    // A USB module re-enumerating is back in seconds and is only reopened. One whose port stays
+    // away (crashed off the bus, or a key press during recovery switched it off) needs the hardware:
+    // the ladder goes on (or starts) without the soft reset.
+    if (!this.#ladder.active && this.#ladder.hasHardwareSteps) {
+      this.#lostTooLong?.cancel()
+      this.#lostTooLong = this.#clock.setTimeout(() => this.#ladder.begin(), this.#cfg.bootWaitSeconds * 2000)
+    }
     this.#scheduleReopen()
   }
 
   #scheduleReopen(): void {
     if (this.#stopped) return
     this.#reopen?.cancel()
-    const wait = this.#reopenBackoff.next()
+    const next = this.#reopenBackoff.next()
+    const wait = this.#ladder.active ? Math.min(next, REOPEN_RECOVERING_MS) : next
     this.#log.warn({ err: this.#portError, retryMs: wait }, 'port unavailable; retrying')
     this.#reopen = this.#clock.setTimeout(() => void this.#open(), wait)
   }
@@ -253,7 +286,7 @@ export class ModemDriver {
         const sim = cpin ? (parseCpin(cpin[0] ?? '') ?? 'unknown') : undefined
         this.#initialised = true
         if (sim) this.#publish({ sim })
-        const identity = await this.#identify()
+        const identity = await readIdentity((cmd) => this.#send(cmd))
         this.#log.info({ identity }, 'initialised')
         this.#publish({ identity })
       }
@@ -273,35 +306,6 @@ export class ModemDriver {
     } finally {
       this.#ticking = false
       this.#resolveFirst()
-    }
-  }
-
-  /**
-   * Who the module and its SIM are. Each answer is optional (older modules lack
-   * some commands, ICCID has a vendor command per family, no SIM means no IMSI):
-   * an ERROR leaves that field null, a timeout ends the attempt.
-   */
-  async #identify(): Promise<ModemIdentity> {
-    const ask = async (cmds: string[], pick: (lines: string[]) => string | null): Promise<string | null> => {
-      for (const cmd of cmds) {
-        try {
-          const v = pick(await this.#send(cmd))
-          if (v) return v
-        } catch (err) {
-          if (!hasCode(err, ErrorCode.AT_ERROR)) throw err
-        }
-      }
-      return null
-    }
-    const text = (lines: string[]) => identityText(lines[0])
-    const digits = (lines: string[]) => lines.map((l) => /(\d{14,22}[0-9A-Fa-f]?)/.exec(l)?.[1]).find(Boolean) ?? null
-    return {
-      manufacturer: await ask(['AT+CGMI'], text),
-      model: await ask(['AT+CGMM'], text),
-      firmware: await ask(['AT+CGMR'], text),
-      imei: await ask(['AT+CGSN'], digits),
-      iccid: await ask(['AT+CCID', 'AT+QCCID', 'AT+CICCID', 'AT^ICCID?'], digits),
-      imsi: await ask(['AT+CIMI'], digits),
     }
   }
 
@@ -343,6 +347,7 @@ export class ModemDriver {
   }
 
   #onUrc(line: string): void {
+    if (this.#calls.onLine(line)) return
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
     if (clip) return this.#ring(clip.callerId)
@@ -361,6 +366,7 @@ export class ModemDriver {
       // it restarted (or is about to): it forgot ATE0, +CLIP and +CREG
       this.#initialised = false
       this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
+      if (banner === 'power-down') this.#ladder.poweredDown()
       if (banner === 'boot') {
         // alive again: set it up once it has settled, not at the next poll
         this.#heard()
@@ -377,12 +383,14 @@ export class ModemDriver {
     const cur = this.#store.get('modem', this.#cfg.id)?.ringing
     const ringing = cur ? { ...cur, callerId: callerId === undefined ? cur.callerId : callerId } : { callerId: callerId ?? null, at: this.#clock.now() }
     this.#publish({ ringing })
+    this.#calls.ringing(callerId, ringing.at)
     this.#ringEnd?.cancel()
     this.#ringEnd = this.#clock.setTimeout(() => {
       const m = this.#store.get('modem', this.#cfg.id)
       if (!m?.ringing) return
       this.#log.info({ callerId: m.ringing.callerId }, 'incoming call')
-      this.#publish({ ringing: null, lastCall: m.ringing, callsSeen: m.callsSeen + 1 })
+      this.#publish({ ringing: null, callsSeen: m.callsSeen + 1 })
+      void this.#calls.ringStopped()
     }, RING_GAP_MS)
   }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import type { Clock, Timer } from '../core/clock.js'
 import { ErrorCode, hasCode, LinewatchError } from '../core/errors.js'
+import { classifyBanner } from './banners.js'
 import { AtFramer, type AtFrame } from './framer.js'
 import { isUnsolicited, parseFinal, type FinalResult } from './parse.js'
 
@@ -19,6 +20,10 @@ export interface AtResponse {
   lines: string[]
   final: FinalResult
 }
+
+/** Call-progress codes: final results of ATD and ATA, unsolicited at any other moment. */
+const CALL_END = new Set(['NO CARRIER', 'BUSY', 'NO ANSWER', 'NO DIALTONE'])
+const DIAL_OR_ANSWER = /^AT(D|A$)/i
 
 interface Pending {
   command: string
@@ -125,6 +130,8 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     }
     this.linesParsed++
     const line = frame.text
+    // after a voice ATD...; has had its OK, the call's end comes as these codes: they end the call, not whatever command is in flight
+    if (CALL_END.has(line) && !(p && DIAL_OR_ANSWER.test(p.command))) return void this.emit('urc', line)
     if (!p || this.#clock.now() < this.#quietUntil) {
       if (parseFinal(line)) this.emit('stray', line)
       else if (!/^AT/i.test(line)) this.emit('urc', line)
@@ -136,10 +143,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     }
     const final = parseFinal(line)
     if (final) return this.#finish(p, { command: p.command, lines: p.lines, final })
+    // a module that reboots while a command waits prints its banners then: they are news, not the answer
     if (p.opts.expect !== undefined) {
       if (line.startsWith(p.opts.expect)) p.lines.push(line)
       else this.emit('urc', line)
-    } else if (isUnsolicited(line)) this.emit('urc', line)
+    } else if (isUnsolicited(line) || classifyBanner(line) !== null) this.emit('urc', line)
     else p.lines.push(line)
   }
 

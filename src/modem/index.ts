@@ -1,4 +1,5 @@
-export { ModemDriver, INIT_SEQUENCE, modemHealth, initialModem } from './driver.js'
+export { ModemDriver, INIT_SEQUENCE } from './driver.js'
+export { modemHealth, initialModem } from './modem-state.js'
 export { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
 export { AtFramer, type AtFrame } from './framer.js'
 export * from './parse.js'

@@ -1,44 +1,61 @@
 import { Backoff } from '../core/backoff.js'
 import type { Clock, Timer } from '../core/clock.js'
 
-export type RecoveryStep = 'soft-reset' | 'power-key' | 'rest'
+export type RecoveryStep = 'soft-reset' | 'power-key' | 'power-cut' | 'rest'
 
 export const STEP_TEXT: Record<RecoveryStep, string> = {
   'soft-reset': 'soft reset (AT+CFUN=1,1)',
   'power-key': 'power key pulse',
+  'power-cut': 'power cut and restored',
   rest: 'resting before the next round',
 }
 
 export interface RecoveryActions {
   /** Ask the module to restart itself (it may be too hung to hear it). */
   softReset(): void
+  /** Whether the port is open, so the module can be asked at all. */
+  portOpen(): boolean
   /** Pulse the module's power key through GPIO; null when none is wired. */
   powerKey: (() => void) | null
+  /** Cut the module's supply through GPIO and restore it; null when none is wired. */
+  powerCut: (() => void) | null
   /** The ladder moved: a step (with the round, from 1) or null when recovered. */
   report(step: RecoveryStep | null, round: number): void
 }
 
 /**
- * The recovery ladder for a modem that stopped answering: soft reset, then
- * the power key (when wired), each followed by a wait for the module to boot;
- * then a rest that doubles (5 min to 1 h) before the next round, so a dead
- * module is retried for ever without hammering it. Only started when the
- * modem does not answer, so a modem carrying a call is never reset while it
- * answers. Time comes from the injected clock.
+ * The recovery ladder for a modem that stopped answering (or whose port is
+ * gone): soft reset, then the power key, then a power cut, each followed by a
+ * wait for the module to boot; then a rest that doubles (5 min to 1 h) before
+ * the next round, so a dead module is retried for ever without hammering it.
+ *
+ * The power key toggles: a pulse switches a running module off (a hung one
+ * too) and an off one on. So the key is pressed twice, the second time only
+ * when the first did not bring the module back; and once more after a power
+ * cut, for modules (SIM800) that stay off when power returns. A step that
+ * ends in a boot ends the ladder through end(), so no press switches a module
+ * that has just come back off again.
+ *
+ * Only started when the modem does not answer, so a modem carrying a call is
+ * never reset while it answers. Time comes from the injected clock.
  */
 export class RecoveryLadder {
   readonly #clock: Clock
   readonly #actions: RecoveryActions
   readonly #bootWaitMs: number
+  readonly #cutOffMs: number
   readonly #rest: Backoff
   #timer: Timer | null = null
   #round = 0
+  #index = 0
   #active = false
 
-  constructor(clock: Clock, actions: RecoveryActions, opts: { bootWaitMs: number; restMinMs?: number; restMaxMs?: number }) {
+  /** cutOffMs: how long a power cut keeps the supply off; the boot wait starts when it is back. */
+  constructor(clock: Clock, actions: RecoveryActions, opts: { bootWaitMs: number; cutOffMs?: number; restMinMs?: number; restMaxMs?: number }) {
     this.#clock = clock
     this.#actions = actions
     this.#bootWaitMs = opts.bootWaitMs
+    this.#cutOffMs = opts.cutOffMs ?? 0
     this.#rest = new Backoff(opts.restMinMs ?? 300_000, opts.restMaxMs ?? 3_600_000)
   }
 
@@ -46,8 +63,20 @@ export class RecoveryLadder {
     return this.#active
   }
 
+  /** The steps of one round, given what is wired. */
   get steps(): RecoveryStep[] {
-    return this.#actions.powerKey ? ['soft-reset', 'power-key'] : ['soft-reset']
+    const { powerKey, powerCut } = this.#actions
+    return [
+      'soft-reset',
+      ...(powerKey ? (['power-key', 'power-key'] as const) : []),
+      ...(powerCut ? (['power-cut'] as const) : []),
+      ...(powerKey && powerCut ? (['power-key'] as const) : []),
+    ]
+  }
+
+  /** Whether anything beyond a soft reset is wired: without it a lost port can only be reopened. */
+  get hasHardwareSteps(): boolean {
+    return this.#actions.powerKey !== null || this.#actions.powerCut !== null
   }
 
   /** The modem stopped answering: start the ladder (once). */
@@ -62,10 +91,22 @@ export class RecoveryLadder {
   /** The modem answers again. */
   end(): void {
     if (!this.#active) return
-    this.#active = false
-    this.#timer?.cancel()
-    this.#timer = null
+    this.stop()
     this.#actions.report(null, this.#round)
+  }
+
+  /** Something came back (the port reappeared): give the module a whole boot wait before the next step. */
+  hold(): void {
+    if (!this.#active || !this.#timer) return
+    this.#timer.cancel()
+    this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#bootWaitMs)
+  }
+
+  /** The module said it is powering down (a key press switched it off): press again now, not after the boot wait. */
+  poweredDown(): void {
+    if (!this.#active || this.steps[this.#index] !== 'power-key') return
+    this.#timer?.cancel()
+    this.#step(this.#index + 1)
   }
 
   stop(): void {
@@ -81,15 +122,20 @@ export class RecoveryLadder {
 
   #step(i: number): void {
     if (!this.#active) return
+    this.#index = i
     const step = this.steps[i]
     if (!step) {
       this.#actions.report('rest', this.#round)
       this.#timer = this.#clock.setTimeout(() => this.#runRound(), this.#rest.next())
       return
     }
+    // without a port there is nobody to ask: straight to the hardware
+    if (step === 'soft-reset' && !this.#actions.portOpen()) return this.#step(i + 1)
     this.#actions.report(step, this.#round)
     if (step === 'soft-reset') this.#actions.softReset()
     else if (step === 'power-key') this.#actions.powerKey?.()
-    this.#timer = this.#clock.setTimeout(() => this.#step(i + 1), this.#bootWaitMs)
+    else if (step === 'power-cut') this.#actions.powerCut?.()
+    const wait = this.#bootWaitMs + (step === 'power-cut' ? this.#cutOffMs : 0)
+    this.#timer = this.#clock.setTimeout(() => this.#step(i + 1), wait)
   }
 }

@@ -152,7 +152,8 @@ export class MqttReporter {
     if (c.kind === 'call') return this.#publishDurable('call', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
     this.#publishRetained(`${c.kind}/${c.id}`, c.next)
-    if (c.kind === 'modem' && c.prev && c.prev.recovery?.step !== c.next.recovery?.step) {
+    // a step repeated (the power key's second press) is a new event too: `since` tells them apart
+    if (c.kind === 'modem' && c.prev && (c.prev.recovery?.step !== c.next.recovery?.step || c.prev.recovery?.since !== c.next.recovery?.since)) {
       const r = c.next.recovery ?? c.prev.recovery
       this.#publishDurable('event', { type: 'recovery', source: `modem/${c.id}`, step: c.next.recovery?.step ?? 'recovered', round: r?.round ?? 0, ts: c.next.ts })
     }

@@ -25,7 +25,7 @@ export interface StateEvent {
 export interface RecoveryEvent {
   type: 'recovery'
   source: string
-  step: 'soft-reset' | 'power-key' | 'rest' | 'recovered'
+  step: NonNullable<ModemSnapshot['recovery']>['step'] | 'recovered'
   round: number
   ts: number
 }

@@ -2,16 +2,30 @@ import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, Por
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
 import { SIM_PREFIX } from '../hw/serial.js'
-import type { SimIO } from './gpio.js'
 import { SimModem } from './modem.js'
 
 
-/** Simulated modems by name; `sim:<name>` ports open them. Built by the app, not a global. */
+/** Why a modem's port is not there: vanished by hand, or a USB module that is switched off. */
+type Absence = 'vanished' | 'off'
+
+/**
+ * Simulated modems by name; `sim:<name>` ports open them. Built by the app,
+ * not a global. A port can vanish as a USB device does when it re-enumerates
+ * or loses power: open ports of it break, opens fail with ENOENT until it is back.
+ */
 export class SimGateway {
   readonly modems = new Map<string, SimModem>()
+  readonly #absent = new Map<string, Set<Absence>>()
+  readonly #open = new Map<string, Set<SimPort>>()
 
+  /** A USB-attached module (personality.usb) takes its port with it while it is off. */
   add(name: string, modem: SimModem): SimModem {
     this.modems.set(name, modem)
+    if (modem.personality.usb) {
+      if (!modem.powered) this.#leave(name, 'off')
+      // a boot enumerates the device afresh: whatever made the port vanish before is over
+      modem.on('power', (on) => (on ? this.#absent.delete(name) : this.#leave(name, 'off')))
+    }
     return modem
   }
 
@@ -19,8 +33,46 @@ export class SimGateway {
     return this.modems.get(name)
   }
 
+  /** Whether `sim:<name>` can be opened now. */
+  present(name: string): boolean {
+    return this.modems.has(name) && !this.#absent.get(name)?.size
+  }
+
+  /** The port goes away as on a USB re-enumeration: open streams see a disconnect and close; opens fail until reappear(). */
+  vanish(name: string): void {
+    this.#known(name)
+    this.#leave(name, 'vanished')
+  }
+
+  /** The port is back (unless its USB module is still switched off). */
+  reappear(name: string): void {
+    this.#known(name)
+    this.#back(name, 'vanished')
+  }
+
   stop(): void {
     for (const m of this.modems.values()) m.stop()
+  }
+
+  /** @internal SimBinding's ports register here so a vanish can reach them. */
+  attach(name: string, port: SimPort): () => void {
+    const ports = this.#open.get(name) ?? new Set()
+    this.#open.set(name, ports.add(port))
+    return () => ports.delete(port)
+  }
+
+  #known(name: string): void {
+    if (!this.modems.has(name)) throw new Error(`no simulated modem "${name}" (have: ${[...this.modems.keys()].join(', ')})`)
+  }
+
+  #leave(name: string, why: Absence): void {
+    const reasons = this.#absent.get(name) ?? new Set()
+    this.#absent.set(name, reasons.add(why))
+    for (const port of [...(this.#open.get(name) ?? [])]) port.vanish()
+  }
+
+  #back(name: string, why: Absence): void {
+    this.#absent.get(name)?.delete(why)
   }
 }
 
@@ -28,11 +80,24 @@ function canceled(): Error {
   return Object.assign(new Error('port closed'), { canceled: true })
 }
 
+/** What a read or write on a tty whose USB device went away fails with (not canceled: the stream closes as disconnected). */
+function gone(path: string, op: 'read' | 'write'): Error {
+  return Object.assign(new Error(`ENXIO: no such device or address, ${op} ${path}`), { code: 'ENXIO', errno: -6, syscall: op, disconnect: true })
+}
+
+/** What opening a device node that is not there fails with (bindings-cpp's wording). */
+function missing(path: string): Error {
+  return Object.assign(new Error(`Error: No such file or directory, cannot open ${path}`), { code: 'ENOENT', errno: -2, syscall: 'open', path })
+}
+
 /** A port as serialport's stream sees it; bytes go to and come from a SimModem. */
 class SimPort implements BindingPortInterface {
   readonly openOptions: Required<OpenOptions>
   isOpen = true
   readonly #modem: SimModem
+  readonly #detach: () => void
+  /** The device went away under us: reads (once the buffer is drained) and writes fail. */
+  #gone = false
   #pending: Buffer[] = []
   #waiting: { resolve: () => void; reject: (e: Error) => void } | null = null
   readonly #onOutput = (b: Buffer) => {
@@ -42,7 +107,7 @@ class SimPort implements BindingPortInterface {
     w?.resolve()
   }
 
-  constructor(modem: SimModem, options: OpenOptions) {
+  constructor(modem: SimModem, options: OpenOptions, attach: (port: SimPort) => () => void) {
     this.#modem = modem
     this.openOptions = {
       dataBits: 8,
@@ -57,12 +122,25 @@ class SimPort implements BindingPortInterface {
       ...options,
     } as Required<OpenOptions>
     modem.on('output', this.#onOutput)
+    this.#detach = attach(this)
+  }
+
+  /** The device is gone: what was already read in can still be read, then the read fails as a disconnect. */
+  vanish(): void {
+    if (this.#gone || !this.isOpen) return
+    this.#gone = true
+    this.#modem.off('output', this.#onOutput)
+    this.#detach()
+    const w = this.#waiting
+    this.#waiting = null
+    w?.reject(gone(this.openOptions.path, 'read'))
   }
 
   async close(): Promise<void> {
     if (!this.isOpen) return
     this.isOpen = false
     this.#modem.off('output', this.#onOutput)
+    this.#detach()
     const w = this.#waiting
     this.#waiting = null
     w?.reject(canceled())
@@ -71,6 +149,7 @@ class SimPort implements BindingPortInterface {
   async read(buffer: Buffer, offset: number, length: number): Promise<{ buffer: Buffer; bytesRead: number }> {
     while (this.#pending.length === 0) {
       if (!this.isOpen) throw canceled()
+      if (this.#gone) throw gone(this.openOptions.path, 'read')
       await new Promise<void>((resolve, reject) => (this.#waiting = { resolve, reject }))
     }
     // like a real read: everything that has arrived, up to the buffer's size
@@ -88,6 +167,7 @@ class SimPort implements BindingPortInterface {
 
   async write(buffer: Buffer): Promise<void> {
     if (!this.isOpen) throw canceled()
+    if (this.#gone) throw gone(this.openOptions.path, 'write')
     this.#modem.write(Buffer.from(buffer))
   }
 
@@ -113,7 +193,7 @@ export class SimBinding implements BindingInterface<SimPort> {
   }
 
   async list(): Promise<PortInfo[]> {
-    return [...this.#gateway.modems.keys()].map((name) => ({
+    return [...this.#gateway.modems.keys()].filter((name) => this.#gateway.present(name)).map((name) => ({
       path: `${SIM_PREFIX}${name}`,
       manufacturer: 'linewatch simulator',
       serialNumber: undefined,
@@ -128,7 +208,8 @@ export class SimBinding implements BindingInterface<SimPort> {
     const name = options.path.startsWith(SIM_PREFIX) ? options.path.slice(SIM_PREFIX.length) : options.path
     const modem = this.#gateway.get(name)
     if (!modem) throw new Error(`no simulated modem "${name}"`)
-    return new SimPort(modem, options)
+    if (!this.#gateway.present(name)) throw missing(options.path)
+    return new SimPort(modem, options, (port) => this.#gateway.attach(name, port))
   }
 }
 
@@ -143,16 +224,4 @@ export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
     gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, personality: kinds[i % 3], imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })),
   )
   return gw
-}
-
-/** The simulated board's power key lines go to the simulated modems' PWRKEY, as the wiring would. */
-export function wireSimPowerKeys(gw: SimGateway, config: Config, io: SimIO): void {
-  for (const m of config.modems) {
-    const sim = m.port.startsWith(SIM_PREFIX) ? gw.get(m.port.slice(SIM_PREFIX.length)) : undefined
-    const key = m.powerKey?.pin
-    if (!sim || key === undefined) continue
-    io.on('write', (pin, level) => {
-      if (pin === Number(key) && level === 1) sim.pressPowerKey()
-    })
-  }
 }

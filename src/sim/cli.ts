@@ -26,7 +26,7 @@ export async function runSimModem(opts: SimModemCliOptions): Promise<{ stop(): P
   const modem = gw.add('modem', new SimModem({ clock: systemClock, personality: opts.personality as PersonalityName }))
   const link = await linkSimModem(modem, opts.port, opts.baudRate)
   modem.on('command', (c) => opts.print(`<- ${c}`))
-  opts.print(`simulated ${opts.personality} modem on ${opts.port}; commands: ${[...MODEM_ACTIONS, 'power'].join(', ')}`)
+  opts.print(`simulated ${opts.personality} modem on ${opts.port}; commands: ${[...MODEM_ACTIONS, 'power'].join(', ')} ('power' presses its power key: off if on, on if off)`)
   const rl = createInterface({ input: opts.input })
   rl.on('line', (text) => {
     const [cmd, arg] = text.trim().split(/\s+/)
@@ -34,8 +34,14 @@ export async function runSimModem(opts: SimModemCliOptions): Promise<{ stop(): P
     try {
       if (cmd === 'power') {
         modem.pressPowerKey()
-        opts.print('power key pressed: rebooting')
-      } else opts.print(modemAction(gw, 'modem', cmd, arg))
+        opts.print(`power key pressed: ${modem.powered ? 'booting' : 'powered down'}`)
+      } else if (cmd === 'vanish' || cmd === 'return') {
+        // the port is a real pseudo-terminal held open by this process: it cannot vanish as a USB device does
+        opts.print(`${cmd}: not possible here: ${opts.port} is a pseudo-terminal, not a simulated port; stop this process (or the socat pair) to take the device away`)
+      } else {
+        opts.print(modemAction(gw, 'modem', cmd, arg))
+        if (cmd === 'power-off' && modem.personality.usb) opts.print(`(${opts.port} stays: a pseudo-terminal cannot vanish; the module is just silent)`)
+      }
     } catch (err) {
       opts.print(errorMessage(err))
     }

@@ -1,8 +1,27 @@
 import type { SimIO } from './gpio.js'
 import type { SimGateway } from './binding.js'
 
-export const MODEM_ACTIONS = ['break', 'heal', 'ring', 'mute', 'unmute', 'weak', 'strong', 'garbage'] as const
+export const MODEM_ACTIONS = [
+  'break',
+  'heal',
+  'ring',
+  'mute',
+  'unmute',
+  'hang',
+  'reboot',
+  'slow',
+  'vanish',
+  'return',
+  'power-off',
+  'power-on',
+  'weak',
+  'strong',
+  'garbage',
+] as const
 export type ModemAction = (typeof MODEM_ACTIONS)[number]
+
+/** `slow` without a number. */
+export const DEFAULT_SLOW_MS = 2500
 
 /** What the demo's page and terminal can do to a simulated modem. Returns a sentence for the user. */
 export function modemAction(gw: SimGateway, name: string, action: string, arg?: string): string {
@@ -14,9 +33,10 @@ export function modemAction(gw: SimGateway, name: string, action: string, arg?: 
       return `${name}: lost registration`
     case 'heal':
       modem.setAnswering(true)
+      modem.replyDelayMs = 0
       modem.setRegistration('home')
       modem.setSignal(21)
-      return `${name}: registered again`
+      return `${name}: registered again${modem.powered ? '' : ' (but it is switched off: power-on)'}`
     case 'ring': {
       const caller = arg ?? '+74951234567'
       modem.ring(caller === 'withheld' ? null : caller, { times: 2 })
@@ -24,10 +44,35 @@ export function modemAction(gw: SimGateway, name: string, action: string, arg?: 
     }
     case 'mute':
       modem.setAnswering(false)
-      return `${name}: hung (answers nothing; the box's recovery ladder should bring it back)`
+      return `${name}: hung hard (hears nothing, not even AT+CFUN=1,1; only its power key or supply brings it back)`
     case 'unmute':
       modem.setAnswering(true)
       return `${name}: answering again`
+    case 'hang':
+      modem.hang('soft')
+      return `${name}: hung (answers nothing, but AT+CFUN=1,1 still reboots it)`
+    case 'reboot':
+      if (!modem.powered) throw new Error(`${name} is switched off`)
+      modem.rebootByItself()
+      return `${name}: rebooting by itself (silent, then its boot banners)`
+    case 'slow': {
+      const ms = arg === undefined ? DEFAULT_SLOW_MS : Number(arg)
+      if (!Number.isInteger(ms) || ms < 0) throw new Error(`slow takes a delay in ms (0 = normal), not "${arg}"`)
+      modem.replyDelayMs = ms
+      return ms === 0 ? `${name}: answers at once again` : `${name}: every answer ${ms} ms late`
+    }
+    case 'vanish':
+      gw.vanish(name)
+      return `${name}: port vanished (as on a USB re-enumeration); opening it fails until "return"`
+    case 'return':
+      gw.reappear(name)
+      return gw.present(name) ? `${name}: port is back` : `${name}: port stays away while the USB module is switched off`
+    case 'power-off':
+      modem.setPower(false)
+      return `${name}: supply cut${modem.personality.usb ? ' (its USB port is gone)' : ''}`
+    case 'power-on':
+      modem.setPower(true)
+      return modem.powered ? `${name}: supply back, booting` : `${name}: supply back; it stays off until its power key is pressed`
     case 'weak': {
       const csq = arg === undefined ? 3 : Number(arg)
       if (!Number.isInteger(csq) || csq < 0 || (csq > 31 && csq !== 99)) throw new Error(`signal must be a CSQ value 0..31 or 99, not "${arg}"`)

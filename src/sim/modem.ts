@@ -1,9 +1,16 @@
 import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../core/clock.js'
 import { encodeUcs2Hex } from '../modem/ussd.js'
+import { SimCalls, type OutgoingOutcome, type SimCall } from './calls.js'
+import type { SimHost } from './host.js'
 import { PERSONALITIES, type Personality, type PersonalityName } from './personalities.js'
+import { SimSms, type SentSms } from './sms.js'
+import { FirmwareTimers, ReplyPath } from './timing.js'
 
 export type SimRegistration = 'home' | 'roaming' | 'searching' | 'denied' | 'not-registered'
+/** 'soft': the reply path is stuck but AT+CFUN=1,1 still reboots it; 'hard': deaf and silent. */
+export type SimHang = 'soft' | 'hard'
+export type { OutgoingOutcome, SimCall, SentSms }
 
 const STAT: Record<SimRegistration, number> = { 'not-registered': 0, home: 1, searching: 2, denied: 3, roaming: 5 }
 
@@ -18,7 +25,7 @@ export interface SimModemOptions {
   csq?: number
   lac?: string
   cellId?: string
-  /** How long a reboot takes before RDY (default 3 s). */
+  /** How long a boot takes before the banners (default 3 s). */
   bootMs?: number
 }
 
@@ -27,33 +34,45 @@ interface SimModemEvents {
   output: [Buffer]
   /** A command line the modem received (for tests and the demo log). */
   command: [string]
+  /** The module came on (true: it starts booting) or went off (false). */
+  power: [boolean]
 }
 
 /**
  * A GSM module that speaks 27.007 as bytes: echo until ATE0, CRLF-framed
- * answers, final result codes, unsolicited RING/+CLIP/+CREG. The knobs below
- * are what the demo and the tests turn: ring, lose/regain registration,
- * change the signal, stop answering, spit garbage.
+ * answers, final result codes, unsolicited RING/+CLIP/+CREG, voice calls
+ * (sim/calls.ts) and SMS sending (sim/sms.ts). It has power as a real module
+ * has: a toggling power key, a supply that can be cut. The knobs below are
+ * what the demo and the tests turn: ring, lose/regain registration, change
+ * the signal, hang, answer slowly, reboot by itself, spit garbage.
  */
 export class SimModem extends EventEmitter<SimModemEvents> {
   readonly #clock: Clock
   #input = ''
   #echo = true
   #cmee = 0
-  #clip = false
   #cregN = 0
-  #answering = true
+  /** off: no supply or switched off; booting: silent until the banners; on: firmware up. */
+  #power: 'off' | 'booting' | 'on' = 'on'
+  #supply = true
+  #hang: SimHang | null = null
   #registration: SimRegistration = 'home'
   #csq: number
   readonly #operator: string
   readonly #info: { manufacturer: string; model: string; imei: string; lac: string; cellId: string }
   readonly personality: Personality
-  #ringTimer: Timer | null = null
   #bootTimer: Timer | null = null
   readonly #bootMs: number
+  /** The firmware's timers: they die with it. */
+  readonly #timers: FirmwareTimers
+  readonly #replies: ReplyPath
+  readonly #calls: SimCalls
+  readonly #sms: SimSms
+  /** Every answer to a command comes this much later (unsolicited lines do not); 0 = at once. */
+  replyDelayMs = 0
   /** What the operator answers to a balance USSD. */
   balanceText = 'Баланс: 123,45 р.'
-  /** Reboots so far (soft reset or power key): what the tests and the demo watch. */
+  /** Completed boots so far (power key, supply, soft reset or its own): what the tests and the demo watch. */
   boots = 0
   simPresent = true
 
@@ -71,13 +90,45 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       lac: opts.lac ?? '18D8',
       cellId: opts.cellId ?? '0C3F12',
     }
+    this.#timers = new FirmwareTimers(this.#clock)
+    this.#replies = new ReplyPath(this.#clock, this.#timers, () => this.replyDelayMs, (data) => this.#send(data))
+    const self = this
+    const host: SimHost = {
+      clock: this.#clock,
+      personality: this.personality,
+      get answering() {
+        return self.answering
+      },
+      get simPresent() {
+        return self.simPresent
+      },
+      get registered() {
+        return self.#registration === 'home' || self.#registration === 'roaming'
+      },
+      later: (ms, fn) => this.#timers.later(ms, fn),
+      every: (ms, fn) => this.#timers.every(ms, fn),
+      answer: (line) => this.#answer(line),
+      answerRaw: (data) => this.#replies.send(data),
+      urc: (line) => this.#urc(line),
+      cmeError: (code, text) => this.#cmeError(code, text),
+    }
+    this.#calls = new SimCalls(host)
+    this.#sms = new SimSms(host)
   }
 
   get echo(): boolean {
     return this.#echo
   }
+  /** Firmware up and not hung. */
   get answering(): boolean {
-    return this.#answering
+    return this.#power === 'on' && this.#hang === null
+  }
+  /** On: booting, up or hung. Off: switched off by the key, or no supply. */
+  get powered(): boolean {
+    return this.#power !== 'off'
+  }
+  get hung(): SimHang | null {
+    return this.#hang
   }
   get registration(): SimRegistration {
     return this.#registration
@@ -85,19 +136,65 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   get csq(): number {
     return this.#csq
   }
+  /** The calls AT+CLCC would list. */
+  get calls(): SimCall[] {
+    return this.#calls.list
+  }
+  /** What the far end does with the calls this module dials next. */
+  get outgoing(): OutgoingOutcome {
+    return this.#calls.outgoing
+  }
+  set outgoing(o: OutgoingOutcome) {
+    this.#calls.outgoing = o
+  }
+  get answerAfterMs(): number {
+    return this.#calls.answerAfterMs
+  }
+  set answerAfterMs(ms: number) {
+    this.#calls.answerAfterMs = ms
+  }
+  /** Every SMS the network took, oldest first. */
+  get sent(): SentSms[] {
+    return this.#sms.sent
+  }
+  get smsDelayMs(): number {
+    return this.#sms.smsDelayMs
+  }
+  set smsDelayMs(ms: number) {
+    this.#sms.smsDelayMs = ms
+  }
+  /** While set, SMS sends end in `+CMS ERROR: <smsFails>`. */
+  get smsFails(): number | string | null {
+    return this.#sms.smsFails
+  }
+  set smsFails(code: number | string | null) {
+    this.#sms.smsFails = code
+  }
 
   /** Bytes from the host. */
   write(data: Buffer | string): void {
-    if (!this.#answering) return
     const text = typeof data === 'string' ? data : data.toString('latin1')
-    if (this.#echo) this.#send(text)
+    let echo = ''
+    const flushEcho = () => {
+      if (echo) this.#send(echo)
+      echo = ''
+    }
     for (const ch of text) {
+      if (this.#power !== 'on' || this.#hang === 'hard') break // deaf: the rest goes nowhere
+      if (this.#hang === null && this.#sms.composing) {
+        if (ch === '\x1a' || ch === '\x1b') flushEcho()
+        if (this.#sms.input(ch) && this.#echo) echo += ch
+        continue
+      }
+      if (this.#echo && this.#hang === null) echo += ch
       if (ch === '\r') {
+        flushEcho()
         const cmd = this.#input.trim()
         this.#input = ''
         if (cmd) this.#command(cmd)
       } else if (ch !== '\n') this.#input += ch
     }
+    flushEcho()
   }
 
   // ---- knobs ----
@@ -105,67 +202,109 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   setRegistration(reg: SimRegistration): void {
     if (reg === this.#registration) return
     this.#registration = reg
-    if (this.#cregN > 0 && this.#answering) this.#urc(this.#cregReport(false))
+    if (this.#cregN > 0) this.#urc(this.#cregReport(false))
   }
 
   setSignal(csq: number): void {
     this.#csq = csq
   }
 
-  /** A modem that stops answering takes bytes and says nothing, as a hung module does. */
+  /** false: the firmware hangs hard (= hang('hard')); true: it recovers from any hang. */
   setAnswering(on: boolean): void {
-    this.#answering = on
-    if (!on) this.#stopRinging()
+    if (on) this.#hang = null
+    else this.hang('hard')
   }
 
-  /** The power key: whatever state it is in, the module restarts (a hung one included). */
+  /** The firmware hangs: nothing comes out; 'soft' still obeys AT+CFUN=1,1, 'hard' hears nothing. Power or a reboot clears it. */
+  hang(kind: SimHang): void {
+    if (this.#power !== 'off') this.#hang = kind
+  }
+
+  /**
+   * The power key toggles, as on a SIM800 or an EC25: a module that is on
+   * (up, hung or booting) powers down, saying so first if its firmware is
+   * up; one that is off boots. Nothing happens without supply.
+   */
   pressPowerKey(): void {
-    this.#reboot()
+    if (!this.#supply) return
+    if (this.#power === 'off') return this.#powerUp()
+    if (this.personality.powerDownLine) this.#urc(this.personality.powerDownLine)
+    this.#powerDown()
+  }
+
+  /** The supply, through a relay: cut = dead at once; back = boots by itself only if the module does (bootsOnPower). */
+  setPower(on: boolean): void {
+    if (on === this.#supply) return
+    this.#supply = on
+    if (!on && this.#power !== 'off') this.#powerDown()
+    if (on && this.personality.bootsOnPower) this.#powerUp()
+  }
+
+  /** As if its own watchdog fired: optionally the power-down line, then silent for bootMs, then the banners. */
+  rebootByItself(opts: { announce?: boolean } = {}): void {
+    if (this.#power === 'off') return
+    if (opts.announce && this.personality.powerDownLine) this.#urc(this.personality.powerDownLine)
+    this.#boot()
   }
 
   /** Ring `times` times, with the caller ID after each RING when +CLIP is on. null = withheld. */
   ring(callerId: string | null, opts: { times?: number; intervalMs?: number } = {}): void {
-    this.#stopRinging()
-    let left = opts.times ?? 3
-    const once = () => {
-      if (!this.#answering) return
-      this.#urc('RING')
-      if (this.#clip) {
-        const type = callerId === null ? 128 : callerId.startsWith('+') ? 145 : 129
-        this.#urc(`+CLIP: "${callerId ?? ''}",${type},,,,${callerId === null ? 1 : 0}`)
-      }
-      if (--left <= 0) this.#stopRinging()
-    }
-    once()
-    if (left > 0) this.#ringTimer = this.#clock.setInterval(once, opts.intervalMs ?? 4000)
+    if (this.answering) this.#calls.ring(callerId, opts)
+  }
+
+  /** The far end hangs up: NO CARRIER for a call in progress; a ringing caller gives up. */
+  hangUpRemote(): void {
+    this.#calls.hangUpRemote()
   }
 
   /** Raw bytes on the line, as from a noisy cable or a wrong baud rate. */
   sendGarbage(bytes: Buffer): void {
-    this.#send(bytes)
+    this.emit('output', bytes)
   }
 
   stop(): void {
-    this.#stopRinging()
-    this.#bootTimer?.cancel()
+    this.#firmwareDown()
+  }
+
+  // ---- power ----
+
+  #powerUp(): void {
+    this.#boot()
+    this.emit('power', true)
+  }
+
+  #powerDown(): void {
+    this.#firmwareDown()
+    this.#power = 'off'
+    this.emit('power', false)
   }
 
   /** Silent while it boots, then the banners, with every setting back to its default. */
-  #reboot(): void {
-    this.#stopRinging()
-    this.#bootTimer?.cancel()
-    this.#answering = false
-    this.#input = ''
+  #boot(): void {
+    this.#firmwareDown()
+    this.#power = 'booting'
     this.#bootTimer = this.#clock.setTimeout(() => {
       this.#bootTimer = null
+      this.#power = 'on'
+      this.#hang = null
       this.boots++
-      this.#echo = true
-      this.#cmee = 0
-      this.#clip = false
-      this.#cregN = 0
-      this.#answering = true
       for (const banner of this.personality.bootBanners) this.#urc(banner)
     }, this.#bootMs)
+  }
+
+  /** The firmware stops: its timers, pending answers, calls, half-typed input and settings are gone. */
+  #firmwareDown(): void {
+    this.#timers.cancelAll()
+    this.#bootTimer?.cancel()
+    this.#bootTimer = null
+    this.#replies.clear()
+    this.#input = ''
+    this.#hang = null
+    this.#echo = true
+    this.#cmee = 0
+    this.#cregN = 0
+    this.#calls.reset()
+    this.#sms.reset()
   }
 
   // ---- the AT command set ----
@@ -173,15 +312,17 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   #command(raw: string): void {
     this.emit('command', raw)
     const cmd = raw.toUpperCase()
-    if (!cmd.startsWith('AT')) return this.#final('ERROR')
+    // a stuck reply path: the parser still acts on a soft reset, nothing else gets through
+    if (this.#hang === 'soft') return void (cmd === 'AT+CFUN=1,1' && this.#boot())
+    if (!cmd.startsWith('AT')) return this.#answer('ERROR')
     const body = cmd.slice(2)
     const set = /^([+&]?[A-Z]+)=(\d+)$/.exec(body)
-    if (body === '') return this.#final('OK')
+    if (body === '') return this.#answer('OK')
     if (body === 'E0' || body === 'E1' || body === 'E') {
       this.#echo = body === 'E1'
-      return this.#final('OK')
+      return this.#answer('OK')
     }
-    if (body === 'V1' || body === 'V') return this.#final('OK') // verbose result codes: the only kind this modem speaks
+    if (body === 'V1' || body === 'V') return this.#answer('OK') // verbose result codes: the only kind this modem speaks
     if (body === 'I') return this.#reply([this.#info.manufacturer, this.#info.model, `Revision: ${this.personality.firmware}`])
     if (body === '+CGMI') return this.#reply([this.#info.manufacturer])
     if (body === '+CGMM') return this.#reply([this.#info.model])
@@ -198,28 +339,27 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       const registered = this.#registration === 'home' || this.#registration === 'roaming'
       return this.#reply([registered ? `+COPS: 0,0,"${this.#operator}",7` : '+COPS: 0'])
     }
-    if (body === 'H' || body === 'H0') return this.#final('OK')
     const ussd = /^\+CUSD=1,"([*#0-9]+)"(?:,\d+)?$/.exec(body)
     if (ussd) {
       // the network answers a few seconds later, UCS2 hex with DCS 72 as Russian operators send it
-      this.#final('OK')
-      this.#clock.setTimeout(() => this.#answering && this.#urc(`+CUSD: 0,"${encodeUcs2Hex(this.balanceText)}",72`), 2000)
+      this.#answer('OK')
+      this.#timers.later(2000, () => this.#urc(`+CUSD: 0,"${encodeUcs2Hex(this.balanceText)}",72`))
       return
     }
     if (body === '+CFUN=1,1') {
-      this.#final('OK')
-      return this.#reboot()
+      this.#answer('OK')
+      return this.#boot()
     }
+    if (this.#calls.command(body) || this.#sms.command(body, raw.slice(2))) return
     if (set) {
       const [, name, v] = set
       const value = Number(v)
       if (name === '+CMEE' && value <= 2) this.#cmee = value
-      else if (name === '+CLIP' && value <= 1) this.#clip = value === 1
       else if (name === '+CREG' && value <= 2) this.#cregN = value
       else return this.#cmeError(3, 'operation not allowed')
-      return this.#final('OK')
+      return this.#answer('OK')
     }
-    return this.#final('ERROR')
+    return this.#answer('ERROR')
   }
 
   #cregReport(answer: boolean): string {
@@ -231,30 +371,26 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   }
 
   #cmeError(code: number, text: string): void {
-    if (this.#cmee === 0) return this.#final('ERROR')
-    this.#final(`+CME ERROR: ${this.#cmee === 2 ? text : code}`)
+    if (this.#cmee === 0) return this.#answer('ERROR')
+    this.#answer(`+CME ERROR: ${this.#cmee === 2 ? text : code}`)
   }
 
   #reply(lines: string[]): void {
-    for (const l of lines) this.#urc(l)
-    this.#final('OK')
+    for (const l of lines) this.#answer(l)
+    this.#answer('OK')
   }
 
-  #final(code: string): void {
-    this.#urc(code)
+  /** A line of a command's answer: through the reply path, which may be slow (replyDelayMs). */
+  #answer(line: string): void {
+    this.#replies.send(`\r\n${line}\r\n`)
   }
 
   #urc(line: string): void {
     this.#send(`\r\n${line}\r\n`)
   }
 
-  #send(data: string | Buffer): void {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'latin1') : data
-    this.emit('output', buf)
-  }
-
-  #stopRinging(): void {
-    this.#ringTimer?.cancel()
-    this.#ringTimer = null
+  /** Only firmware that is up and not hung says anything. */
+  #send(data: string): void {
+    if (this.answering) this.emit('output', Buffer.from(data, 'latin1'))
   }
 }

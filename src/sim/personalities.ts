@@ -1,8 +1,10 @@
 /**
  * How simulated modules differ, as real ones do: names, firmware strings,
- * how they write a location (quoted or bare hex), what they print at boot,
- * and which vendor command answers the ICCID. Taken from the modules'
- * manuals and from the reply corpus in test/modem/fixtures/real-replies.ts.
+ * how they write a location (quoted or bare hex), what they print at boot
+ * and at power-down, which vendor command answers the ICCID, how they come
+ * back when power returns, whether their port is USB. Taken from the
+ * modules' manuals and hardware design guides and from the reply corpus in
+ * test/modem/fixtures/real-replies.ts.
  */
 export interface Personality {
   manufacturer: string
@@ -15,6 +17,16 @@ export interface Personality {
   bootBanners: string[]
   /** Commands that answer the ICCID, and the prefix of the answer. */
   iccid: { commands: string[]; prefix: string }
+  /** What it prints when the power key switches it off (firmware not hung); null: nothing. */
+  powerDownLine: string | null
+  /** Whether it boots by itself when the supply comes back (else it waits for a PWRKEY pulse). */
+  bootsOnPower: boolean
+  /** On USB (the port is a USB device that vanishes while the module is off) rather than a UART. */
+  usb: boolean
+  /** AT+CLCC=1 also reports each call state change as an unsolicited +CLCC (SIMCom). */
+  clccUrc: boolean
+  /** AT+CSCS after boot. */
+  defaultCscs: 'GSM' | 'IRA' | 'UCS2'
 }
 
 export const PERSONALITIES = {
@@ -26,6 +38,11 @@ export const PERSONALITIES = {
     act: 7,
     bootBanners: ['RDY', '+CFUN: 1', '+CPIN: READY', '+QUSIM: 1', '+QIND: SMS DONE', '+QIND: PB DONE'],
     iccid: { commands: ['+QCCID'], prefix: '+QCCID: ' },
+    powerDownLine: 'POWERED DOWN',
+    bootsOnPower: true,
+    usb: true,
+    clccUrc: false,
+    defaultCscs: 'GSM',
   },
   simcom: {
     manufacturer: 'SIMCOM_Ltd',
@@ -35,6 +52,12 @@ export const PERSONALITIES = {
     act: null,
     bootBanners: ['RDY', '+CFUN: 1', '+CPIN: READY', 'Call Ready', 'SMS Ready'],
     iccid: { commands: ['+CCID', '+CICCID'], prefix: '' },
+    powerDownLine: 'NORMAL POWER DOWN',
+    // a SIM800 stays off when the supply returns until PWRKEY is pulled low
+    bootsOnPower: false,
+    usb: false,
+    clccUrc: true,
+    defaultCscs: 'IRA',
   },
   huawei: {
     manufacturer: 'huawei',
@@ -44,6 +67,12 @@ export const PERSONALITIES = {
     act: null,
     bootBanners: ['^SYSSTART', '+CPIN: READY', '^SRVST: 2'],
     iccid: { commands: ['^ICCID?'], prefix: '^ICCID: ' },
+    powerDownLine: null,
+    // a USB stick: powered by the bus, it starts as soon as it has power
+    bootsOnPower: true,
+    usb: true,
+    clccUrc: false,
+    defaultCscs: 'IRA',
   },
 } as const satisfies Record<string, Personality>
 

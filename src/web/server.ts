@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { HttpConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
+import { modemRoutes, type ModemActions } from './modem-routes.js'
 import { statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -24,6 +25,8 @@ export interface WebDeps {
   mqttConnected: () => boolean
   /** Demo only: a feed of MQTT messages seen on the box's topics, shown on the page. */
   mqttLog?: EventEmitter<{ message: [MqttLogEntry] }>
+  /** SMS and test calls through the modems (POST /api/v1/modems/:id/sms and /dial). */
+  modems?: ModemActions
   /** Demo only: extra routes (simulator controls). */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -33,7 +36,8 @@ export interface WebDeps {
  * the status page. Everything but /healthz needs the token when one is set.
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: true })
+  // bodies are taken as sent: an unknown field or a number where a string belongs is refused, not quietly fixed
+  const app = Fastify({ logger: false, forceCloseConnections: true, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   const streams = new Set<ServerResponse>()
   const token = deps.config.token
 
@@ -81,6 +85,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(statusPage({ demo: deps.extraRoutes !== undefined })))
 
+  if (deps.modems) modemRoutes(app, deps.modems, { tokenSet: token !== undefined, log: deps.log })
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

@@ -1,5 +1,5 @@
 import type { ModemSnapshot } from '../../src/core/state.js'
-import { initialModem } from '../../src/modem/driver.js'
+import { initialModem } from '../../src/modem/modem-state.js'
 
 /** A modem snapshot in a given condition, for table tests. */
 export function modemIn(patch: Partial<ModemSnapshot>, id = 'gsm1'): ModemSnapshot {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { gsmLineState, LineMonitor } from '../../src/lines/index.js'
-import { initialModem } from '../../src/modem/driver.js'
+import { initialModem } from '../../src/modem/modem-state.js'
 import { modemIn } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 

@@ -8,40 +8,9 @@ import { SimModem } from '../../src/sim/modem.js'
 import type { ModemConfig } from '../../src/config/schema.js'
 import { advance, flush, waitFor } from '../helpers/flush.js'
 import { testStore } from '../helpers/store.js'
+import { modemRig } from '../helpers/modem-rig.js'
 
-function setup(port = 'sim:gsm1', extra: Partial<ModemConfig> = {}) {
-  const clock = new FakeClock()
-  const gw = new SimGateway()
-  const sim = gw.add('gsm1', new SimModem({ clock, operator: 'MegaFon', bootMs: 3000 }))
-  // the power key GPIO, wired to the simulated module as on the board
-  const pulses: number[] = []
-  const pins = {
-    pulse: (_pin: number | string, ms: number) => {
-      pulses.push(clock.now())
-      clock.setTimeout(() => sim.pressPowerKey(), ms)
-    },
-  }
-  const commands: string[] = []
-  sim.on('command', (c) => commands.push(c))
-  const store = testStore(clock).store
-  const opener = new SerialOpener(new SimBinding(gw))
-  const opens = { count: 0 }
-  const open = opener.open.bind(opener)
-  opener.open = (...args) => {
-    opens.count++
-    return open(...args)
-  }
-  const driver = new ModemDriver({
-    config: { id: 'gsm1', port, baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 20, ...extra },
-    store,
-    clock,
-    opener,
-    log: silentLogger(),
-    pins,
-  })
-  const modem = () => store.get('modem', 'gsm1')!
-  return { clock, sim, store, driver, commands, modem, opens, pulses }
-}
+const setup = (port = 'sim:gsm1', extra: Partial<ModemConfig> = {}) => modemRig({ port, ...extra })
 
 t.test('initialises the modem, then reads signal, registration and operator', async (t) => {
   const { driver, commands, modem } = setup()
@@ -95,7 +64,7 @@ t.test('RING and +CLIP make one call with the caller id', async (t) => {
   await flush()
   t.equal(modem().ringing, null)
   t.equal(modem().callsSeen, 1)
-  t.match(modem().lastCall, { callerId: '+79161234567' })
+  t.match(modem().lastCall, { direction: 'in', number: '+79161234567', state: 'ended', outcome: 'missed' })
   await driver.stop()
 })
 
@@ -185,41 +154,6 @@ t.test('a registration report that arrives while AT+CREG? is answered is not ove
   await waitFor(() => commands.includes('AT+COPS?'), 2000, 'the poll to reach AT+COPS?')
   await flush(50) // and its answer to be applied
   t.match(modem(), { registration: 'not-registered', state: 'degraded' })
-  await driver.stop()
-})
-
-t.test('a hung module: soft reset does not help, the power key does; the module is set up again', async (t) => {
-  const { driver, sim, clock, modem, commands, pulses } = setup('sim:gsm1', { powerKey: { pin: 8, pulseMs: 800 } })
-  driver.start()
-  await driver.settled()
-  sim.setAnswering(false) // hung: hears nothing, not even AT+CFUN=1,1
-  await advance(clock, 22_000) // two polls time out
-  t.match(modem(), { state: 'down', answering: false, recovery: { step: 'soft-reset', round: 1 } })
-  t.match(modem().reason, /not answering; recovering: soft reset/)
-  t.equal(pulses.length, 0, 'the power key is the second step')
-  await advance(clock, 20_000) // boot wait over, still silent
-  t.match(modem(), { recovery: { step: 'power-key', round: 1 } })
-  t.equal(pulses.length, 1, 'power key pulsed')
-  commands.length = 0
-  await advance(clock, 800 + 3000 + 2000 + 500) // key held 0.8 s, boot 3 s, settle 2 s: set up without waiting for the poll
-  t.equal(sim.boots, 1, 'the module rebooted')
-  t.match(modem(), { state: 'up', answering: true, recovery: null })
-  t.same(commands.slice(0, 5), ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'], 'set up again after the boot')
-  t.equal(sim.echo, false)
-  await driver.stop()
-})
-
-t.test('a module that answers its soft reset comes back without the power key', async (t) => {
-  const { driver, sim, clock, modem, pulses } = setup('sim:gsm1', { powerKey: { pin: 8, pulseMs: 800 } })
-  driver.start()
-  await driver.settled()
-  // slow, not dead: it misses two polls, then hears the soft reset
-  sim.setAnswering(false)
-  await advance(clock, 21_000)
-  sim.setAnswering(true)
-  await advance(clock, 15_000)
-  t.equal(pulses.length, 0, 'no power key needed')
-  t.match(modem(), { state: 'up', recovery: null })
   await driver.stop()
 })
 

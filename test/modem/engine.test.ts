@@ -127,3 +127,37 @@ t.test('a port that closes rejects the command in flight and everything queued',
   await t.rejects(b, { code: ErrorCode.AT_PORT_CLOSED })
   await t.rejects(engine.send('AT'), { code: ErrorCode.AT_PORT_CLOSED }, 'and later sends')
 })
+
+t.test('a call ending (NO CARRIER, BUSY) while another command is in flight is unsolicited, not that command\'s result', async (t) => {
+  const { port, engine, urcs, strays } = setup()
+  const csq = engine.send('AT+CSQ', { expect: '+CSQ:' })
+  port.modem('\r\nNO CARRIER\r\n\r\n+CSQ: 17,99\r\n\r\nOK\r\n')
+  t.same((await csq).lines, ['+CSQ: 17,99'], 'AT+CSQ still gets its own OK')
+  port.modem('\r\nBUSY\r\n')
+  await flush()
+  t.same(urcs, ['NO CARRIER', 'BUSY'], 'with no command in flight too: a call event, not a stray result')
+  t.same(strays, [])
+})
+
+t.test('the same codes are the result of a dial or an answer', async (t) => {
+  const { port, engine } = setup()
+  const dial = engine.send('ATD+79031234567;')
+  port.modem('\r\nBUSY\r\n')
+  await t.rejects(dial, { code: ErrorCode.AT_ERROR, message: /BUSY/ })
+  const answer = engine.send('ATA')
+  port.modem('\r\nNO CARRIER\r\n')
+  await t.rejects(answer, { code: ErrorCode.AT_ERROR, message: /NO CARRIER/ })
+})
+
+t.test('boot banners while a command waits are unsolicited: the module rebooted under it', async (t) => {
+  const { port, engine, urcs } = setup()
+  const p = engine.send('ATE0')
+  port.modem('\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n\r\nSMS Ready\r\n')
+  await flush()
+  t.same(urcs, ['RDY', '+CFUN: 1', '+CPIN: READY', 'SMS Ready'])
+  port.modem('ATE0\r\r\nOK\r\n')
+  t.same((await p).lines, [], 'none of it taken as the answer')
+  const cpin = engine.send('AT+CPIN?', { expect: '+CPIN:' })
+  port.modem('\r\n+CPIN: READY\r\n\r\nOK\r\n')
+  t.same((await cpin).lines, ['+CPIN: READY'], 'but the answer to AT+CPIN? is still the answer')
+})

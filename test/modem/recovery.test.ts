@@ -2,55 +2,99 @@ import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { RecoveryLadder, type RecoveryStep } from '../../src/modem/recovery.js'
 
-function ladder(withPowerKey: boolean) {
+function ladder(wired: { powerKey?: boolean; powerCut?: boolean } = {}) {
   const clock = new FakeClock(0)
   const log: string[] = []
+  let portOpen = true
   const l = new RecoveryLadder(
     clock,
     {
       softReset: () => log.push(`cfun@${clock.now()}`),
-      powerKey: withPowerKey ? () => log.push(`pwrkey@${clock.now()}`) : null,
+      portOpen: () => portOpen,
+      powerKey: wired.powerKey ? () => log.push(`pwrkey@${clock.now()}`) : null,
+      powerCut: wired.powerCut ? () => log.push(`cut@${clock.now()}`) : null,
       report: (step: RecoveryStep | null, round: number) => log.push(`${step ?? 'recovered'}#${round}`),
     },
     { bootWaitMs: 30_000, restMinMs: 300_000, restMaxMs: 1_200_000 },
   )
-  return { clock, log, l }
+  return { clock, log, l, setPort: (open: boolean) => (portOpen = open) }
 }
 
-t.test('soft reset, then the power key, each with a wait for the boot, then a growing rest', async (t) => {
-  const { clock, log, l } = ladder(true)
+t.test('soft reset, then the power key twice (it toggles), each with a wait for the boot, then a growing rest', async (t) => {
+  const { clock, log, l } = ladder({ powerKey: true })
   l.begin()
   l.begin() // a second "not answering" while recovering changes nothing
   t.same(log, ['soft-reset#1', 'cfun@0'])
   clock.advance(30_000)
   t.same(log.slice(2), ['power-key#1', 'pwrkey@30000'])
   clock.advance(30_000)
-  t.same(log.slice(4), ['rest#1'])
+  t.same(log.slice(4), ['power-key#1', 'pwrkey@60000'], 'a second press: the first may have switched a hung module off')
+  clock.advance(30_000)
+  t.same(log.slice(6), ['rest#1'])
   clock.advance(300_000)
-  t.same(log.slice(5), ['soft-reset#2', 'cfun@360000'], 'round 2 after a 5 min rest')
-  clock.advance(60_000)
-  t.same(log.slice(7), ['power-key#2', 'pwrkey@390000', 'rest#2'])
+  t.same(log.slice(7), ['soft-reset#2', 'cfun@390000'], 'round 2 after a 5 min rest')
+  clock.advance(90_000)
+  t.same(log.slice(9), ['power-key#2', 'pwrkey@420000', 'power-key#2', 'pwrkey@450000', 'rest#2'])
   clock.advance(599_999)
-  t.equal(log.length, 10, 'the rest has doubled to 10 min')
+  t.equal(log.length, 14, 'the rest has doubled to 10 min')
   clock.advance(1)
-  t.same(log.slice(10), ['soft-reset#3', 'cfun@1020000'])
+  t.same(log.slice(14), ['soft-reset#3', 'cfun@1080000'])
+  l.stop()
+})
+
+t.test('a power cut comes after the key, and the key once more for modules that stay off when power returns', async (t) => {
+  const { clock, log, l } = ladder({ powerKey: true, powerCut: true })
+  t.same(l.steps, ['soft-reset', 'power-key', 'power-key', 'power-cut', 'power-key'])
+  l.begin()
+  clock.advance(150_000)
+  t.same(log, ['soft-reset#1', 'cfun@0', 'power-key#1', 'pwrkey@30000', 'power-key#1', 'pwrkey@60000', 'power-cut#1', 'cut@90000', 'power-key#1', 'pwrkey@120000', 'rest#1'])
+  l.stop()
+  const cutOnly = ladder({ powerCut: true })
+  t.same(cutOnly.l.steps, ['soft-reset', 'power-cut'], 'a cut alone: no key to press after it')
 })
 
 t.test('an answer ends the ladder; the next failure starts again from the bottom', async (t) => {
-  const { clock, log, l } = ladder(true)
+  const { clock, log, l } = ladder({ powerKey: true })
   l.begin()
   clock.advance(30_000)
   l.end()
   t.same(log, ['soft-reset#1', 'cfun@0', 'power-key#1', 'pwrkey@30000', 'recovered#1'])
   clock.advance(1_000_000)
-  t.equal(log.length, 5, 'no step after recovery')
+  t.equal(log.length, 5, 'no second press after recovery: it would switch the module off again')
   l.begin()
   t.same(log.slice(5), ['soft-reset#1', `cfun@${clock.now()}`])
   l.stop()
 })
 
-t.test('without a power key wired the ladder is the soft reset alone', async (t) => {
-  const { clock, log, l } = ladder(false)
+t.test('"powering down" after a press: the second press goes at once', async (t) => {
+  const { clock, log, l } = ladder({ powerKey: true })
+  l.begin()
+  l.poweredDown() // during the soft reset's wait it means nothing
+  t.same(log, ['soft-reset#1', 'cfun@0'])
+  clock.advance(30_000)
+  clock.advance(2_000)
+  l.poweredDown()
+  t.same(log.slice(2), ['power-key#1', 'pwrkey@30000', 'power-key#1', 'pwrkey@32000'])
+  l.stop()
+})
+
+t.test('without a port the soft reset is skipped; hold() gives a returning port a whole boot wait', async (t) => {
+  const { clock, log, l, setPort } = ladder({ powerKey: true })
+  setPort(false)
+  l.begin()
+  t.same(log, ['power-key#1', 'pwrkey@0'], 'nobody to send AT+CFUN to: straight to the key')
+  clock.advance(20_000)
+  l.hold() // the port came back at 20 s
+  clock.advance(29_999)
+  t.equal(log.length, 2, 'no second press while the returning module gets its boot wait')
+  clock.advance(1)
+  t.same(log.slice(2), ['power-key#1', 'pwrkey@50000'])
+  l.stop()
+})
+
+t.test('without anything wired the ladder is the soft reset alone', async (t) => {
+  const { clock, log, l } = ladder()
+  t.notOk(l.hasHardwareSteps)
   l.begin()
   clock.advance(30_000)
   t.same(log, ['soft-reset#1', 'cfun@0', 'rest#1'])

@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { ErrorCode, errorMessage, LinewatchError } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { ModemCall } from '../core/state.js'
+import type { DialOptions } from '../modem/call-control.js'
+import type { SmsResult } from '../modem/sms-sender.js'
+
+/** What the HTTP side may ask a modem to do. */
+export interface ModemActions {
+  has(modem: string): boolean
+  sendSms(modem: string, to: string, text: string): Promise<SmsResult>
+  dial(modem: string, number: string, opts: DialOptions): Promise<ModemCall>
+}
+
+/** Errors as HTTP statuses: our refusal 400, a call already up 409, the module's own "no" 502, no module 503, no answer 504. */
+const STATUS: Partial<Record<string, number>> = {
+  [ErrorCode.INVALID_INPUT]: 400,
+  [ErrorCode.AT_BUSY]: 409,
+  [ErrorCode.AT_ERROR]: 502,
+  [ErrorCode.AT_PORT_CLOSED]: 503,
+  [ErrorCode.AT_TIMEOUT]: 504,
+}
+
+const smsBody = {
+  type: 'object',
+  required: ['to', 'text'],
+  additionalProperties: false,
+  properties: { to: { type: 'string', maxLength: 21 }, text: { type: 'string', minLength: 1, maxLength: 1530 } },
+} as const
+
+const dialBody = {
+  type: 'object',
+  required: ['number'],
+  additionalProperties: false,
+  properties: {
+    number: { type: 'string', maxLength: 21 },
+    ringSeconds: { type: 'integer', minimum: 5, maximum: 120 },
+    talkSeconds: { type: 'integer', minimum: 0, maximum: 600 },
+  },
+} as const
+
+/**
+ * POST /api/v1/modems/:id/sms and /dial. They cost money and reach people, so
+ * they exist only when the box has an HTTP token: without one they answer 403.
+ */
+export function modemRoutes(app: FastifyInstance, actions: ModemActions, opts: { tokenSet: boolean; log: Logger }): void {
+  const guard = (id: string, reply: FastifyReply): boolean => {
+    if (!opts.tokenSet) {
+      void reply.code(403).send({ error: 'forbidden', message: 'sending SMS and dialling need http.token to be set in the configuration' })
+      return false
+    }
+    if (!actions.has(id)) {
+      void reply.code(404).send({ error: 'not-found', message: `no modem "${id}"` })
+      return false
+    }
+    return true
+  }
+  const fail = (reply: FastifyReply, err: unknown) => {
+    const code = err instanceof LinewatchError ? err.code : 'INTERNAL'
+    if (!(err instanceof LinewatchError)) opts.log.error({ err: errorMessage(err) }, 'modem action failed')
+    return reply.code(STATUS[code] ?? 500).send({ error: code, message: errorMessage(err) })
+  }
+
+  app.post<{ Params: { id: string }; Body: { to: string; text: string } }>('/api/v1/modems/:id/sms', { schema: { body: smsBody } }, async (req, reply) => {
+    if (!guard(req.params.id, reply)) return reply
+    try {
+      return await actions.sendSms(req.params.id, req.body.to, req.body.text)
+    } catch (err) {
+      return fail(reply, err)
+    }
+  })
+
+  app.post<{ Params: { id: string }; Body: { number: string; ringSeconds?: number; talkSeconds?: number } }>('/api/v1/modems/:id/dial', { schema: { body: dialBody } }, async (req, reply) => {
+    if (!guard(req.params.id, reply)) return reply
+    try {
+      const { number, ...dialOpts } = req.body
+      return await actions.dial(req.params.id, number, dialOpts)
+    } catch (err) {
+      return fail(reply, err)
+    }
+  })
+}

@@ -1,0 +1,1 @@
+export { modemRig } from '../../src/sim/rig.js'

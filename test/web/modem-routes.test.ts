@@ -1,0 +1,82 @@
+import t from 'tap'
+import { FakeClock } from '../../src/core/clock.js'
+import { ErrorCode, LinewatchError } from '../../src/core/errors.js'
+import { silentLogger } from '../../src/core/logger.js'
+import { StateStore } from '../../src/core/store.js'
+import type { ModemActions } from '../../src/web/modem-routes.js'
+import { buildWebServer } from '../../src/web/index.js'
+
+const TOKEN = 'a-token-of-24-characters'
+const auth = { authorization: `Bearer ${TOKEN}` }
+
+function setup(token: string | undefined, behave: Partial<ModemActions> = {}) {
+  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, new FakeClock())
+  const calls: unknown[][] = []
+  const modems: ModemActions = {
+    has: (id) => id === 'gsm1',
+    sendSms: async (...a) => {
+      calls.push(['sms', ...a])
+      return { to: a[1], encoding: 'gsm7', mode: 'text', parts: 1, references: [7] }
+    },
+    dial: async (...a) => {
+      calls.push(['dial', ...a])
+      return { direction: 'out', number: a[1], state: 'ended', outcome: 'answered', startedAt: 0, answeredAt: 1, endedAt: 2 }
+    },
+    ...behave,
+  }
+  return { app: buildWebServer({ config: { host: '127.0.0.1', port: 0, token }, store, log: silentLogger(), mqttConnected: () => false, modems }), calls }
+}
+
+t.test('SMS and dial through HTTP, with the token', async (t) => {
+  const { app, calls } = setup(TOKEN)
+  const sms = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', headers: auth, payload: { to: '+79031234567', text: 'Линия 1 не работает' } })
+  t.equal(sms.statusCode, 200)
+  t.match(sms.json(), { parts: 1, references: [7] })
+  const dial = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/dial', headers: auth, payload: { number: '+74951234567', ringSeconds: 20 } })
+  t.equal(dial.statusCode, 200)
+  t.match(dial.json(), { outcome: 'answered', number: '+74951234567' })
+  t.same(calls, [
+    ['sms', 'gsm1', '+79031234567', 'Линия 1 не работает'],
+    ['dial', 'gsm1', '+74951234567', { ringSeconds: 20 }],
+  ])
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', payload: { to: '+79031234567', text: 'x' } })).statusCode, 401, 'no token, no SMS')
+  await app.close()
+})
+
+t.test('without a configured token the actions are off (403): an open LAN must not send SMS', async (t) => {
+  const { app, calls } = setup(undefined)
+  const r = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', payload: { to: '+79031234567', text: 'x' } })
+  t.equal(r.statusCode, 403)
+  t.match(r.json().message, /http\.token/)
+  t.same(calls, [])
+  await app.close()
+})
+
+t.test('bad requests and module failures map to clear statuses', async (t) => {
+  const fails = (err: Error) => async () => {
+    throw err
+  }
+  const cases: [Error, number][] = [
+    [new LinewatchError(ErrorCode.INVALID_INPUT, '"abc" is not a number'), 400],
+    [new LinewatchError(ErrorCode.AT_BUSY, 'a call is in progress'), 409],
+    [new LinewatchError(ErrorCode.AT_ERROR, 'AT+CMGS=23: CMS ERROR: 500'), 502],
+    [new LinewatchError(ErrorCode.AT_PORT_CLOSED, 'modem gsm1: port closed'), 503],
+    [new LinewatchError(ErrorCode.AT_TIMEOUT, 'no final result code'), 504],
+    [new Error('surprise'), 500],
+  ]
+  for (const [err, status] of cases) {
+    const { app } = setup(TOKEN, { sendSms: fails(err), dial: fails(err) })
+    const r = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', headers: auth, payload: { to: '+79031234567', text: 'x' } })
+    t.equal(r.statusCode, status, `${err.message} → ${status}`)
+    t.equal(r.json().message, err.message, 'the reason is passed on')
+    await app.close()
+  }
+  const { app } = setup(TOKEN)
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/modems/nope/sms', headers: auth, payload: { to: '+7', text: 'x' } })).statusCode, 404)
+  for (const payload of [{ to: '+79031234567' }, { to: '+79031234567', text: '' }, { to: '+79031234567', text: 'x', extra: 1 }, 'not json', { to: 5, text: 'x' }]) {
+    const r = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', headers: { ...auth, 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
+    t.equal(r.statusCode, 400, `refused: ${JSON.stringify(payload)}`)
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/dial', headers: auth, payload: { number: '+7495', ringSeconds: 1000 } })).statusCode, 400)
+  await app.close()
+})
