@@ -1,5 +1,5 @@
 /**
- * linewatch bench: the three figures that matter for a box that boots often and runs for months.
+ * linewatch bench: the figures that matter for a box that boots often and runs for months.
  *  1. Start-up: `new Box` → `start()` → `settled()` on the demo config (two simulated modems,
  *     embedded aedes broker, web on a free port). Median and max of 5 fresh boxes, in ms.
  *  2. Memory: RSS and heapUsed at idle after N s (default 60, env LINEWATCH_BENCH_TRAFFIC_S) of
@@ -8,6 +8,8 @@
  *  3. AT parsing: lines/s and MB/s of AtFramer on ~10 MB of realistic modem output in random
  *     1–256 byte chunks, the same bytes through @serialport/parser-readline (what one would pick
  *     instead), and framer + the 27.007 parsers. Best of 3. A 115200 baud port carries ~11.5 KB/s.
+ *  4. Recovery (bench-recovery.ts): simulated seconds from a hang to each ladder step and back.
+ *  5. Fuzz memory (bench-fuzz.ts): heapUsed over 200,000 garbage cases through the whole modem stack.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -28,6 +30,7 @@ import { parseCreg, parseCsq, parseFinal } from '../src/modem/parse.js'
 import { startEmbeddedBroker } from '../src/sim/broker.js'
 import { modemAction } from '../src/sim/controls.js'
 import { demoConfig } from '../src/sim/demo.js'
+import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
 import { prng } from './prng.js'
 
@@ -218,7 +221,8 @@ async function main(): Promise<void> {
     const memory = await benchMemory(broker.url, stateDir)
     const parsing = await benchParsing()
     const recovery = await benchRecovery()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery]
+    const fuzz = await benchFuzzMemory()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

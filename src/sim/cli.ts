@@ -6,6 +6,7 @@ import { MODEM_ACTIONS, modemAction } from './controls.js'
 import { SimModem } from './modem.js'
 import { PERSONALITIES, type PersonalityName } from './personalities.js'
 import { linkSimModem } from './serial-link.js'
+import { readSentSms } from './sms-text.js'
 
 export interface SimModemCliOptions {
   port: string
@@ -26,6 +27,10 @@ export async function runSimModem(opts: SimModemCliOptions): Promise<{ stop(): P
   const modem = gw.add('modem', new SimModem({ clock: systemClock, personality: opts.personality as PersonalityName }))
   const link = await linkSimModem(modem, opts.port, opts.baudRate)
   modem.on('command', (c) => opts.print(`<- ${c}`))
+  modem.on('sms', (sms) => {
+    const m = readSentSms(sms)
+    opts.print(`SMS to ${m.to ?? '?'}${m.part ? ` (part ${m.part})` : ''}: ${m.text}`)
+  })
   opts.print(`simulated ${opts.personality} modem on ${opts.port}; commands: ${[...MODEM_ACTIONS, 'power'].join(', ')} ('power' presses its power key: off if on, on if off)`)
   const rl = createInterface({ input: opts.input })
   rl.on('line', (text) => {

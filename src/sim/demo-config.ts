@@ -5,7 +5,7 @@ box: box1
 board: sim
 modems:
   - { id: gsm1, port: "sim:gsm1", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 8 }, balance: { ussd: "*100#", everyMinutes: 5 } }
-  - { id: gsm2, port: "sim:gsm2", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 9 } }
+  - { id: gsm2, port: "sim:gsm2", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 9 }, powerCut: { pin: 10 } }
 lines:
   - { id: gsm1, kind: gsm, numbers: ["+74951110001"], channels: 1, modem: gsm1 }
   - { id: gsm2, kind: gsm, numbers: ["+74951110002"], channels: 1, modem: gsm2 }

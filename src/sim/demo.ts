@@ -12,6 +12,7 @@ import { createLogger } from '../core/logger.js'
 import type { MqttLogEntry } from '../web/index.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
 import { modemAction, pressButton, MODEM_ACTIONS } from './controls.js'
+import { readSentSms } from './sms-text.js'
 import { DEMO_CONFIG_YAML } from './demo-config.js'
 
 export interface DemoOptions {
@@ -33,10 +34,17 @@ const HELP = `commands:
   break <modem>            the modem loses registration (the line goes down)
   heal <modem>             registered again, answering, good signal
   ring <modem> [number]    an incoming call with caller ID (or "withheld")
-  mute <modem>             the modem hangs: watch the box soft-reset it, then pulse its power key
-  unmute <modem>           the modem answers again
+  mute <modem>             the modem hangs hard: watch the box soft-reset it, then press its power key
+                           (twice: the key toggles) and, for gsm2, cut its power
+  hang <modem>             a hang a soft reset cures; unmute <modem> answers again by hand
+  reboot <modem>           the module restarts by itself (its own watchdog)
+  slow <modem> [ms]        replies come late (slow 0: normal again)
+  vanish / return <modem>  its USB port disappears / comes back
+  power-off / power-on <modem>  its supply goes / comes back
   weak <modem> [csq]       weak signal; strong <modem> for a good one
   garbage <modem>          noise bytes on the serial line
+  sms <modem> <number> <text>   send an SMS (long or Cyrillic texts too); the module prints what it sent
+  dial <modem> <number>    a test call: dial, wait for the answer, hang up
   press                    press the panel's silence button
   state                    print the lines and the panel
   quit                     stop the demo`
@@ -77,6 +85,12 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     })
   }
   box = new Box({ config, log: createLogger({ level: process.env.LINEWATCH_LOG_LEVEL ?? 'warn', destination: process.stderr }), web: { mqttLog, extraRoutes } })
+  for (const [name, sim] of box.simulator!.modems) {
+    sim.on('sms', (sms) => {
+      const m = readSentSms(sms)
+      print(`[${name} module] SMS to ${m.to ?? '?'}${m.part ? ` (part ${m.part})` : ''}: ${m.text}`)
+    })
+  }
   try {
     await box.start()
   } catch (err) {
@@ -116,6 +130,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
         if (cmd === 'help') print(HELP)
         else if (cmd === 'press') void pressButton(box!.io, Number(config.panel.button!.pin)).then(() => print('silence button pressed'))
         else if (cmd === 'state') print(describe(box!))
+        else if (cmd === 'sms' || cmd === 'dial') void modemCommand(box!, text, print)
         else if (cmd === 'quit' || cmd === 'exit') process.kill(process.pid, 'SIGTERM')
         else if ((MODEM_ACTIONS as readonly string[]).includes(cmd)) print(modemAction(box!.simulator!, name ?? '', cmd, arg))
         else print(`unknown command "${cmd}"; type "help"`)
@@ -125,6 +140,25 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     })
   }
   return { box, broker, stop }
+}
+
+/** `sms <modem> <number> <text>` and `dial <modem> <number>`: the driver's own calls, as the HTTP API makes them. */
+async function modemCommand(box: Box, text: string, print: (l: string) => void): Promise<void> {
+  const [cmd, id, number, ...words] = text.trim().split(/\s+/)
+  const driver = box.modems.find((m) => m.id === id)
+  if (!driver || !number) return print(`usage: ${cmd === 'sms' ? 'sms <modem> <number> <text>' : 'dial <modem> <number>'} (modems: ${box.modems.map((m) => m.id).join(', ')})`)
+  try {
+    if (cmd === 'sms') {
+      const r = await driver.sendSms(number, words.join(' '))
+      print(`${id}: SMS to ${number} sent in ${r.parts} part(s), ${r.encoding} (${r.mode} mode)`)
+    } else {
+      print(`${id}: dialling ${number}`)
+      const c = await driver.dial(number, { ringSeconds: 20, talkSeconds: 2 })
+      print(`${id}: call to ${number} ${c.outcome}`)
+    }
+  } catch (err) {
+    print(`${id}: ${errorMessage(err)}`)
+  }
 }
 
 function describe(box: Box): string {

@@ -36,6 +36,8 @@ interface SimModemEvents {
   command: [string]
   /** The module came on (true: it starts booting) or went off (false). */
   power: [boolean]
+  /** The network took an SMS. */
+  sms: [SentSms]
 }
 
 /**
@@ -114,6 +116,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     }
     this.#calls = new SimCalls(host)
     this.#sms = new SimSms(host)
+    this.#sms.onSent = (sms) => this.emit('sms', sms)
   }
 
   get echo(): boolean {

@@ -37,6 +37,8 @@ const ESC = '\x1b'
 export class SimSms {
   /** Every message the network took, oldest first. */
   readonly sent: SentSms[] = []
+  /** Told of each message the network took (the simulator's terminal prints it). */
+  onSent: ((sms: SentSms) => void) | null = null
   /** From Ctrl-Z to +CMGS (the network's round trip). */
   smsDelayMs = 1500
   /** While set, every send ends in +CMS ERROR: <this> (e.g. 500, or a text such as 'unknown error'). */
@@ -137,7 +139,9 @@ export class SimSms {
       if (this.smsFails !== null) return this.#cmsError(this.smsFails)
       if (!this.#host.registered) return this.#cmsError(331) // no network service
       this.#mr = (this.#mr + 1) % 256
-      this.sent.push({ mode: c.mode, cscs: c.cscs, dcs: c.dcs, to: c.to, body, at: this.#host.clock.now() })
+      const sms: SentSms = { mode: c.mode, cscs: c.cscs, dcs: c.dcs, to: c.to, body, at: this.#host.clock.now() }
+      this.sent.push(sms)
+      this.onSent?.(sms)
       this.#host.answer(`+CMGS: ${this.#mr}`)
       this.#host.answer('OK')
     })

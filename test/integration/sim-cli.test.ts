@@ -67,6 +67,57 @@ storage: { dir: "${join(dir, 'state')}" }
   })
 }
 
+t.test('over a real pty: an SMS in Cyrillic (three parts) and a test call through the HTTP API of linewatch run', { skip: missing('socat') }, async (t) => {
+  const pty = await socatPair()
+  t.teardown(() => pty.close())
+  const sim = linewatch(['sim', 'modem', '--port', pty.gateway, '--personality', 'simcom'])
+  t.teardown(() => void stop(sim))
+  await waitFor(() => sim.output().includes('simulated'), 10_000, 'the simulated modem to start')
+  const dir = tempDir(t, 'lw-simcli-')
+  const config = join(dir, 'linewatch.yaml')
+  const port = await freePort()
+  const token = 'pty-test-token-0123456789'
+  await writeFile(
+    config,
+    `site: bench
+box: b1
+board: sim
+modems: [{ id: gw1, port: "${pty.box}", pollSeconds: 2, commandTimeoutMs: 1000 }]
+mqtt: { url: "mqtt://127.0.0.1:${await freePort()}" }
+http: { host: 127.0.0.1, port: ${port}, token: ${token} }
+storage: { dir: "${join(dir, 'state')}" }
+`,
+  )
+  const box = linewatch(['run', '--config', config])
+  t.teardown(() => void stop(box))
+  const api = async (path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: body ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> }
+  }
+  await waitFor(async () => ((await api('/api/v1/state').catch(() => null))?.json.modems as Record<string, { state: string }> | undefined)?.gw1?.state === 'up', 20_000, 'modem up')
+  const text = 'Линия gsm1 не работает с 12:30. Звонки переведены на sip1, номер на сайте заменён. Проверьте SIM-карту и оплату у оператора.'
+  const sms = await api('/api/v1/modems/gw1/sms', { to: '+79031234567', text })
+  t.equal(sms.status, 200, JSON.stringify(sms.json))
+  t.match(sms.json, { encoding: 'ucs2', mode: 'pdu', parts: 2 })
+  await waitFor(() => sim.output().includes('(part 2/2)'), 5000, 'the module to have sent both parts')
+  const shown = [...sim.output().matchAll(/SMS to \+79031234567 \(part \d\/2\): (.*)/g)].map((m) => m[1]).join('')
+  t.equal(shown, text, 'the module got the text whole, in two parts, over the pty')
+  const call = await api('/api/v1/modems/gw1/dial', { number: '+74951234567', ringSeconds: 20 })
+  t.equal(call.status, 200, JSON.stringify(call.json))
+  t.match(call.json, { direction: 'out', number: '+74951234567', outcome: 'answered' })
+  t.match(sim.output(), /<- ATD\+74951234567;/)
+  t.match(sim.output(), /<- ATH/)
+  const calls = await api('/api/v1/calls')
+  t.match((calls.json.calls as unknown[]).at(-1), { direction: 'out', dialed: '+74951234567', state: 'ended', outcome: 'answered' })
+  t.equal((await api('/api/v1/modems/gw1/dial', { number: 'not a number' })).status, 400)
+  t.equal(await stop(box), 0)
+  t.equal(await stop(sim), 0)
+})
+
 t.test('linewatch sim: bad usage and unknown personality are refused', async (t) => {
   const a = linewatch(['sim', 'modem'])
   t.equal((await a.exited).code, 2)

@@ -2,7 +2,7 @@
  * Fuzzing the framing and the parsers: random bytes and mutated real replies,
  * 100,000+ cases from a fixed seed (so a failure reproduces). Nothing may
  * throw; after any garbage the engine must resynchronise and the next
- * command must succeed. Memory over many cases is measured in the bench.
+ * command must succeed. Memory over many cases is measured in the bench (scripts/bench-fuzz.ts).
  */
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
