@@ -132,6 +132,10 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   c.modems.forEach((m, i) => {
     if (m.powerKey) usePin(m.powerKey.pin, ['modems', i, 'powerKey', 'pin'])
     if (m.powerCut) usePin(m.powerCut.pin, ['modems', i, 'powerCut', 'pin'])
+    // the next step would come while the key is still held (or the module still switching off)
+    if (m.powerKey && m.bootWaitSeconds * 1000 <= m.powerKey.pulseMs + 2000) {
+      out.push({ path: ['modems', i, 'bootWaitSeconds'], message: `must be longer than powerKey.pulseMs + 2 s (${(m.powerKey.pulseMs + 2000) / 1000} s)` })
+    }
   })
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])

@@ -42,7 +42,8 @@ export function dialProblem(number: string): string | null {
 export class CallControl {
   readonly #deps: CallControlDeps
   #current: ModemCall | null = null
-  #following = false
+  /** Which call a follow loop belongs to: a loop whose call has ended exits instead of taking the next one's. */
+  #generation = 0
   #done: ((c: ModemCall) => void) | null = null
   #stopped = false
 
@@ -80,7 +81,7 @@ export class CallControl {
     if (this.#current !== cur) return
     if (entry?.stat === 0) {
       this.#set({ ...cur, state: 'active', answeredAt: this.#deps.clock.now() })
-      void this.#follow()
+      void this.#follow(this.#generation)
     } else this.#end('missed')
   }
 
@@ -99,12 +100,24 @@ export class CallControl {
     return true
   }
 
+  start(): void {
+    this.#stopped = false
+  }
+
+  /**
+   * The box stops: a call still up is hung up and recorded as it stood. ATH goes out at once when no
+   * other command is in flight; the stop does not wait for its answer (the port closes next).
+   */
   stop(): void {
     this.#stopped = true
-    if (this.#current) this.#end('failed')
+    const cur = this.#current
+    if (!cur) return
+    void this.#hangUp()
+    this.#end(cur.answeredAt !== null ? 'answered' : cur.direction === 'in' ? 'missed' : 'failed')
   }
 
   async #dialAndFollow(number: string, ringMs: number, talkMs: number): Promise<void> {
+    const generation = this.#generation
     try {
       await this.#deps.send(`ATD${number};`, { timeoutMs: DIAL_TIMEOUT_MS })
     } catch (err) {
@@ -113,36 +126,34 @@ export class CallControl {
       if (!code) await this.#hangUp() // a timeout: the module may be dialling all the same
       return this.#end((code && END_OUTCOME[code]) || 'failed')
     }
-    await this.#follow(ringMs, talkMs)
+    await this.#follow(generation, ringMs, talkMs)
   }
 
-  /** Follow the current call with AT+CLCC until it ends; an outgoing one is hung up after ringMs unanswered or talkMs answered. */
-  async #follow(ringMs = Infinity, talkMs = Infinity): Promise<void> {
-    if (this.#following) return
-    this.#following = true
+  /**
+   * Follow the call of `generation` with AT+CLCC until it ends; an outgoing one is hung up after
+   * ringMs unanswered or talkMs answered. Exits as soon as that call has ended by any path.
+   */
+  async #follow(generation: number, ringMs = Infinity, talkMs = Infinity): Promise<void> {
     let failures = 0
-    try {
-      for (;;) {
-        await new Promise<void>((r) => this.#deps.clock.setTimeout(r, FOLLOW_MS))
-        const cur = this.#current
-        if (!cur || this.#stopped) return
-        const list = await this.#list()
-        if (this.#current !== cur) return
-        if (!list) {
-          if (++failures >= FOLLOW_FAILURES) return this.#end(cur.answeredAt !== null ? 'answered' : 'failed')
-          continue
-        }
-        failures = 0
-        const entry = list.find((e) => e.dir === (cur.direction === 'out' ? 'mo' : 'mt') && e.mode === 0)
-        if (!entry) return this.#end(cur.answeredAt !== null ? 'answered' : cur.direction === 'in' ? 'missed' : 'failed')
-        const next = this.#apply(cur, entry)
-        const now = this.#deps.clock.now()
-        if (next.direction !== 'out') continue
-        if (next.answeredAt !== null && now - next.answeredAt >= talkMs) return this.#hangUpAndEnd('answered')
-        if (next.answeredAt === null && now - next.startedAt >= ringMs) return this.#hangUpAndEnd('no-answer')
+    const mine = () => this.#generation === generation && this.#current !== null && !this.#stopped
+    for (;;) {
+      await new Promise<void>((r) => this.#deps.clock.setTimeout(r, FOLLOW_MS))
+      if (!mine()) return
+      const list = await this.#list()
+      if (!mine()) return
+      const cur = this.#current!
+      if (!list) {
+        if (++failures >= FOLLOW_FAILURES) return this.#end(cur.answeredAt !== null ? 'answered' : 'failed')
+        continue
       }
-    } finally {
-      this.#following = false
+      failures = 0
+      const entry = list.find((e) => e.dir === (cur.direction === 'out' ? 'mo' : 'mt') && e.mode === 0)
+      if (!entry) return this.#end(cur.answeredAt !== null ? 'answered' : cur.direction === 'in' ? 'missed' : 'failed')
+      const next = this.#apply(cur, entry)
+      const now = this.#deps.clock.now()
+      if (next.direction !== 'out') continue
+      if (next.answeredAt !== null && now - next.answeredAt >= talkMs) return this.#hangUpAndEnd('answered')
+      if (next.answeredAt === null && now - next.startedAt >= ringMs) return this.#hangUpAndEnd('no-answer')
     }
   }
 
@@ -174,6 +185,7 @@ export class CallControl {
   }
 
   #set(call: ModemCall): void {
+    if (!this.#current) this.#generation++ // a new call
     this.#current = call
     this.#deps.report(call, null)
   }

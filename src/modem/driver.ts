@@ -34,6 +34,9 @@ const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
 /** After a boot banner, the module gets this long before it is set up (SIM and stack still starting). */
 const BOOT_SETTLE_MS = 2000
+/** A port lost this many times in this window is a module to restart, not only to reopen. */
+const FLAPS_TO_RECOVER = 5
+const FLAP_WINDOW_MS = 600_000
 /** While the ladder brings a module back, a missing port is looked for this often: a booted USB module is found at once. */
 const REOPEN_RECOVERING_MS = 2000
 
@@ -56,6 +59,9 @@ export class ModemDriver {
   #bootTick: Timer | null = null
   /** Started when the port vanished: if it stays away this long, the ladder's hardware steps begin. */
   #lostTooLong: Timer | null = null
+  #openedAt = 0
+  /** When the port was lost lately: a port that keeps dropping is a module in trouble, not a cable. */
+  #losses: number[] = []
   /** The supply's restore while a power cut is on: run at once at stop, so the module is never left off. */
   #restorePower: (() => void) | null = null
   readonly #reopenBackoff = new Backoff(REOPEN_MIN_MS, REOPEN_MAX_MS)
@@ -102,7 +108,8 @@ export class ModemDriver {
           this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
         },
       },
-      { bootWaitMs: deps.config.bootWaitSeconds * 1000, cutOffMs: powerCut?.offMs ?? 0 },
+      // a press is over when the key is released and a module switching off has had ~2 s to do it
+      { bootWaitMs: deps.config.bootWaitSeconds * 1000, cutOffMs: powerCut?.offMs ?? 0, keyReleaseMs: (powerKey?.pulseMs ?? 0) + 2000 },
     )
     const b = deps.config.balance
     this.#balance = b
@@ -167,6 +174,7 @@ export class ModemDriver {
 
   start(): void {
     this.#stopped = false
+    this.#calls.start()
     // a supply switch that cuts at level 0 would cut at boot, when GPIO lines come up low: power on first
     const cut = this.#cfg.powerCut
     if (cut && this.#pins) this.#pins.write(cut.pin, cut.cutLevel === 1 ? 0 : 1)
@@ -199,7 +207,7 @@ export class ModemDriver {
       if (this.#stopped) return void (await closePort(port))
       this.#port = port
       this.#portError = null
-      this.#reopenBackoff.reset()
+      this.#openedAt = this.#clock.now()
       this.#lostTooLong?.cancel()
       // a port back in the middle of recovery is a module booting: no key press while it starts
       this.#ladder.hold()
@@ -256,12 +264,24 @@ export class ModemDriver {
     if (port) void closePort(port)
     this.#portError = `port ${this.#cfg.port}: ${why}`
     this.#publish({ answering: false })
+    const now = this.#clock.now()
+    // a port that stayed a while starts the back-off afresh; one that drops at once keeps backing off
+    if (now - this.#openedAt >= FLAP_WINDOW_MS / 10) this.#reopenBackoff.reset()
+    this.#losses = [...this.#losses.filter((t) => now - t < FLAP_WINDOW_MS), now]
+    if (this.#losses.length >= FLAPS_TO_RECOVER && !this.#ladder.active && this.#ladder.hasHardwareSteps) {
+      this.#log.warn({ losses: this.#losses.length }, 'port keeps dropping: starting the recovery ladder')
+      this.#ladder.begin()
+    }
     // A USB module re-enumerating is back in seconds and is only reopened. One whose port stays
     // away (crashed off the bus, or a key press during recovery switched it off) needs the hardware:
     // the ladder goes on (or starts) without the soft reset.
     if (!this.#ladder.active && this.#ladder.hasHardwareSteps) {
       this.#lostTooLong?.cancel()
-      this.#lostTooLong = this.#clock.setTimeout(() => this.#ladder.begin(), this.#cfg.bootWaitSeconds * 2000)
+      this.#lostTooLong = this.#clock.setTimeout(() => {
+        this.#ladder.begin()
+        // the reopen pending may be a minute away: a module the first press brings back must be found before the second
+        this.#scheduleReopen()
+      }, this.#cfg.bootWaitSeconds * 2000)
     }
     this.#scheduleReopen()
   }
@@ -318,7 +338,10 @@ export class ModemDriver {
       this.#heard()
       return res.lines
     } catch (err) {
-      if (hasCode(err, ErrorCode.AT_TIMEOUT)) {
+      // an SMS or a dial waits on the network, which may be slow: that says nothing about the module
+      const networkBound = opts.body !== undefined || /^ATD/i.test(cmd)
+      if (hasCode(err, ErrorCode.AT_TIMEOUT) && networkBound) this.#log.warn({ cmd }, 'command timed out waiting for the network')
+      else if (hasCode(err, ErrorCode.AT_TIMEOUT)) {
         this.#timeoutsInRow++
         this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
         // a module that missed a command may have rebooted and forgotten ATE0, +CLIP and +CREG

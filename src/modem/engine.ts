@@ -13,6 +13,8 @@ export interface AtCommandOptions {
   expect?: string
   /** Text sent after the "> " prompt (SMS), ended with Ctrl-Z. */
   body?: string
+  /** With a body: how long the prompt may take (default 5 s); the whole timeout runs from the prompt. */
+  promptTimeoutMs?: number
 }
 
 export interface AtResponse {
@@ -30,6 +32,8 @@ interface Pending {
   opts: AtCommandOptions
   lines: string[]
   echoSeen: boolean
+  /** The body went out: a module prompts again after every CR in a text, and the body must go once. */
+  bodySent: boolean
   timer: Timer | null
   resolve: (r: AtResponse) => void
   reject: (e: Error) => void
@@ -84,7 +88,7 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   send(command: string, opts: AtCommandOptions = {}): Promise<AtResponse> {
     if (this.#closed) return Promise.reject(new LinewatchError(ErrorCode.AT_PORT_CLOSED, `${command}: port closed`))
     return new Promise((resolve, reject) => {
-      this.#queue.push({ command, opts, lines: [], echoSeen: false, timer: null, resolve, reject })
+      this.#queue.push({ command, opts, lines: [], echoSeen: false, bodySent: false, timer: null, resolve, reject })
       this.#next()
     })
   }
@@ -104,8 +108,18 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
     const p = this.#queue.shift()
     if (!p) return
     this.#current = p
-    p.timer = this.#clock.setTimeout(() => this.#finish(p, new LinewatchError(ErrorCode.AT_TIMEOUT, `${p.command}: no final result code in ${p.opts.timeoutMs ?? this.#defaultTimeoutMs} ms`)), p.opts.timeoutMs ?? this.#defaultTimeoutMs)
+    if (p.opts.body === undefined) this.#arm(p, p.opts.timeoutMs ?? this.#defaultTimeoutMs, 'no final result code')
+    else this.#arm(p, p.opts.promptTimeoutMs ?? 5000, 'no "> " prompt')
     this.#port.write(`${p.command}\r`)
+  }
+
+  #arm(p: Pending, ms: number, what: string): void {
+    p.timer?.cancel()
+    p.timer = this.#clock.setTimeout(() => {
+      // a module left waiting for text would take the next commands as its message: ESC cancels it
+      if (p.opts.body !== undefined) this.#port.write('\x1b')
+      this.#finish(p, new LinewatchError(ErrorCode.AT_TIMEOUT, `${p.command}: ${what} in ${ms} ms`))
+    }, ms)
   }
 
   #finish(p: Pending, outcome: AtResponse | Error): void {
@@ -125,7 +139,11 @@ export class AtEngine extends EventEmitter<AtEngineEvents> {
   #onFrame(frame: AtFrame): void {
     const p = this.#current
     if (frame.type === 'prompt') {
-      if (p?.opts.body !== undefined) this.#port.write(`${p.opts.body}\x1a`)
+      if (p?.opts.body !== undefined && !p.bodySent) {
+        p.bodySent = true
+        this.#port.write(`${p.opts.body}\x1a`)
+        this.#arm(p, p.opts.timeoutMs ?? this.#defaultTimeoutMs, 'no final result code')
+      }
       return
     }
     this.linesParsed++

@@ -44,18 +44,23 @@ export class RecoveryLadder {
   readonly #actions: RecoveryActions
   readonly #bootWaitMs: number
   readonly #cutOffMs: number
+  readonly #keyReleaseMs: number
   readonly #rest: Backoff
   #timer: Timer | null = null
   #round = 0
   #index = 0
   #active = false
 
-  /** cutOffMs: how long a power cut keeps the supply off; the boot wait starts when it is back. */
-  constructor(clock: Clock, actions: RecoveryActions, opts: { bootWaitMs: number; cutOffMs?: number; restMinMs?: number; restMaxMs?: number }) {
+  /**
+   * cutOffMs: how long a power cut keeps the supply off; the boot wait starts when it is back.
+   * keyReleaseMs: from a press to when the key may be pressed again (held, released, the module off).
+   */
+  constructor(clock: Clock, actions: RecoveryActions, opts: { bootWaitMs: number; cutOffMs?: number; keyReleaseMs?: number; restMinMs?: number; restMaxMs?: number }) {
     this.#clock = clock
     this.#actions = actions
     this.#bootWaitMs = opts.bootWaitMs
     this.#cutOffMs = opts.cutOffMs ?? 0
+    this.#keyReleaseMs = opts.keyReleaseMs ?? 0
     this.#rest = new Backoff(opts.restMinMs ?? 300_000, opts.restMaxMs ?? 3_600_000)
   }
 
@@ -102,11 +107,15 @@ export class RecoveryLadder {
     this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#bootWaitMs)
   }
 
-  /** The module said it is powering down (a key press switched it off): press again now, not after the boot wait. */
+  /**
+   * The module said it is powering down (a key press switched it off): press again once the key is
+   * released and the module is off, not after the whole boot wait. A press while the key is still
+   * held would be no press at all.
+   */
   poweredDown(): void {
     if (!this.#active || this.steps[this.#index] !== 'power-key') return
     this.#timer?.cancel()
-    this.#step(this.#index + 1)
+    this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#keyReleaseMs)
   }
 
   stop(): void {

@@ -1,15 +1,16 @@
 import { ErrorCode, LinewatchError } from '../core/errors.js'
 import type { AtCommandOptions } from './engine.js'
 import { planSms, smsNumberProblem, submitPdus, type SmsEncoding } from './sms.js'
-import { encodeUcs2Hex } from './ussd.js'
 
-/** 27.005 allows the network up to a minute to take a message; SIM800's manual says 60 s, EC25's 120 s. */
-const CMGS_TIMEOUT_MS = 60_000
+/** How long the network may take to accept a part: EC25's AT manual gives AT+CMGS 120 s (SIM800's 60 s). */
+const CMGS_TIMEOUT_MS = 120_000
+/** The "> " prompt comes at once from a module that takes the command; without it, ESC and give up. */
+const PROMPT_TIMEOUT_MS = 5000
 
 export interface SmsResult {
   to: string
   encoding: SmsEncoding
-  /** text: one part in text mode; pdu: several (only PDU mode carries the concatenation header) or a non-ASCII GSM-7 text. */
+  /** text: one part of plain ASCII in text mode; pdu: anything else (UCS2, several parts, other GSM-7 characters). */
   mode: 'text' | 'pdu'
   parts: number
   /** The network's message reference of each part (+CMGS: <mr>). */
@@ -18,16 +19,22 @@ export interface SmsResult {
 
 type Send = (cmd: string, opts?: AtCommandOptions) => Promise<string[]>
 
-/** Printable ASCII the modem maps to GSM-7 itself in the IRA character set; the extension characters vary by module, so they go as PDU. */
-const PLAIN_IRA = /^[\x20-\x7e\r\n]*$/
+/**
+ * Printable ASCII the modem maps to GSM-7 itself in the IRA character set. Not CR or LF (a CR makes the
+ * module prompt for another line) and not the extension characters (modules map them differently).
+ */
+const PLAIN_IRA = /^[\x20-\x7e]*$/
 const IRA_EXTENSION = /[[\]{}\\^~|]/
 
 /**
- * Sends a text as SMS through one module. One part goes in text mode as the
- * modules' manuals describe it: IRA for plain ASCII, UCS2 (hex, DCS 8) for
- * anything else such as Cyrillic. Several parts go in PDU mode with a
- * concatenation header, so the phone shows one message. The character set is
- * put back afterwards, since it also decides how USSD replies are written.
+ * Sends a text as SMS through one module. Plain ASCII that fits one part
+ * goes in text mode in the IRA character set, as the modules' manuals
+ * describe it. Everything else goes in PDU mode: UCS2 (Cyrillic) and long
+ * texts, the latter as concatenated parts so the phone shows one message.
+ * UCS2 in text mode would need AT+CSCS="UCS2", and while it is on a module
+ * writes caller IDs (+CLIP) and operator names in UCS2 hex too: a call
+ * arriving during the SMS would lose its caller ID. PDU mode leaves the
+ * character set alone.
  */
 export async function sendSms(send: Send, to: string, text: string, ref: number): Promise<SmsResult> {
   const problem = smsNumberProblem(to) ?? (text.length === 0 ? 'the text is empty' : null)
@@ -38,10 +45,9 @@ export async function sendSms(send: Send, to: string, text: string, ref: number)
   } catch (err) {
     throw new LinewatchError(ErrorCode.INVALID_INPUT, (err as Error).message)
   }
-  const cmgs = { timeoutMs: CMGS_TIMEOUT_MS, expect: '+CMGS:' }
+  const cmgs = { timeoutMs: CMGS_TIMEOUT_MS, promptTimeoutMs: PROMPT_TIMEOUT_MS, expect: '+CMGS:' }
   const reference = (lines: string[]) => Number(/\+CMGS:\s*(\d+)/.exec(lines[0] ?? '')?.[1] ?? NaN)
-  const single = plan.parts.length === 1
-  if (single && plan.encoding === 'gsm7' && PLAIN_IRA.test(text) && !IRA_EXTENSION.test(text)) {
+  if (plan.parts.length === 1 && plan.encoding === 'gsm7' && PLAIN_IRA.test(text) && !IRA_EXTENSION.test(text)) {
     await send('AT+CMGF=1')
     const charset = await currentCharset(send)
     try {
@@ -50,20 +56,7 @@ export async function sendSms(send: Send, to: string, text: string, ref: number)
       const mr = reference(await send(`AT+CMGS="${to}"`, { ...cmgs, body: text }))
       return { to, encoding: 'gsm7', mode: 'text', parts: 1, references: [mr] }
     } finally {
-      await restoreCharset(send, charset)
-    }
-  }
-  if (single && plan.encoding === 'ucs2') {
-    await send('AT+CMGF=1')
-    const charset = await currentCharset(send)
-    try {
-      // in the UCS2 character set the number is written in UCS2 hex too
-      await send('AT+CSCS="UCS2"')
-      await send('AT+CSMP=17,167,0,8')
-      const mr = reference(await send(`AT+CMGS="${encodeUcs2Hex(to)}"`, { ...cmgs, body: encodeUcs2Hex(text) }))
-      return { to, encoding: 'ucs2', mode: 'text', parts: 1, references: [mr] }
-    } finally {
-      await restoreCharset(send, charset)
+      await send(`AT+CSCS="${charset ?? 'GSM'}"`).catch(() => {})
     }
   }
   const { encoding, pdus } = submitPdus(to, text, ref)
@@ -84,8 +77,4 @@ export async function sendSms(send: Send, to: string, text: string, ref: number)
 async function currentCharset(send: Send): Promise<string | null> {
   const line = (await send('AT+CSCS?', { expect: '+CSCS:' }).catch(() => []))[0]
   return /\+CSCS:\s*"([^"]+)"/.exec(line ?? '')?.[1] ?? null
-}
-
-async function restoreCharset(send: Send, charset: string | null): Promise<void> {
-  await send(`AT+CSCS="${charset ?? 'GSM'}"`).catch(() => {})
 }

@@ -1,3 +1,4 @@
+import { encodeUcs2Hex } from '../modem/ussd.js'
 import type { Timer } from '../core/clock.js'
 import type { SimHost } from './host.js'
 
@@ -123,7 +124,9 @@ export class SimCalls {
     const once = () => {
       if (left-- <= 0) return this.#end(call, null)
       this.#host.urc('RING')
-      if (this.#clip) this.#host.urc(`+CLIP: "${number}",${call.type},,,,${callerId === null ? 1 : 0}`)
+      // in the UCS2 character set the number comes as UCS2 hex, as real modules write it
+      const shown = this.#host.charset === 'UCS2' ? encodeUcs2Hex(number) : number
+      if (this.#clip) this.#host.urc(`+CLIP: "${shown}",${call.type},,,,${callerId === null ? 1 : 0}`)
     }
     once()
     if (this.#calls.includes(call)) call.timer = this.#host.every(opts.intervalMs ?? 4000, once)

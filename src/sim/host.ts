@@ -12,6 +12,8 @@ export interface SimHost {
   /** Firmware up and not hung. */
   readonly answering: boolean
   readonly simPresent: boolean
+  /** AT+CSCS: in "UCS2" a module writes numbers and names as UCS2 hex, caller IDs included. */
+  readonly charset: string
   /** Registered (home or roaming): the network can carry a call or an SMS. */
   readonly registered: boolean
   /** A timer of the firmware: it dies when the module powers down or restarts. */

@@ -107,6 +107,9 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       get registered() {
         return self.#registration === 'home' || self.#registration === 'roaming'
       },
+      get charset() {
+        return self.#sms.charset
+      },
       later: (ms, fn) => this.#timers.later(ms, fn),
       every: (ms, fn) => this.#timers.every(ms, fn),
       answer: (line) => this.#answer(line),
@@ -340,7 +343,8 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     if (body === '+CPIN?') return this.simPresent ? this.#reply(['+CPIN: READY']) : this.#cmeError(10, 'SIM not inserted')
     if (body === '+COPS?') {
       const registered = this.#registration === 'home' || this.#registration === 'roaming'
-      return this.#reply([registered ? `+COPS: 0,0,"${this.#operator}",7` : '+COPS: 0'])
+      const name = this.#sms.charset === 'UCS2' ? encodeUcs2Hex(this.#operator) : this.#operator
+      return this.#reply([registered ? `+COPS: 0,0,"${name}",7` : '+COPS: 0'])
     }
     const ussd = /^\+CUSD=1,"([*#0-9]+)"(?:,\d+)?$/.exec(body)
     if (ussd) {

@@ -51,6 +51,10 @@ export class SimSms {
   #mr = 0
   #compose: Compose | null = null
 
+  get charset(): string {
+    return this.#cscs
+  }
+
   constructor(host: SimHost) {
     this.#host = host
     this.#cscs = host.personality.defaultCscs

@@ -12,8 +12,11 @@ import type { SimModem } from './modem.js'
 export function wireSimModem(io: SimIO, sim: SimModem, cfg: Pick<ModemConfig, 'powerKey' | 'powerCut'>): void {
   const key = cfg.powerKey === undefined ? null : Number(cfg.powerKey.pin)
   const cut = cfg.powerCut
+  let keyLevel = 0
   io.on('write', (pin, level) => {
-    if (pin === key && level === 1) sim.pressPowerKey()
+    // a press is a rising edge: writing high to a key already held presses nothing
+    if (pin === key && level === 1 && keyLevel === 0) sim.pressPowerKey()
+    if (pin === key) keyLevel = Number(level)
     if (cut && pin === Number(cut.pin)) sim.setPower(level !== cut.cutLevel)
   })
 }

@@ -132,3 +132,9 @@ t.test('linewatch validate: exit 0 on a good file, 1 with one line per problem',
     `${bad}: lines[0].kind: must be one of: sip, analog, gsm (line 8)`,
   ])
 })
+
+t.test('a boot wait shorter than a key press (plus 2 s to switch off) is refused', async (t) => {
+  const cfg = GOOD.replace('    port: /dev/gsm-gw1', '    port: /dev/gsm-gw1\n    powerKey: { pin: 8, pulseMs: 3000 }\n    bootWaitSeconds: 5')
+  t.same(problems(cfg), ['modems[0].bootWaitSeconds: must be longer than powerKey.pulseMs + 2 s (5 s) (line 8)'])
+  t.same(problems(cfg.replace('bootWaitSeconds: 5', 'bootWaitSeconds: 6')), [])
+})

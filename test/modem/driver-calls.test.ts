@@ -114,3 +114,38 @@ t.test('polls and a call side by side: the call end code is not taken as a poll\
   t.match(r.modem(), { state: 'up', answering: true, recovery: null }, 'no poll failed on the NO CARRIER')
   await r.driver.stop()
 })
+
+t.test('a call ended by the far end, then another at once: the second keeps its own limits, not the first one\'s', async (t) => {
+  const r = await rig()
+  r.sim.answerAfterMs = 1000
+  const first = r.driver.dial('+74951234567', { talkSeconds: 5 })
+  await advance(r.clock, 3500)
+  r.sim.hangUpRemote() // NO CARRIER: ended by a line, while the first call's follow loop sleeps
+  await advance(r.clock, 200)
+  t.match(await first, { outcome: 'answered' })
+  const second = r.driver.dial('+74957654321', { talkSeconds: 30 })
+  await advance(r.clock, 45_000)
+  const call = await second
+  t.match(call, { number: '+74957654321', outcome: 'answered' })
+  const talked = call.endedAt! - call.answeredAt!
+  t.ok(talked >= 30_000 && talked <= 31_500, `held for its own 30 s, not cut at the first call's 5 s (${talked} ms)`)
+  t.equal(r.commands.filter((c) => c === 'ATH').length, 1, 'one hang-up: one loop followed the second call')
+  await r.driver.stop()
+})
+
+t.test('stop during a call hangs it up and records it; the driver can dial again after a restart', async (t) => {
+  const r = await rig()
+  const call = r.driver.dial('+74951234567', { talkSeconds: 600 })
+  await advance(r.clock, 6000)
+  t.match(r.modem().call, { state: 'active' })
+  await r.driver.stop()
+  t.match(await call, { outcome: 'answered' }, 'the waiting request gets its answer')
+  t.ok(r.commands.includes('ATH'), 'hung up')
+  t.same(r.sim.calls, [], 'the module has no call left')
+  r.driver.start()
+  await advance(r.clock, 1000) // reopened and set up
+  const again = r.driver.dial('+74951234567', { talkSeconds: 0 })
+  await advance(r.clock, 8000)
+  t.match(await again, { outcome: 'answered' })
+  await r.driver.stop()
+})

@@ -167,3 +167,41 @@ t.test('stop during a power cut restores the supply: the box never leaves a modu
   await driver.stop()
   t.equal(pinWrites.at(-1)?.level, 0, 'restored at stop')
 })
+
+t.test('a USB module found switched off: the first press brings it back and it is found before a second press could switch it off', async (t) => {
+  const rig = modemRig({ powerKey: KEY })
+  const { driver, sim, clock, modem } = rig
+  driver.start()
+  await driver.settled()
+  sim.pressPowerKey() // someone switched it off (or a brownout): POWERED DOWN, and its port goes
+  await advance(clock, 40_000 + 800 + 3000) // two boot waits: the ladder starts with a press, the module boots
+  t.equal(rig.presses().length, 1)
+  await advance(clock, 30_000)
+  t.equal(rig.presses().length, 1, 'no second press: the port was looked for every 2 s and the module answered')
+  t.match(modem(), { state: 'up', recovery: null })
+  t.equal(sim.powered, true)
+  await driver.stop()
+})
+
+t.test('a port that keeps dropping (five times in ten minutes) starts the ladder; its reopen backs off', async (t) => {
+  const rig = modemRig({ powerKey: KEY })
+  const { driver, gw, clock, modem, opens } = rig
+  const seen = steps(rig)
+  driver.start()
+  await driver.settled()
+  for (let i = 0; i < 4; i++) {
+    gw.vanish('gsm1')
+    await advance(clock, 500)
+    gw.reappear('gsm1')
+    await advance(clock, 10_000)
+  }
+  t.same(seen, [], 'four drops: only reopened')
+  const opensBefore = opens.count
+  gw.vanish('gsm1')
+  await advance(clock, 1000)
+  t.same(seen, ['power-key'], 'the fifth starts the ladder (no port: no soft reset)')
+  t.ok(opens.count - opensBefore <= 2, 'not hammering the port')
+  await advance(clock, 40_000)
+  t.match(modem(), { state: 'up', recovery: null }, 'the module came back (and its port with it)')
+  await driver.stop()
+})

@@ -30,15 +30,33 @@ t.test('plain ASCII: one part in text mode, IRA, and the character set put back'
   await r.driver.stop()
 })
 
-t.test('Cyrillic: one part in text mode as UCS2 hex, the number too; the module\'s own character set back after', async (t) => {
+t.test('Cyrillic: one UCS2 part in PDU mode; the character set is never switched to UCS2', async (t) => {
   const r = await rig()
   const text = 'Линия gsm1 не работает с 12:30'
   const res = await sent(r, r.driver.sendSms('+79031234567', text))
-  t.match(res, { encoding: 'ucs2', mode: 'text', parts: 1 })
-  const [sms] = r.sim.sent
-  t.match(sms, { mode: 'text', cscs: 'UCS2', dcs: 8, to: encodeUcs2Hex('+79031234567') })
-  t.equal(decodeUcs2Hex(sms!.body), text)
-  t.equal(r.commands.filter((c) => c.startsWith('AT+CSCS=')).at(-1), 'AT+CSCS="GSM"', 'Quectel\'s default (GSM) restored, so USSD replies read as before')
+  t.match(res, { encoding: 'ucs2', mode: 'pdu', parts: 1 })
+  const pdu = decodeSubmitPdu(r.sim.sent[0]!.body)
+  t.match(pdu, { to: '+79031234567', text, encoding: 'ucs2', concat: null })
+  t.notOk(r.commands.some((c) => c.startsWith('AT+CSCS')), 'in UCS2 the module would write caller IDs in hex for the while')
+  await r.driver.stop()
+})
+
+t.test('a call arriving during an SMS keeps its caller ID', async (t) => {
+  const r = await rig()
+  r.sim.smsDelayMs = 5000
+  const p = r.driver.sendSms('+79031234567', 'Проверка связи')
+  await advance(r.clock, 1000)
+  r.sim.ring('+79161234567', { times: 1 })
+  await sent(r, p)
+  t.equal(r.modem().lastCall?.number, '+79161234567')
+  await r.driver.stop()
+})
+
+t.test('text with a line break goes as PDU: in text mode a CR would end the line and prompt for another', async (t) => {
+  const r = await rig()
+  const res = await sent(r, r.driver.sendSms('+79031234567', 'Line gsm1 down\nsince 12:30'))
+  t.match(res, { encoding: 'gsm7', mode: 'pdu', parts: 1 })
+  t.equal(decodeSubmitPdu(r.sim.sent[0]!.body)?.text, 'Line gsm1 down\nsince 12:30')
   await r.driver.stop()
 })
 
@@ -87,18 +105,27 @@ t.test('bad requests are refused before anything reaches the module', async (t) 
   await r.driver.stop()
 })
 
-t.test('the balance USSD waits for an SMS in UCS2: it would be garbled in that character set', async (t) => {
+t.test('the balance USSD waits for an SMS that changed the character set', async (t) => {
   const r = await rig({ balance: { ussd: '*100#', everyMinutes: 60 } })
   r.sim.smsDelayMs = 5000
   await advance(r.clock, 59_000)
-  const p = r.driver.sendSms('+79031234567', 'Проверка')
+  const p = r.driver.sendSms('+79031234567', 'Line gsm1 down')
   await sent(r, p, 15_000) // the balance check falls due at 60 s, in the middle of the SMS
   const i = r.commands.indexOf('AT+CUSD=1,"*100#",15')
   t.ok(i > 0, 'the balance was checked')
-  const ucs2 = r.commands.indexOf('AT+CSCS="UCS2"')
-  const restored = r.commands.findIndex((c, k) => k > ucs2 && c === 'AT+CSCS="GSM"')
-  t.ok(i < ucs2 || i > restored, 'not between AT+CSCS="UCS2" and its restore')
+  const ira = r.commands.indexOf('AT+CSCS="IRA"')
+  const restored = r.commands.findIndex((c, k) => k > ira && c === 'AT+CSCS="GSM"')
+  t.ok(ira > 0 && restored > ira, 'IRA for the SMS, then the module\'s own set back')
+  t.ok(i < ira || i > restored, 'the USSD not between AT+CSCS="IRA" and its restore')
   t.match(r.modem().balance, { amount: 123.45 })
+  await r.driver.stop()
+})
+
+t.test('a module slow to take an SMS is not called hung: the network, not the module, is slow', async (t) => {
+  const r = await rig({ unansweredLimit: 1 })
+  r.sim.smsDelayMs = 200_000 // longer than the 120 s the box waits
+  await t.rejects(sent(r, r.driver.sendSms('+79031234567', 'Line gsm1 down'), 130_000), { code: ErrorCode.AT_TIMEOUT })
+  t.match(r.modem(), { answering: true, recovery: null }, 'no soft reset for a slow network')
   await r.driver.stop()
 })
 

@@ -118,6 +118,42 @@ t.test('the SMS prompt gets the body and Ctrl-Z', async (t) => {
   t.same((await p).lines, ['+CMGS: 12'])
 })
 
+t.test('a second prompt (a module prompts again after a CR) does not send the body twice', async (t) => {
+  const { port, engine } = setup()
+  const p = engine.send('AT+CMGS="+79161234567"', { body: 'x', timeoutMs: 60000 })
+  port.modem('\r\n> ')
+  await flush()
+  port.modem('\r\n> ')
+  await flush()
+  t.same(port.written, ['AT+CMGS="+79161234567"\r', 'x\x1a'])
+  port.modem('\r\n+CMGS: 3\r\n\r\nOK\r\n')
+  t.same((await p).lines, ['+CMGS: 3'])
+})
+
+t.test('no prompt in time: ESC cancels the message and the command times out at once, not after the long timeout', async (t) => {
+  const { port, engine, clock } = setup()
+  const p = engine.send('AT+CMGS="+79161234567"', { body: 'x', timeoutMs: 120_000, promptTimeoutMs: 5000 })
+  p.catch(() => {})
+  clock.advance(5000)
+  await t.rejects(p, { code: ErrorCode.AT_TIMEOUT, message: /no "> " prompt in 5000 ms/ })
+  t.same(port.written, ['AT+CMGS="+79161234567"\r', '\x1b'])
+})
+
+t.test('after the prompt the whole timeout runs; a module that never answers is cancelled with ESC too', async (t) => {
+  const { port, engine, clock } = setup()
+  const p = engine.send('AT+CMGS=23', { body: '0011', timeoutMs: 120_000, promptTimeoutMs: 5000 })
+  p.catch(() => {})
+  clock.advance(4000)
+  port.modem('\r\n> ')
+  await flush()
+  clock.advance(119_999)
+  await flush()
+  t.same(port.written, ['AT+CMGS=23\r', '0011\x1a'], 'still waiting for the network')
+  clock.advance(1)
+  await t.rejects(p, { code: ErrorCode.AT_TIMEOUT, message: /no final result code in 120000 ms/ })
+  t.equal(port.written.at(-1), '\x1b')
+})
+
 t.test('a port that closes rejects the command in flight and everything queued', async (t) => {
   const { port, engine } = setup()
   const a = engine.send('AT')

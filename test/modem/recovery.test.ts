@@ -15,7 +15,7 @@ function ladder(wired: { powerKey?: boolean; powerCut?: boolean } = {}) {
       powerCut: wired.powerCut ? () => log.push(`cut@${clock.now()}`) : null,
       report: (step: RecoveryStep | null, round: number) => log.push(`${step ?? 'recovered'}#${round}`),
     },
-    { bootWaitMs: 30_000, restMinMs: 300_000, restMaxMs: 1_200_000 },
+    { bootWaitMs: 30_000, keyReleaseMs: 3_000, restMinMs: 300_000, restMaxMs: 1_200_000 },
   )
   return { clock, log, l, setPort: (open: boolean) => (portOpen = open) }
 }
@@ -66,7 +66,7 @@ t.test('an answer ends the ladder; the next failure starts again from the bottom
   l.stop()
 })
 
-t.test('"powering down" after a press: the second press goes at once', async (t) => {
+t.test('"powering down" after a press: the second press goes as soon as the key is free', async (t) => {
   const { clock, log, l } = ladder({ powerKey: true })
   l.begin()
   l.poweredDown() // during the soft reset's wait it means nothing
@@ -74,7 +74,10 @@ t.test('"powering down" after a press: the second press goes at once', async (t)
   clock.advance(30_000)
   clock.advance(2_000)
   l.poweredDown()
-  t.same(log.slice(2), ['power-key#1', 'pwrkey@30000', 'power-key#1', 'pwrkey@32000'])
+  clock.advance(2_999)
+  t.same(log.slice(2), ['power-key#1', 'pwrkey@30000'], 'not while the key may still be held')
+  clock.advance(1)
+  t.same(log.slice(4), ['power-key#1', 'pwrkey@35000'], 'once the key is released and the module off: not a whole boot wait later')
   l.stop()
 })
 

@@ -540,3 +540,18 @@ t.test('smsFails: +CMS ERROR for the sends while set; mr counts only what was se
   modem.setRegistration('not-registered')
   t.equal(send('no network'), '\r\n> ' + lines('+CMS ERROR: 331'), 'no network service')
 })
+
+t.test('in the UCS2 character set caller IDs and operator names come as UCS2 hex, as on real modules', async (t) => {
+  const { modem, take } = sim()
+  modem.write('ATE0\rAT+CLIP=1\rAT+CSCS="UCS2"\r')
+  take()
+  modem.ring('+79161234567', { times: 1 })
+  t.match(take(), /\+CLIP: "002B00370039003100360031003200330034003500360037",145/)
+  modem.write('AT+COPS?\r')
+  t.match(take(), /\+COPS: 0,0,"00530069006D00540065006C",7/)
+  modem.write('AT+CSCS="GSM"\r')
+  take()
+  modem.write('AT+COPS?\r')
+  t.match(take(), /\+COPS: 0,0,"SimTel",7/)
+  modem.stop()
+})
