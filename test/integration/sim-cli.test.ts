@@ -6,7 +6,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { startEmbeddedBroker } from '../../src/sim/broker.js'
 import { waitFor } from '../helpers/flush.js'
 import { MqttWatch } from '../helpers/mqtt-watch.js'
@@ -17,37 +17,37 @@ import { linewatch, sigterm, type Running } from '../helpers/cli.js'
 /** Stop it and give its exit code. */
 const stop = async (r: Running) => (await sigterm(r)).code
 
+/**
+ * `linewatch sim modem` on one end of a socat pair and `linewatch run` on the other, with modem gw1 on
+ * the box's end. `yaml` is the rest of the config (mqtt, http, lines...). Both stop at teardown.
+ */
+async function simAndBox(t: Test, personality: string, modem: string, yaml: (dir: string) => Promise<string>): Promise<{ sim: Running; box: Running }> {
+  const pty = await socatPair()
+  t.teardown(() => pty.close())
+  const sim = linewatch(['sim', 'modem', '--port', pty.gateway, '--personality', personality])
+  t.teardown(() => void stop(sim))
+  await waitFor(() => sim.output().includes('simulated'), 10_000, 'the simulated modem to start')
+  const dir = tempDir(t, 'lw-simcli-')
+  const config = join(dir, 'linewatch.yaml')
+  await writeFile(config, `site: bench\nbox: b1\nboard: sim\nmodems: [{ id: gw1, port: "${pty.box}", ${modem} }]\nstorage: { dir: "${join(dir, 'state')}" }\n${await yaml(dir)}`)
+  const box = linewatch(['run', '--config', config])
+  t.teardown(() => void stop(box))
+  return { sim, box }
+}
+
 for (const personality of ['quectel', 'simcom', 'huawei'] as const) {
   t.test(`linewatch run against linewatch sim modem --personality ${personality}`, { skip: missing('socat') }, async (t) => {
     const broker = await startEmbeddedBroker('127.0.0.1', 0)
     t.teardown(() => broker.close())
-    const pty = await socatPair()
-    t.teardown(() => pty.close())
-    const sim = linewatch(['sim', 'modem', '--port', pty.gateway, '--personality', personality])
-    t.teardown(() => void stop(sim))
-    await waitFor(() => sim.output().includes('simulated'), 10_000, 'the simulated modem to start')
-    const dir = tempDir(t, 'lw-simcli-')
-    const config = join(dir, 'linewatch.yaml')
-    await writeFile(
-      config,
-      `site: bench
-box: b1
-board: sim
-modems: [{ id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500 }]
-lines: [{ id: gsm1, kind: gsm, modem: gw1 }]
-mqtt: { url: "${broker.url}", reconnectMinMs: 200 }
-http: { host: 127.0.0.1, port: ${await freePort()} }
-storage: { dir: "${join(dir, 'state')}" }
-`,
-    )
     const watch = await MqttWatch.open(broker.url, 'linewatch/bench/b1/#')
     t.teardown(() => watch.close())
-    const box = linewatch(['run', '--config', config])
-    t.teardown(() => void stop(box))
+    const { sim, box } = await simAndBox(t, personality, 'pollSeconds: 1, commandTimeoutMs: 500', async () =>
+      `lines: [{ id: gsm1, kind: gsm, modem: gw1 }]\nmqtt: { url: "${broker.url}", reconnectMinMs: 200 }\nhttp: { host: 127.0.0.1, port: ${await freePort()} }\n`,
+    )
     const base = 'linewatch/bench/b1'
     const modem = () => watch.last(`${base}/modem/gw1`) as { state?: string; identity?: { manufacturer: string | null; model: string | null }; lac?: string } | undefined
     await watch.until(() => modem()?.state === 'up' && modem()?.identity?.model !== null, 'modem up and identified', 15_000)
-    t.match(modem(), { state: 'up', registration: 'home', lac: '18D8', cellId: '0C3F12' })
+    t.match(modem(), { state: 'up', registration: 'home', lac: '18D8', cellId: '0C3F12', signal: { csq: 21, rssiDbm: -71 }, sim: 'READY' })
     t.notOk(/personality/.test(JSON.stringify(modem())), 'nothing simulator-specific leaks')
     const expected = { quectel: 'Quectel', simcom: 'SIMCOM_Ltd', huawei: 'huawei' }[personality]
     t.equal(modem()?.identity?.manufacturer, expected, 'identity from the module')
@@ -68,28 +68,11 @@ storage: { dir: "${join(dir, 'state')}" }
 }
 
 t.test('over a real pty: an SMS in Cyrillic (three parts) and a test call through the HTTP API of linewatch run', { skip: missing('socat') }, async (t) => {
-  const pty = await socatPair()
-  t.teardown(() => pty.close())
-  const sim = linewatch(['sim', 'modem', '--port', pty.gateway, '--personality', 'simcom'])
-  t.teardown(() => void stop(sim))
-  await waitFor(() => sim.output().includes('simulated'), 10_000, 'the simulated modem to start')
-  const dir = tempDir(t, 'lw-simcli-')
-  const config = join(dir, 'linewatch.yaml')
   const port = await freePort()
   const token = 'pty-test-token-0123456789'
-  await writeFile(
-    config,
-    `site: bench
-box: b1
-board: sim
-modems: [{ id: gw1, port: "${pty.box}", pollSeconds: 2, commandTimeoutMs: 1000 }]
-mqtt: { url: "mqtt://127.0.0.1:${await freePort()}" }
-http: { host: 127.0.0.1, port: ${port}, token: ${token} }
-storage: { dir: "${join(dir, 'state')}" }
-`,
+  const { sim, box } = await simAndBox(t, 'simcom', 'pollSeconds: 2, commandTimeoutMs: 1000', async () =>
+    `mqtt: { url: "mqtt://127.0.0.1:${await freePort()}" }\nhttp: { host: 127.0.0.1, port: ${port}, token: ${token} }\n`,
   )
-  const box = linewatch(['run', '--config', config])
-  t.teardown(() => void stop(box))
   const api = async (path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
       method: body ? 'POST' : 'GET',
