@@ -34,9 +34,8 @@ const REOPEN_MIN_MS = 1000
 const REOPEN_MAX_MS = 60000
 /** After a boot banner, the module gets this long before it is set up (SIM and stack still starting). */
 const BOOT_SETTLE_MS = 2000
-/** A port lost this many times in this window is a module to restart, not only to reopen. */
-const FLAPS_TO_RECOVER = 5
-const FLAP_WINDOW_MS = 600_000
+/** A port that stayed open this long starts its reopen back-off afresh when lost; one that drops at once keeps backing off. */
+const STABLE_PORT_MS = 60_000
 /** While the ladder brings a module back, a missing port is looked for this often: a booted USB module is found at once. */
 const REOPEN_RECOVERING_MS = 2000
 
@@ -57,11 +56,7 @@ export class ModemDriver {
   #reopen: Timer | null = null
   #ringEnd: Timer | null = null
   #bootTick: Timer | null = null
-  /** Started when the port vanished: if it stays away this long, the ladder's hardware steps begin. */
-  #lostTooLong: Timer | null = null
   #openedAt = 0
-  /** When the port was lost lately: a port that keeps dropping is a module in trouble, not a cable. */
-  #losses: number[] = []
   /** The supply's restore while a power cut is on: run at once at stop, so the module is never left off. */
   #restorePower: (() => void) | null = null
   readonly #reopenBackoff = new Backoff(REOPEN_MIN_MS, REOPEN_MAX_MS)
@@ -106,6 +101,8 @@ export class ModemDriver {
           if (step) this.#log.warn({ step, round }, `recovering: ${STEP_TEXT[step]}`)
           else this.#log.info({ round }, 'answering again: recovered')
           this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
+          // without a port the pending reopen may be a minute away: a module a step brings back is looked for at once
+          if (step && !this.#port && !this.#stopped) this.#scheduleReopen()
         },
       },
       // a press is over when the key is released and a module switching off has had ~2 s to do it
@@ -117,7 +114,7 @@ export class ModemDriver {
           clock: this.#clock,
           code: b.ussd,
           everyMs: b.everyMinutes * 60_000,
-          // not in the middle of an SMS: its UCS2 character set would garble the USSD code
+          // not in the middle of an SMS: it switches the character set, which also shapes the USSD reply
           send: (cmd) => this.#exclusive(() => this.#send(cmd, { timeoutMs: 20_000 })),
           report: (balance) => {
             this.#log.info({ amount: balance.amount }, 'balance')
@@ -192,7 +189,6 @@ export class ModemDriver {
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
     this.#bootTick?.cancel()
-    this.#lostTooLong?.cancel()
     this.#restorePower?.()
     this.#engine?.close()
     if (this.#port) await closePort(this.#port)
@@ -208,9 +204,7 @@ export class ModemDriver {
       this.#port = port
       this.#portError = null
       this.#openedAt = this.#clock.now()
-      this.#lostTooLong?.cancel()
-      // a port back in the middle of recovery is a module booting: no key press while it starts
-      this.#ladder.hold()
+      this.#ladder.portBack()
       const engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
       this.#engine = engine
       engine.on('urc', (line) => this.#onUrc(line))
@@ -264,25 +258,8 @@ export class ModemDriver {
     if (port) void closePort(port)
     this.#portError = `port ${this.#cfg.port}: ${why}`
     this.#publish({ answering: false })
-    const now = this.#clock.now()
-    // a port that stayed a while starts the back-off afresh; one that drops at once keeps backing off
-    if (now - this.#openedAt >= FLAP_WINDOW_MS / 10) this.#reopenBackoff.reset()
-    this.#losses = [...this.#losses.filter((t) => now - t < FLAP_WINDOW_MS), now]
-    if (this.#losses.length >= FLAPS_TO_RECOVER && !this.#ladder.active && this.#ladder.hasHardwareSteps) {
-      this.#log.warn({ losses: this.#losses.length }, 'port keeps dropping: starting the recovery ladder')
-      this.#ladder.begin()
-    }
-    // A USB module re-enumerating is back in seconds and is only reopened. One whose port stays
-    // away (crashed off the bus, or a key press during recovery switched it off) needs the hardware:
-    // the ladder goes on (or starts) without the soft reset.
-    if (!this.#ladder.active && this.#ladder.hasHardwareSteps) {
-      this.#lostTooLong?.cancel()
-      this.#lostTooLong = this.#clock.setTimeout(() => {
-        this.#ladder.begin()
-        // the reopen pending may be a minute away: a module the first press brings back must be found before the second
-        this.#scheduleReopen()
-      }, this.#cfg.bootWaitSeconds * 2000)
-    }
+    if (this.#clock.now() - this.#openedAt >= STABLE_PORT_MS) this.#reopenBackoff.reset()
+    this.#ladder.portLost()
     this.#scheduleReopen()
   }
 

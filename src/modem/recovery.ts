@@ -10,6 +10,10 @@ export const STEP_TEXT: Record<RecoveryStep, string> = {
   rest: 'resting before the next round',
 }
 
+/** A port lost this many times in this window is a module to restart, not only to reopen. */
+const FLAPS_TO_RECOVER = 5
+const FLAP_WINDOW_MS = 600_000
+
 export interface RecoveryActions {
   /** Ask the module to restart itself (it may be too hung to hear it). */
   softReset(): void
@@ -47,6 +51,10 @@ export class RecoveryLadder {
   readonly #keyReleaseMs: number
   readonly #rest: Backoff
   #timer: Timer | null = null
+  /** Started when the port went: if it stays away two boot waits, the hardware steps begin. */
+  #lostTooLong: Timer | null = null
+  /** When the port was lost lately. */
+  #losses: number[] = []
   #round = 0
   #index = 0
   #active = false
@@ -87,6 +95,8 @@ export class RecoveryLadder {
   /** The modem stopped answering: start the ladder (once). */
   begin(): void {
     if (this.#active) return
+    this.#lostTooLong?.cancel()
+    this.#lostTooLong = null
     this.#active = true
     this.#round = 0
     this.#rest.reset()
@@ -100,8 +110,30 @@ export class RecoveryLadder {
     this.#actions.report(null, this.#round)
   }
 
-  /** Something came back (the port reappeared): give the module a whole boot wait before the next step. */
-  hold(): void {
+  /**
+   * The port went away. A running ladder goes on (a USB module a press switched off takes its port
+   * with it). Otherwise, when a key or a supply switch is wired, the ladder starts if the port stays
+   * away two boot waits (a re-enumerating module is back in seconds and is only reopened) or at its
+   * fifth loss in ten minutes (a port that keeps dropping is a module in trouble, not a cable).
+   */
+  portLost(): void {
+    const now = this.#clock.now()
+    this.#losses = [...this.#losses.filter((t) => now - t < FLAP_WINDOW_MS), now]
+    if (this.#active || !this.hasHardwareSteps) return
+    if (this.#losses.length >= FLAPS_TO_RECOVER) return this.begin()
+    this.#lostTooLong?.cancel()
+    this.#lostTooLong = this.#clock.setTimeout(() => this.begin(), 2 * this.#bootWaitMs)
+  }
+
+  /** The port is back: in the middle of recovery that is a module booting, so no step while it starts. */
+  portBack(): void {
+    this.#lostTooLong?.cancel()
+    this.#lostTooLong = null
+    this.#hold()
+  }
+
+  /** Give the module a whole boot wait before the next step. */
+  #hold(): void {
     if (!this.#active || !this.#timer) return
     this.#timer.cancel()
     this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#bootWaitMs)
@@ -122,6 +154,8 @@ export class RecoveryLadder {
     this.#active = false
     this.#timer?.cancel()
     this.#timer = null
+    this.#lostTooLong?.cancel()
+    this.#lostTooLong = null
   }
 
   #runRound(): void {

@@ -81,13 +81,13 @@ t.test('"powering down" after a press: the second press goes as soon as the key 
   l.stop()
 })
 
-t.test('without a port the soft reset is skipped; hold() gives a returning port a whole boot wait', async (t) => {
+t.test('without a port the soft reset is skipped; portBack() gives a returning port a whole boot wait', async (t) => {
   const { clock, log, l, setPort } = ladder({ powerKey: true })
   setPort(false)
   l.begin()
   t.same(log, ['power-key#1', 'pwrkey@0'], 'nobody to send AT+CFUN to: straight to the key')
   clock.advance(20_000)
-  l.hold() // the port came back at 20 s
+  l.portBack() // the port came back at 20 s
   clock.advance(29_999)
   t.equal(log.length, 2, 'no second press while the returning module gets its boot wait')
   clock.advance(1)
@@ -104,4 +104,40 @@ t.test('without anything wired the ladder is the soft reset alone', async (t) =>
   l.stop()
   clock.advance(10_000_000)
   t.equal(log.length, 3, 'stopped: nothing more')
+})
+
+t.test('a lost port: the ladder starts after two boot waits away, or at the fifth loss in ten minutes; never without hardware', async (t) => {
+  const away = ladder({ powerKey: true })
+  away.setPort(false)
+  away.l.portLost()
+  away.clock.advance(59_999)
+  t.same(away.log, [], 'a re-enumerating module gets two boot waits to come back')
+  away.clock.advance(1)
+  t.same(away.log, ['power-key#1', 'pwrkey@60000'])
+  away.l.stop()
+
+  const back = ladder({ powerKey: true })
+  back.l.portLost()
+  back.clock.advance(30_000)
+  back.l.portBack()
+  back.clock.advance(600_000)
+  t.same(back.log, [], 'back in time: only reopened')
+
+  const flapping = ladder({ powerKey: true })
+  flapping.setPort(false)
+  for (let i = 0; i < 4; i++) {
+    flapping.l.portLost()
+    flapping.clock.advance(1000)
+    flapping.l.portBack()
+  }
+  t.same(flapping.log, [])
+  flapping.l.portLost()
+  t.same(flapping.log, ['power-key#1', `pwrkey@${flapping.clock.now()}`], 'the fifth loss in ten minutes')
+  flapping.l.stop()
+
+  const bare = ladder()
+  bare.setPort(false)
+  for (let i = 0; i < 6; i++) bare.l.portLost()
+  bare.clock.advance(600_000)
+  t.same(bare.log, [], 'nothing wired: a lost port is only reopened')
 })
