@@ -70,7 +70,7 @@ export class Box {
     this.io = createIo(config.board)
     if (this.simulator) wireSimModems(this.simulator, config, this.io)
     const pins = outputPins(this.io, this.clock)
-    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins }))
+    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
     this.lines = new LineMonitor(this.store, config.lines)
     this.calls = new CallTracker(this.store, config.lines)
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))

@@ -128,6 +128,15 @@ export const AlertsSchema = Type.Object(
   { ...strict, default: {} },
 )
 
+export const NumberingSchema = Type.Object(
+  {
+    countryCode: Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'The site\'s country calling code without +, e.g. 7' }),
+    nationalPrefix: Type.Optional(Type.String({ pattern: '^[0-9]{1,2}$', description: 'Dialled before a national number, e.g. 8 (Russia) or 0' })),
+    internationalPrefix: Type.Optional(Type.String({ pattern: '^[0-9]{2,4}$', description: 'Dialled before an international number, e.g. 810 (Russia) or 00' })),
+  },
+  { ...strict, description: 'The site\'s numbering plan: caller IDs sent in national form (89161234567) are written in E.164 (+79161234567)' },
+)
+
 export const MqttSchema = Type.Object(
   {
     url: Type.String({ default: 'mqtt://127.0.0.1:1883', pattern: '^(mqtts?|wss?|tcp)://', description: 'Broker URL' }),
@@ -167,6 +176,7 @@ export const ConfigSchema = Type.Object(
     uplinks: Type.Array(UplinkSchema, { default: [] }),
     panel: PanelSchema,
     alerts: AlertsSchema,
+    numbering: Type.Optional(NumberingSchema),
     mqtt: MqttSchema,
     http: HttpSchema,
     storage: StorageSchema,

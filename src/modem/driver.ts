@@ -16,6 +16,7 @@ import { initialModem, modemHealth } from './modem-state.js'
 import { parseClip } from './calls.js'
 import { CallControl, type DialOptions } from './call-control.js'
 import { sendSms, type SmsResult } from './sms-sender.js'
+import { callerIdE164, type NumberingPlan } from '../numbers/e164.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
 
 /** GPIO outputs the driver may drive (the modem's power key). */
@@ -71,6 +72,7 @@ export class ModemDriver {
   #discardLoggedAt = -Infinity
   readonly #ladder: RecoveryLadder
   readonly #pins: OutputPins | null
+  readonly #numbering: NumberingPlan | null
   readonly #balance: BalanceCheck | null
   readonly #calls: CallControl
   /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
@@ -80,8 +82,9 @@ export class ModemDriver {
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
-  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger; pins?: OutputPins | null }) {
+  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger; pins?: OutputPins | null; numbering?: NumberingPlan | null }) {
     this.#cfg = deps.config
+    this.#numbering = deps.numbering ?? null
     this.#store = deps.store
     this.#clock = deps.clock
     this.#opener = deps.opener
@@ -350,7 +353,7 @@ export class ModemDriver {
     if (this.#calls.onLine(line)) return
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
-    if (clip) return this.#ring(clip.callerId)
+    if (clip) return this.#ring(callerIdE164(clip.callerId, this.#numbering))
     if (line.startsWith('+CUSD:') && this.#balance?.onLine(line)) return
     const cpin = parseCpin(line)
     if (cpin) return this.#publish({ sim: cpin }) // a SIM pulled or locked while running, or ready after a boot

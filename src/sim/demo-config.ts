@@ -21,6 +21,7 @@ panel:
   button: { pin: 7 }
 alerts:
   language: en
+numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810" }
 mqtt:
   url: mqtt://127.0.0.1:1883
 http:

@@ -4,6 +4,7 @@ import type { ModemConfig } from '../config/schema.js'
 import { outputPins } from '../hw/gpio.js'
 import { SerialOpener } from '../hw/serial.js'
 import { ModemDriver } from '../modem/driver.js'
+import type { NumberingPlan } from '../numbers/e164.js'
 import { SimBinding, SimGateway } from '../sim/binding.js'
 import { SimIO } from '../sim/gpio.js'
 import { SimModem, type SimModemOptions } from '../sim/modem.js'
@@ -16,7 +17,7 @@ import { StateStore } from '../core/store.js'
  * `commands` is every command line the module received; `pinWrites` every
  * write to the board's pins with the time.
  */
-export function modemRig(extra: Partial<ModemConfig> = {}, simOpts: Omit<SimModemOptions, 'clock'> = {}) {
+export function modemRig(extra: Partial<ModemConfig> = {}, simOpts: Omit<SimModemOptions, 'clock'> = {}, numbering: NumberingPlan | null = null) {
   const clock = new FakeClock()
   const gw = new SimGateway()
   const sim = gw.add('gsm1', new SimModem({ clock, operator: 'MegaFon', bootMs: 3000, ...simOpts }))
@@ -35,7 +36,7 @@ export function modemRig(extra: Partial<ModemConfig> = {}, simOpts: Omit<SimMode
     opens.count++
     return open(...args)
   }
-  const driver = new ModemDriver({ config, store, clock, opener, log: silentLogger(), pins: outputPins(io, clock) })
+  const driver = new ModemDriver({ config, store, clock, opener, log: silentLogger(), pins: outputPins(io, clock), numbering })
   const modem = () => store.get('modem', 'gsm1')!
   /** Times the power key was pressed (rising edges on its pin). */
   const presses = () => pinWrites.filter((w) => config.powerKey && w.pin === Number(config.powerKey.pin) && w.level === 1).map((w) => w.at)

@@ -149,3 +149,18 @@ t.test('stop during a call hangs it up and records it; the driver can dial again
   t.match(await again, { outcome: 'answered' })
   await r.driver.stop()
 })
+
+t.test('a caller ID sent in national form is written in E.164 by the site\'s numbering plan', async (t) => {
+  const r = modemRig({}, {}, { countryCode: '7', nationalPrefix: '8', internationalPrefix: '810' })
+  r.driver.start()
+  await r.driver.settled()
+  r.sim.ring('89161234567', { times: 1 }) // type 129, as Russian networks send mobiles
+  await advance(r.clock, 1000)
+  t.match(r.modem().ringing, { callerId: '+79161234567' })
+  t.match(r.modem().call, { number: '+79161234567' })
+  await advance(r.clock, 20_000)
+  r.sim.ring('900', { times: 1 }) // a service number has no E.164 form: kept as sent
+  await advance(r.clock, 1000)
+  t.match(r.modem().ringing, { callerId: '900' })
+  await r.driver.stop()
+})
