@@ -12,6 +12,7 @@ import { createLogger, silentLogger } from '../../src/core/logger.js'
 import { pressButton } from '../../src/sim/controls.js'
 import { SimModem } from '../../src/sim/modem.js'
 import { linkSimModem } from '../../src/sim/serial-link.js'
+import { wireSimModem } from '../../src/sim/wiring.js'
 import { waitFor } from '../helpers/flush.js'
 import { MqttWatch, retained } from '../helpers/mqtt-watch.js'
 import { missing, socatPair, startMosquitto } from '../helpers/real.js'
@@ -24,7 +25,7 @@ t.test('line breaks and heals: retained state, alert, lamp and buzzer pins; brok
   t.teardown(() => broker.stop())
   const pty = await socatPair()
   t.teardown(() => pty.close())
-  const sim = new SimModem({ clock: systemClock, operator: 'MTS' })
+  const sim = new SimModem({ clock: systemClock, operator: 'MTS', bootMs: 1000 })
   const link = await linkSimModem(sim, pty.gateway)
   t.teardown(() => link.close())
   const dir = tempDir(t, 'lw-int-')
@@ -33,7 +34,7 @@ site: shop1
 box: closet
 board: sim
 modems:
-  - { id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500 }
+  - { id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500, bootWaitSeconds: 3, powerKey: { pin: 8, pulseMs: 300 } }
 lines:
   - { id: gsm1, kind: gsm, numbers: ["+74951110001"], modem: gw1 }
 panel:
@@ -52,6 +53,8 @@ storage: { dir: "${dir}" }
   const level = process.env.LINEWATCH_TEST_LOG
   const box = new Box({ config: config!, log: level ? createLogger({ level, destination: process.stderr }) : silentLogger() })
   t.teardown(() => box.stop())
+  // the board's power key line soldered to the module's PWRKEY
+  wireSimModem(box.io, sim, config!.modems[0]!)
   await box.start()
   const lit = (pin: number) => (box.io.level(pin) > 0 ? 1 : 0)
   const alerts = () => watch.seen.filter((s) => s.topic === `${base}/alert`).map((s) => JSON.parse(s.payload) as { id: string; state: string })
@@ -87,14 +90,15 @@ storage: { dir: "${dir}" }
   t.match(((await fetch(`${box.httpUrl}/api/v1/calls`).then((r) => r.json())) as { calls: unknown[] }).calls.at(-1), { callerId: '+79161234567', modem: 'gw1' })
   t.match(await retained(broker.url, `${base}/modem/gw1`), { identity: { manufacturer: 'Quectel', model: 'EC25', imei: '867698041234567' } })
 
-  // a modem that stops answering is a dead line too
-  sim.setAnswering(false)
+  // a modem that hangs hard is a dead line too, until the box brings it back by itself: deaf to
+  // AT+CFUN=1,1, switched off by the first press of its key and on again by the second
+  sim.hang('hard')
   await watch.until((w) => /^modem gw1: not answering/.test((w.last(`${base}/line/gsm1`) as { reason?: string })?.reason ?? ''), 'line down: not answering', 15000)
   const recoveries = () => watch.seen.filter((s) => s.topic === `${base}/event` && s.payload.includes('"type":"recovery"')).map((s) => JSON.parse(s.payload) as { step: string })
-  await watch.until(() => recoveries().some((e) => e.step === 'soft-reset'), 'recovery event: soft reset')
-  sim.setAnswering(true)
+  await watch.until(() => recoveries().some((e) => e.step === 'recovered'), 'recovery event: recovered', 30000)
+  t.same(recoveries().map((e) => e.step), ['soft-reset', 'power-key', 'power-key', 'recovered'])
+  t.equal(sim.boots, 1, 'switched off, then on: one boot')
   await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up again', 15000)
-  await watch.until(() => recoveries().some((e) => e.step === 'recovered'), 'recovery event: recovered')
 
   // the broker goes away; the line breaks meanwhile; nothing QoS 1 is lost when it returns
   await broker.stop()
