@@ -21,6 +21,7 @@ import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
 import { wireSimModems } from './sim/wiring.js'
 import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+import { SilenceWatch } from './silence/watch.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -55,6 +56,8 @@ export class Box {
   readonly web: FastifyInstance
   stateDir = ''
   #alerts: AlertManager | null = null
+  /** Silence detection; built at start, once the state folder (rates.json) is known. */
+  silence: SilenceWatch | null = null
   readonly #j5: J5Panel
   #started = false
   #minute: Timer | null = null
@@ -95,12 +98,17 @@ export class Box {
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
       this.lines.start()
+      this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
+      await this.silence.start()
       this.calls.start()
       this.panel.start()
       await this.#j5.start()
       await this.mqtt.start()
       for (const m of this.modems) m.start()
-      this.#minute = this.clock.setInterval(() => this.lines.tick(this.clock.now()), 60_000)
+      this.#minute = this.clock.setInterval(() => {
+        this.lines.tick(this.clock.now())
+        this.silence?.tick(this.clock.now())
+      }, 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
       // a half-started box (say, the HTTP port is taken) must not leave ports and timers behind
@@ -142,6 +150,7 @@ export class Box {
     this.panel.stop()
     this.lines.stop()
     this.calls.stop()
+    await step('silence', () => this.silence?.stop())
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()
     this.log.info('linewatch stopped')

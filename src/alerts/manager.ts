@@ -3,7 +3,7 @@ import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { AlertRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
-import { lineAlert, simAlert, type Language } from './rules.js'
+import { lineAlert, silenceAlert, simAlert, type Language } from './rules.js'
 
 interface AlertFile {
   active: AlertRecord[]
@@ -21,8 +21,8 @@ export class AlertManager {
   readonly #file: JsonFileState<AlertFile>
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'line' || c.kind === 'modem') {
-      const a = c.kind === 'line' ? lineAlert(c.next, this.#lang) : simAlert(c.next, this.#lang)
-      if (a) this.#store.setAlert(a)
+      const alerts = c.kind === 'line' ? [lineAlert(c.next, this.#lang), silenceAlert(c.next, this.#lang)] : [simAlert(c.next, this.#lang)]
+      for (const a of alerts) if (a) this.#store.setAlert(a)
     } else if (c.kind === 'alert') {
       this.#file.data = { active: Object.values(this.#store.snapshot.alerts) }
       void this.#file.save()

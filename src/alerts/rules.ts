@@ -8,12 +8,16 @@ const TEXT = {
     lineUp: (id: string, reason: string) => `Line ${id} is back up: ${reason}`,
     simBad: (id: string, sim: string) => `Modem ${id}: SIM problem: ${sim}`,
     simOk: (id: string) => `Modem ${id}: SIM ready again`,
+    silent: (id: string, minutes: number, expected: number) => `Line ${id}: no incoming call for ${minutes} min (${expected.toFixed(1)} expected); the line may be dead`,
+    silentOver: (id: string) => `Line ${id}: incoming calls again`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
     lineUp: (id: string, reason: string) => `Линия ${id} снова работает: ${reason}`,
     simBad: (id: string, sim: string) => `Модем ${id}: проблема с SIM-картой: ${sim}`,
     simOk: (id: string) => `Модем ${id}: SIM-карта снова готова`,
+    silent: (id: string, minutes: number, expected: number) => `Линия ${id}: нет входящих звонков ${minutes} мин (ожидалось ${expected.toFixed(1)}); линия, возможно, не работает`,
+    silentOver: (id: string) => `Линия ${id}: входящие звонки снова идут`,
   },
 } as const
 
@@ -38,4 +42,13 @@ export function simAlert(modem: ModemSnapshot, lang: Language): Omit<AlertRecord
   if (modem.sim === 'unknown') return null
   if (modem.sim === 'READY') return { id, severity: 'major', source: `modem/${modem.id}`, state: 'cleared', message: TEXT[lang].simOk(modem.id) }
   return { id, severity: 'major', source: `modem/${modem.id}`, state: 'raised', message: TEXT[lang].simBad(modem.id, modem.sim) }
+}
+
+/** A line silent for longer than likely: raised while the detector fires, cleared by the next call (or the line going down: its own alert covers it). Pure. */
+export function silenceAlert(line: LineSnapshot, lang: Language): Omit<AlertRecord, 'ts'> | null {
+  const id = `line/${line.id}/silent`
+  if (line.silence?.firing) {
+    return { id, severity: 'major', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].silent(line.id, line.silence.minutes, line.silence.expectedCalls) }
+  }
+  return { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].silentOver(line.id) }
 }

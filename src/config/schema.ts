@@ -80,6 +80,7 @@ export const LineSchema = Type.Object(
     numbers: Type.Array(E164, { default: [], description: 'The numbers customers dial on this line, best first' }),
     channels: Type.Integer({ default: 1, minimum: 1, maximum: 1000 }),
     modem: Type.Optional({ ...Id, description: 'For a gsm line: the id of the modem (SIM channel) that carries it' }),
+    watchSilence: Type.Boolean({ default: true, description: 'Raise an alert when the line is silent for longer than its history makes likely' }),
   },
   strict,
 )
@@ -128,6 +129,21 @@ export const AlertsSchema = Type.Object(
   { ...strict, default: {} },
 )
 
+const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, site time' })
+
+export const SilenceSchema = Type.Object(
+  {
+    businessHours: Type.Array(
+      Type.Object({ days: Type.Array(StringEnum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const), { minItems: 1 }), from: Hhmm, to: Hhmm }, strict),
+      { default: [], description: 'When the fixed rule counts silence; empty: always' },
+    ),
+    fixedMinutes: Type.Integer({ default: 30, minimum: 5, maximum: 1440, description: 'The fixed rule: no call for this long in business hours' }),
+    falseAlarmProbability: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.1, description: 'The adaptive detector: alarm when a healthy line would be this silent with this probability or less' }),
+    learnHours: Type.Integer({ default: 336, minimum: 24, maximum: 720, description: 'Hours of a line\'s history (old weeks fading with a 4-week half-life, so at most ~970) before the adaptive detector replaces the fixed rule' }),
+  },
+  { ...strict, default: {}, description: 'Silence detection: a line with no incoming calls for longer than likely is probably dead' },
+)
+
 export const NumberingSchema = Type.Object(
   {
     countryCode: Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'The site\'s country calling code without +, e.g. 7' }),
@@ -170,6 +186,7 @@ export const ConfigSchema = Type.Object(
   {
     site: Id,
     box: Id,
+    timezone: Type.String({ default: 'UTC', minLength: 1, description: 'The site\'s time zone (IANA name, e.g. Europe/Moscow): business hours and the hours of the week are site time' }),
     board: StringEnum(['sim'] as const, { description: 'The IO board: sim (simulated pins). Real boards come with the GPIO plugins.' }),
     modems: Type.Array(ModemSchema, { default: [] }),
     lines: Type.Array(LineSchema, { default: [] }),
@@ -177,6 +194,7 @@ export const ConfigSchema = Type.Object(
     panel: PanelSchema,
     alerts: AlertsSchema,
     numbering: Type.Optional(NumberingSchema),
+    silence: SilenceSchema,
     mqtt: MqttSchema,
     http: HttpSchema,
     storage: StorageSchema,
@@ -187,6 +205,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>
 export type ModemConfig = Static<typeof ModemSchema>
 export type LineConfig = Static<typeof LineSchema>
+export type SilenceConfig = Static<typeof SilenceSchema>
 export type UplinkConfig = Static<typeof UplinkSchema>
 export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>

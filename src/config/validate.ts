@@ -1,3 +1,4 @@
+import { knownTimeZone } from '../silence/week.js'
 import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
@@ -136,6 +137,10 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
     if (m.powerKey && m.bootWaitSeconds * 1000 <= m.powerKey.pulseMs + 2000) {
       out.push({ path: ['modems', i, 'bootWaitSeconds'], message: `must be longer than powerKey.pulseMs + 2 s (${(m.powerKey.pulseMs + 2000) / 1000} s)` })
     }
+  })
+  if (!knownTimeZone(c.timezone)) out.push({ path: ['timezone'], message: `unknown time zone "${c.timezone}" (an IANA name such as Europe/Moscow)` })
+  c.silence.businessHours.forEach((h, i) => {
+    if (h.from >= h.to) out.push({ path: ['silence', 'businessHours', i, 'to'], message: `must be after from (${h.from})` })
   })
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])

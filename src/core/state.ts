@@ -77,8 +77,22 @@ export interface LineSnapshot extends PartBase {
   lastCallAt: number | null
   lastCallerId: string | null
   callsThisHour: number
-  /** Expected incoming calls this hour; null until a rate model exists. */
+  /** Expected incoming calls per hour now, from the line's own history; null until it has enough. */
   expectedCalls: number | null
+  /** The silence since the last call and how improbable it is; null while the line is not watched. */
+  silence: LineSilence | null
+}
+
+export interface LineSilence {
+  minutes: number
+  businessMinutes: number
+  /** Calls the line's history (and the other lines' activity) expected in the silence. */
+  expectedCalls: number
+  /** The chance of so long a silence on a healthy line. */
+  pValue: number
+  peerFactor: number
+  /** The detector that fires: the fixed rule until the line has history enough, then the adaptive one. */
+  firing: 'fixed' | 'adaptive' | null
 }
 
 export interface UplinkSnapshot extends PartBase {

@@ -25,6 +25,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     lastCallerId: null,
     callsThisHour: 0,
     expectedCalls: null,
+    silence: null,
   }
 }
 

@@ -1,0 +1,183 @@
+import { join } from 'node:path'
+import type { LineConfig, SilenceConfig } from '../config/schema.js'
+import { JsonFileState } from '../core/json-file.js'
+import type { Logger } from '../core/logger.js'
+import type { LineSilence, LineSnapshot } from '../core/state.js'
+import type { StateStore, StoreChange } from '../core/store.js'
+import { silenceEvidence, type PeerActivity } from './evidence.js'
+import { RateModel, type RateData } from './rates.js'
+import { hourOfWeek, inBusinessHours } from './week.js'
+
+interface RatesFile {
+  lines: Record<string, RateData>
+}
+
+interface Watched {
+  /** Start of the silence being watched: the last call, or when the line was last known to work; null while down. */
+  since: number | null
+  businessMinutes: number
+  /** The detector latched: it stays firing until a call ends the silence. */
+  firing: LineSilence['firing']
+  /** Calls of the last day, for the other lines' evidence. */
+  calls: number[]
+}
+
+/** The rates are written at most this often (and at stop): the SD card is spared. */
+const SAVE_EVERY_MS = 600_000
+const DAY_MS = 86_400_000
+
+/**
+ * Watches each line's silence: learns its call rates by hour of the week from
+ * its own calls (rates.json in the state folder, kept across restarts),
+ * publishes the silence and its evidence in the line's state every minute,
+ * and sets `firing` when the silence is improbable (src/silence/evidence.ts);
+ * the alert follows from the line's state (alerts/rules.ts silenceAlert).
+ *
+ * The hours of a silence are learnt as watched hours only when a call ends
+ * it: a silence that was an outage must not teach the model that the hour is
+ * quiet. A line that goes down stops being watched until it is up again.
+ */
+export class SilenceWatch {
+  readonly #store: StateStore
+  readonly #lines: LineConfig[]
+  readonly #cfg: SilenceConfig
+  readonly #tz: string
+  readonly #file: JsonFileState<RatesFile>
+  readonly #models = new Map<string, RateModel>()
+  readonly #watched = new Map<string, Watched>()
+  #lastTick = 0
+  #savedAt = 0
+  #dirty = false
+  readonly #onChange = (c: StoreChange) => {
+    if (c.kind === 'line' && this.#models.has(c.id)) this.#fromLine(c.prev, c.next)
+  }
+
+  constructor(deps: { store: StateStore; lines: LineConfig[]; config: SilenceConfig; timeZone: string; stateDir: string; log: Logger }) {
+    this.#store = deps.store
+    this.#lines = deps.lines.filter((l) => l.watchSilence)
+    this.#cfg = deps.config
+    this.#tz = deps.timeZone
+    this.#file = new JsonFileState<RatesFile>(join(deps.stateDir, 'rates.json'), { lines: {} }, deps.log.child({ module: 'silence' }))
+  }
+
+  /** The learnt model of a line (for the bench and tests). */
+  model(line: string): RateModel | undefined {
+    return this.#models.get(line)
+  }
+
+  async start(): Promise<void> {
+    const now = this.#store.clock.now()
+    await this.#file.load((d): d is RatesFile => !!d && typeof d === 'object' && typeof (d as RatesFile).lines === 'object', () => ({ lines: {} }), now)
+    for (const l of this.#lines) {
+      const saved = this.#file.data.lines[l.id]
+      this.#models.set(l.id, new RateModel(RateModel.valid(saved) ? saved : undefined))
+      const line = this.#store.get('line', l.id)
+      this.#watched.set(l.id, { since: line?.state === 'down' ? null : now, businessMinutes: 0, firing: null, calls: [] })
+    }
+    this.#lastTick = now
+    this.#savedAt = now
+    this.#store.on('change', this.#onChange)
+  }
+
+  async stop(): Promise<void> {
+    this.#store.off('change', this.#onChange)
+    this.#save()
+    await this.#file.flushed()
+  }
+
+  /** Time moves (the box feeds it every minute): each watched line's silence and evidence. */
+  tick(now: number): void {
+    const step = now - this.#lastTick
+    this.#lastTick = now
+    const business = inBusinessHours(now, this.#cfg.businessHours, this.#tz)
+    for (const l of this.#lines) {
+      const w = this.#watched.get(l.id)!
+      if (w.since === null) continue
+      if (business) w.businessMinutes += step / 60_000
+      w.calls = w.calls.filter((t) => now - t < DAY_MS)
+      this.#store.update('line', l.id, { silence: this.#evidence(l.id, w, now), expectedCalls: this.#rateNow(l.id, now) })
+    }
+    if (this.#dirty && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
+  }
+
+  #trusted(model: RateModel): boolean {
+    return model.history >= this.#cfg.learnHours
+  }
+
+  #rateNow(id: string, now: number): number | null {
+    const m = this.#models.get(id)!
+    return this.#trusted(m) ? Math.round(m.rate(hourOfWeek(now, this.#tz)) * 10) / 10 : null
+  }
+
+  #evidence(id: string, w: Watched, now: number): LineSilence {
+    const model = this.#models.get(id)!
+    const since = w.since!
+    const e = silenceEvidence({
+      minutes: (now - since) / 60_000,
+      businessMinutes: w.businessMinutes,
+      ownExpected: this.#trusted(model) ? model.expected(since, now, this.#tz) : null,
+      peers: this.#peers(id, since, now),
+      fixedMinutes: this.#cfg.fixedMinutes,
+      falseAlarmProbability: this.#cfg.falseAlarmProbability,
+    })
+    w.firing = w.firing ?? e.firing
+    return {
+      minutes: Math.floor(e.minutes),
+      businessMinutes: Math.floor(e.businessMinutes),
+      expectedCalls: Math.round(e.expectedCalls * 100) / 100,
+      pValue: Number(e.pValue.toPrecision(3)),
+      peerFactor: Math.round(e.peerFactor * 100) / 100,
+      firing: w.firing,
+    }
+  }
+
+  /** The other watched lines with history enough: their calls since `since` against what they expected. */
+  #peers(id: string, since: number, now: number): PeerActivity | null {
+    let seen = 0
+    let expected = 0
+    let any = false
+    for (const [other, w] of this.#watched) {
+      const model = this.#models.get(other)!
+      if (other === id || w.since === null || !this.#trusted(model)) continue
+      any = true
+      seen += w.calls.filter((t) => t >= since).length
+      expected += model.expected(since, now, this.#tz)
+    }
+    return any ? { seen, expected } : null
+  }
+
+  #fromLine(prev: LineSnapshot | undefined, next: LineSnapshot): void {
+    const w = this.#watched.get(next.id)
+    if (!w) return
+    const now = this.#store.clock.now()
+    if (next.lastCallAt !== null && next.lastCallAt !== prev?.lastCallAt) {
+      const model = this.#models.get(next.id)!
+      // the silence that this call ends was a working line's: now it may be learnt
+      if (w.since !== null && next.lastCallAt > w.since) model.watched(w.since, next.lastCallAt, this.#tz)
+      model.call(next.lastCallAt, this.#tz)
+      w.calls.push(next.lastCallAt)
+      this.#dirty = true
+      this.#restart(next.id, w, next.lastCallAt)
+    } else if (next.state === 'down' && w.since !== null) {
+      w.since = null
+      w.firing = null
+      this.#store.update('line', next.id, { silence: null })
+    } else if (next.state !== 'down' && w.since === null) {
+      this.#restart(next.id, w, now)
+    }
+  }
+
+  #restart(id: string, w: Watched, at: number): void {
+    w.since = at
+    w.businessMinutes = 0
+    w.firing = null
+    this.#store.update('line', id, { silence: this.#evidence(id, w, Math.max(at, this.#store.clock.now())) })
+  }
+
+  #save(): void {
+    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])) }
+    void this.#file.save()
+    this.#savedAt = this.#store.clock.now()
+    this.#dirty = false
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Site time: the hour of the week (Monday 00:00–00:59 = 0 … Sunday 23:xx = 167)
+ * and business hours, in the site's time zone (Intl, so daylight saving is
+ * the zone's own). Pure.
+ */
+
+export const HOURS_PER_WEEK = 168
+export const HOUR_MS = 3_600_000
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const
+export type Day = (typeof DAYS)[number]
+
+export interface BusinessHours {
+  days: Day[]
+  /** "09:00" */
+  from: string
+  /** "21:00"; "24:00" for midnight */
+  to: string
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function parts(ms: number, timeZone: string): { day: number; hour: number; minute: number } {
+  let f = formatters.get(timeZone)
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    formatters.set(timeZone, f)
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]))
+  return { day: DAYS.indexOf(String(p.weekday).toLowerCase().slice(0, 3) as Day), hour: Number(p.hour), minute: Number(p.minute) }
+}
+
+/** The hour of the week at `ms` in the site's zone. */
+export function hourOfWeek(ms: number, timeZone: string): number {
+  const { day, hour } = parts(ms, timeZone)
+  return day * 24 + hour
+}
+
+/** Whether a time zone name is one this Node knows. */
+export function knownTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
+
+/** Whether `ms` falls in business hours (an empty list means always). */
+export function inBusinessHours(ms: number, hours: BusinessHours[], timeZone: string): boolean {
+  if (hours.length === 0) return true
+  const { day, hour, minute } = parts(ms, timeZone)
+  const now = hour * 60 + minute
+  return hours.some((h) => h.days.includes(DAYS[day]!) && now >= minutesOf(h.from) && now < minutesOf(h.to))
+}

@@ -1,0 +1,35 @@
+/**
+ * Simulated incoming traffic for the silence bench and tests: a store's calls
+ * per hour by weekday and hour (site time), and Poisson arrivals that follow
+ * it. Deterministic for a given random source.
+ */
+import { HOUR_MS } from '../silence/week.js'
+
+/** Calls per hour on one line of a small store, weekdays, by hour 0–23 (site time): busy at noon, quiet at night. */
+export const WEEKDAY_PROFILE = [0, 0, 0, 0, 0, 0, 0, 0, 2, 20, 40, 55, 60, 50, 45, 45, 40, 35, 25, 12, 5, 3, 0.5, 0]
+/** Saturday and Sunday: later and quieter. */
+export const WEEKEND_PROFILE = [0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 12, 20, 25, 25, 20, 18, 15, 10, 6, 3, 1, 0.5, 0, 0]
+
+/** The profile's rate at `ms`, given the site's UTC offset in hours (the bench keeps a fixed offset). */
+export function storeRate(ms: number, utcOffsetHours = 3, scale = 1): number {
+  const local = new Date(ms + utcOffsetHours * HOUR_MS)
+  const day = local.getUTCDay() // 0 = Sunday
+  const profile = day === 0 || day === 6 ? WEEKEND_PROFILE : WEEKDAY_PROFILE
+  return profile[local.getUTCHours()]! * scale
+}
+
+/** Poisson arrivals between two times with a rate that changes on the hour (rate in calls per hour). */
+export function poissonArrivals(rnd: () => number, rate: (ms: number) => number, from: number, to: number): number[] {
+  const out: number[] = []
+  for (let hour = Math.floor(from / HOUR_MS) * HOUR_MS; hour < to; hour += HOUR_MS) {
+    const lambda = rate(hour)
+    if (lambda <= 0) continue
+    // exponential gaps inside the hour; the memorylessness makes restarting at each hour exact
+    for (let t = Math.max(hour, from); ; ) {
+      t += (-Math.log(1 - rnd()) / lambda) * HOUR_MS
+      if (t >= Math.min(hour + HOUR_MS, to)) break
+      out.push(Math.round(t))
+    }
+  }
+  return out
+}

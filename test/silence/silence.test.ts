@@ -1,0 +1,68 @@
+import t from 'tap'
+import { prng } from '../../scripts/prng.js'
+import { peerFactor, silenceEvidence } from '../../src/silence/evidence.js'
+import { RateModel } from '../../src/silence/rates.js'
+import { hourOfWeek, inBusinessHours, knownTimeZone } from '../../src/silence/week.js'
+import { poissonArrivals } from '../../src/sim/traffic.js'
+
+const MON_0930_MSK = Date.parse('2026-11-23T06:30:00Z') // a Monday, 09:30 in Moscow (UTC+3)
+const HOUR = 3_600_000
+
+t.test('hour of the week and business hours, in the site\'s zone', async (t) => {
+  t.equal(hourOfWeek(MON_0930_MSK, 'Europe/Moscow'), 9)
+  t.equal(hourOfWeek(MON_0930_MSK, 'UTC'), 6)
+  t.equal(hourOfWeek(Date.parse('2026-11-29T20:59:00Z'), 'Europe/Moscow'), 167, 'Sunday 23:59')
+  t.equal(hourOfWeek(Date.parse('2026-11-29T21:00:00Z'), 'Europe/Moscow'), 0, 'Monday 00:00 again')
+  const hours = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'] as const, from: '09:00', to: '21:00' }].map((h) => ({ ...h, days: [...h.days] }))
+  t.ok(inBusinessHours(MON_0930_MSK, hours, 'Europe/Moscow'))
+  t.notOk(inBusinessHours(MON_0930_MSK - HOUR, hours, 'Europe/Moscow'), '08:30')
+  t.notOk(inBusinessHours(MON_0930_MSK + 11.5 * HOUR, hours, 'Europe/Moscow'), '21:00 is closed')
+  t.notOk(inBusinessHours(MON_0930_MSK + 5 * 24 * HOUR, hours, 'Europe/Moscow'), 'Saturday')
+  t.ok(inBusinessHours(MON_0930_MSK + 5 * 24 * HOUR, [], 'Europe/Moscow'), 'no business hours: always')
+  t.ok(knownTimeZone('Europe/Moscow'))
+  t.notOk(knownTimeZone('Mars/Olympus'))
+})
+
+t.test('the rate model learns a line\'s rates by hour of the week and follows a change', async (t) => {
+  const rnd = prng(7)
+  const model = new RateModel()
+  const rate = (ms: number) => (hourOfWeek(ms, 'UTC') % 24 === 12 ? 60 : 6)
+  let from = Date.parse('2026-11-02T00:00:00Z')
+  const weeks = (n: number, r: (ms: number) => number) => {
+    const to = from + n * 168 * HOUR
+    let last = from
+    for (const c of poissonArrivals(rnd, r, from, to)) {
+      model.watched(last, c, 'UTC')
+      model.call(c, 'UTC')
+      last = c
+    }
+    model.watched(last, to, 'UTC')
+    from = to
+  }
+  weeks(4, rate)
+  const noonMonday = 12
+  t.ok(Math.abs(model.rate(noonMonday) - 60) < 12, `noon learnt near 60/h (${model.rate(noonMonday).toFixed(1)})`)
+  t.ok(Math.abs(model.rate(3) - 6) < 3, `03:00 learnt near 6/h (${model.rate(3).toFixed(1)})`)
+  const e = model.expected(Date.parse('2026-12-07T11:30:00Z'), Date.parse('2026-12-07T12:30:00Z'), 'UTC')
+  t.ok(e > 25 && e < 45, `half an hour at 6/h and half at 60/h expects ~33 (${e.toFixed(1)})`)
+  weeks(8, (ms) => rate(ms) * 2)
+  t.ok(model.rate(noonMonday) > 100, `after eight weeks at double the traffic it has followed (${model.rate(noonMonday).toFixed(1)})`)
+  const round = new RateModel(JSON.parse(JSON.stringify(model.toJSON())))
+  t.ok(Math.abs(round.rate(noonMonday) - model.rate(noonMonday)) < 0.01, 'saved and read back')
+  t.notOk(RateModel.valid({ calls: [1], hours: [1] }), 'a damaged file is refused')
+  t.notOk(RateModel.valid({ calls: new Array(168).fill(-1), hours: new Array(168).fill(1) }))
+})
+
+t.test('evidence: a silence is improbable when exp(-expected) falls below the false-alarm probability', async (t) => {
+  const base = { minutes: 10, businessMinutes: 10, peers: null, fixedMinutes: 30, falseAlarmProbability: 0.001 }
+  t.match(silenceEvidence({ ...base, ownExpected: 6.8 }), { firing: null, adaptiveFires: false })
+  t.match(silenceEvidence({ ...base, ownExpected: 7 }), { firing: 'adaptive', adaptiveFires: true, fixedFires: false })
+  t.equal(silenceEvidence({ ...base, ownExpected: 7 }).pValue, Math.exp(-7))
+  t.match(silenceEvidence({ ...base, ownExpected: null, businessMinutes: 30 }), { firing: 'fixed', adaptiveFires: false }, 'no history yet: the fixed rule')
+  t.match(silenceEvidence({ ...base, ownExpected: 0.5, businessMinutes: 45 }), { firing: null, fixedFires: true }, 'with history, a quiet hour\'s 45 minutes are no alarm')
+  t.equal(peerFactor(null), 1)
+  t.equal(peerFactor({ seen: 20, expected: 8 }), 2.2, 'the other line is busier than usual: stronger evidence')
+  t.equal(peerFactor({ seen: 0, expected: 30 }), 0.25, 'everyone quiet (a holiday): weaker, and never below 1/4')
+  t.equal(peerFactor({ seen: 500, expected: 10 }), 4, 'and never above 4')
+  t.match(silenceEvidence({ ...base, ownExpected: 4, peers: { seen: 20, expected: 8 } }), { firing: 'adaptive' }, '4 expected alone is no alarm; with the other line busy it is')
+})
