@@ -10,6 +10,7 @@
  *     instead), and framer + the 27.007 parsers. Best of 3. A 115200 baud port carries ~11.5 KB/s.
  *  4. Recovery (bench-recovery.ts): simulated seconds from a hang to each ladder step and back.
  *  5. Fuzz memory (bench-fuzz.ts): heapUsed over 200,000 garbage cases through the whole modem stack.
+ *  6. Silence detection (bench-silence.ts): time to flag a dying line and false alarms, 30-minute rule vs adaptive.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -32,6 +33,7 @@ import { modemAction } from '../src/sim/controls.js'
 import { demoConfig } from '../src/sim/demo.js'
 import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
+import { benchSilence } from './bench-silence.js'
 import { prng } from './prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -222,7 +224,8 @@ async function main(): Promise<void> {
     const parsing = await benchParsing()
     const recovery = await benchRecovery()
     const fuzz = await benchFuzzMemory()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz]
+    const silence = await benchSilence()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

@@ -138,7 +138,7 @@ export const SilenceSchema = Type.Object(
       { default: [], description: 'When the fixed rule counts silence; empty: always' },
     ),
     fixedMinutes: Type.Integer({ default: 30, minimum: 5, maximum: 1440, description: 'The fixed rule: no call for this long in business hours' }),
-    falseAlarmProbability: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.1, description: 'The adaptive detector: alarm when a healthy line would be this silent with this probability or less' }),
+    falseAlarmProbability: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.1, description: 'The adaptive detector: the chance per hour that a healthy line is flagged (0.001: about one false alarm in 1000 hours of a line)' }),
     learnHours: Type.Integer({ default: 336, minimum: 24, maximum: 720, description: 'Hours of a line\'s history (old weeks fading with a 4-week half-life, so at most ~970) before the adaptive detector replaces the fixed rule' }),
   },
   { ...strict, default: {}, description: 'Silence detection: a line with no incoming calls for longer than likely is probably dead' },

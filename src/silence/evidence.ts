@@ -2,11 +2,17 @@
  * Is a line's silence improbable? Two detectors, pure.
  *
  * Fixed: the source article's rule, no call for `fixedMinutes` of business
- * hours. Adaptive: the calls the line's own history expects in the silence
- * (the integral of its hourly rates), scaled by how busy the other lines are
- * against their own expectation right now; a healthy line goes that long
- * without a call with probability exp(-expected) (Poisson arrivals), and the
- * alarm is when that falls below the configured false-alarm probability.
+ * hours. Adaptive: how likely a healthy line is to stay this silent, from its
+ * own history (Poisson arrivals at its learnt hourly rates, allowing for those
+ * rates being estimates: rates.ts logSilence), with the rates scaled by how
+ * busy the other lines are against their own history right now. For a well
+ * known busy hour it is close to exp(-expected calls).
+ *
+ * The alarm threshold is the false-alarm probability per hour, not per
+ * silence: a line taking 60 calls an hour has 60 silences an hour, and
+ * flagging each with probability 0.1 % would be a false alarm every 17
+ * hours. So the silence must be improbable below α / (calls per hour now),
+ * which keeps a healthy line's false alarms near α per hour at any rate.
  * The box acts on the adaptive detector once a line has history enough and
  * on the fixed rule until then: the fixed rule's alarms in quiet hours are
  * what the adaptive detector is there to avoid.
@@ -51,8 +57,8 @@ export function peerFactor(peers: PeerActivity | null): number {
 export interface SilenceInput {
   minutes: number
   businessMinutes: number
-  /** Expected calls by this line's own history; null while it has too little history to trust. */
-  ownExpected: number | null
+  /** This line's own history, or null while it has too little to trust. */
+  own: { expected: number; logSilence: (factor: number) => number; ratePerHour: number } | null
   peers: PeerActivity | null
   fixedMinutes: number
   falseAlarmProbability: number
@@ -60,9 +66,10 @@ export interface SilenceInput {
 
 export function silenceEvidence(i: SilenceInput): SilenceEvidence {
   const factor = peerFactor(i.peers)
-  const expectedCalls = i.ownExpected === null ? 0 : i.ownExpected * factor
-  const pValue = Math.exp(-expectedCalls)
-  const adaptive = i.ownExpected !== null && pValue < i.falseAlarmProbability
+  const expectedCalls = i.own === null ? 0 : i.own.expected * factor
+  const pValue = i.own === null ? 1 : Math.exp(i.own.logSilence(factor))
+  const threshold = i.own === null ? 0 : i.falseAlarmProbability / Math.max(1, i.own.ratePerHour * factor)
+  const adaptive = i.own !== null && pValue < threshold
   const fixed = i.businessMinutes >= i.fixedMinutes
   return {
     minutes: i.minutes,
@@ -72,6 +79,6 @@ export function silenceEvidence(i: SilenceInput): SilenceEvidence {
     peerFactor: factor,
     fixedFires: fixed,
     adaptiveFires: adaptive,
-    firing: i.ownExpected !== null ? (adaptive ? 'adaptive' : null) : fixed ? 'fixed' : null,
+    firing: i.own !== null ? (adaptive ? 'adaptive' : null) : fixed ? 'fixed' : null,
   }
 }

@@ -10,8 +10,12 @@ export interface RateData {
 const HALF_LIFE_WEEKS = 4
 /** Per hour of exposure: the weight that makes HALF_LIFE_WEEKS of history count half. */
 const DECAY_PER_HOUR = Math.pow(0.5, 1 / (HALF_LIFE_WEEKS * HOURS_PER_WEEK))
-/** Pseudo-hours of the line's own mean rate in each bucket: a bucket seen once is not taken at its word. */
-const PRIOR_HOURS = 0.5
+/**
+ * Pseudo-hours of the same hour on the other days in each bucket: a bucket is seen once a week, so
+ * alone it is noisy; the same hour of the other days (a store's Tuesday noon is much like its
+ * Wednesday noon) steadies it without hiding a real difference (weekends) once weeks have been seen.
+ */
+const PRIOR_HOURS = 2
 
 /**
  * A line's expected incoming calls per hour, for each hour of the week, learnt
@@ -60,9 +64,43 @@ export class RateModel {
     return h > 0 ? this.#calls.reduce((a, b) => a + b, 0) / h : 0
   }
 
+  /** The same hour of the day over the whole week: the prior each bucket leans on. */
+  #hourOfDayRate(how: number): number {
+    let calls = 0
+    let hours = 0
+    for (let d = how % 24; d < HOURS_PER_WEEK; d += 24) {
+      calls += this.#calls[d]!
+      hours += this.#hours[d]!
+    }
+    return hours > 0 ? calls / hours : this.mean
+  }
+
+  /** The rate's posterior in hour-of-week `how` (Gamma: shape a, rate b per hour): calls and hours seen plus the prior's. */
+  #posterior(how: number): { a: number; b: number } {
+    return { a: this.#calls[how]! + PRIOR_HOURS * this.#hourOfDayRate(how), b: this.#hours[how]! + PRIOR_HOURS }
+  }
+
   /** Expected calls per hour in hour-of-week `how`. */
   rate(how: number): number {
-    return (this.#calls[how]! + PRIOR_HOURS * this.mean) / (this.#hours[how]! + PRIOR_HOURS)
+    const { a, b } = this.#posterior(how)
+    return a / b
+  }
+
+  /**
+   * ln P(no call from `from` to `to`) on a healthy line whose rate is `factor` times its usual:
+   * the Gamma-Poisson predictive, Σ a·ln(b / (b + factor·τ)) over the hours crossed. Unlike
+   * exp(-expected) it allows for the rate being only estimated: a bucket with little history
+   * gives weaker evidence, a well-known busy hour nearly the Poisson figure.
+   */
+  logSilence(from: number, to: number, timeZone: string, factor = 1): number {
+    let sum = 0
+    for (let t = from; t < to; ) {
+      const end = Math.min(to, (Math.floor(t / HOUR_MS) + 1) * HOUR_MS)
+      const { a, b } = this.#posterior(hourOfWeek(t, timeZone))
+      sum += a * Math.log(b / (b + (factor * (end - t)) / HOUR_MS))
+      t = end
+    }
+    return sum
   }
 
   /** Expected calls between two times (the integral of the rate). */

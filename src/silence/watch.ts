@@ -115,7 +115,9 @@ export class SilenceWatch {
     const e = silenceEvidence({
       minutes: (now - since) / 60_000,
       businessMinutes: w.businessMinutes,
-      ownExpected: this.#trusted(model) ? model.expected(since, now, this.#tz) : null,
+      own: this.#trusted(model)
+        ? { expected: model.expected(since, now, this.#tz), logSilence: (f) => model.logSilence(since, now, this.#tz, f), ratePerHour: model.rate(hourOfWeek(now, this.#tz)) }
+        : null,
       peers: this.#peers(id, since, now),
       fixedMinutes: this.#cfg.fixedMinutes,
       falseAlarmProbability: this.#cfg.falseAlarmProbability,

@@ -53,16 +53,31 @@ t.test('the rate model learns a line\'s rates by hour of the week and follows a 
   t.notOk(RateModel.valid({ calls: new Array(168).fill(-1), hours: new Array(168).fill(1) }))
 })
 
-t.test('evidence: a silence is improbable when exp(-expected) falls below the false-alarm probability', async (t) => {
+t.test('evidence: a silence is improbable when its probability falls below the false-alarm probability', async (t) => {
   const base = { minutes: 10, businessMinutes: 10, peers: null, fixedMinutes: 30, falseAlarmProbability: 0.001 }
-  t.match(silenceEvidence({ ...base, ownExpected: 6.8 }), { firing: null, adaptiveFires: false })
-  t.match(silenceEvidence({ ...base, ownExpected: 7 }), { firing: 'adaptive', adaptiveFires: true, fixedFires: false })
-  t.equal(silenceEvidence({ ...base, ownExpected: 7 }).pValue, Math.exp(-7))
-  t.match(silenceEvidence({ ...base, ownExpected: null, businessMinutes: 30 }), { firing: 'fixed', adaptiveFires: false }, 'no history yet: the fixed rule')
-  t.match(silenceEvidence({ ...base, ownExpected: 0.5, businessMinutes: 45 }), { firing: null, fixedFires: true }, 'with history, a quiet hour\'s 45 minutes are no alarm')
+  /** A well-known rate: the Poisson figure, exp(-expected·factor). */
+  const poisson = (expected: number, ratePerHour = 1) => ({ expected, ratePerHour, logSilence: (f: number) => -expected * f })
+  t.match(silenceEvidence({ ...base, own: poisson(6.8) }), { firing: null, adaptiveFires: false })
+  t.match(silenceEvidence({ ...base, own: poisson(7) }), { firing: 'adaptive', adaptiveFires: true, fixedFires: false })
+  t.equal(silenceEvidence({ ...base, own: poisson(7) }).pValue, Math.exp(-7))
+  t.match(silenceEvidence({ ...base, own: poisson(7, 60) }), { firing: null }, 'at 60 calls an hour there are 60 silences an hour: 0.1 % each would be too many')
+  t.match(silenceEvidence({ ...base, own: poisson(11.1, 60) }), { firing: 'adaptive' }, 'below 0.001/60: flagged (11 expected, 11 minutes at 60/h)')
+  t.match(silenceEvidence({ ...base, own: null, businessMinutes: 30 }), { firing: 'fixed', adaptiveFires: false }, 'no history yet: the fixed rule')
+  t.match(silenceEvidence({ ...base, own: poisson(0.5), businessMinutes: 45 }), { firing: null, fixedFires: true }, 'with history, a quiet hour\'s 45 minutes are no alarm')
   t.equal(peerFactor(null), 1)
   t.equal(peerFactor({ seen: 20, expected: 8 }), 2.2, 'the other line is busier than usual: stronger evidence')
   t.equal(peerFactor({ seen: 0, expected: 30 }), 0.25, 'everyone quiet (a holiday): weaker, and never below 1/4')
   t.equal(peerFactor({ seen: 500, expected: 10 }), 4, 'and never above 4')
-  t.match(silenceEvidence({ ...base, ownExpected: 4, peers: { seen: 20, expected: 8 } }), { firing: 'adaptive' }, '4 expected alone is no alarm; with the other line busy it is')
+  t.match(silenceEvidence({ ...base, own: poisson(4), peers: { seen: 20, expected: 8 } }), { firing: 'adaptive', expectedCalls: 8.8 }, '4 expected alone is no alarm; with the other line busy it is')
+})
+
+t.test('the predictive allows for a rate that is only estimated: little history, weaker evidence', async (t) => {
+  const at = Date.parse('2026-11-02T12:00:00Z')
+  const weeksOf = (weeks: number) => new RateModel({ calls: new Array(168).fill(3 * weeks), hours: new Array(168).fill(weeks) })
+  const quiet = at + 2.3 * 3_600_000 // at 3 calls an hour, exp(-6.9) = 0.001
+  const pLong = Math.exp(weeksOf(20).logSilence(at, quiet, 'UTC'))
+  const pShort = Math.exp(weeksOf(1).logSilence(at, quiet, 'UTC'))
+  t.ok(pLong > 0.0009 && pLong < 0.0015, `twenty weeks of 3/h: near the Poisson 0.001 (${pLong.toExponential(2)})`)
+  t.ok(pShort > pLong * 2, `one week of 3/h: the same silence is far less surprising (${pShort.toExponential(2)})`)
+  t.ok(Math.exp(weeksOf(20).logSilence(at, quiet, 'UTC', 2)) < pLong / 100, 'busier than usual (factor 2): far more surprising')
 })
