@@ -8,6 +8,11 @@ import { silenceEvidence, type PeerActivity } from './evidence.js'
 import { RateModel, type RateData } from './rates.js'
 import { hourOfWeek, inBusinessHours } from './week.js'
 
+/** Whether the box sees this line's incoming calls (and so can judge its silence). */
+export function hasCallSource(line: LineConfig): boolean {
+  return line.kind === 'gsm' && line.modem !== undefined
+}
+
 interface RatesFile {
   lines: Record<string, RateData>
 }
@@ -54,7 +59,9 @@ export class SilenceWatch {
 
   constructor(deps: { store: StateStore; lines: LineConfig[]; config: SilenceConfig; timeZone: string; stateDir: string; log: Logger }) {
     this.#store = deps.store
-    this.#lines = deps.lines.filter((l) => l.watchSilence)
+    // only lines whose incoming calls the box sees: a GSM line's modem rings here; SIP and analog
+    // lines join when the PBX's call reports and the ring detector exist
+    this.#lines = deps.lines.filter((l) => l.watchSilence && hasCallSource(l))
     this.#cfg = deps.config
     this.#tz = deps.timeZone
     this.#file = new JsonFileState<RatesFile>(join(deps.stateDir, 'rates.json'), { lines: {} }, deps.log.child({ module: 'silence' }))

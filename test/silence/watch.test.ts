@@ -11,9 +11,10 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'sip1', kind: 'sip', numbers: [], channels: 2, watchSilence: true },
-  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, watchSilence: true },
-  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, watchSilence: false },
+  { id: 'sip1', kind: 'gsm', numbers: [], channels: 2, modem: 'm1', watchSilence: true },
+  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, modem: 'm2', watchSilence: true },
+  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', watchSilence: false },
+  { id: 'trunk', kind: 'sip', numbers: [], channels: 4, watchSilence: true },
 ]
 const CFG: SilenceConfig = { businessHours: [], fixedMinutes: 30, falseAlarmProbability: 0.001, learnHours: 20 }
 const MIN = 60_000
@@ -49,6 +50,7 @@ t.test('before it has history the fixed rule fires after 30 silent minutes; a ca
   t.match(store.get('line', 'sip1')!.silence, { minutes: 0, firing: null })
   t.equal(store.snapshot.alerts['line/sip1/silent'], undefined, 'cleared by the call')
   t.equal(store.get('line', 'spare')!.silence, null, 'a line not watched has no silence')
+  t.equal(store.get('line', 'trunk')!.silence, null, 'nor a SIP line: the box does not see its calls yet')
   await watch.stop()
   await alerts.stop()
 })
