@@ -22,6 +22,7 @@ import { wireSimModems } from './sim/wiring.js'
 import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { SilenceWatch } from './silence/watch.js'
+import { SmsNotifier } from './alerts/sms-notifier.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -58,6 +59,8 @@ export class Box {
   #alerts: AlertManager | null = null
   /** Silence detection; built at start, once the state folder (rates.json) is known. */
   silence: SilenceWatch | null = null
+  /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
+  notifier: SmsNotifier | null = null
   readonly #j5: J5Panel
   #started = false
   #minute: Timer | null = null
@@ -79,13 +82,14 @@ export class Box {
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
-    const driver = (id: string) => {
-      const d = this.modems.find((m) => m.id === id)
-      if (!d) throw new Error(`no modem "${id}"`)
-      return d
-    }
-    const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => driver(id).dial(n, o) }
+    const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, ...opts.web })
+  }
+
+  #driver(id: string): ModemDriver {
+    const d = this.modems.find((m) => m.id === id)
+    if (!d) throw new Error(`no modem "${id}"`)
+    return d
   }
 
   /** Start everything. Resolves when the web server listens and the panel is ready; modems and the broker come up on their own. */
@@ -100,6 +104,17 @@ export class Box {
       this.lines.start()
       this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
       await this.silence.start()
+      this.notifier = new SmsNotifier({
+        store: this.store,
+        config: this.config.alerts,
+        site: this.config.site,
+        online: () => this.mqtt?.connected ?? false,
+        send: (modem, to, text) => this.#driver(modem).sendSms(to, text),
+        clock: this.clock,
+        stateDir: this.stateDir,
+        log: this.log,
+      })
+      await this.notifier.start()
       this.calls.start()
       this.panel.start()
       await this.#j5.start()
@@ -108,6 +123,7 @@ export class Box {
       this.#minute = this.clock.setInterval(() => {
         this.lines.tick(this.clock.now())
         this.silence?.tick(this.clock.now())
+        this.notifier?.tick(this.clock.now())
       }, 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
@@ -151,6 +167,7 @@ export class Box {
     this.lines.stop()
     this.calls.stop()
     await step('silence', () => this.silence?.stop())
+    await step('sms notifier', () => this.notifier?.stop())
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()
     this.log.info('linewatch stopped')

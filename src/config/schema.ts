@@ -125,6 +125,16 @@ export const AlertsSchema = Type.Object(
   {
     language: StringEnum(['en', 'ru'] as const, { default: 'en' }),
     contacts: Type.Array(ContactSchema, { default: [] }),
+    sms: Type.Object(
+      {
+        always: Type.Boolean({ default: false, description: 'Every alert by SMS too; when false, SMS only while the box cannot reach its MQTT broker (the internet is down)' }),
+        roles: Type.Array(StringEnum(['leader', 'senior', 'engineer', 'owner'] as const), { default: ['leader', 'senior'], description: 'Who gets alerts by SMS' }),
+        modems: Type.Array(Id, { default: [], description: 'The modems that may send them, in order; empty: any that is up' }),
+        maxPerHour: Type.Integer({ default: 6, minimum: 1, maximum: 60, description: 'SMS per contact per hour at most; the rest are counted and said in the next one' }),
+        offlineSeconds: Type.Integer({ default: 60, minimum: 10, maximum: 3600, description: 'How long the broker must be out of reach before the internet counts as down' }),
+      },
+      { ...strict, default: {}, description: 'Alerts to the contacts by SMS through the gateway' },
+    ),
   },
   { ...strict, default: {} },
 )
@@ -210,6 +220,7 @@ export type UplinkConfig = Static<typeof UplinkSchema>
 export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>
+export type AlertsConfig = Static<typeof AlertsSchema>
 
 /**
  * The JSON Schema as plain JSON (TypeBox's symbols dropped). A key with a

@@ -138,6 +138,9 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
       out.push({ path: ['modems', i, 'bootWaitSeconds'], message: `must be longer than powerKey.pulseMs + 2 s (${(m.powerKey.pulseMs + 2000) / 1000} s)` })
     }
   })
+  c.alerts.sms.modems.forEach((m, i) => {
+    if (!known.modem.has(m)) out.push({ path: ['alerts', 'sms', 'modems', i], message: `no modem with id "${m}"` })
+  })
   if (!knownTimeZone(c.timezone)) out.push({ path: ['timezone'], message: `unknown time zone "${c.timezone}" (an IANA name such as Europe/Moscow)` })
   c.silence.businessHours.forEach((h, i) => {
     if (h.from >= h.to) out.push({ path: ['silence', 'businessHours', i, 'to'], message: `must be after from (${h.from})` })

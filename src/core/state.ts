@@ -169,6 +169,20 @@ export interface CallRecord {
 
 export type PartKind = 'modem' | 'line' | 'uplink'
 
+/** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
+export interface ActionEvent {
+  type: 'notify'
+  /** The alert it was for. */
+  alert: string
+  channel: 'sms'
+  /** The contact's name and role. */
+  to: string
+  role: string
+  state: 'sent' | 'failed' | 'suppressed' | 'expired'
+  detail: string
+  ts: number
+}
+
 /** Registered on a network that carries calls (home or roaming). */
 export function isRegistered(r: Registration): boolean {
   return r === 'home' || r === 'roaming'

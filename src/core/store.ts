@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { Clock } from './clock.js'
 import { CALLS_KEPT } from './state.js'
 import type {
+  ActionEvent,
   AlertRecord,
   CallRecord,
   BoxInfo,
@@ -23,6 +24,7 @@ export type StoreChange =
   | { kind: 'panel'; id: 'panel'; prev: PanelSnapshot; next: PanelSnapshot }
   | { kind: 'alert'; id: string; prev: AlertRecord | undefined; next: AlertRecord }
   | { kind: 'call'; id: string; prev: CallRecord | undefined; next: CallRecord }
+  | { kind: 'event'; id: string; prev: undefined; next: ActionEvent }
 
 interface StoreEvents {
   change: [StoreChange]
@@ -98,6 +100,11 @@ export class StateStore extends EventEmitter<StoreEvents> {
   }
 
   /** Add or update (same id) a call record; only the latest CALLS_KEPT are kept. */
+  /** An action the box took: not part of the snapshot, only announced (MQTT `<base>/event`, the event stream). */
+  recordEvent(event: Omit<ActionEvent, 'ts'>): void {
+    this.#announce({ kind: 'event', id: event.type, prev: undefined, next: { ...event, ts: this.clock.now() } })
+  }
+
   recordCall(call: Omit<CallRecord, 'ts'>): void {
     const calls = this.#snap.calls
     const at = calls.findIndex((c) => c.id === call.id)

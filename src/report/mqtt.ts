@@ -150,6 +150,7 @@ export class MqttReporter {
   #publishChange(c: StoreChange): void {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
     if (c.kind === 'call') return this.#publishDurable('call', c.next)
+    if (c.kind === 'event') return this.#publishDurable('event', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
     this.#publishRetained(`${c.kind}/${c.id}`, c.next)
     // a step repeated (the power key's second press) is a new event too: `since` tells them apart

@@ -1,4 +1,4 @@
-import type { AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
+import type { ActionEvent, AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
 
 /** Every topic under `<baseTopic>/<site>/<box>` and its payload: the MQTT contract in one place. */
 export interface TopicPayloads {
@@ -9,7 +9,7 @@ export interface TopicPayloads {
   panel: PanelSnapshot
   alert: AlertRecord
   call: CallRecord
-  event: StateEvent | RecoveryEvent
+  event: StateEvent | RecoveryEvent | ActionEvent
 }
 
 export interface StateEvent {
