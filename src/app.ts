@@ -23,6 +23,7 @@ import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
+import { SitePhoneAction } from './actions/site-phone.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -59,6 +60,8 @@ export class Box {
   #alerts: AlertManager | null = null
   /** Silence detection; built at start, once the state folder (rates.json) is known. */
   silence: SilenceWatch | null = null
+  /** The site's number swap; built at start (what the webhook acknowledged is in the state folder). */
+  sitePhone: SitePhoneAction | null = null
   /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
   notifier: SmsNotifier | null = null
   readonly #j5: J5Panel
@@ -115,6 +118,8 @@ export class Box {
         log: this.log,
       })
       await this.notifier.start()
+      this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
+      await this.sitePhone.start()
       this.calls.start()
       this.panel.start()
       await this.#j5.start()
@@ -168,6 +173,7 @@ export class Box {
     this.calls.stop()
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())
+    await step('site phone', () => this.sitePhone?.stop())
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()
     this.log.info('linewatch stopped')

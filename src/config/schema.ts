@@ -205,6 +205,20 @@ export const ConfigSchema = Type.Object(
     alerts: AlertsSchema,
     numbering: Type.Optional(NumberingSchema),
     silence: SilenceSchema,
+    sitePhone: Type.Object(
+      {
+        webhook: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^https?://', description: 'POSTed the site\'s numbers (JSON) whenever a line goes down or comes back; retried until it answers 2xx' }),
+              token: Type.Optional(Type.String({ minLength: 8, description: 'Sent as Authorization: Bearer <token>' })),
+            },
+            strict,
+          ),
+        ),
+      },
+      { ...strict, default: {}, description: 'The number swap on the store\'s web site: retained <base>/site/phone, and an optional webhook' },
+    ),
     mqtt: MqttSchema,
     http: HttpSchema,
     storage: StorageSchema,

@@ -144,6 +144,19 @@ export interface Snapshot {
   alerts: Record<string, AlertRecord>
   /** The most recent calls, newest last (at most CALLS_KEPT). */
   calls: CallRecord[]
+  /** The numbers the store's web site should show, working lines first; null until the lines are known. */
+  sitePhone: SitePhone | null
+}
+
+/** `<base>/site/phone` (retained): the store's numbers, those of working lines first. */
+export interface SitePhone {
+  /** The number to show: the first number of the first working line (null when no line works). */
+  primary: string | null
+  /** Every number, working lines first (config order within each group). */
+  numbers: string[]
+  /** The lines by state, for whoever wants to say more. */
+  lines: { id: string; state: PartState; numbers: string[] }[]
+  ts: number
 }
 
 export const CALLS_KEPT = 100
@@ -170,7 +183,18 @@ export interface CallRecord {
 export type PartKind = 'modem' | 'line' | 'uplink'
 
 /** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
-export interface ActionEvent {
+export type ActionEvent = NotifyEvent | SitePhoneEvent
+
+/** The site's number sent to its webhook (`sent` once acknowledged with a 2xx; `failed` attempts are retried). */
+export interface SitePhoneEvent {
+  type: 'site-phone'
+  primary: string | null
+  state: 'sent' | 'failed'
+  detail: string
+  ts: number
+}
+
+export interface NotifyEvent {
   type: 'notify'
   /** The alert it was for. */
   alert: string

@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events'
 import { isDeepStrictEqual } from 'node:util'
 import type { Clock } from './clock.js'
 import { CALLS_KEPT } from './state.js'
+/** Omit over each member of a union (TypeScript's Omit merges the members). */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
 import type {
+  SitePhone,
   ActionEvent,
   AlertRecord,
   CallRecord,
@@ -25,6 +29,7 @@ export type StoreChange =
   | { kind: 'alert'; id: string; prev: AlertRecord | undefined; next: AlertRecord }
   | { kind: 'call'; id: string; prev: CallRecord | undefined; next: CallRecord }
   | { kind: 'event'; id: string; prev: undefined; next: ActionEvent }
+  | { kind: 'site'; id: 'phone'; prev: SitePhone | null; next: SitePhone }
 
 interface StoreEvents {
   change: [StoreChange]
@@ -57,6 +62,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
       panel: { lamps: [], buzzer: { on: false, muted: false }, ts: clock.now() },
       alerts: {},
       calls: [],
+      sitePhone: null,
     }
   }
 
@@ -91,6 +97,14 @@ export class StateStore extends EventEmitter<StoreEvents> {
     return next
   }
 
+  setSitePhone(phone: Omit<SitePhone, 'ts'>): void {
+    const prev = this.#snap.sitePhone
+    if (prev && isDeepStrictEqual({ ...phone, ts: 0 }, { ...prev, ts: 0 })) return
+    const next = { ...phone, ts: this.clock.now() }
+    this.#snap.sitePhone = next
+    this.#announce({ kind: 'site', id: 'phone', prev, next })
+  }
+
   setPanel(panel: Omit<PanelSnapshot, 'ts'>): void {
     const prev = this.#snap.panel
     if (isDeepStrictEqual({ ...panel, ts: 0 }, { ...prev, ts: 0 })) return
@@ -101,8 +115,8 @@ export class StateStore extends EventEmitter<StoreEvents> {
 
   /** Add or update (same id) a call record; only the latest CALLS_KEPT are kept. */
   /** An action the box took: not part of the snapshot, only announced (MQTT `<base>/event`, the event stream). */
-  recordEvent(event: Omit<ActionEvent, 'ts'>): void {
-    this.#announce({ kind: 'event', id: event.type, prev: undefined, next: { ...event, ts: this.clock.now() } })
+  recordEvent(event: DistributiveOmit<ActionEvent, 'ts'>): void {
+    this.#announce({ kind: 'event', id: event.type, prev: undefined, next: { ...event, ts: this.clock.now() } as ActionEvent })
   }
 
   recordCall(call: Omit<CallRecord, 'ts'>): void {

@@ -134,6 +134,7 @@ export class MqttReporter {
     for (const l of Object.values(snap.lines)) this.#publishRetained(`line/${l.id}`, l)
     for (const u of Object.values(snap.uplinks)) this.#publishRetained(`uplink/${u.id}`, u)
     this.#publishRetained('panel', snap.panel)
+    if (snap.sitePhone) this.#publishRetained('site/phone', snap.sitePhone)
     this.#drain()
   }
 
@@ -151,6 +152,7 @@ export class MqttReporter {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
     if (c.kind === 'call') return this.#publishDurable('call', c.next)
     if (c.kind === 'event') return this.#publishDurable('event', c.next)
+    if (c.kind === 'site') return this.#publishRetained('site/phone', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)
     this.#publishRetained(`${c.kind}/${c.id}`, c.next)
     // a step repeated (the power key's second press) is a new event too: `since` tells them apart

@@ -1,4 +1,4 @@
-import type { ActionEvent, AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
+import type { ActionEvent, SitePhone, AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
 
 /** Every topic under `<baseTopic>/<site>/<box>` and its payload: the MQTT contract in one place. */
 export interface TopicPayloads {
@@ -7,6 +7,7 @@ export interface TopicPayloads {
   [line: `line/${string}`]: LineSnapshot
   [uplink: `uplink/${string}`]: UplinkSnapshot
   panel: PanelSnapshot
+  'site/phone': SitePhone
   alert: AlertRecord
   call: CallRecord
   event: StateEvent | RecoveryEvent | ActionEvent

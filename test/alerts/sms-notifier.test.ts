@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import type { AlertsConfig } from '../../src/config/schema.js'
 import { silentLogger } from '../../src/core/logger.js'
-import type { ActionEvent } from '../../src/core/state.js'
+import type { NotifyEvent } from '../../src/core/state.js'
 import { SmsNotifier } from '../../src/alerts/sms-notifier.js'
 import { modemIn } from '../helpers/parts.js'
 import { flush } from '../helpers/flush.js'
@@ -36,8 +36,8 @@ async function setup(t: Test, sms: Partial<AlertsConfig['sms']> = {}, dir = temp
     stateDir: dir,
     log: silentLogger(),
   })
-  const events: ActionEvent[] = []
-  store.on('change', (c) => c.kind === 'event' && events.push(c.next))
+  const events: NotifyEvent[] = []
+  store.on('change', (c) => c.kind === 'event' && c.next.type === 'notify' && events.push(c.next))
   await notifier.start()
   const raise = (id: string, message = `Line ${id} is down`) => store.setAlert({ id, severity: 'major', source: id, state: 'raised', message })
   const clear = (id: string) => store.setAlert({ id, severity: 'major', source: id, state: 'cleared', message: `Line ${id} is back up` })
