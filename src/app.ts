@@ -24,6 +24,7 @@ import { buildWebServer, type WebDeps } from './web/index.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
+import { TestCaller } from './actions/test-call.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -62,6 +63,7 @@ export class Box {
   silence: SilenceWatch | null = null
   /** The site's number swap; built at start (what the webhook acknowledged is in the state folder). */
   sitePhone: SitePhoneAction | null = null
+  readonly testCalls: TestCaller
   /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
   notifier: SmsNotifier | null = null
   readonly #j5: J5Panel
@@ -85,8 +87,17 @@ export class Box {
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
+    this.testCalls = new TestCaller({
+      store: this.store,
+      lines: config.lines,
+      config: config.testCalls,
+      modems: { dial: (m, n, o) => this.#driver(m).dial(n, o), cancel: (m) => this.#driver(m).cancelCall() },
+      clock: this.clock,
+      log: this.log,
+    })
+    const lines = { test: (id: string) => this.testCalls.run(id), has: (id: string) => this.testCalls.testable.some((l) => l.id === id) }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, ...opts.web })
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
   }
 
   #driver(id: string): ModemDriver {
@@ -120,6 +131,7 @@ export class Box {
       await this.notifier.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
       await this.sitePhone.start()
+      this.testCalls.start()
       this.calls.start()
       this.panel.start()
       await this.#j5.start()
@@ -174,6 +186,7 @@ export class Box {
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())
     await step('site phone', () => this.sitePhone?.stop())
+    this.testCalls.stop()
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()
     this.log.info('linewatch stopped')

@@ -10,6 +10,8 @@ const TEXT = {
     simOk: (id: string) => `Modem ${id}: SIM ready again`,
     silent: (id: string, minutes: number, expected: number) => `Line ${id}: no incoming call for ${minutes} min (${expected.toFixed(1)} expected); the line may be dead`,
     silentOver: (id: string) => `Line ${id}: incoming calls again`,
+    testFailed: (id: string, detail: string) => `Line ${id}: test call failed: ${detail}`,
+    testOk: (id: string) => `Line ${id}: test call passed`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -18,6 +20,8 @@ const TEXT = {
     simOk: (id: string) => `Модем ${id}: SIM-карта снова готова`,
     silent: (id: string, minutes: number, expected: number) => `Линия ${id}: нет входящих звонков ${minutes} мин (ожидалось ${expected.toFixed(1)}); линия, возможно, не работает`,
     silentOver: (id: string) => `Линия ${id}: входящие звонки снова идут`,
+    testFailed: (id: string, detail: string) => `Линия ${id}: тестовый звонок не прошёл: ${detail}`,
+    testOk: (id: string) => `Линия ${id}: тестовый звонок прошёл`,
   },
 } as const
 
@@ -51,4 +55,14 @@ export function silenceAlert(line: LineSnapshot, lang: Language): Omit<AlertReco
     return { id, severity: 'major', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].silent(line.id, line.silence.minutes, line.silence.expectedCalls) }
   }
   return { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].silentOver(line.id) }
+}
+
+/** The last test call failed: raised until one passes. Pure. */
+export function testCallAlert(line: LineSnapshot, lang: Language): Omit<AlertRecord, 'ts'> | null {
+  const t = line.lastTestCall
+  if (!t) return null
+  const id = `line/${line.id}/test-call`
+  return t.ok
+    ? { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].testOk(line.id) }
+    : { id, severity: 'major', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].testFailed(line.id, t.detail) }
 }

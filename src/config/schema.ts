@@ -205,6 +205,14 @@ export const ConfigSchema = Type.Object(
     alerts: AlertsSchema,
     numbering: Type.Optional(NumberingSchema),
     silence: SilenceSchema,
+    testCalls: Type.Object(
+      {
+        everyMinutes: Type.Integer({ default: 0, minimum: 0, maximum: 10080, description: 'Test one line every this many minutes, in turn; 0: only on demand' }),
+        ringSeconds: Type.Integer({ default: 30, minimum: 5, maximum: 120, description: 'How long the ring may take to arrive on the line' }),
+        fromModems: Type.Array(Id, { default: [], description: 'The modems that dial, in order; empty: any that is up and does not carry the line' }),
+      },
+      { ...strict, default: {}, description: 'Test calls: the box dials a line\'s number from another modem and checks that the ring arrives on that line' },
+    ),
     sitePhone: Type.Object(
       {
         webhook: Type.Optional(
@@ -230,6 +238,7 @@ export type Config = Static<typeof ConfigSchema>
 export type ModemConfig = Static<typeof ModemSchema>
 export type LineConfig = Static<typeof LineSchema>
 export type SilenceConfig = Static<typeof SilenceSchema>
+export type TestCallsConfig = Static<typeof ConfigSchema>['testCalls']
 export type UplinkConfig = Static<typeof UplinkSchema>
 export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>

@@ -138,6 +138,9 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
       out.push({ path: ['modems', i, 'bootWaitSeconds'], message: `must be longer than powerKey.pulseMs + 2 s (${(m.powerKey.pulseMs + 2000) / 1000} s)` })
     }
   })
+  c.testCalls.fromModems.forEach((m, i) => {
+    if (!known.modem.has(m)) out.push({ path: ['testCalls', 'fromModems', i], message: `no modem with id "${m}"` })
+  })
   c.alerts.sms.modems.forEach((m, i) => {
     if (!known.modem.has(m)) out.push({ path: ['alerts', 'sms', 'modems', i], message: `no modem with id "${m}"` })
   })

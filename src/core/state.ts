@@ -20,8 +20,8 @@ export interface IncomingCall {
 }
 
 export type CallState = 'ringing' | 'dialing' | 'alerting' | 'active' | 'ended'
-/** How a call ended: answered (then hung up), missed (incoming, never answered), or why an outgoing one failed. */
-export type CallOutcome = 'answered' | 'missed' | 'busy' | 'no-answer' | 'failed'
+/** How a call ended: answered (then hung up), missed (incoming, never answered), cancelled (hung up by the box before an answer: a test call that has rung), or why an outgoing one failed. */
+export type CallOutcome = 'answered' | 'missed' | 'cancelled' | 'busy' | 'no-answer' | 'failed'
 
 /** A call on a modem, from RING/+CLIP, ATD and +CLCC. */
 export interface ModemCall {
@@ -81,6 +81,8 @@ export interface LineSnapshot extends PartBase {
   expectedCalls: number | null
   /** The silence since the last call and how improbable it is; null while the line is not watched. */
   silence: LineSilence | null
+  /** The last test call: the only proof that the line takes calls. */
+  lastTestCall: { at: number; ok: boolean; detail: string } | null
 }
 
 export interface LineSilence {
@@ -183,7 +185,19 @@ export interface CallRecord {
 export type PartKind = 'modem' | 'line' | 'uplink'
 
 /** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
-export type ActionEvent = NotifyEvent | SitePhoneEvent
+export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent
+
+/** A test call: the box dialled a line's number from another modem and watched for the ring on the line. */
+export interface TestCallEvent {
+  type: 'test-call'
+  line: string
+  number: string
+  /** The modem that dialled; null when none could. */
+  from: string | null
+  ok: boolean
+  detail: string
+  ts: number
+}
 
 /** The site's number sent to its webhook (`sent` once acknowledged with a 2xx; `failed` attempts are retried). */
 export interface SitePhoneEvent {

@@ -26,6 +26,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     callsThisHour: 0,
     expectedCalls: null,
     silence: null,
+    lastTestCall: null,
   }
 }
 

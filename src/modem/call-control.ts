@@ -66,6 +66,14 @@ export class CallControl {
     return ended
   }
 
+  /** Hang up an outgoing call before it is answered (a test call that has rung): it ends `cancelled`. */
+  async cancel(): Promise<void> {
+    const cur = this.#current
+    if (!cur || cur.direction !== 'out') return
+    await this.#hangUp()
+    if (this.#current === cur) this.#end(cur.answeredAt !== null ? 'answered' : 'cancelled')
+  }
+
   /** A RING or +CLIP: an incoming call (its caller ID may come with a later line). */
   ringing(callerId: string | null | undefined, at: number): void {
     const cur = this.#current

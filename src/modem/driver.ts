@@ -156,6 +156,11 @@ export class ModemDriver {
     return this.#calls.dial(number, opts)
   }
 
+  /** Hang up this modem's outgoing call before it is answered (a test call that has rung). */
+  cancelCall(): Promise<void> {
+    return this.#calls.cancel()
+  }
+
   /** Send an SMS from this modem; resolves once the network has taken every part. */
   async sendSms(to: string, text: string): Promise<SmsResult> {
     if (!this.#engine) throw new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`)

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
 import { SIM_PREFIX } from '../hw/serial.js'
 import { SimModem } from './modem.js'
+import type { FarCaller, SimNetwork } from './host.js'
 
 
 /** Why a modem's port is not there: vanished by hand, or a USB module that is switched off. */
@@ -13,14 +14,15 @@ type Absence = 'vanished' | 'off'
  * not a global. A port can vanish as a USB device does when it re-enumerates
  * or loses power: open ports of it break, opens fail with ENOENT until it is back.
  */
-export class SimGateway {
+export class SimGateway implements SimNetwork {
   readonly modems = new Map<string, SimModem>()
   readonly #absent = new Map<string, Set<Absence>>()
   readonly #open = new Map<string, Set<SimPort>>()
 
-  /** A USB-attached module (personality.usb) takes its port with it while it is off. */
+  /** A USB-attached module (personality.usb) takes its port with it while it is off. Its calls go through this gateway's network. */
   add(name: string, modem: SimModem): SimModem {
     this.modems.set(name, modem)
+    modem.network = this
     if (modem.personality.usb) {
       if (!modem.powered) this.#leave(name, 'off')
       // a boot enumerates the device afresh: whatever made the port vanish before is over
@@ -31,6 +33,19 @@ export class SimGateway {
 
   get(name: string): SimModem | undefined {
     return this.modems.get(name)
+  }
+
+  /**
+   * The simulated network: a call to a number one of these modules' SIMs has rings that module
+   * (compared on the last 10 digits, so +74951110001 and 84951110001 are one number).
+   */
+  connect(to: string, from: string | null, caller: FarCaller): { hangUp(): void } | null {
+    const key = (n: string) => n.replace(/\D/g, '').slice(-10)
+    const target = [...this.modems.values()].find((m) => m.msisdn !== null && key(m.msisdn) === key(to))
+    if (!target) return null
+    // a SIM off the network (or a hung module) is a call that rings nowhere: the caller hears it alert until it gives up
+    const reachable = (target.registration === 'home' || target.registration === 'roaming') && target.answering
+    return reachable ? target.incoming(from, caller) : { hangUp() {} }
   }
 
   /** Whether `sim:<name>` can be opened now. */
@@ -220,8 +235,13 @@ export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const gw = new SimGateway()
   // a mixed gateway, as sites have: the first a Quectel, the next a SIMCom, then a Huawei-style one
   const kinds = ['quectel', 'simcom', 'huawei'] as const
+  // each SIM's own number is the first number of the GSM line it carries: test calls between them ring
+  const msisdn = (id: string) => config.lines.find((l) => l.modem === id && l.numbers.length > 0)?.numbers[0]
   sims.forEach((m, i) =>
-    gw.add(m.port.slice(SIM_PREFIX.length), new SimModem({ clock, personality: kinds[i % 3], imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel' })),
+    gw.add(
+      m.port.slice(SIM_PREFIX.length),
+      new SimModem({ clock, personality: kinds[i % 3], imei: `8676980412345${String(i).padStart(2, '0')}`, operator: i % 2 ? 'SimTel Two' : 'SimTel', msisdn: msisdn(m.id) }),
+    ),
   )
   return gw
 }

@@ -1,6 +1,6 @@
 import { encodeUcs2Hex } from '../modem/ussd.js'
 import type { Timer } from '../core/clock.js'
-import type { SimHost } from './host.js'
+import type { FarCaller, SimHost } from './host.js'
 
 /** What the far end does with a call this module dials. */
 export type OutgoingOutcome = 'answer' | 'busy' | 'no-answer' | 'fail'
@@ -27,7 +27,14 @@ export const NO_ANSWER_MS = 30_000
 interface LiveCall extends SimCall {
   /** The next step of its progress (dialing, alerting) or of its ringing. */
   timer: Timer | null
+  /** A call put through the simulated network: the other module's end of it. */
+  far?: { hangUp(): void }
+  /** An incoming call from another module: its caller, told when this side answers or ends. */
+  caller?: FarCaller
 }
+
+/** Rings of a call from another module before the network gives up (NO ANSWER at the caller). */
+const NETWORK_RINGS = 8
 
 /**
  * Voice calls as 27.007 has them: ATD<number>; (OK at once, then dialing →
@@ -83,6 +90,7 @@ export class SimCalls {
       else {
         host.answer('OK')
         this.#set(call, 0)
+        call.caller?.answered()
       }
       return true
     }
@@ -122,7 +130,11 @@ export class SimCalls {
     this.#report(call)
     let left = opts.times ?? 3
     const once = () => {
-      if (left-- <= 0) return this.#end(call, null)
+      if (left-- <= 0) {
+        call.caller?.ended('NO ANSWER')
+        call.caller = undefined
+        return this.#end(call, null)
+      }
       this.#host.urc('RING')
       // in the UCS2 character set the number comes as UCS2 hex, as real modules write it
       const shown = this.#host.charset === 'UCS2' ? encodeUcs2Hex(number) : number
@@ -130,6 +142,16 @@ export class SimCalls {
     }
     once()
     if (this.#calls.includes(call)) call.timer = this.#host.every(opts.intervalMs ?? 4000, once)
+  }
+
+  /** A call from another module through the simulated network: it rings here until answered, hung up, or given up. */
+  incoming(from: string | null, caller: FarCaller): { hangUp(): void } | null {
+    if (this.#calls.length > 0) return null // busy: no call waiting here
+    this.ring(from, { times: NETWORK_RINGS })
+    const call = this.#ringing()
+    if (!call) return null
+    call.caller = caller
+    return { hangUp: () => this.#end(call, call.stat === 4 ? null : 'NO CARRIER', false) }
   }
 
   /** The far end hangs up: NO CARRIER for a call that was up or being set up; a ringing caller just stops. */
@@ -145,6 +167,12 @@ export class SimCalls {
       // a failed call never rings: the network refuses it while it is being set up
       if (outcome === 'fail') return this.#end(call, 'NO CARRIER')
       this.#set(call, 3)
+      // a number another simulated module has: that module rings, and its answer is the answer
+      const far = this.#host.network?.connect(number, this.#host.msisdn, {
+        answered: () => this.#set(call, 0),
+        ended: (line) => this.#end(call, line, false),
+      })
+      if (far) return void (call.far = far)
       if (outcome === 'answer') call.timer = this.#host.later(this.answerAfterMs, () => this.#set(call, 0))
       else if (outcome === 'busy') call.timer = this.#host.later(BUSY_MS, () => this.#end(call, 'BUSY'))
       else call.timer = this.#host.later(NO_ANSWER_MS, () => this.#end(call, 'NO ANSWER'))
@@ -167,13 +195,20 @@ export class SimCalls {
     this.#report(call)
   }
 
-  /** The call is over: SIMCom reports stat 6 first, then the line (BUSY, NO ANSWER, NO CARRIER) if any. */
-  #end(call: LiveCall, line: string | null): void {
+  /**
+   * The call is over: SIMCom reports stat 6 first, then the line (BUSY, NO ANSWER, NO CARRIER) if any.
+   * `tellFar`: this side ended it, so the other module's end hears of it.
+   */
+  #end(call: LiveCall, line: string | null, tellFar = true): void {
     call.timer?.cancel()
     if (!this.#calls.includes(call)) return
     this.#calls = this.#calls.filter((c) => c !== call)
     this.#report(call, 6)
     if (line) this.#host.urc(line)
+    if (!tellFar) return
+    call.far?.hangUp()
+    // the called side hung up: an answered call is over (NO CARRIER), a ringing one refused (BUSY)
+    call.caller?.ended(call.stat === 4 ? 'BUSY' : 'NO CARRIER')
   }
 
   #report(call: LiveCall, stat: number = call.stat): void {

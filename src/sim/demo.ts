@@ -44,7 +44,8 @@ const HELP = `commands:
   weak <modem> [csq]       weak signal; strong <modem> for a good one
   garbage <modem>          noise bytes on the serial line
   sms <modem> <number> <text>   send an SMS (long or Cyrillic texts too); the module prints what it sent
-  dial <modem> <number>    a test call: dial, wait for the answer, hang up
+  dial <modem> <number>    a call: dial, wait for the answer, hang up
+  test <line>              a test call to a line from the other modem: does the ring arrive?
   press                    press the panel's silence button
   state                    print the lines and the panel
   quit                     stop the demo`
@@ -131,6 +132,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
         else if (cmd === 'press') void pressButton(box!.io, Number(config.panel.button!.pin)).then(() => print('silence button pressed'))
         else if (cmd === 'state') print(describe(box!))
         else if (cmd === 'sms' || cmd === 'dial') void modemCommand(box!, text, print)
+        else if (cmd === 'test') void box!.testCalls.run(name ?? '').then((r) => print(`test call to ${r.line}: ${r.ok ? 'passed' : 'FAILED'}: ${r.detail}`), (err: unknown) => print(errorMessage(err)))
         else if (cmd === 'quit' || cmd === 'exit') process.kill(process.pid, 'SIGTERM')
         else if ((MODEM_ACTIONS as readonly string[]).includes(cmd)) print(modemAction(box!.simulator!, name ?? '', cmd, arg))
         else print(`unknown command "${cmd}"; type "help"`)

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../core/clock.js'
 import { encodeUcs2Hex } from '../modem/ussd.js'
 import { SimCalls, type OutgoingOutcome, type SimCall } from './calls.js'
-import type { SimHost } from './host.js'
+import type { FarCaller, SimNetwork, SimHost } from './host.js'
 import { PERSONALITIES, type Personality, type PersonalityName } from './personalities.js'
 import { SimSms, type SentSms } from './sms.js'
 import { FirmwareTimers, ReplyPath } from './timing.js'
@@ -27,6 +27,8 @@ export interface SimModemOptions {
   cellId?: string
   /** How long a boot takes before the banners (default 3 s). */
   bootMs?: number
+  /** The SIM's own number: the caller ID of its calls on the simulated network. */
+  msisdn?: string
 }
 
 interface SimModemEvents {
@@ -72,6 +74,9 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   readonly #sms: SimSms
   /** Every answer to a command comes this much later (unsolicited lines do not); 0 = at once. */
   replyDelayMs = 0
+  readonly msisdn: string | null
+  /** The network it is on (set by the SimGateway it is added to). */
+  network: SimNetwork | null = null
   /** What the operator answers to a balance USSD. */
   balanceText = 'Баланс: 123,45 р.'
   /** Completed boots so far (power key, supply, soft reset or its own): what the tests and the demo watch. */
@@ -83,6 +88,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#clock = opts.clock
     this.#csq = opts.csq ?? 21
     this.#bootMs = opts.bootMs ?? 3000
+    this.msisdn = opts.msisdn ?? null
     this.#operator = opts.operator ?? 'SimTel'
     this.personality = PERSONALITIES[opts.personality ?? 'quectel']
     this.#info = {
@@ -106,6 +112,12 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       },
       get registered() {
         return self.#registration === 'home' || self.#registration === 'roaming'
+      },
+      get msisdn() {
+        return self.msisdn
+      },
+      get network() {
+        return self.network
       },
       get charset() {
         return self.#sms.charset
@@ -259,6 +271,11 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   }
 
   /** The far end hangs up: NO CARRIER for a call in progress; a ringing caller gives up. */
+  /** A call from another module of the simulated network (SimGateway); null when this one cannot take it now. */
+  incoming(from: string | null, caller: FarCaller): { hangUp(): void } | null {
+    return this.answering ? this.#calls.incoming(from, caller) : null
+  }
+
   hangUpRemote(): void {
     this.#calls.hangUpRemote()
   }

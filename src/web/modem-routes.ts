@@ -4,6 +4,13 @@ import type { Logger } from '../core/logger.js'
 import type { ModemCall } from '../core/state.js'
 import type { DialOptions } from '../modem/call-control.js'
 import type { SmsResult } from '../modem/sms-sender.js'
+import type { TestCallResult } from '../actions/test-call.js'
+
+/** What the HTTP side may ask of a line. */
+export interface LineActions {
+  has(line: string): boolean
+  test(line: string): Promise<TestCallResult>
+}
 
 /** What the HTTP side may ask a modem to do. */
 export interface ModemActions {
@@ -43,23 +50,46 @@ const dialBody = {
  * POST /api/v1/modems/:id/sms and /dial. They cost money and reach people, so
  * they exist only when the box has an HTTP token: without one they answer 403.
  */
-export function modemRoutes(app: FastifyInstance, actions: ModemActions, opts: { tokenSet: boolean; log: Logger }): void {
-  const guard = (id: string, reply: FastifyReply): boolean => {
+/** Actions cost money and reach people: only with a token set (403 otherwise), and only on what exists (404). */
+function guarded(opts: { tokenSet: boolean }, what: string, has: (id: string) => boolean) {
+  return (id: string, reply: FastifyReply): boolean => {
     if (!opts.tokenSet) {
       void reply.code(403).send({ error: 'forbidden', message: 'sending SMS and dialling need http.token to be set in the configuration' })
       return false
     }
-    if (!actions.has(id)) {
-      void reply.code(404).send({ error: 'not-found', message: `no modem "${id}"` })
+    if (!has(id)) {
+      void reply.code(404).send({ error: 'not-found', message: `no ${what} "${id}"` })
       return false
     }
     return true
   }
-  const fail = (reply: FastifyReply, err: unknown) => {
+}
+
+function failed(log: Logger) {
+  return (reply: FastifyReply, err: unknown) => {
     const code = err instanceof LinewatchError ? err.code : 'INTERNAL'
-    if (!(err instanceof LinewatchError)) opts.log.error({ err: errorMessage(err) }, 'modem action failed')
+    if (!(err instanceof LinewatchError)) log.error({ err: errorMessage(err) }, 'action failed')
     return reply.code(STATUS[code] ?? 500).send({ error: code, message: errorMessage(err) })
   }
+}
+
+/** POST /api/v1/lines/:id/test-call: a test call now; answers with the result when it is over. */
+export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { tokenSet: boolean; log: Logger }): void {
+  const guard = guarded(opts, 'line that can be tested', (id) => actions.has(id))
+  const fail = failed(opts.log)
+  app.post<{ Params: { id: string } }>('/api/v1/lines/:id/test-call', async (req, reply) => {
+    if (!guard(req.params.id, reply)) return reply
+    try {
+      return await actions.test(req.params.id)
+    } catch (err) {
+      return fail(reply, err)
+    }
+  })
+}
+
+export function modemRoutes(app: FastifyInstance, actions: ModemActions, opts: { tokenSet: boolean; log: Logger }): void {
+  const guard = guarded(opts, 'modem', (id) => actions.has(id))
+  const fail = failed(opts.log)
 
   app.post<{ Params: { id: string }; Body: { to: string; text: string } }>('/api/v1/modems/:id/sms', { schema: { body: smsBody } }, async (req, reply) => {
     if (!guard(req.params.id, reply)) return reply

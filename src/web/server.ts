@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { HttpConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
-import { modemRoutes, type ModemActions } from './modem-routes.js'
+import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
 import { statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -27,6 +27,8 @@ export interface WebDeps {
   mqttLog?: EventEmitter<{ message: [MqttLogEntry] }>
   /** SMS and test calls through the modems (POST /api/v1/modems/:id/sms and /dial). */
   modems?: ModemActions
+  /** Test calls to the lines (POST /api/v1/lines/:id/test-call). */
+  lines?: LineActions
   /** Demo only: extra routes (simulator controls). */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -86,6 +88,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(statusPage({ demo: deps.extraRoutes !== undefined })))
 
   if (deps.modems) modemRoutes(app, deps.modems, { tokenSet: token !== undefined, log: deps.log })
+  if (deps.lines) lineRoutes(app, deps.lines, { tokenSet: token !== undefined, log: deps.log })
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

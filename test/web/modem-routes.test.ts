@@ -80,3 +80,18 @@ t.test('bad requests and module failures map to clear statuses', async (t) => {
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/dial', headers: auth, payload: { number: '+7495', ringSeconds: 1000 } })).statusCode, 400)
   await app.close()
 })
+
+t.test('a test call to a line through HTTP: token required, unknown lines 404, the result when it is over', async (t) => {
+  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, new FakeClock())
+  const lines = { has: (id: string) => id === 'gsm1', test: async (id: string) => ({ line: id, number: '+74951110001', from: 'gsm2', ok: true, detail: 'rang on gsm1 after 2 s (called from gsm2)' }) }
+  const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, token: TOKEN }, store, log: silentLogger(), mqttConnected: () => false, lines })
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 401)
+  t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/sip9/test-call', headers: auth })).statusCode, 404)
+  const r = await app.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call', headers: auth })
+  t.equal(r.statusCode, 200)
+  t.match(r.json(), { ok: true, from: 'gsm2' })
+  await app.close()
+  const open = buildWebServer({ config: { host: '127.0.0.1', port: 0 }, store, log: silentLogger(), mqttConnected: () => false, lines })
+  t.equal((await open.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 403, 'no token configured: off')
+  await open.close()
+})

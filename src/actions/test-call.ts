@@ -1,0 +1,140 @@
+import type { LineConfig, TestCallsConfig } from '../config/schema.js'
+import type { Clock, Timer } from '../core/clock.js'
+import { errorMessage } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { ModemCall, TestCallEvent } from '../core/state.js'
+import type { StateStore, StoreChange } from '../core/store.js'
+import type { DialOptions } from '../modem/call-control.js'
+
+export type TestCallResult = Omit<TestCallEvent, 'type' | 'ts'>
+
+/** What the test caller needs of the modems. */
+export interface TestCallModems {
+  dial(modem: string, number: string, opts: DialOptions): Promise<ModemCall>
+  cancel(modem: string): Promise<void>
+}
+
+export interface TestCallerDeps {
+  store: StateStore
+  lines: LineConfig[]
+  config: TestCallsConfig
+  modems: TestCallModems
+  clock: Clock
+  log: Logger
+}
+
+/** Two numbers are the same when their last 10 digits are (+74951110001 and 84951110001). */
+const sameNumber = (a: string | null, b: string | null) => !!a && !!b && a.replace(/\D/g, '').slice(-10) === b.replace(/\D/g, '').slice(-10)
+
+/**
+ * Test calls: the box dials a line's number from a modem that does not carry
+ * it, and watches for the ring on that line (today the line's own GSM modem;
+ * the ring detector and the PBX's reports later). A ring within ringSeconds,
+ * with the dialling SIM's number as caller ID when that is known, proves the
+ * line takes calls; the box then hangs up before anyone answers. On demand
+ * (HTTP) and every `everyMinutes`, one line after the other. Each result is an
+ * event and the line's `lastTestCall`; a failed one raises an alert.
+ */
+export class TestCaller {
+  readonly #d: TestCallerDeps
+  #timer: Timer | null = null
+  #next = 0
+  #running: Promise<TestCallResult> | null = null
+
+  constructor(deps: TestCallerDeps) {
+    this.#d = deps
+  }
+
+  /** Lines that can be tested: a number to dial and a ring the box can see. */
+  get testable(): LineConfig[] {
+    return this.#d.lines.filter((l) => l.numbers.length > 0 && l.kind === 'gsm' && l.modem !== undefined)
+  }
+
+  start(): void {
+    const every = this.#d.config.everyMinutes
+    if (every > 0 && this.testable.length > 0) this.#timer = this.#d.clock.setInterval(() => void this.#scheduled(), every * 60_000)
+  }
+
+  stop(): void {
+    this.#timer?.cancel()
+  }
+
+  async #scheduled(): Promise<void> {
+    const lines = this.testable
+    const line = lines[this.#next++ % lines.length]!
+    await this.run(line.id).catch((err: unknown) => this.#d.log.warn({ line: line.id, err: errorMessage(err) }, 'test call failed to run'))
+  }
+
+  /** Test one line now (one test at a time: a second waits for the first). */
+  async run(lineId: string): Promise<TestCallResult> {
+    while (this.#running) await this.#running.catch(() => {})
+    const run = this.#run(lineId)
+    this.#running = run
+    try {
+      return await run
+    } finally {
+      this.#running = null
+    }
+  }
+
+  async #run(lineId: string): Promise<TestCallResult> {
+    const line = this.testable.find((l) => l.id === lineId)
+    if (!line) throw new Error(`line "${lineId}" cannot be tested (it needs a number and a ring the box can see: a gsm line with its modem)`)
+    const number = line.numbers[0]!
+    const from = this.#caller(line)
+    if (!from) return this.#report({ line: line.id, number, from: null, ok: false, detail: 'no other modem is free to call from (up and not in a call)' }, false)
+    const callerId = this.#d.lines.find((l) => l.modem === from)?.numbers[0] ?? null
+    const ringSeconds = this.#d.config.ringSeconds
+    const started = this.#d.clock.now()
+    const ring = this.#waitForRing(line.id, callerId, ringSeconds * 1000)
+    const call = this.#d.modems.dial(from, number, { ringSeconds })
+    const rang = await Promise.race([ring.promise, call.then(() => null, () => null)])
+    ring.cancel()
+    if (rang !== null) await this.#d.modems.cancel(from)
+    const ended = await call.catch((err: unknown) => ({ outcome: `failed (${errorMessage(err)})` }) as const)
+    const detail =
+      rang !== null
+        ? `rang on ${line.id} after ${Math.round((rang - started) / 1000)} s (called from ${from})`
+        : `no ring on ${line.id} within ${ringSeconds} s (called from ${from}; the call ${ended.outcome})`
+    return this.#report({ line: line.id, number, from, ok: rang !== null, detail }, true)
+  }
+
+  /** A modem that is up and does not carry the line, in the configured order. */
+  #caller(line: LineConfig): string | null {
+    const up = Object.values(this.#d.store.snapshot.modems).filter((m) => m.state === 'up' && m.id !== line.modem && m.call === null).map((m) => m.id)
+    const order = this.#d.config.fromModems
+    return (order.length ? order.filter((id) => up.includes(id)) : up)[0] ?? null
+  }
+
+  /** Resolves with the time of a ring on the line (from our caller when its number is known), or null after `ms`. */
+  #waitForRing(lineId: string, callerId: string | null, ms: number): { promise: Promise<number | null>; cancel(): void } {
+    let done: (v: number | null) => void = () => {}
+    const promise = new Promise<number | null>((r) => (done = r))
+    const onChange = (c: StoreChange) => {
+      if (c.kind !== 'line' || c.id !== lineId || c.next.lastCallAt === c.prev?.lastCallAt || c.next.lastCallAt === null) return
+      // the caller ID comes with +CLIP just after the RING: a ring without it yet is ours when we know no number
+      if (callerId === null || sameNumber(c.next.lastCallerId, callerId)) finish(c.next.lastCallAt)
+    }
+    const onCallerId = (c: StoreChange) => {
+      if (c.kind === 'line' && c.id === lineId && callerId !== null && c.next.lastCallerId !== c.prev?.lastCallerId && sameNumber(c.next.lastCallerId, callerId) && c.next.lastCallAt !== null) finish(c.next.lastCallAt)
+    }
+    const timer = this.#d.clock.setTimeout(() => finish(null), ms)
+    const finish = (v: number | null) => {
+      timer.cancel()
+      this.#d.store.off('change', onChange)
+      this.#d.store.off('change', onCallerId)
+      done(v)
+    }
+    this.#d.store.on('change', onChange)
+    this.#d.store.on('change', onCallerId)
+    return { promise, cancel: () => finish(null) }
+  }
+
+  /** An event, and (when the test could be made) the line's lastTestCall: the alert follows from it. */
+  #report(r: TestCallResult, onLine: boolean): TestCallResult {
+    this.#d.log[r.ok ? 'info' : 'warn']({ ...r }, 'test call')
+    this.#d.store.recordEvent({ type: 'test-call', ...r })
+    if (onLine) this.#d.store.update('line', r.line, { lastTestCall: { at: this.#d.clock.now(), ok: r.ok, detail: r.detail } })
+    return r
+  }
+}
