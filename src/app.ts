@@ -25,6 +25,7 @@ import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
 import { TestCaller } from './actions/test-call.js'
+import { SipMonitor } from './lines/sip-monitor.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -64,6 +65,7 @@ export class Box {
   /** The site's number swap; built at start (what the webhook acknowledged is in the state folder). */
   sitePhone: SitePhoneAction | null = null
   readonly testCalls: TestCaller
+  readonly sip: SipMonitor
   /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
   notifier: SmsNotifier | null = null
   readonly #j5: J5Panel
@@ -87,6 +89,7 @@ export class Box {
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
+    this.sip = new SipMonitor({ store: this.store, lines: config.lines, clock: this.clock, log: this.log })
     this.testCalls = new TestCaller({
       store: this.store,
       lines: config.lines,
@@ -116,6 +119,7 @@ export class Box {
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
       this.lines.start()
+      this.sip.start()
       this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
       await this.silence.start()
       this.notifier = new SmsNotifier({
@@ -182,6 +186,7 @@ export class Box {
     this.#minute?.cancel()
     this.panel.stop()
     this.lines.stop()
+    this.sip.stop()
     this.calls.stop()
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())

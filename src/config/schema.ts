@@ -81,6 +81,19 @@ export const LineSchema = Type.Object(
     channels: Type.Integer({ default: 1, minimum: 1, maximum: 1000 }),
     modem: Type.Optional({ ...Id, description: 'For a gsm line: the id of the modem (SIM channel) that carries it' }),
     watchSilence: Type.Boolean({ default: true, description: 'Raise an alert when the line is silent for longer than its history makes likely' }),
+    sip: Type.Optional(
+      Type.Object(
+        {
+          proxy: Type.String({ minLength: 1, description: 'The carrier\'s SIP proxy (host name or address) the trunk registers to' }),
+          port: Type.Integer({ default: 5060, minimum: 1, maximum: 65535 }),
+          transport: StringEnum(['udp', 'tcp'] as const, { default: 'udp' }),
+          everySeconds: Type.Integer({ default: 30, minimum: 5, maximum: 3600, description: 'How often OPTIONS is sent' }),
+          timeoutMs: Type.Integer({ default: 2000, minimum: 200, maximum: 30000, description: 'How long an answer may take (UDP is resent from 500 ms, doubling)' }),
+          downAfter: Type.Integer({ default: 3, minimum: 1, maximum: 20, description: 'Unanswered probes in a row before the line is down' }),
+        },
+        { ...strict, description: 'For a sip line: the OPTIONS keepalive to the carrier\'s proxy' },
+      ),
+    ),
   },
   strict,
 )

@@ -138,6 +138,9 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
       out.push({ path: ['modems', i, 'bootWaitSeconds'], message: `must be longer than powerKey.pulseMs + 2 s (${(m.powerKey.pulseMs + 2000) / 1000} s)` })
     }
   })
+  c.lines.forEach((l, i) => {
+    if (l.sip && l.kind !== 'sip') out.push({ path: ['lines', i, 'sip'], message: `only a sip line is probed with SIP OPTIONS (this one is ${l.kind})` })
+  })
   c.testCalls.fromModems.forEach((m, i) => {
     if (!known.modem.has(m)) out.push({ path: ['testCalls', 'fromModems', i], message: `no modem with id "${m}"` })
   })

@@ -18,7 +18,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     channels: cfg.channels,
     modem: cfg.modem ?? null,
     state: 'unknown',
-    reason: cfg.kind === 'gsm' ? 'starting' : `no monitor for ${cfg.kind} lines yet`,
+    reason: cfg.kind === 'gsm' || cfg.sip ? 'starting' : cfg.kind === 'sip' ? 'no sip section: nothing probes this line' : `no monitor for ${cfg.kind} lines yet`,
     since: now,
     ts: now,
     lastCallAt: null,
@@ -27,6 +27,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     expectedCalls: null,
     silence: null,
     lastTestCall: null,
+    probe: null,
   }
 }
 

@@ -30,7 +30,7 @@ t.test('LineMonitor: state from the modem, calls counted per hour with the calle
   ])
   mon.start()
   t.match(store.get('line', 'l1'), { state: 'unknown' })
-  t.match(store.get('line', 's1'), { state: 'unknown', reason: 'no monitor for sip lines yet' })
+  t.match(store.get('line', 's1'), { state: 'unknown', reason: 'no sip section: nothing probes this line' })
   store.update('modem', 'm1', { state: 'up', answering: true, registration: 'home', reason: 'registered (home)' })
   t.match(store.get('line', 'l1'), { state: 'up' })
   store.update('modem', 'm1', { ringing: { callerId: null, at: clock.now() } })
