@@ -26,6 +26,8 @@ import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
 import { TestCaller } from './actions/test-call.js'
 import { SipMonitor } from './lines/sip-monitor.js'
+import { setSignal } from './lines/signals.js'
+import type { PbxReport } from './web/modem-routes.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -98,9 +100,23 @@ export class Box {
       clock: this.clock,
       log: this.log,
     })
-    const lines = { test: (id: string) => this.testCalls.run(id), has: (id: string) => this.testCalls.testable.some((l) => l.id === id) }
+    const reporting = (id: string) => config.lines.some((l) => l.id === id && l.pbxReports)
+    const lines = {
+      test: (id: string) => this.testCalls.run(id),
+      has: (id: string) => this.testCalls.testable.some((l) => l.id === id),
+      reports: reporting,
+      report: (id: string, r: PbxReport) => this.#pbxReport(id, r),
+    }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
+  }
+
+  /** The PBX reports a call on a line, or a SIP trunk's registration (one of the line's signals). */
+  #pbxReport(id: string, r: PbxReport): void {
+    // a PBX clock ahead of ours must not put a call in the future
+    if (r.type === 'call') return this.lines.reportCall(id, { callerId: r.callerId ?? null, at: Math.min(r.at ?? Infinity, this.clock.now()) })
+    const state = r.state === 'registered' ? 'up' : 'down'
+    setSignal(this.store, id, 'registration', { state, reason: `PBX: trunk ${r.state}${r.reason ? ` (${r.reason})` : ''}` })
   }
 
   #driver(id: string): ModemDriver {

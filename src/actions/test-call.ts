@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.js'
 import type { ModemCall, TestCallEvent } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import type { DialOptions } from '../modem/call-control.js'
+import { hasCallSource } from '../lines/monitor.js'
 
 export type TestCallResult = Omit<TestCallEvent, 'type' | 'ts'>
 
@@ -45,9 +46,9 @@ export class TestCaller {
     this.#d = deps
   }
 
-  /** Lines that can be tested: a number to dial and a ring the box can see. */
+  /** Lines that can be tested: a number to dial and a ring the box can see (the line's GSM modem, or the PBX's report). */
   get testable(): LineConfig[] {
-    return this.#d.lines.filter((l) => l.numbers.length > 0 && l.kind === 'gsm' && l.modem !== undefined)
+    return this.#d.lines.filter((l) => l.numbers.length > 0 && hasCallSource(l))
   }
 
   start(): void {
@@ -79,7 +80,7 @@ export class TestCaller {
 
   async #run(lineId: string): Promise<TestCallResult> {
     const line = this.testable.find((l) => l.id === lineId)
-    if (!line) throw new Error(`line "${lineId}" cannot be tested (it needs a number and a ring the box can see: a gsm line with its modem)`)
+    if (!line) throw new Error(`line "${lineId}" cannot be tested (it needs a number and a ring the box can see: a gsm line with its modem, or pbxReports)`)
     const number = line.numbers[0]!
     const from = this.#caller(line)
     if (!from) return this.#report({ line: line.id, number, from: null, ok: false, detail: 'no other modem is free to call from (up and not in a call)' }, false)

@@ -80,6 +80,7 @@ export const LineSchema = Type.Object(
     numbers: Type.Array(E164, { default: [], description: 'The numbers customers dial on this line, best first' }),
     channels: Type.Integer({ default: 1, minimum: 1, maximum: 1000 }),
     modem: Type.Optional({ ...Id, description: 'For a gsm line: the id of the modem (SIM channel) that carries it' }),
+    pbxReports: Type.Boolean({ default: false, description: 'The PBX reports this line\'s incoming calls and (for a SIP trunk) its registration to POST /api/v1/lines/<id>/report' }),
     watchSilence: Type.Boolean({ default: true, description: 'Raise an alert when the line is silent for longer than its history makes likely' }),
     sip: Type.Optional(
       Type.Object(

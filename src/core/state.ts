@@ -81,6 +81,8 @@ export interface LineSnapshot extends PartBase {
   expectedCalls: number | null
   /** The silence since the last call and how improbable it is; null while the line is not watched. */
   silence: LineSilence | null
+  /** What each source says of the line (SIP OPTIONS, the PBX's registration report); the state is the worst of them. */
+  signals: Record<string, { state: PartState; reason: string; at: number }>
   /** The last SIP OPTIONS probe of a sip line: the status code (null: no answer), the reason and the round trip. */
   probe: { code: number | null; reason: string; rttMs: number | null; at: number } | null
   /** The last test call: the only proof that the line takes calls. */

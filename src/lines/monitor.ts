@@ -10,6 +10,11 @@ function sameHour(a: number | null, b: number): boolean {
   return a !== null && Math.floor(a / HOUR_MS) === Math.floor(b / HOUR_MS)
 }
 
+/** Whether the box sees this line's incoming calls (its GSM modem rings, or the PBX reports them). */
+export function hasCallSource(line: LineConfig): boolean {
+  return (line.kind === 'gsm' && line.modem !== undefined) || line.pbxReports
+}
+
 export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
   return {
     id: cfg.id,
@@ -28,6 +33,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     silence: null,
     lastTestCall: null,
     probe: null,
+    signals: {},
   }
 }
 
@@ -76,12 +82,20 @@ export class LineMonitor {
       if (!line) continue
       const patch: Partial<LineSnapshot> = gsmLineState(l.modem, modem)
       const call = modem.ringing
-      if (call && call.at !== prev?.ringing?.at) {
-        patch.callsThisHour = sameHour(line.lastCallAt, this.#store.clock.now()) ? line.callsThisHour + 1 : 1
-        patch.lastCallAt = call.at
-      }
+      if (call && call.at !== prev?.ringing?.at) Object.assign(patch, this.#counted(line, call.at))
       if (call?.callerId) patch.lastCallerId = call.callerId
       this.#store.update('line', l.id, patch)
     }
+  }
+
+  /** An incoming call the PBX reports on a line (a SIP trunk, an analog line behind it). */
+  reportCall(id: string, call: { callerId: string | null; at: number }): void {
+    const line = this.#store.get('line', id)
+    if (!line) return
+    this.#store.update('line', id, { ...this.#counted(line, call.at), ...(call.callerId ? { lastCallerId: call.callerId } : {}) })
+  }
+
+  #counted(line: LineSnapshot, at: number): Partial<LineSnapshot> {
+    return { callsThisHour: sameHour(line.lastCallAt, this.#store.clock.now()) ? line.callsThisHour + 1 : 1, lastCallAt: at }
   }
 }

@@ -1,8 +1,9 @@
 import type { LineConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import type { Logger } from '../core/logger.js'
-import type { LineSnapshot, PartState } from '../core/state.js'
+import type { PartState } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
+import { setSignal } from './signals.js'
 import { probeSip, type SipProbeResult, type SipProbeTarget } from './sip-options.js'
 
 type SipConfig = NonNullable<LineConfig['sip']>
@@ -68,10 +69,9 @@ export class SipMonitor {
       if (this.#stopped) return
       const missed = r.code === null ? (this.#missed.get(id) ?? 0) + 1 : 0
       this.#missed.set(id, missed)
-      const prev = this.#store.get('line', id)?.state ?? 'unknown'
-      const patch: Partial<LineSnapshot> = { ...sipLineState(l.sip, r, missed, prev), probe: { code: r.code, reason: r.reason, rttMs: r.rttMs, at: this.#clock.now() } }
+      const prev = this.#store.get('line', id)?.signals.options?.state ?? 'unknown'
       if (r.code === null) this.#log.warn({ line: id, reason: r.reason, missed }, 'SIP OPTIONS unanswered')
-      this.#store.update('line', id, patch)
+      setSignal(this.#store, id, 'options', sipLineState(l.sip, r, missed, prev), { probe: { code: r.code, reason: r.reason, rttMs: r.rttMs, at: this.#clock.now() } })
     } finally {
       this.#busy.delete(id)
     }

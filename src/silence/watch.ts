@@ -4,14 +4,10 @@ import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { LineSilence, LineSnapshot } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
+import { hasCallSource } from '../lines/monitor.js'
 import { silenceEvidence, type PeerActivity } from './evidence.js'
 import { RateModel, type RateData } from './rates.js'
 import { hourOfWeek, inBusinessHours } from './week.js'
-
-/** Whether the box sees this line's incoming calls (and so can judge its silence). */
-export function hasCallSource(line: LineConfig): boolean {
-  return line.kind === 'gsm' && line.modem !== undefined
-}
 
 interface RatesFile {
   lines: Record<string, RateData>
@@ -59,8 +55,7 @@ export class SilenceWatch {
 
   constructor(deps: { store: StateStore; lines: LineConfig[]; config: SilenceConfig; timeZone: string; stateDir: string; log: Logger }) {
     this.#store = deps.store
-    // only lines whose incoming calls the box sees: a GSM line's modem rings here; SIP and analog
-    // lines join when the PBX's call reports and the ring detector exist
+    // only lines whose incoming calls the box sees: a GSM line's modem rings here, the PBX reports the others
     this.#lines = deps.lines.filter((l) => l.watchSilence && hasCallSource(l))
     this.#cfg = deps.config
     this.#tz = deps.timeZone

@@ -6,11 +6,33 @@ import type { DialOptions } from '../modem/call-control.js'
 import type { SmsResult } from '../modem/sms-sender.js'
 import type { TestCallResult } from '../actions/test-call.js'
 
+export type PbxReport = { type: 'call'; callerId?: string | null; at?: number } | { type: 'registration'; state: 'registered' | 'unregistered' | 'failed'; reason?: string }
+
 /** What the HTTP side may ask of a line. */
 export interface LineActions {
   has(line: string): boolean
   test(line: string): Promise<TestCallResult>
+  /** Whether the PBX reports on this line (lines[].pbxReports). */
+  reports(line: string): boolean
+  report(line: string, report: PbxReport): void
 }
+
+const reportBody = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['type'],
+      additionalProperties: false,
+      properties: { type: { const: 'call' }, callerId: { type: ['string', 'null'], maxLength: 32 }, at: { type: 'integer', minimum: 0 } },
+    },
+    {
+      type: 'object',
+      required: ['type', 'state'],
+      additionalProperties: false,
+      properties: { type: { const: 'registration' }, state: { enum: ['registered', 'unregistered', 'failed'] }, reason: { type: 'string', maxLength: 200 } },
+    },
+  ],
+} as const
 
 /** What the HTTP side may ask a modem to do. */
 export interface ModemActions {
@@ -77,6 +99,12 @@ function failed(log: Logger) {
 export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { tokenSet: boolean; log: Logger }): void {
   const guard = guarded(opts, 'line that can be tested', (id) => actions.has(id))
   const fail = failed(opts.log)
+  // the PBX's word on a line: no money spent, so like the GET routes it needs the token only when one is set
+  app.post<{ Params: { id: string }; Body: PbxReport }>('/api/v1/lines/:id/report', { schema: { body: reportBody } }, async (req, reply) => {
+    if (!actions.reports(req.params.id)) return reply.code(404).send({ error: 'not-found', message: `no line "${req.params.id}" with pbxReports` })
+    actions.report(req.params.id, req.body)
+    return reply.code(202).send({ ok: true })
+  })
   app.post<{ Params: { id: string } }>('/api/v1/lines/:id/test-call', async (req, reply) => {
     if (!guard(req.params.id, reply)) return reply
     try {

@@ -11,9 +11,9 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'sip1', kind: 'sip', numbers: ['+74951110000', '+74951110009'], channels: 10, watchSilence: true },
-  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'm1', watchSilence: true },
-  { id: 'fax', kind: 'analog', numbers: [], channels: 1, watchSilence: true },
+  { id: 'sip1', kind: 'sip', numbers: ['+74951110000', '+74951110009'], channels: 10, pbxReports: false, watchSilence: true },
+  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true },
+  { id: 'fax', kind: 'analog', numbers: [], channels: 1, pbxReports: false, watchSilence: true },
 ]
 
 t.test('the working line\'s number first; config order within a state', async (t) => {

@@ -15,8 +15,8 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'gsm1', watchSilence: true },
-  { id: 'gsm2', kind: 'gsm', numbers: ['+74951110002'], channels: 1, modem: 'gsm2', watchSilence: true },
+  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'gsm1', pbxReports: false, watchSilence: true },
+  { id: 'gsm2', kind: 'gsm', numbers: ['+74951110002'], channels: 1, modem: 'gsm2', pbxReports: false, watchSilence: true },
 ]
 
 async function site(t: Test) {

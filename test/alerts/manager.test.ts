@@ -15,7 +15,7 @@ import { testStore } from '../helpers/store.js'
 async function box(dir: string, language: 'en' | 'ru' = 'en') {
   const clock = new FakeClock()
   const store = testStore(clock).store
-  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm', watchSilence: true }, clock.now()))
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm', pbxReports: false, watchSilence: true }, clock.now()))
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
   const mgr = new AlertManager({ store, language, stateDir: dir, log: silentLogger() })
@@ -42,7 +42,7 @@ t.test('raised once when a line goes down, cleared when it is back', async (t) =
 })
 
 t.test('messages in Russian', async (t) => {
-  const line = { ...initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, watchSilence: true }, 0), state: 'down' as const, reason: 'нет сети' }
+  const line = { ...initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, pbxReports: false, watchSilence: true }, 0), state: 'down' as const, reason: 'нет сети' }
   t.equal(lineAlert(line, 'ru')!.message, 'Линия l1 не работает: нет сети')
 })
 

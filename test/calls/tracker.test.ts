@@ -7,7 +7,7 @@ import { testStore } from '../helpers/store.js'
 function setup() {
   const { store, clock } = testStore()
   store.init('modem', modemIn({ state: 'up' }, 'm1'))
-  const tracker = new CallTracker(store, [{ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', watchSilence: true }])
+  const tracker = new CallTracker(store, [{ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true }])
   tracker.start()
   const seen: CallRecord[] = []
   store.on('change', (c) => c.kind === 'call' && seen.push(c.next))

@@ -25,8 +25,8 @@ t.test('LineMonitor: state from the modem, calls counted per hour with the calle
   const store = testStore(clock).store
   store.init('modem', initialModem({ id: 'm1', port: 'sim:m1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 30 }, clock.now()))
   const mon = new LineMonitor(store, [
-    { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1', watchSilence: true },
-    { id: 's1', kind: 'sip', numbers: [], channels: 4, watchSilence: true },
+    { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true },
+    { id: 's1', kind: 'sip', numbers: [], channels: 4, pbxReports: false, watchSilence: true },
   ])
   mon.start()
   t.match(store.get('line', 'l1'), { state: 'unknown' })

@@ -8,7 +8,7 @@ import { modemRig } from '../helpers/modem-rig.js'
 
 async function rig(personality: 'quectel' | 'simcom' = 'quectel') {
   const r = modemRig({}, { personality })
-  const tracker = new CallTracker(r.store, [{ id: 'gsm-main', kind: 'gsm', numbers: [], channels: 1, modem: 'gsm1', watchSilence: true }])
+  const tracker = new CallTracker(r.store, [{ id: 'gsm-main', kind: 'gsm', numbers: [], channels: 1, modem: 'gsm1', pbxReports: false, watchSilence: true }])
   tracker.start()
   const records: CallRecord[] = []
   r.store.on('change', (c) => c.kind === 'call' && records.push(c.next))

@@ -11,10 +11,10 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'sip1', kind: 'gsm', numbers: [], channels: 2, modem: 'm1', watchSilence: true },
-  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, modem: 'm2', watchSilence: true },
-  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', watchSilence: false },
-  { id: 'trunk', kind: 'sip', numbers: [], channels: 4, watchSilence: true },
+  { id: 'sip1', kind: 'gsm', numbers: [], channels: 2, modem: 'm1', pbxReports: false, watchSilence: true },
+  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, modem: 'm2', pbxReports: false, watchSilence: true },
+  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', pbxReports: false, watchSilence: false },
+  { id: 'trunk', kind: 'sip', numbers: [], channels: 4, pbxReports: false, watchSilence: true },
 ]
 const CFG: SilenceConfig = { businessHours: [], fixedMinutes: 30, falseAlarmProbability: 0.001, learnHours: 20 }
 const MIN = 60_000

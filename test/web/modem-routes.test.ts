@@ -83,7 +83,13 @@ t.test('bad requests and module failures map to clear statuses', async (t) => {
 
 t.test('a test call to a line through HTTP: token required, unknown lines 404, the result when it is over', async (t) => {
   const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, new FakeClock())
-  const lines = { has: (id: string) => id === 'gsm1', test: async (id: string) => ({ line: id, number: '+74951110001', from: 'gsm2', ok: true, detail: 'rang on gsm1 after 2 s (called from gsm2)' }) }
+  const reports: unknown[] = []
+  const lines = {
+    has: (id: string) => id === 'gsm1',
+    test: async (id: string) => ({ line: id, number: '+74951110001', from: 'gsm2', ok: true, detail: 'rang on gsm1 after 2 s (called from gsm2)' }),
+    reports: (id: string) => id === 'sip1',
+    report: (id: string, r: unknown) => void reports.push([id, r]),
+  }
   const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, token: TOKEN }, store, log: silentLogger(), mqttConnected: () => false, lines })
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 401)
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/sip9/test-call', headers: auth })).statusCode, 404)
@@ -93,5 +99,15 @@ t.test('a test call to a line through HTTP: token required, unknown lines 404, t
   await app.close()
   const open = buildWebServer({ config: { host: '127.0.0.1', port: 0 }, store, log: silentLogger(), mqttConnected: () => false, lines })
   t.equal((await open.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 403, 'no token configured: off')
+  // the PBX's reports: no token needed when none is set (they spend nothing); bodies checked
+  const post = (id: string, body: unknown) => open.inject({ method: 'POST', url: `/api/v1/lines/${id}/report`, payload: body as object })
+  t.equal((await post('sip1', { type: 'call', callerId: '+79161234567' })).statusCode, 202)
+  t.equal((await post('sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' })).statusCode, 202)
+  t.equal((await post('gsm1', { type: 'call' })).statusCode, 404, 'a line without pbxReports')
+  for (const bad of [{ type: 'call', callerId: 5 }, { type: 'registration', state: 'maybe' }, { type: 'dance' }, { type: 'call', extra: 1 }]) t.equal((await post('sip1', bad)).statusCode, 400, JSON.stringify(bad))
+  t.same(reports, [
+    ['sip1', { type: 'call', callerId: '+79161234567' }],
+    ['sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' }],
+  ])
   await open.close()
 })
