@@ -25,18 +25,22 @@ export interface SipProbeResult {
 const T1_MS = 500
 
 /** The OPTIONS request; `local` is our address as the proxy sees the Via. */
+/** An address for a SIP URI or Via: IPv6 in brackets. */
+const hostPart = (h: string) => (h.includes(':') && !h.startsWith('[') ? `[${h}]` : h)
+
 export function optionsRequest(target: SipProbeTarget, local: { address: string; port: number }, ids: { branch: string; tag: string; callId: string; cseq: number }): string {
-  const uri = `sip:${target.host}:${target.port}`
+  const uri = `sip:${hostPart(target.host)}:${target.port}`
+  const me = hostPart(local.address)
   const transport = target.transport.toUpperCase()
   return [
     `OPTIONS ${uri} SIP/2.0`,
-    `Via: SIP/2.0/${transport} ${local.address}:${local.port};branch=z9hG4bK${ids.branch};rport`,
+    `Via: SIP/2.0/${transport} ${me}:${local.port};branch=z9hG4bK${ids.branch};rport`,
     'Max-Forwards: 70',
-    `From: <sip:linewatch@${local.address}>;tag=${ids.tag}`,
+    `From: <sip:linewatch@${me}>;tag=${ids.tag}`,
     `To: <${uri}>`,
     `Call-ID: ${ids.callId}`,
     `CSeq: ${ids.cseq} OPTIONS`,
-    `Contact: <sip:linewatch@${local.address}:${local.port};transport=${target.transport}>`,
+    `Contact: <sip:linewatch@${me}:${local.port};transport=${target.transport}>`,
     'Accept: application/sdp',
     'User-Agent: linewatch',
     'Content-Length: 0',
@@ -70,7 +74,11 @@ function probeUdp(target: SipProbeTarget): Promise<SipProbeResult> {
     const socket = createSocket(target.host.includes(':') ? 'udp6' : 'udp4')
     const started = performance.now()
     let retransmit: NodeJS.Timeout | null = null
+    let done = false
+    // once: a late DNS answer or error after the deadline must not close the socket twice
     const finish = (r: SipProbeResult) => {
+      if (done) return
+      done = true
       clearTimeout(deadline)
       if (retransmit) clearTimeout(retransmit)
       socket.close()
@@ -82,7 +90,9 @@ function probeUdp(target: SipProbeTarget): Promise<SipProbeResult> {
       const r = parseResponse(msg.toString('latin1'), ids.callId)
       if (r) finish({ ...r, rttMs: Math.round(performance.now() - started) })
     })
-    socket.connect(target.port, target.host, () => {
+    // a name that does not resolve (DNS down) comes back here as an error: a probe result, never a crash
+    socket.connect(target.port, target.host, (err?: Error) => {
+      if (err) return finish({ code: null, reason: err.message, rttMs: null })
       const request = optionsRequest(target, socket.address(), ids)
       let wait = T1_MS
       const send = () => {
@@ -101,7 +111,10 @@ function probeTcp(target: SipProbeTarget): Promise<SipProbeResult> {
     const started = performance.now()
     const socket = connect({ host: target.host, port: target.port })
     let text = ''
+    let done = false
     const finish = (r: SipProbeResult) => {
+      if (done) return
+      done = true
       clearTimeout(deadline)
       socket.destroy()
       resolve(r)
@@ -111,8 +124,12 @@ function probeTcp(target: SipProbeTarget): Promise<SipProbeResult> {
     socket.on('connect', () => socket.write(optionsRequest(target, { address: socket.localAddress ?? '0.0.0.0', port: socket.localPort ?? 0 }, ids)))
     socket.on('data', (d: Buffer) => {
       text += d.toString('latin1')
-      // a stream carries messages back to back: look at each complete head
-      for (const head of text.split('\r\n\r\n').slice(0, -1)) {
+      // a stream carries messages back to back, each a head and Content-Length bytes of body
+      for (let end = text.indexOf('\r\n\r\n'); end >= 0; end = text.indexOf('\r\n\r\n')) {
+        const head = text.slice(0, end)
+        const length = Number(/^(?:Content-Length|l)\s*:\s*(\d+)/im.exec(head)?.[1] ?? 0)
+        if (text.length < end + 4 + length) break
+        text = text.slice(end + 4 + length)
         const r = parseResponse(head, ids.callId)
         if (r) return finish({ ...r, rttMs: Math.round(performance.now() - started) })
       }

@@ -148,3 +148,26 @@ t.test('a call the PBX reports counts on the line as a ring would', async (t) =>
   t.match(store.get('line', 'trunk'), { lastCallAt: clock.now(), lastCallerId: '+79161234567', callsThisHour: 2 })
   monitor.stop()
 })
+
+t.test('a proxy name that does not resolve is a failed probe, not a crash; IPv6 addresses are bracketed', async (t) => {
+  const r = await probeSip({ host: 'no-such-proxy.invalid', port: 5060, transport: 'udp', timeoutMs: 3000 })
+  t.equal(r.code, null)
+  t.ok(r.reason.length > 0, `reason: ${r.reason}`)
+  const req = optionsRequest({ host: '2001:db8::1', port: 5060, transport: 'udp', timeoutMs: 1 }, { address: '2001:db8::2', port: 40000 }, { branch: 'b', tag: 't', callId: 'c', cseq: 1 })
+  t.match(req, /^OPTIONS sip:\[2001:db8::1\]:5060 SIP\/2\.0\r\nVia: SIP\/2\.0\/UDP \[2001:db8::2\]:40000;/)
+})
+
+t.test('TCP: a message with a body before our answer does not hide it', async (t) => {
+  const server = createServer((s) => {
+    let text = ''
+    s.on('data', (d) => {
+      text += d.toString('latin1')
+      if (!text.includes('\r\n\r\n')) return
+      const noise = 'NOTIFY sip:x SIP/2.0\r\nCall-ID: other\r\nContent-Length: 12\r\n\r\nhello\r\n\r\nxxx'
+      s.write(noise + okFor(text))
+    })
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  t.teardown(() => server.close())
+  t.match(await probeSip({ host: '127.0.0.1', port: (server.address() as { port: number }).port, transport: 'tcp', timeoutMs: 2000 }), { code: 200 })
+})
