@@ -134,10 +134,7 @@ export class Box {
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
-      this.lines.start()
-      this.sip.start()
-      this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
-      await this.silence.start()
+      // the notifier listens before anything can change an alert, so it hears every raise and clear
       this.notifier = new SmsNotifier({
         store: this.store,
         config: this.config.alerts,
@@ -149,6 +146,10 @@ export class Box {
         log: this.log,
       })
       await this.notifier.start()
+      this.lines.start()
+      this.sip.start()
+      this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
+      await this.silence.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
       await this.sitePhone.start()
       this.testCalls.start()

@@ -83,7 +83,8 @@ export class SitePhoneAction {
 
   async #deliver(): Promise<void> {
     const want = this.#store.snapshot.sitePhone
-    if (!want || !this.#webhook) return
+    // at boot every line is unknown for a few seconds: that is no news for the site (it would lose its number)
+    if (!want || !this.#webhook || want.lines.every((l) => l.state === 'unknown')) return
     const { ts: _ts, ...body } = want
     if (JSON.stringify(body) === JSON.stringify(this.#file.data.acknowledged)) return
     this.#busy = true

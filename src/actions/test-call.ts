@@ -84,6 +84,9 @@ export class TestCaller {
     const number = line.numbers[0]!
     const from = this.#caller(line)
     if (!from) return this.#report({ line: line.id, number, from: null, ok: false, detail: 'no other modem is free to call from (up and not in a call)' }, false)
+    // a line in a customer's call would answer busy: no test now, and no verdict on it
+    const own = line.modem ? this.#d.store.get('modem', line.modem) : undefined
+    if (own?.call) return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} is in a call: test skipped` }, false)
     const callerId = this.#d.lines.find((l) => l.modem === from)?.numbers[0] ?? null
     const ringSeconds = this.#d.config.ringSeconds
     const started = this.#d.clock.now()
@@ -91,7 +94,8 @@ export class TestCaller {
     const call = this.#d.modems.dial(from, number, { ringSeconds })
     const rang = await Promise.race([ring.promise, call.then(() => null, () => null)])
     ring.cancel()
-    if (rang !== null) await this.#d.modems.cancel(from)
+    // a hang-up that fails does not undo the ring: the test passed, the call ends by itself
+    if (rang !== null) await this.#d.modems.cancel(from).catch((err: unknown) => this.#d.log.warn({ from, err: errorMessage(err) }, 'hang-up after the test ring failed'))
     const ended = await call.catch((err: unknown) => ({ outcome: `failed (${errorMessage(err)})` }) as const)
     const detail =
       rang !== null

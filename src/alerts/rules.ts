@@ -9,7 +9,7 @@ const TEXT = {
     simBad: (id: string, sim: string) => `Modem ${id}: SIM problem: ${sim}`,
     simOk: (id: string) => `Modem ${id}: SIM ready again`,
     silent: (id: string, minutes: number, expected: number) => `Line ${id}: no incoming call for ${minutes} min (${expected.toFixed(1)} expected); the line may be dead`,
-    silentOver: (id: string) => `Line ${id}: incoming calls again`,
+    silentOver: (id: string) => `Line ${id}: the silence is over`,
     testFailed: (id: string, detail: string) => `Line ${id}: test call failed: ${detail}`,
     testOk: (id: string) => `Line ${id}: test call passed`,
   },
@@ -19,7 +19,7 @@ const TEXT = {
     simBad: (id: string, sim: string) => `Модем ${id}: проблема с SIM-картой: ${sim}`,
     simOk: (id: string) => `Модем ${id}: SIM-карта снова готова`,
     silent: (id: string, minutes: number, expected: number) => `Линия ${id}: нет входящих звонков ${minutes} мин (ожидалось ${expected.toFixed(1)}); линия, возможно, не работает`,
-    silentOver: (id: string) => `Линия ${id}: входящие звонки снова идут`,
+    silentOver: (id: string) => `Линия ${id}: тишина закончилась`,
     testFailed: (id: string, detail: string) => `Линия ${id}: тестовый звонок не прошёл: ${detail}`,
     testOk: (id: string) => `Линия ${id}: тестовый звонок прошёл`,
   },
@@ -48,10 +48,14 @@ export function simAlert(modem: ModemSnapshot, lang: Language): Omit<AlertRecord
   return { id, severity: 'major', source: `modem/${modem.id}`, state: 'raised', message: TEXT[lang].simBad(modem.id, modem.sim) }
 }
 
-/** A line silent for longer than likely: raised while the detector fires, cleared by the next call (or the line going down: its own alert covers it). Pure. */
+/**
+ * A line silent for longer than likely: raised while the detector fires, cleared when a new silence
+ * starts (the next call, or the line watched again after being down). No word while it is not watched. Pure.
+ */
 export function silenceAlert(line: LineSnapshot, lang: Language): Omit<AlertRecord, 'ts'> | null {
   const id = `line/${line.id}/silent`
-  if (line.silence?.firing) {
+  if (!line.silence) return null
+  if (line.silence.firing) {
     return { id, severity: 'major', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].silent(line.id, line.silence.minutes, line.silence.expectedCalls) }
   }
   return { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].silentOver(line.id) }

@@ -61,8 +61,11 @@ export class SmsNotifier {
   #offlineSince: number | null = null
   #timer: Timer | null = null
   #sending = false
+  #stopped = false
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'alert') this.#consider(c.next)
+    // a modem back up: whatever waits goes now, not at the end of a back-off grown while none was
+    else if (c.kind === 'modem' && c.next.state === 'up' && c.prev?.state !== 'up' && this.queued > 0) this.#retryNow()
   }
 
   constructor(deps: SmsNotifierDeps) {
@@ -82,6 +85,7 @@ export class SmsNotifier {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true
     this.#d.store.off('change', this.#onChange)
     this.#timer?.cancel()
     await this.#file.flushed()
@@ -110,6 +114,14 @@ export class SmsNotifier {
     }
     for (const c of this.#recipients()) this.#file.data.queue.push({ alert: alert.id, to: c.phone!, name: c.name, role: c.role, text: `[${this.#d.site}] ${alert.message}`, at: now })
     void this.#file.save()
+    this.#retryNow()
+  }
+
+  /** New news, or a modem back: try at once, with the back-off from the start. */
+  #retryNow(): void {
+    this.#retry.reset()
+    this.#timer?.cancel()
+    this.#timer = null
     this.#kick(0)
   }
 
@@ -118,7 +130,7 @@ export class SmsNotifier {
   }
 
   #kick(ms: number): void {
-    if (this.#timer || this.#sending) return
+    if (this.#timer || this.#sending || this.#stopped) return
     this.#timer = this.#d.clock.setTimeout(() => {
       this.#timer = null
       void this.#drain()
@@ -163,6 +175,8 @@ export class SmsNotifier {
         this.#suppressed.delete(m.to)
         recent.push(this.#d.clock.now())
         queue.shift()
+        // saved at once: a power cut now must not send it again after the reboot
+        void this.#file.save()
       }
     } finally {
       this.#sending = false

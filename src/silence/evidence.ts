@@ -62,6 +62,8 @@ export interface SilenceInput {
   peers: PeerActivity | null
   fixedMinutes: number
   falseAlarmProbability: number
+  /** Whether now is in business hours (always true when none are configured): neither detector fires outside them. */
+  businessNow: boolean
 }
 
 export function silenceEvidence(i: SilenceInput): SilenceEvidence {
@@ -69,7 +71,7 @@ export function silenceEvidence(i: SilenceInput): SilenceEvidence {
   const expectedCalls = i.own === null ? 0 : i.own.expected * factor
   const pValue = i.own === null ? 1 : Math.exp(i.own.logSilence(factor))
   const threshold = i.own === null ? 0 : i.falseAlarmProbability / Math.max(1, i.own.ratePerHour * factor)
-  const adaptive = i.own !== null && pValue < threshold
+  const adaptive = i.own !== null && i.businessNow && pValue < threshold
   const fixed = i.businessMinutes >= i.fixedMinutes
   return {
     minutes: i.minutes,

@@ -1,4 +1,4 @@
-import { HOUR_MS, HOURS_PER_WEEK, hourOfWeek } from './week.js'
+import { HOUR_MS, HOURS_PER_WEEK, hourOfWeek, nextLocalHour } from './week.js'
 
 /** What is kept on disk per line: calls and hours watched, per hour of the week, both decayed. */
 export interface RateData {
@@ -41,7 +41,7 @@ export class RateModel {
   /** The line was watched (healthy) from `from` to `to`: exposure goes to the hours it covers, everything fades a little. */
   watched(from: number, to: number, timeZone: string): void {
     for (let t = from; t < to; ) {
-      const end = Math.min(to, (Math.floor(t / HOUR_MS) + 1) * HOUR_MS)
+      const end = Math.min(to, nextLocalHour(t, timeZone))
       const h = (end - t) / HOUR_MS
       this.#hours[hourOfWeek(t, timeZone)]! += h
       const fade = Math.pow(DECAY_PER_HOUR, h)
@@ -64,13 +64,18 @@ export class RateModel {
     return h > 0 ? this.#calls.reduce((a, b) => a + b, 0) / h : 0
   }
 
-  /** The same hour of the day over the whole week: the prior each bucket leans on. */
+  /**
+   * The same hour on the days of the same kind (Monday to Friday, or Saturday and Sunday): the prior
+   * each bucket leans on. Not across kinds: a store closed on Saturdays must not expect its weekday calls then.
+   */
   #hourOfDayRate(how: number): number {
+    const day = Math.floor(how / 24)
+    const days = day < 5 ? [0, 1, 2, 3, 4] : [5, 6]
     let calls = 0
     let hours = 0
-    for (let d = how % 24; d < HOURS_PER_WEEK; d += 24) {
-      calls += this.#calls[d]!
-      hours += this.#hours[d]!
+    for (const d of days) {
+      calls += this.#calls[d * 24 + (how % 24)]!
+      hours += this.#hours[d * 24 + (how % 24)]!
     }
     return hours > 0 ? calls / hours : this.mean
   }
@@ -95,7 +100,7 @@ export class RateModel {
   logSilence(from: number, to: number, timeZone: string, factor = 1): number {
     let sum = 0
     for (let t = from; t < to; ) {
-      const end = Math.min(to, (Math.floor(t / HOUR_MS) + 1) * HOUR_MS)
+      const end = Math.min(to, nextLocalHour(t, timeZone))
       const { a, b } = this.#posterior(hourOfWeek(t, timeZone))
       sum += a * Math.log(b / (b + (factor * (end - t)) / HOUR_MS))
       t = end
@@ -107,7 +112,7 @@ export class RateModel {
   expected(from: number, to: number, timeZone: string): number {
     let sum = 0
     for (let t = from; t < to; ) {
-      const end = Math.min(to, (Math.floor(t / HOUR_MS) + 1) * HOUR_MS)
+      const end = Math.min(to, nextLocalHour(t, timeZone))
       sum += this.rate(hourOfWeek(t, timeZone)) * ((end - t) / HOUR_MS)
       t = end
     }

@@ -9,8 +9,16 @@ import { silenceEvidence, type PeerActivity } from './evidence.js'
 import { RateModel, type RateData } from './rates.js'
 import { hourOfWeek, inBusinessHours } from './week.js'
 
+interface SavedSilence {
+  since: number
+  businessMinutes: number
+  firing: LineSilence['firing']
+}
+
 interface RatesFile {
   lines: Record<string, RateData>
+  /** Each watched line's silence, so a reboot neither restarts it nor forgets that it was flagged. */
+  silences?: Record<string, SavedSilence>
 }
 
 interface Watched {
@@ -74,7 +82,9 @@ export class SilenceWatch {
       const saved = this.#file.data.lines[l.id]
       this.#models.set(l.id, new RateModel(RateModel.valid(saved) ? saved : undefined))
       const line = this.#store.get('line', l.id)
-      this.#watched.set(l.id, { since: line?.state === 'down' ? null : now, businessMinutes: 0, firing: null, calls: [] })
+      const s = this.#file.data.silences?.[l.id]
+      const resumed = s && Number.isFinite(s.since) && s.since <= now ? s : null
+      this.#watched.set(l.id, line?.state === 'down' ? { since: null, businessMinutes: 0, firing: null, calls: [] } : { since: resumed?.since ?? now, businessMinutes: resumed?.businessMinutes ?? 0, firing: resumed?.firing ?? null, calls: [] })
     }
     this.#lastTick = now
     this.#savedAt = now
@@ -123,8 +133,12 @@ export class SilenceWatch {
       peers: this.#peers(id, since, now),
       fixedMinutes: this.#cfg.fixedMinutes,
       falseAlarmProbability: this.#cfg.falseAlarmProbability,
+      businessNow: inBusinessHours(now, this.#cfg.businessHours, this.#tz),
     })
-    w.firing = w.firing ?? e.firing
+    if (!w.firing && e.firing) {
+      w.firing = e.firing
+      this.#save() // a flagged silence must survive a power cut
+    }
     return {
       minutes: Math.floor(e.minutes),
       businessMinutes: Math.floor(e.businessMinutes),
@@ -156,8 +170,9 @@ export class SilenceWatch {
     const now = this.#store.clock.now()
     if (next.lastCallAt !== null && next.lastCallAt !== prev?.lastCallAt) {
       const model = this.#models.get(next.id)!
-      // the silence that this call ends was a working line's: now it may be learnt
-      if (w.since !== null && next.lastCallAt > w.since) model.watched(w.since, next.lastCallAt, this.#tz)
+      // the silence this call ends was a working line's: now it may be learnt (unless it was flagged:
+      // an outage that ended must not teach the model that those hours are quiet)
+      if (w.since !== null && next.lastCallAt > w.since && !w.firing) model.watched(w.since, next.lastCallAt, this.#tz)
       model.call(next.lastCallAt, this.#tz)
       w.calls.push(next.lastCallAt)
       this.#dirty = true
@@ -179,7 +194,8 @@ export class SilenceWatch {
   }
 
   #save(): void {
-    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])) }
+    const silences = Object.fromEntries([...this.#watched].filter(([, w]) => w.since !== null).map(([id, w]) => [id, { since: w.since!, businessMinutes: w.businessMinutes, firing: w.firing }]))
+    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])), silences }
     void this.#file.save()
     this.#savedAt = this.#store.clock.now()
     this.#dirty = false

@@ -30,10 +30,27 @@ function parts(ms: number, timeZone: string): { day: number; hour: number; minut
   return { day: DAYS.indexOf(String(p.weekday).toLowerCase().slice(0, 3) as Day), hour: Number(p.hour), minute: Number(p.minute) }
 }
 
-/** The hour of the week at `ms` in the site's zone. */
+/** Every zone's offset is a whole number of quarter hours: within one UTC quarter hour the local hour is one. */
+const QUARTER_MS = 900_000
+const hourCache = new Map<string, number>()
+
+/** The hour of the week at `ms` in the site's zone (cached per quarter hour: the rate model asks a lot). */
 export function hourOfWeek(ms: number, timeZone: string): number {
-  const { day, hour } = parts(ms, timeZone)
-  return day * 24 + hour
+  const key = `${timeZone}|${Math.floor(ms / QUARTER_MS)}`
+  let how = hourCache.get(key)
+  if (how === undefined) {
+    const { day, hour } = parts(ms, timeZone)
+    how = day * 24 + hour
+    if (hourCache.size > 20_000) hourCache.clear()
+    hourCache.set(key, how)
+  }
+  return how
+}
+
+/** When the next local hour starts after `ms` (zones 30 or 45 minutes off UTC change hour at :30 or :15 UTC). */
+export function nextLocalHour(ms: number, timeZone: string): number {
+  const quarter = Math.floor(ms / QUARTER_MS) * QUARTER_MS
+  for (let t = quarter + QUARTER_MS; ; t += QUARTER_MS) if (hourOfWeek(t, timeZone) !== hourOfWeek(ms, timeZone)) return t
 }
 
 /** Whether a time zone name is one this Node knows. */

@@ -18,16 +18,19 @@ export function storeRate(ms: number, utcOffsetHours = 3, scale = 1): number {
   return profile[local.getUTCHours()]! * scale
 }
 
-/** Poisson arrivals between two times with a rate that changes on the hour (rate in calls per hour). */
+/** The rate may change every quarter hour (zones 30 or 45 minutes off UTC change hour then). */
+const STEP_MS = HOUR_MS / 4
+
+/** Poisson arrivals between two times with a rate (calls per hour) that may change every quarter hour. */
 export function poissonArrivals(rnd: () => number, rate: (ms: number) => number, from: number, to: number): number[] {
   const out: number[] = []
-  for (let hour = Math.floor(from / HOUR_MS) * HOUR_MS; hour < to; hour += HOUR_MS) {
-    const lambda = rate(hour)
+  for (let step = Math.floor(from / STEP_MS) * STEP_MS; step < to; step += STEP_MS) {
+    const lambda = rate(step)
     if (lambda <= 0) continue
-    // exponential gaps inside the hour; the memorylessness makes restarting at each hour exact
-    for (let t = Math.max(hour, from); ; ) {
+    // exponential gaps inside the step; the memorylessness makes restarting at each step exact
+    for (let t = Math.max(step, from); ; ) {
       t += (-Math.log(1 - rnd()) / lambda) * HOUR_MS
-      if (t >= Math.min(hour + HOUR_MS, to)) break
+      if (t >= Math.min(step + STEP_MS, to)) break
       out.push(Math.round(t))
     }
   }

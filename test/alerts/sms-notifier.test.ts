@@ -129,3 +129,17 @@ t.test('the queue is on disk: SMS waiting when the box stops go out after the re
   t.equal(second.sent.length, 1, 'and it remembers it told of that alert')
   await second.notifier.stop()
 })
+
+t.test('a modem back up: what waits goes at once, not at the end of a back-off grown meanwhile', async (t) => {
+  const s = await setup(t, { always: true, roles: ['leader'] })
+  s.store.update('modem', 'gsm1', { state: 'down' })
+  s.store.update('modem', 'gsm2', { state: 'down' })
+  s.raise('line/gsm1/down')
+  await s.run()
+  for (const wait of [60_000, 120_000, 240_000]) await s.run(wait) // three failed rounds: the back-off is at 8 min
+  t.equal(s.sent.length, 0)
+  s.store.update('modem', 'gsm2', { state: 'up' })
+  await s.run()
+  t.same(s.sent.map((m) => m.modem), ['gsm2'], 'sent the moment gsm2 was up')
+  await s.notifier.stop()
+})

@@ -54,11 +54,12 @@ t.test('the rate model learns a line\'s rates by hour of the week and follows a 
 })
 
 t.test('evidence: a silence is improbable when its probability falls below the false-alarm probability', async (t) => {
-  const base = { minutes: 10, businessMinutes: 10, peers: null, fixedMinutes: 30, falseAlarmProbability: 0.001 }
+  const base = { minutes: 10, businessMinutes: 10, peers: null, fixedMinutes: 30, falseAlarmProbability: 0.001, businessNow: true }
   /** A well-known rate: the Poisson figure, exp(-expected·factor). */
   const poisson = (expected: number, ratePerHour = 1) => ({ expected, ratePerHour, logSilence: (f: number) => -expected * f })
   t.match(silenceEvidence({ ...base, own: poisson(6.8) }), { firing: null, adaptiveFires: false })
   t.match(silenceEvidence({ ...base, own: poisson(7) }), { firing: 'adaptive', adaptiveFires: true, fixedFires: false })
+  t.match(silenceEvidence({ ...base, own: poisson(7), businessNow: false }), { firing: null }, 'outside business hours: nobody is woken')
   t.equal(silenceEvidence({ ...base, own: poisson(7) }).pValue, Math.exp(-7))
   t.match(silenceEvidence({ ...base, own: poisson(7, 60) }), { firing: null }, 'at 60 calls an hour there are 60 silences an hour: 0.1 % each would be too many')
   t.match(silenceEvidence({ ...base, own: poisson(11.1, 60) }), { firing: 'adaptive' }, 'below 0.001/60: flagged (11 expected, 11 minutes at 60/h)')
@@ -80,4 +81,33 @@ t.test('the predictive allows for a rate that is only estimated: little history,
   t.ok(pLong > 0.0009 && pLong < 0.0015, `twenty weeks of 3/h: near the Poisson 0.001 (${pLong.toExponential(2)})`)
   t.ok(pShort > pLong * 2, `one week of 3/h: the same silence is far less surprising (${pShort.toExponential(2)})`)
   t.ok(Math.exp(weeksOf(20).logSilence(at, quiet, 'UTC', 2)) < pLong / 100, 'busier than usual (factor 2): far more surprising')
+})
+
+t.test('zones off UTC by 30 or 45 minutes change hour at :30 or :15 UTC; a store closed on Saturdays expects nothing then', async (t) => {
+  const { nextLocalHour } = await import('../../src/silence/week.js')
+  const t0 = Date.parse('2026-11-23T04:00:00Z') // 09:30 in Kolkata (UTC+5:30)
+  t.equal(new Date(nextLocalHour(t0, 'Asia/Kolkata')).toISOString(), '2026-11-23T04:30:00.000Z', '10:00 Kolkata')
+  t.equal(new Date(nextLocalHour(t0, 'Asia/Kathmandu')).toISOString(), '2026-11-23T04:15:00.000Z', '10:00 Kathmandu (UTC+5:45)')
+  t.equal(new Date(nextLocalHour(t0, 'UTC')).toISOString(), '2026-11-23T05:00:00.000Z')
+  // six weeks of weekday-only traffic (30 calls an hour, 09–21 local), closed at weekends
+  const rnd = prng(11)
+  const model = new RateModel()
+  const from = Date.parse('2026-11-02T00:00:00Z')
+  const to = from + 6 * 168 * HOUR
+  const rate = (ms: number) => {
+    const how = hourOfWeek(ms, 'Asia/Kolkata')
+    return how < 120 && how % 24 >= 9 && how % 24 < 21 ? 30 : 0
+  }
+  let last = from
+  for (const c of poissonArrivals(rnd, rate, from, to)) {
+    model.watched(last, c, 'Asia/Kolkata')
+    model.call(c, 'Asia/Kolkata')
+    last = c
+  }
+  model.watched(last, to, 'Asia/Kolkata')
+  t.ok(model.rate(5 * 24 + 10) < 0.5, `Saturday 10:00 expects almost nothing (${model.rate(5 * 24 + 10).toFixed(2)})`)
+  t.ok(model.rate(10) > 20, `Monday 10:00 near 30 (${model.rate(10).toFixed(1)})`)
+  t.ok(model.rate(21) < 3, `Monday 21:00, closed, expects little although half-hour zone (${model.rate(21).toFixed(2)})`)
+  const lastHour = model.expected(Date.parse('2026-12-14T15:00:00Z'), Date.parse('2026-12-14T16:00:00Z'), 'Asia/Kolkata') // Monday 20:30–21:30 local
+  t.ok(lastHour > 10 && lastHour < 20, `20:30–21:30 local, half of it closed, expects ~15 (${lastHour.toFixed(1)}): hours are cut on local hour boundaries`)
 })

@@ -109,3 +109,17 @@ t.test('the learnt rates survive a restart (rates.json in the state folder)', as
   await second.watch.stop()
   await second.alerts.stop()
 })
+
+t.test('a flagged silence survives a reboot: the alert stays raised, the silence goes on from where it was', async (t) => {
+  const first = await setup(t)
+  first.minutes(31)
+  t.match(first.store.snapshot.alerts['line/sip1/silent'], { state: 'raised' })
+  await first.watch.stop()
+  await first.alerts.stop()
+  const second = await setup(t, first.dir)
+  second.minutes(1)
+  t.match(second.store.get('line', 'sip1')!.silence, { firing: 'fixed' }, 'still flagged after the reboot')
+  t.match(second.store.snapshot.alerts['line/sip1/silent'], { state: 'raised' }, 'not cleared by the reboot')
+  await second.watch.stop()
+  await second.alerts.stop()
+})
