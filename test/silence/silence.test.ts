@@ -8,6 +8,17 @@ import { poissonArrivals } from '../../src/sim/traffic.js'
 const MON_0930_MSK = Date.parse('2026-11-23T06:30:00Z') // a Monday, 09:30 in Moscow (UTC+3)
 const HOUR = 3_600_000
 
+/** Teach a model a stretch of healthy Poisson traffic, as the watcher would: watched until each call, then the call. */
+function feed(model: RateModel, rnd: () => number, rate: (ms: number) => number, from: number, to: number, tz: string): void {
+  let last = from
+  for (const c of poissonArrivals(rnd, rate, from, to)) {
+    model.watched(last, c, tz)
+    model.call(c, tz)
+    last = c
+  }
+  model.watched(last, to, tz)
+}
+
 t.test('hour of the week and business hours, in the site\'s zone', async (t) => {
   t.equal(hourOfWeek(MON_0930_MSK, 'Europe/Moscow'), 9)
   t.equal(hourOfWeek(MON_0930_MSK, 'UTC'), 6)
@@ -29,15 +40,8 @@ t.test('the rate model learns a line\'s rates by hour of the week and follows a 
   const rate = (ms: number) => (hourOfWeek(ms, 'UTC') % 24 === 12 ? 60 : 6)
   let from = Date.parse('2026-11-02T00:00:00Z')
   const weeks = (n: number, r: (ms: number) => number) => {
-    const to = from + n * 168 * HOUR
-    let last = from
-    for (const c of poissonArrivals(rnd, r, from, to)) {
-      model.watched(last, c, 'UTC')
-      model.call(c, 'UTC')
-      last = c
-    }
-    model.watched(last, to, 'UTC')
-    from = to
+    feed(model, rnd, r, from, from + n * 168 * HOUR, 'UTC')
+    from += n * 168 * HOUR
   }
   weeks(4, rate)
   const noonMonday = 12
@@ -98,13 +102,7 @@ t.test('zones off UTC by 30 or 45 minutes change hour at :30 or :15 UTC; a store
     const how = hourOfWeek(ms, 'Asia/Kolkata')
     return how < 120 && how % 24 >= 9 && how % 24 < 21 ? 30 : 0
   }
-  let last = from
-  for (const c of poissonArrivals(rnd, rate, from, to)) {
-    model.watched(last, c, 'Asia/Kolkata')
-    model.call(c, 'Asia/Kolkata')
-    last = c
-  }
-  model.watched(last, to, 'Asia/Kolkata')
+  feed(model, rnd, rate, from, to, 'Asia/Kolkata')
   t.ok(model.rate(5 * 24 + 10) < 0.5, `Saturday 10:00 expects almost nothing (${model.rate(5 * 24 + 10).toFixed(2)})`)
   t.ok(model.rate(10) > 20, `Monday 10:00 near 30 (${model.rate(10).toFixed(1)})`)
   t.ok(model.rate(21) < 3, `Monday 21:00, closed, expects little although half-hour zone (${model.rate(21).toFixed(2)})`)
