@@ -19,7 +19,12 @@ interface RatesFile {
   lines: Record<string, RateData>
   /** Each watched line's silence, so a reboot neither restarts it nor forgets that it was flagged. */
   silences?: Record<string, SavedSilence>
+  /** When the silences were written: after a longer gap (the box was off) nobody watched, so they start afresh. */
+  savedAt?: number
 }
+
+/** A box back within this of its last write resumes its silences (a reboot, a short power cut). */
+const RESUME_WITHIN_MS = 30 * 60_000
 
 interface Watched {
   /** Start of the silence being watched: the last call, or when the line was last known to work; null while down. */
@@ -82,7 +87,8 @@ export class SilenceWatch {
       const saved = this.#file.data.lines[l.id]
       this.#models.set(l.id, new RateModel(RateModel.valid(saved) ? saved : undefined))
       const line = this.#store.get('line', l.id)
-      const s = this.#file.data.silences?.[l.id]
+      const fresh = now - (this.#file.data.savedAt ?? -Infinity) <= RESUME_WITHIN_MS
+      const s = fresh ? this.#file.data.silences?.[l.id] : undefined
       const resumed = s && Number.isFinite(s.since) && s.since <= now ? s : null
       this.#watched.set(l.id, line?.state === 'down' ? { since: null, businessMinutes: 0, firing: null, calls: [] } : { since: resumed?.since ?? now, businessMinutes: resumed?.businessMinutes ?? 0, firing: resumed?.firing ?? null, calls: [] })
     }
@@ -109,7 +115,8 @@ export class SilenceWatch {
       w.calls = w.calls.filter((t) => now - t < DAY_MS)
       this.#store.update('line', l.id, { silence: this.#evidence(l.id, w, now), expectedCalls: this.#rateNow(l.id, now) })
     }
-    if (this.#dirty && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
+    // written every 10 min while anything is watched (the silences move on), never more often
+    if ((this.#dirty || [...this.#watched.values()].some((w) => w.since !== null)) && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
   }
 
   #trusted(model: RateModel): boolean {
@@ -195,7 +202,7 @@ export class SilenceWatch {
 
   #save(): void {
     const silences = Object.fromEntries([...this.#watched].filter(([, w]) => w.since !== null).map(([id, w]) => [id, { since: w.since!, businessMinutes: w.businessMinutes, firing: w.firing }]))
-    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])), silences }
+    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])), silences, savedAt: this.#store.clock.now() }
     void this.#file.save()
     this.#savedAt = this.#store.clock.now()
     this.#dirty = false

@@ -123,3 +123,24 @@ t.test('a flagged silence survives a reboot: the alert stays raised, the silence
   await second.watch.stop()
   await second.alerts.stop()
 })
+
+t.test('a box that was off for long does not resume its silences: nobody watched meanwhile', async (t) => {
+  const first = await setup(t)
+  first.minutes(31)
+  await first.watch.stop()
+  await first.alerts.stop()
+  const second = await setup(t, first.dir)
+  // setup() starts its clock at the same instant: move the saved time back two hours instead
+  await second.watch.stop()
+  const { readFile: read, writeFile: write } = await import('node:fs/promises')
+  const file = join(first.dir, 'rates.json')
+  const data = JSON.parse(await read(file, 'utf8')) as { savedAt: number }
+  data.savedAt -= 2 * 3_600_000
+  await write(file, JSON.stringify(data))
+  const third = await setup(t, first.dir)
+  third.minutes(1)
+  t.match(third.store.get('line', 'sip1')!.silence, { minutes: 1, firing: null }, 'a fresh silence')
+  await third.watch.stop()
+  await third.alerts.stop()
+  await second.alerts.stop()
+})
