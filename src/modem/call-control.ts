@@ -113,14 +113,15 @@ export class CallControl {
   }
 
   /**
-   * The box stops: a call still up is hung up and recorded as it stood. ATH goes out at once when no
-   * other command is in flight; the stop does not wait for its answer (the port closes next).
+   * The box stops: its own outgoing call is hung up (ATH goes out at once when no other command is in
+   * flight; the stop does not wait for its answer). A customer's incoming call is left alone: the box
+   * restarting must not cut it. Either is recorded as it stood.
    */
   stop(): void {
     this.#stopped = true
     const cur = this.#current
     if (!cur) return
-    void this.#hangUp()
+    if (cur.direction === 'out') void this.#hangUp()
     this.#end(cur.answeredAt !== null ? 'answered' : cur.direction === 'in' ? 'missed' : 'failed')
   }
 

@@ -164,3 +164,12 @@ t.test('a caller ID sent in national form is written in E.164 by the site\'s num
   t.match(r.modem().ringing, { callerId: '900' })
   await r.driver.stop()
 })
+
+t.test('stop while a customer\'s call rings leaves it alone: no ATH', async (t) => {
+  const r = await rig()
+  r.sim.ring('+79161234567', { times: 5 })
+  await advance(r.clock, 1000)
+  r.commands.length = 0
+  await r.driver.stop()
+  t.notOk(r.commands.includes('ATH'), 'the box restarting must not cut a customer\'s call')
+})
