@@ -24,15 +24,11 @@ export interface TestCallerDeps {
   log: Logger
 }
 
-/** Two numbers are the same when their last 10 digits are (+74951110001 and 84951110001). */
-const sameNumber = (a: string | null, b: string | null) => !!a && !!b && a.replace(/\D/g, '').slice(-10) === b.replace(/\D/g, '').slice(-10)
-
 /**
  * Test calls: the box dials a line's number from a modem that does not carry
- * it, and watches for the ring on that line (today the line's own GSM modem;
- * the ring detector and the PBX's reports later). A ring within ringSeconds,
- * with the dialling SIM's number as caller ID when that is known, proves the
- * line takes calls; the box then hangs up before anyone answers. On demand
+ * it, and watches for the ring on that line (the line's own GSM modem, or
+ * the PBX's report). A ring within ringSeconds proves the line takes calls;
+ * the box then hangs up before anyone answers. On demand
  * (HTTP) and every `everyMinutes`, one line after the other. Each result is an
  * event and the line's `lastTestCall`; a failed one raises an alert.
  */
@@ -87,10 +83,9 @@ export class TestCaller {
     // a line in a customer's call would answer busy: no test now, and no verdict on it
     const own = line.modem ? this.#d.store.get('modem', line.modem) : undefined
     if (own?.call) return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} is in a call: test skipped` }, false)
-    const callerId = this.#d.lines.find((l) => l.modem === from)?.numbers[0] ?? null
     const ringSeconds = this.#d.config.ringSeconds
     const started = this.#d.clock.now()
-    const ring = this.#waitForRing(line.id, callerId, ringSeconds * 1000)
+    const ring = this.#waitForRing(line.id, ringSeconds * 1000)
     const call = this.#d.modems.dial(from, number, { ringSeconds })
     const rang = await Promise.race([ring.promise, call.then(() => null, () => null)])
     ring.cancel()
@@ -111,27 +106,24 @@ export class TestCaller {
     return (order.length ? order.filter((id) => up.includes(id)) : up)[0] ?? null
   }
 
-  /** Resolves with the time of a ring on the line (from our caller when its number is known), or null after `ms`. */
-  #waitForRing(lineId: string, callerId: string | null, ms: number): { promise: Promise<number | null>; cancel(): void } {
+  /**
+   * Resolves with the time of a ring on the line, or null after `ms`. Any ring counts, with or without
+   * the caller ID (a module still setting up has not switched +CLIP on yet): a ring while the test
+   * call is out is the proof the line takes calls, whoever's it is.
+   */
+  #waitForRing(lineId: string, ms: number): { promise: Promise<number | null>; cancel(): void } {
     let done: (v: number | null) => void = () => {}
     const promise = new Promise<number | null>((r) => (done = r))
     const onChange = (c: StoreChange) => {
-      if (c.kind !== 'line' || c.id !== lineId || c.next.lastCallAt === c.prev?.lastCallAt || c.next.lastCallAt === null) return
-      // the caller ID comes with +CLIP just after the RING: a ring without it yet is ours when we know no number
-      if (callerId === null || sameNumber(c.next.lastCallerId, callerId)) finish(c.next.lastCallAt)
-    }
-    const onCallerId = (c: StoreChange) => {
-      if (c.kind === 'line' && c.id === lineId && callerId !== null && c.next.lastCallerId !== c.prev?.lastCallerId && sameNumber(c.next.lastCallerId, callerId) && c.next.lastCallAt !== null) finish(c.next.lastCallAt)
+      if (c.kind === 'line' && c.id === lineId && c.next.lastCallAt !== null && c.next.lastCallAt !== c.prev?.lastCallAt) finish(c.next.lastCallAt)
     }
     const timer = this.#d.clock.setTimeout(() => finish(null), ms)
     const finish = (v: number | null) => {
       timer.cancel()
       this.#d.store.off('change', onChange)
-      this.#d.store.off('change', onCallerId)
       done(v)
     }
     this.#d.store.on('change', onChange)
-    this.#d.store.on('change', onCallerId)
     return { promise, cancel: () => finish(null) }
   }
 
