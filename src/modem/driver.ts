@@ -152,7 +152,7 @@ export class ModemDriver {
 
   /** Dial a number from this modem (a test call); resolves with the ended call and its outcome. */
   dial(number: string, opts: DialOptions = {}): Promise<ModemCall> {
-    if (!this.#engine) return Promise.reject(new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`))
+    if (!this.#engine) return Promise.reject(this.#notOpen())
     return this.#calls.dial(number, opts)
   }
 
@@ -163,12 +163,17 @@ export class ModemDriver {
 
   /** Send an SMS from this modem; resolves once the network has taken every part. */
   async sendSms(to: string, text: string): Promise<SmsResult> {
-    if (!this.#engine) throw new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`)
+    if (!this.#engine) throw this.#notOpen()
     this.#smsRef = (this.#smsRef + 1) % 256
     const ref = this.#smsRef
     const result = await this.#exclusive(() => sendSms((cmd, opts) => this.#send(cmd, opts), to, text, ref))
     this.#log.info({ to, parts: result.parts, encoding: result.encoding, mode: result.mode }, 'SMS sent')
     return result
+  }
+
+  /** What a request to a modem without an open port gets: the port's own error when there is one. */
+  #notOpen(): LinewatchError {
+    return new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`)
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

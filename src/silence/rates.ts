@@ -1,4 +1,4 @@
-import { HOUR_MS, HOURS_PER_WEEK, hourOfWeek, nextLocalHour } from './week.js'
+import { HOURS_PER_WEEK, hourOfWeek, localHours } from './week.js'
 
 /** What is kept on disk per line: calls and hours watched, per hour of the week, both decayed. */
 export interface RateData {
@@ -40,16 +40,13 @@ export class RateModel {
 
   /** The line was watched (healthy) from `from` to `to`: exposure goes to the hours it covers, everything fades a little. */
   watched(from: number, to: number, timeZone: string): void {
-    for (let t = from; t < to; ) {
-      const end = Math.min(to, nextLocalHour(t, timeZone))
-      const h = (end - t) / HOUR_MS
-      this.#hours[hourOfWeek(t, timeZone)]! += h
-      const fade = Math.pow(DECAY_PER_HOUR, h)
+    for (const { how, hours } of localHours(from, to, timeZone)) {
+      this.#hours[how]! += hours
+      const fade = Math.pow(DECAY_PER_HOUR, hours)
       for (let i = 0; i < HOURS_PER_WEEK; i++) {
         this.#calls[i]! *= fade
         this.#hours[i]! *= fade
       }
-      t = end
     }
   }
 
@@ -99,11 +96,9 @@ export class RateModel {
    */
   logSilence(from: number, to: number, timeZone: string, factor = 1): number {
     let sum = 0
-    for (let t = from; t < to; ) {
-      const end = Math.min(to, nextLocalHour(t, timeZone))
-      const { a, b } = this.#posterior(hourOfWeek(t, timeZone))
-      sum += a * Math.log(b / (b + (factor * (end - t)) / HOUR_MS))
-      t = end
+    for (const { how, hours } of localHours(from, to, timeZone)) {
+      const { a, b } = this.#posterior(how)
+      sum += a * Math.log(b / (b + factor * hours))
     }
     return sum
   }
@@ -111,11 +106,7 @@ export class RateModel {
   /** Expected calls between two times (the integral of the rate). */
   expected(from: number, to: number, timeZone: string): number {
     let sum = 0
-    for (let t = from; t < to; ) {
-      const end = Math.min(to, nextLocalHour(t, timeZone))
-      sum += this.rate(hourOfWeek(t, timeZone)) * ((end - t) / HOUR_MS)
-      t = end
-    }
+    for (const { how, hours } of localHours(from, to, timeZone)) sum += this.rate(how) * hours
     return sum
   }
 

@@ -113,7 +113,7 @@ export class SilenceWatch {
       if (w.since === null) continue
       if (business) w.businessMinutes += step / 60_000
       w.calls = w.calls.filter((t) => now - t < DAY_MS)
-      this.#store.update('line', l.id, { silence: this.#evidence(l.id, w, now), expectedCalls: this.#rateNow(l.id, now) })
+      this.#store.update('line', l.id, { silence: this.#evidence(l.id, w, now, business), expectedCalls: this.#rateNow(l.id, now) })
     }
     // written every 10 min while anything is watched (the silences move on), never more often
     if ((this.#dirty || [...this.#watched.values()].some((w) => w.since !== null)) && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
@@ -128,7 +128,7 @@ export class SilenceWatch {
     return this.#trusted(m) ? Math.round(m.rate(hourOfWeek(now, this.#tz)) * 10) / 10 : null
   }
 
-  #evidence(id: string, w: Watched, now: number): LineSilence {
+  #evidence(id: string, w: Watched, now: number, businessNow = inBusinessHours(now, this.#cfg.businessHours, this.#tz)): LineSilence {
     const model = this.#models.get(id)!
     const since = w.since!
     const e = silenceEvidence({
@@ -140,7 +140,7 @@ export class SilenceWatch {
       peers: this.#peers(id, since, now),
       fixedMinutes: this.#cfg.fixedMinutes,
       falseAlarmProbability: this.#cfg.falseAlarmProbability,
-      businessNow: inBusinessHours(now, this.#cfg.businessHours, this.#tz),
+      businessNow,
     })
     if (!w.firing && e.firing) {
       w.firing = e.firing

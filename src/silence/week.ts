@@ -47,6 +47,15 @@ export function hourOfWeek(ms: number, timeZone: string): number {
   return how
 }
 
+/** The local hours from `from` to `to`: each piece's hour of the week and its length in hours. */
+export function* localHours(from: number, to: number, timeZone: string): Generator<{ how: number; hours: number }> {
+  for (let t = from; t < to; ) {
+    const end = Math.min(to, nextLocalHour(t, timeZone))
+    yield { how: hourOfWeek(t, timeZone), hours: (end - t) / HOUR_MS }
+    t = end
+  }
+}
+
 /** When the next local hour starts after `ms` (zones 30 or 45 minutes off UTC change hour at :30 or :15 UTC). */
 export function nextLocalHour(ms: number, timeZone: string): number {
   const quarter = Math.floor(ms / QUARTER_MS) * QUARTER_MS
