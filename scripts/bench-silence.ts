@@ -25,8 +25,8 @@ const MIN = 60_000
 const DAY = 86_400_000
 const TZ = 'Europe/Moscow'
 const LINES: LineConfig[] = [
-  { id: 'line1', kind: 'gsm', numbers: [], channels: 10, modem: 'm1', pbxReports: false, watchSilence: true },
-  { id: 'line2', kind: 'gsm', numbers: [], channels: 10, modem: 'm2', pbxReports: false, watchSilence: true },
+  { id: 'line1', kind: 'gsm', numbers: [], channels: 10, modem: 'm1', pbxReports: false, watchSilence: true, withdrawWhenDown: true, hysteresis: { downAfter: 1, downAfterSeconds: 0, upAfter: 1, holdDownSeconds: 120 } },
+  { id: 'line2', kind: 'gsm', numbers: [], channels: 10, modem: 'm2', pbxReports: false, watchSilence: true, withdrawWhenDown: true, hysteresis: { downAfter: 1, downAfterSeconds: 0, upAfter: 1, holdDownSeconds: 120 } },
 ]
 const BUSINESS = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as ('mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat')[], from: '09:00', to: '21:00' }]
 /** learnHours 720 is never reached (the fading history tops out near 970 weighted hours only after months): the fixed rule acts. */

@@ -18,7 +18,7 @@ import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
 import { initialUplink } from './uplinks/index.js'
 import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
-import { wireSimModems } from './sim/wiring.js'
+import { wireSim } from './sim/wiring.js'
 import type { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { SilenceWatch } from './silence/watch.js'
@@ -26,8 +26,11 @@ import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
 import { TestCaller } from './actions/test-call.js'
 import { SipMonitor } from './lines/sip-monitor.js'
-import { setSignal } from './lines/signals.js'
-import type { PbxReport } from './web/modem-routes.js'
+import { AnalogMonitor } from './lines/analog.js'
+import { RouteWithdrawal } from './actions/route-withdraw.js'
+import { DivertRelay } from './actions/divert.js'
+import { parsePbxReport, type PbxReport } from './lines/pbx-report.js'
+import { ChannelWatch } from './lines/channels.js'
 import type { DialOptions } from './modem/call-control.js'
 
 /** The longest one part may take to stop before the box goes on without it. */
@@ -68,6 +71,10 @@ export class Box {
   sitePhone: SitePhoneAction | null = null
   readonly testCalls: TestCaller
   readonly sip: SipMonitor
+  readonly analog: AnalogMonitor
+  readonly routes: RouteWithdrawal
+  readonly channels: ChannelWatch
+  readonly divert: DivertRelay
   /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
   notifier: SmsNotifier | null = null
   readonly #j5: J5Panel
@@ -83,7 +90,7 @@ export class Box {
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
     const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
     this.io = createIo(config.board)
-    if (this.simulator) wireSimModems(this.simulator, config, this.io)
+    if (this.simulator) wireSim(this.simulator, config, this.io, this.clock)
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
     this.lines = new LineMonitor(this.store, config.lines)
@@ -91,7 +98,11 @@ export class Box {
     for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
-    this.sip = new SipMonitor({ store: this.store, lines: config.lines, clock: this.clock, log: this.log })
+    this.analog = new AnalogMonitor({ io: this.io, lines: config.lines, monitor: this.lines, store: this.store, clock: this.clock, log: this.log })
+    this.channels = new ChannelWatch({ store: this.store, lines: config.lines })
+    this.routes = new RouteWithdrawal({ store: this.store, lines: config.lines })
+    this.divert = new DivertRelay({ store: this.store, lines: config.lines, pins, clock: this.clock, log: this.log })
+    this.sip = new SipMonitor({ store: this.store, signals: this.lines, lines: config.lines, clock: this.clock, log: this.log })
     this.testCalls = new TestCaller({
       store: this.store,
       lines: config.lines,
@@ -111,12 +122,35 @@ export class Box {
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
   }
 
-  /** The PBX reports a call on a line, or a SIP trunk's registration (one of the line's signals). */
+  /** What the PBX reports on a line (HTTP or MQTT): a call, its hang-up, a refusal, a SIP trunk's registration. */
   #pbxReport(id: string, r: PbxReport): void {
-    // a PBX clock ahead of ours must not put a call in the future
-    if (r.type === 'call') return this.lines.reportCall(id, { callerId: r.callerId ?? null, at: Math.min(r.at ?? Infinity, this.clock.now()) })
-    const state = r.state === 'registered' ? 'up' : 'down'
-    setSignal(this.store, id, 'registration', { state, reason: `PBX: trunk ${r.state}${r.reason ? ` (${r.reason})` : ''}` })
+    const now = this.clock.now()
+    switch (r.type) {
+      case 'call': {
+        // a PBX clock ahead of ours must not put a call in the future
+        const at = Math.min(r.at ?? Infinity, now)
+        if (r.id) this.channels.started(id, r.id, at)
+        if (r.direction !== 'out') this.lines.incomingCall(id, { callerId: r.callerId ?? null, at })
+        return
+      }
+      case 'hangup':
+        return this.channels.ended(id, r.id)
+      case 'refused':
+        return this.channels.refused(id, r.cause ?? null)
+      case 'registration': {
+        const state = r.state === 'registered' ? 'up' : 'down'
+        return this.lines.signal(id, 'registration', { state, reason: `PBX: trunk ${r.state}${r.reason ? ` (${r.reason})` : ''}` })
+      }
+    }
+  }
+
+  /** PBX reports over MQTT: `<base>/pbx/<line>/report`, the same JSON as the HTTP route. */
+  #pbxMessage(topic: string, payload: Buffer): void {
+    const line = topic.split('/').at(-2) ?? ''
+    if (!this.config.lines.some((l) => l.id === line && l.pbxReports)) return this.log.warn({ topic }, 'PBX report for a line without pbxReports; ignored')
+    const parsed = parsePbxReport(payload)
+    if ('error' in parsed) return this.log.warn({ topic, error: parsed.error }, 'PBX report refused')
+    this.#pbxReport(line, parsed.report)
   }
 
   #driver(id: string): ModemDriver {
@@ -132,6 +166,7 @@ export class Box {
       this.stateDir = await resolveStateDir(this.config.storage.dir)
       const { mqtt, site, box } = this.config
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
+      if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
       // the notifier listens before anything can change an alert, so it hears every raise and clear
@@ -148,6 +183,9 @@ export class Box {
       await this.notifier.start()
       this.lines.start()
       this.sip.start()
+      this.analog.start()
+      this.routes.start()
+      this.divert.start()
       this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
       await this.silence.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
@@ -160,6 +198,7 @@ export class Box {
       for (const m of this.modems) m.start()
       this.#minute = this.clock.setInterval(() => {
         this.lines.tick(this.clock.now())
+        this.channels.tick(this.clock.now())
         this.silence?.tick(this.clock.now())
         this.notifier?.tick(this.clock.now())
       }, 60_000)
@@ -204,6 +243,9 @@ export class Box {
     this.panel.stop()
     this.lines.stop()
     this.sip.stop()
+    this.analog.stop()
+    this.routes.stop()
+    await step('divert', () => this.divert.stop())
     this.calls.stop()
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())

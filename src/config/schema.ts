@@ -82,6 +82,71 @@ export const LineSchema = Type.Object(
     modem: Type.Optional({ ...Id, description: 'For a gsm line: the id of the modem (SIM channel) that carries it' }),
     pbxReports: Type.Boolean({ default: false, description: 'The PBX reports this line\'s incoming calls and (for a SIP trunk) its registration to POST /api/v1/lines/<id>/report' }),
     watchSilence: Type.Boolean({ default: true, description: 'Raise an alert when the line is silent for longer than its history makes likely' }),
+    analog: Type.Optional(
+      Type.Object(
+        {
+          voltage: Type.Optional(
+            Type.Object(
+              {
+                pin: Pin,
+                presentLevel: Type.Integer({ default: 0, enum: [0, 1], description: 'The level the input reads while the line has voltage: 0 for an opto-coupler pulling a pulled-up input to ground' }),
+                pullUp: Type.Boolean({ default: true }),
+                settleMs: Type.Integer({ default: 500, minimum: 0, maximum: 60000, description: 'How long a level must hold before it is believed (ringing and off-hook make a detector flicker)' }),
+              },
+              { ...strict, description: 'Line voltage sense: the line is down at once when the voltage goes. Set the detector so an off-hook line (about 8 V) still reads as present' },
+            ),
+          ),
+          ring: Type.Optional(
+            Type.Object(
+              {
+                pin: Pin,
+                ringingLevel: Type.Integer({ default: 0, enum: [0, 1], description: 'The level the input reads while ringing voltage is on' }),
+                pullUp: Type.Boolean({ default: true }),
+                pulseGapMs: Type.Integer({ default: 100, minimum: 10, maximum: 1000, description: 'Edges closer than this are one burst (a 25 Hz ring through an opto-coupler pulses every 20 ms)' }),
+                minBurstMs: Type.Integer({ default: 150, minimum: 0, maximum: 5000, description: 'A shorter burst is noise (a spike, pulse dialling), not a ring' }),
+                maxBurstMs: Type.Integer({ default: 3000, minimum: 100, maximum: 10000, description: 'A longer burst is not a ring (a stuck detector)' }),
+                callGapMs: Type.Integer({ default: 8000, minimum: 1000, maximum: 60000, description: 'Rings closer than this are one call (the cadence pause is 4 s in most countries)' }),
+              },
+              { ...strict, description: 'Ring detect: its pulses become rings and incoming calls' },
+            ),
+          ),
+          divert: Type.Optional(
+            Type.Object(
+              {
+                pin: Type.Optional(Pin),
+                activeLevel: Type.Integer({ default: 1, enum: [0, 1], description: 'The level that switches a GPIO relay over to the GSM gateway' }),
+                modbus: Type.Optional(
+                  Type.Object(
+                    {
+                      port: Type.String({ minLength: 1, description: 'The RS-485 adapter, e.g. /dev/ttyUSB0' }),
+                      baudRate: Type.Integer({ default: 9600, enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] }),
+                      parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
+                      stopBits: Type.Integer({ default: 1, enum: [1, 2] }),
+                      slaveId: Type.Integer({ minimum: 1, maximum: 247 }),
+                      coil: Type.Integer({ minimum: 0, maximum: 65535, description: "The relay module's coil (0-based address)" }),
+                      timeoutMs: Type.Integer({ default: 500, minimum: 50, maximum: 10000 }),
+                    },
+                    { ...strict, description: 'A coil of a Modbus RTU relay module instead of a GPIO pin' },
+                  ),
+                ),
+              },
+              { ...strict, description: "A relay (a GPIO pin or a Modbus coil) that moves the line's calls to the GSM gateway while the line is down" },
+            ),
+          ),
+        },
+        { ...strict, description: 'For an analog line: the GPIO inputs of the FXO port and the divert relay' },
+      ),
+    ),
+    withdrawWhenDown: Type.Boolean({ default: true, description: 'Take the line out of outgoing routing while it is down' }),
+    hysteresis: Type.Object(
+      {
+        downAfter: Type.Integer({ default: 1, minimum: 1, maximum: 20, description: 'Reports in a row that the line is worse before it is called so (each SIP probe, modem change, PBX report)' }),
+        downAfterSeconds: Type.Integer({ default: 0, minimum: 0, maximum: 3600, description: '…and for at least this long. A firm report (the line voltage gone) needs neither' }),
+        upAfter: Type.Integer({ default: 1, minimum: 1, maximum: 20, description: 'Reports in a row that the line is better before it is called so' }),
+        holdDownSeconds: Type.Integer({ default: 120, minimum: 0, maximum: 86400, description: 'How long a line that was down or degraded must stay good before it is called so; doubled (up to 16 times) while it flaps' }),
+      },
+      { ...strict, default: {}, description: 'How sure the box must be before a line changes state' },
+    ),
     sip: Type.Optional(
       Type.Object(
         {

@@ -140,6 +140,13 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   })
   c.lines.forEach((l, i) => {
     if (l.sip && l.kind !== 'sip') out.push({ path: ['lines', i, 'sip'], message: `only a sip line is probed with SIP OPTIONS (this one is ${l.kind})` })
+    if (l.analog && l.kind !== 'analog') out.push({ path: ['lines', i, 'analog'], message: `only an analog line has FXO inputs (this one is ${l.kind})` })
+    for (const part of ['voltage', 'ring', 'divert'] as const) {
+      const pin = l.analog?.[part]?.pin
+      if (pin !== undefined) usePin(pin, ['lines', i, 'analog', part, 'pin'])
+    }
+    const divert = l.analog?.divert
+    if (divert && (divert.pin === undefined) === (divert.modbus === undefined)) out.push({ path: ['lines', i, 'analog', 'divert'], message: 'needs either a pin or a modbus coil (one of them)' })
   })
   c.testCalls.fromModems.forEach((m, i) => {
     if (!known.modem.has(m)) out.push({ path: ['testCalls', 'fromModems', i], message: `no modem with id "${m}"` })

@@ -81,12 +81,52 @@ export interface LineSnapshot extends PartBase {
   expectedCalls: number | null
   /** The silence since the last call and how improbable it is; null while the line is not watched. */
   silence: LineSilence | null
-  /** What each source says of the line (SIP OPTIONS, the PBX's registration report); the state is the worst of them. */
-  signals: Record<string, { state: PartState; reason: string; at: number }>
+  /**
+   * What each source says of the line: `modem`, `options` (SIP OPTIONS), `registration` (the PBX),
+   * `voltage` (analog), `calls` (the calls seen: an incoming call, a flagged silence, a test call).
+   * The state is the worst of them, after hysteresis (`transition`); `firm` words need none.
+   */
+  signals: Record<string, LineSignal>
+  /** An analog line's FXO inputs: the line voltage, the ring in progress, the last ring's cadence; null for other lines. */
+  analog: AnalogLineState | null
+  /** Channels in use now against `channels` (bought), from the PBX's call reports; `short`: a refusal with channels free. */
+  channelUse: ChannelUse
+  /** Offered for outgoing calls (false while the line is down, unless lines[].withdrawWhenDown is off). */
+  routable: boolean
+  /** A change of state waiting for its hysteresis (a hold-down before up, reports before down); null when none. */
+  transition: { to: PartState; reason: string; since: number; at: number | null } | null
   /** The last SIP OPTIONS probe of a sip line: the status code (null: no answer), the reason and the round trip. */
   probe: { code: number | null; reason: string; rttMs: number | null; at: number } | null
   /** The last test call: the only proof that the line takes calls. */
   lastTestCall: { at: number; ok: boolean; detail: string } | null
+}
+
+export interface ChannelUse {
+  busy: number
+  /** The most calls carried at once since the box started. */
+  peak: number
+  /** The carrier refused a call while fewer channels than bought were busy; null once all of them carried calls at once. */
+  short: { at: number; busy: number; cause: string | null; refusals: number } | null
+}
+
+export interface AnalogLineState {
+  voltage: 'present' | 'lost' | null
+  ringing: boolean
+  /** Rings of the call ringing now (or of the last one). */
+  rings: number
+  lastRing: { at: number; onMs: number; offMs: number | null } | null
+  /** Bursts on the ring input that were not rings (too short: noise; too long: a stuck detector). */
+  rejected: number
+  /** The divert relay: true while the line's calls go to the GSM gateway; null without a relay or before its first switch. */
+  diverted: boolean | null
+}
+
+export interface LineSignal {
+  state: PartState
+  reason: string
+  at: number
+  /** Needs no confirmation (the line voltage gone). */
+  firm?: boolean
 }
 
 export interface LineSilence {
@@ -189,7 +229,28 @@ export interface CallRecord {
 export type PartKind = 'modem' | 'line' | 'uplink'
 
 /** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
-export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent
+export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent | RouteEvent | DivertEvent
+
+/** A line taken out of outgoing routing (down), or offered again. */
+export interface RouteEvent {
+  type: 'route'
+  line: string
+  routable: boolean
+  reason: string
+  ts: number
+}
+
+/** The divert relay switched (on: the analog line's calls go to the GSM gateway), or a switch that failed and is retried. */
+export interface DivertEvent {
+  type: 'divert'
+  line: string
+  on: boolean
+  /** The relay: `GPIO 13`, or `modbus /dev/ttyUSB0 slave 3 coil 0`. */
+  via: string
+  ok: boolean
+  detail: string
+  ts: number
+}
 
 /** A test call: the box dialled a line's number from another modem and watched for the ring on the line. */
 export interface TestCallEvent {

@@ -11,6 +11,9 @@ export function createIo(board: BoardName): SimIO {
   }
 }
 
+/** What input monitors use of an IO plugin (the johnny-five contract): modes, the pull-up, reads on every change of level. */
+export type InputPins = Pick<SimIO, 'MODES' | 'pinMode' | 'digitalWrite' | 'digitalRead'>
+
 /** The outputs drivers drive (a modem's power key and supply), straight on the IO plugin; time from the injected clock. */
 export function outputPins(io: SimIO, clock: Clock): OutputPins {
   return {

@@ -1,7 +1,10 @@
 import type { LineConfig } from '../config/schema.js'
-import type { LineSnapshot, ModemSnapshot } from '../core/state.js'
+import type { Timer } from '../core/clock.js'
+import type { LineSnapshot, ModemSnapshot, PartState } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { gsmLineState } from './gsm.js'
+import { combineSignals } from './signals.js'
+import { LineStateMachine } from './state-machine.js'
 
 const HOUR_MS = 3600_000
 
@@ -10,9 +13,15 @@ function sameHour(a: number | null, b: number): boolean {
   return a !== null && Math.floor(a / HOUR_MS) === Math.floor(b / HOUR_MS)
 }
 
-/** Whether the box sees this line's incoming calls (its GSM modem rings, or the PBX reports them). */
+/** Whether the box sees this line's incoming calls (its GSM modem rings, its ring detect, or the PBX reports them). */
 export function hasCallSource(line: LineConfig): boolean {
-  return (line.kind === 'gsm' && line.modem !== undefined) || line.pbxReports
+  return (line.kind === 'gsm' && line.modem !== undefined) || line.analog?.ring !== undefined || line.pbxReports
+}
+
+function startingReason(cfg: LineConfig): string {
+  if (cfg.kind === 'gsm' || cfg.sip || cfg.analog?.voltage) return 'starting'
+  if (cfg.kind === 'sip') return cfg.pbxReports ? 'waiting for the PBX to report' : 'no sip section: nothing probes this line'
+  return cfg.analog?.ring || cfg.pbxReports ? 'waiting for a call' : 'no analog section: nothing senses this line'
 }
 
 export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
@@ -23,7 +32,7 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     channels: cfg.channels,
     modem: cfg.modem ?? null,
     state: 'unknown',
-    reason: cfg.kind === 'gsm' || cfg.sip ? 'starting' : cfg.kind === 'sip' ? 'no sip section: nothing probes this line' : `no monitor for ${cfg.kind} lines yet`,
+    reason: startingReason(cfg),
     since: now,
     ts: now,
     lastCallAt: null,
@@ -34,25 +43,40 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
     lastTestCall: null,
     probe: null,
     signals: {},
+    transition: null,
+    analog: cfg.kind === 'analog' && cfg.analog ? { voltage: null, ringing: false, rings: 0, lastRing: null, rejected: 0, diverted: null } : null,
+    routable: true,
+    channelUse: { busy: 0, peak: 0, short: null },
   }
 }
 
 /**
- * Keeps each line's state from the parts that carry it. For now GSM lines
- * follow their modem; SIP and analog lines stay `unknown` until their
- * monitors exist. Incoming calls seen on the modem count for the line.
+ * Keeps each line's state from the sources that report on it. Each source's
+ * word is a signal (`signal()`); the line's state is the worst of them through
+ * the line's state machine (hysteresis, hold-down), whose timer lives here.
+ * GSM lines hear their modem; incoming calls (a modem's ring, the PBX's
+ * report) count for the line, and the calls seen are a signal of their own:
+ * a call proves the line works, a flagged silence or a failed test call says
+ * it may not.
  */
 export class LineMonitor {
   readonly #store: StateStore
   readonly #lines: LineConfig[]
+  readonly #machines = new Map<string, LineStateMachine>()
+  readonly #timers = new Map<string, Timer>()
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'modem') this.#fromModem(c.next, c.prev)
+    else if (c.kind === 'line') this.#fromLine(c.next, c.prev)
   }
 
   constructor(store: StateStore, lines: LineConfig[]) {
     this.#store = store
     this.#lines = lines
-    for (const l of lines) store.init('line', initialLine(l, store.clock.now()))
+    for (const l of lines) {
+      const line = initialLine(l, store.clock.now())
+      store.init('line', line)
+      this.#machines.set(l.id, new LineStateMachine(l.hysteresis, line.reason))
+    }
   }
 
   start(): void {
@@ -65,6 +89,8 @@ export class LineMonitor {
 
   stop(): void {
     this.#store.off('change', this.#onChange)
+    for (const t of this.#timers.values()) t.cancel()
+    this.#timers.clear()
   }
 
   /** Time moves (fed by the box every minute): a new hour starts each line's count again. */
@@ -75,27 +101,61 @@ export class LineMonitor {
     }
   }
 
+  /** One source's word on a line (`extra`: what else the source knows, written with it). */
+  signal(id: string, source: string, word: { state: PartState; reason: string; firm?: boolean }, extra: Partial<LineSnapshot> = {}): void {
+    const line = this.#store.get('line', id)
+    const machine = this.#machines.get(id)
+    if (!line || !machine) return
+    const now = this.#store.clock.now()
+    const signals = { ...line.signals, [source]: { ...word, at: now } }
+    machine.observe(combineSignals(signals), now)
+    this.#publish(id, machine, { ...extra, signals })
+  }
+
+  #publish(id: string, machine: LineStateMachine, patch: Partial<LineSnapshot> = {}): void {
+    this.#store.update('line', id, { ...patch, state: machine.state, reason: machine.reason, transition: machine.transition })
+    this.#timers.get(id)?.cancel()
+    this.#timers.delete(id)
+    const at = machine.deadline
+    if (at === null) return
+    this.#timers.set(
+      id,
+      this.#store.clock.setTimeout(() => {
+        this.#timers.delete(id)
+        machine.tick(this.#store.clock.now())
+        this.#publish(id, machine)
+      }, Math.max(0, at - this.#store.clock.now())),
+    )
+  }
+
   #fromModem(modem: ModemSnapshot, prev: ModemSnapshot | undefined): void {
     for (const l of this.#lines) {
       if (l.kind !== 'gsm' || l.modem !== modem.id) continue
       const line = this.#store.get('line', l.id)
       if (!line) continue
-      const patch: Partial<LineSnapshot> = gsmLineState(l.modem, modem)
       const call = modem.ringing
-      if (call && call.at !== prev?.ringing?.at) Object.assign(patch, this.#counted(line, call.at))
-      if (call?.callerId) patch.lastCallerId = call.callerId
-      this.#store.update('line', l.id, patch)
+      const extra: Partial<LineSnapshot> = call?.callerId ? { lastCallerId: call.callerId } : {}
+      this.signal(l.id, 'modem', gsmLineState(l.modem, modem), extra)
+      if (call && call.at !== prev?.ringing?.at) this.incomingCall(l.id, call)
     }
   }
 
-  /** An incoming call the PBX reports on a line (a SIP trunk, an analog line behind it). */
-  reportCall(id: string, call: { callerId: string | null; at: number }): void {
+  /** An incoming call on a line: its modem's ring, the ring detect of an analog line, or the PBX's report. */
+  incomingCall(id: string, call: { callerId: string | null; at: number }): void {
     const line = this.#store.get('line', id)
     if (!line) return
-    this.#store.update('line', id, { ...this.#counted(line, call.at), ...(call.callerId ? { lastCallerId: call.callerId } : {}) })
+    const counted = { callsThisHour: sameHour(line.lastCallAt, this.#store.clock.now()) ? line.callsThisHour + 1 : 1, lastCallAt: call.at }
+    this.signal(id, 'calls', { state: 'up', reason: 'an incoming call arrived' }, { ...counted, ...(call.callerId ? { lastCallerId: call.callerId } : {}) })
   }
 
-  #counted(line: LineSnapshot, at: number): Partial<LineSnapshot> {
-    return { callsThisHour: sameHour(line.lastCallAt, this.#store.clock.now()) ? line.callsThisHour + 1 : 1, lastCallAt: at }
+  /** What the line's own parts say of its calls: a flagged silence, a test call. */
+  #fromLine(next: LineSnapshot, prev: LineSnapshot | undefined): void {
+    const firing = next.silence?.firing
+    if (firing && !prev?.silence?.firing) {
+      const s = next.silence!
+      this.signal(next.id, 'calls', { state: 'degraded', reason: `no incoming call for ${s.minutes} min (${s.expectedCalls} expected)` })
+    }
+    const test = next.lastTestCall
+    if (test && test !== prev?.lastTestCall) this.signal(next.id, 'calls', { state: test.ok ? 'up' : 'down', reason: `test call: ${test.detail}` })
   }
 }

@@ -3,7 +3,7 @@ import type { Clock, Timer } from '../core/clock.js'
 import type { Logger } from '../core/logger.js'
 import type { PartState } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
-import { setSignal } from './signals.js'
+import type { LineMonitor } from './monitor.js'
 import { probeSip, type SipProbeResult, type SipProbeTarget } from './sip-options.js'
 
 type SipConfig = NonNullable<LineConfig['sip']>
@@ -28,6 +28,7 @@ export function sipLineState(cfg: SipConfig, r: SipProbeResult, missedInRow: num
 /** Probes every SIP line that has a `sip` section, on the injected clock; one probe per line at a time. */
 export class SipMonitor {
   readonly #store: StateStore
+  readonly #lineSignals: Pick<LineMonitor, 'signal'>
   readonly #lines: (LineConfig & { sip: SipConfig })[]
   readonly #clock: Clock
   readonly #log: Logger
@@ -37,8 +38,9 @@ export class SipMonitor {
   readonly #busy = new Set<string>()
   #stopped = false
 
-  constructor(deps: { store: StateStore; lines: LineConfig[]; clock: Clock; log: Logger; probe?: (t: SipProbeTarget) => Promise<SipProbeResult> }) {
+  constructor(deps: { store: StateStore; signals: Pick<LineMonitor, 'signal'>; lines: LineConfig[]; clock: Clock; log: Logger; probe?: (t: SipProbeTarget) => Promise<SipProbeResult> }) {
     this.#store = deps.store
+    this.#lineSignals = deps.signals
     this.#lines = deps.lines.filter((l): l is LineConfig & { sip: SipConfig } => l.kind === 'sip' && l.sip !== undefined)
     this.#clock = deps.clock
     this.#log = deps.log.child({ module: 'sip' })
@@ -71,7 +73,7 @@ export class SipMonitor {
       this.#missed.set(id, missed)
       const prev = this.#store.get('line', id)?.signals.options?.state ?? 'unknown'
       if (r.code === null) this.#log.warn({ line: id, reason: r.reason, missed }, 'SIP OPTIONS unanswered')
-      setSignal(this.#store, id, 'options', sipLineState(l.sip, r, missed, prev), { probe: { code: r.code, reason: r.reason, rttMs: r.rttMs, at: this.#clock.now() } })
+      this.#lineSignals.signal(id, 'options', sipLineState(l.sip, r, missed, prev), { probe: { code: r.code, reason: r.reason, rttMs: r.rttMs, at: this.#clock.now() } })
     } finally {
       this.#busy.delete(id)
     }

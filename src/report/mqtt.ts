@@ -23,6 +23,17 @@ const DISCONNECT_MS = 500
  * again on connect); alerts and events wait in the durable Outbox until the
  * broker acknowledges them.
  */
+/** Whether a topic matches a filter with `+` (one level) and a trailing `#`. */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/')
+  const t = topic.split('/')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false
+  }
+  return f.length === t.length
+}
+
 export class MqttReporter {
   readonly base: string
   readonly #cfg: MqttConfig
@@ -36,6 +47,7 @@ export class MqttReporter {
   #stopping = false
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
+  readonly #listeners: { filter: string; on: (topic: string, payload: Buffer) => void }[] = []
 
   constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; outboxFile: string }) {
     this.#cfg = deps.config
@@ -50,6 +62,15 @@ export class MqttReporter {
 
   get connected(): boolean {
     return this.#client?.connected ?? false
+  }
+
+  /**
+   * Hear messages on `<base>/<filter>` (`+` matches one level). Subscribed on
+   * each connect (clean session: the broker forgets subscriptions), QoS 1.
+   * Call before start.
+   */
+  listen(filter: string, on: (topic: string, payload: Buffer) => void): void {
+    this.#listeners.push({ filter: `${this.base}/${filter}`, on })
   }
 
   async start(): Promise<void> {
@@ -69,6 +90,16 @@ export class MqttReporter {
       this.#scheduleReconnect()
     })
     this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
+    this.#client.on('message', (topic, payload) => {
+      for (const l of this.#listeners) {
+        if (!topicMatches(l.filter, topic)) continue
+        try {
+          l.on(topic, payload)
+        } catch (err) {
+          this.#log.warn({ topic, err: errorMessage(err) }, 'message handler failed')
+        }
+      }
+    })
     this.#store.on('change', this.#onChange)
   }
 
@@ -135,6 +166,11 @@ export class MqttReporter {
     for (const u of Object.values(snap.uplinks)) this.#publishRetained(`uplink/${u.id}`, u)
     this.#publishRetained('panel', snap.panel)
     if (snap.sitePhone) this.#publishRetained('site/phone', snap.sitePhone)
+    for (const l of this.#listeners) {
+      this.#client?.subscribe(l.filter, { qos: 1 }, (err) => {
+        if (err && !this.#stopping) this.#log.warn({ filter: l.filter, err: errorMessage(err) }, 'subscribe failed')
+      })
+    }
     this.#drain()
   }
 

@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
 import { SIM_PREFIX } from '../hw/serial.js'
 import { SimModem } from './modem.js'
+import type { SimAnalogLine } from './analog-line.js'
 import type { FarCaller, SimNetwork } from './host.js'
 
 
@@ -16,6 +17,8 @@ type Absence = 'vanished' | 'off'
  */
 export class SimGateway implements SimNetwork {
   readonly modems = new Map<string, SimModem>()
+  /** Analog lines from the simulated exchange, by line id: calls to their numbers ring their ring-detect pins. */
+  readonly analogLines = new Map<string, SimAnalogLine>()
   readonly #absent = new Map<string, Set<Absence>>()
   readonly #open = new Map<string, Set<SimPort>>()
 
@@ -31,16 +34,24 @@ export class SimGateway implements SimNetwork {
     return modem
   }
 
+  addAnalogLine(line: SimAnalogLine): SimAnalogLine {
+    this.analogLines.set(line.id, line)
+    return line
+  }
+
   get(name: string): SimModem | undefined {
     return this.modems.get(name)
   }
 
   /**
-   * The simulated network: a call to a number one of these modules' SIMs has rings that module
-   * (compared on the last 10 digits, so +74951110001 and 84951110001 are one number).
+   * The simulated network: a call to a number one of these modules' SIMs has rings that module,
+   * and a number of an analog line rings that line (compared on the last 10 digits, so
+   * +74951110001 and 84951110001 are one number).
    */
   connect(to: string, from: string | null, caller: FarCaller): { hangUp(): void } | null {
     const key = (n: string) => n.replace(/\D/g, '').slice(-10)
+    const line = [...this.analogLines.values()].find((l) => l.numbers.some((n) => key(n) === key(to)))
+    if (line) return line.incoming(from, caller)
     const target = [...this.modems.values()].find((m) => m.msisdn !== null && key(m.msisdn) === key(to))
     if (!target) return null
     // a SIM off the network (or a hung module) is a call that rings nowhere: the caller hears it alert until it gives up
@@ -67,6 +78,7 @@ export class SimGateway implements SimNetwork {
 
   stop(): void {
     for (const m of this.modems.values()) m.stop()
+    for (const l of this.analogLines.values()) l.stop()
   }
 
   /** @internal SimBinding's ports register here so a vanish can reach them. */
@@ -231,7 +243,8 @@ export class SimBinding implements BindingInterface<SimPort> {
 /** Simulated modems for every `sim:<name>` port of the config; null when it names none. */
 export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
-  if (sims.length === 0) return null
+  const analog = config.board === 'sim' && config.lines.some((l) => l.analog)
+  if (sims.length === 0 && !analog) return null
   const gw = new SimGateway()
   // a mixed gateway, as sites have: the first a Quectel, the next a SIMCom, then a Huawei-style one
   const kinds = ['quectel', 'simcom', 'huawei'] as const

@@ -89,6 +89,30 @@ export function modemAction(gw: SimGateway, name: string, action: string, arg?: 
   throw new Error(`unknown action "${action}" (try: ${MODEM_ACTIONS.join(', ')})`)
 }
 
+export const LINE_ACTIONS = ['cut', 'restore', 'deafen', 'call'] as const
+
+/** What the demo can do to a simulated analog line. Returns a sentence for the user. */
+export function lineAction(gw: SimGateway, name: string, action: string, arg?: string): string {
+  const line = gw.analogLines.get(name)
+  if (!line) throw new Error(`no simulated analog line "${name}" (have: ${[...gw.analogLines.keys()].join(', ') || 'none'})`)
+  switch (action) {
+    case 'cut':
+      line.cut()
+      return `${name}: cable cut (no line voltage, no calls)`
+    case 'restore':
+      line.restore()
+      return `${name}: line voltage back, calls arrive`
+    case 'deafen':
+      line.deafen()
+      return `${name}: the exchange stops putting calls through (voltage still present: only silence and test calls can tell)`
+    case 'call': {
+      const handle = line.incoming(arg ?? '+74951234567', null)
+      return handle === null ? `${name}: busy (already ringing)` : line.ringing ? `${name}: ringing (${line.cadence.onMs / 1000} s on, ${line.cadence.offMs / 1000} s off)` : `${name}: the call went nowhere`
+    }
+  }
+  throw new Error(`unknown action "${action}" (try: ${LINE_ACTIONS.join(', ')})`)
+}
+
 /** Press and release a button wired to ground (pull-up input), as a finger would. */
 export function pressButton(io: SimIO, pin: number, holdMs = 80): Promise<void> {
   io.drive(pin, 0)

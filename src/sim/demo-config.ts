@@ -1,4 +1,4 @@
-/** The box `linewatch demo` runs: two GSM lines on simulated modems, a SIP line, two uplinks, a panel. */
+/** The box `linewatch demo` runs: two GSM lines on simulated modems, a SIP line, an analog line on GPIO, two uplinks, a panel. */
 export const DEMO_CONFIG_YAML = `
 site: demo-store
 box: box1
@@ -7,9 +7,14 @@ modems:
   - { id: gsm1, port: "sim:gsm1", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 8 }, balance: { ussd: "*100#", everyMinutes: 5 } }
   - { id: gsm2, port: "sim:gsm2", pollSeconds: 5, commandTimeoutMs: 1500, bootWaitSeconds: 8, powerKey: { pin: 9 }, powerCut: { pin: 10 } }
 lines:
-  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], channels: 1, modem: gsm1 }
-  - { id: gsm2, kind: gsm, numbers: ["+74951110002"], channels: 1, modem: gsm2 }
+  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], channels: 1, modem: gsm1, hysteresis: { holdDownSeconds: 5 } }
+  - { id: gsm2, kind: gsm, numbers: ["+74951110002"], channels: 1, modem: gsm2, hysteresis: { holdDownSeconds: 5 } }
   - { id: sip1, kind: sip, numbers: ["+74951110000"], channels: 10 }
+  - id: pots1
+    kind: analog
+    numbers: ["+74951110003"]
+    hysteresis: { holdDownSeconds: 10 }
+    analog: { voltage: { pin: 11 }, ring: { pin: 12 } }
 uplinks:
   - { id: wan1, interface: eth0 }
   - { id: wan2, interface: eth1 }
@@ -17,6 +22,7 @@ panel:
   lamps:
     - { id: gsm1, source: line/gsm1, green: 2, red: 3 }
     - { id: gsm2, source: line/gsm2, green: 4, red: 5 }
+    - { id: pots1, source: line/pots1, green: 14, red: 15 }
   buzzer: { pin: 6 }
   button: { pin: 7 }
 alerts:

@@ -11,7 +11,7 @@ import { errorMessage } from '../core/errors.js'
 import { createLogger } from '../core/logger.js'
 import type { MqttLogEntry } from '../web/index.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
-import { modemAction, pressButton, MODEM_ACTIONS } from './controls.js'
+import { lineAction, modemAction, pressButton, LINE_ACTIONS, MODEM_ACTIONS } from './controls.js'
 import { readSentSms } from './sms-text.js'
 import { DEMO_CONFIG_YAML } from './demo-config.js'
 
@@ -45,6 +45,9 @@ const HELP = `commands:
   garbage <modem>          noise bytes on the serial line
   sms <modem> <number> <text>   send an SMS (long or Cyrillic texts too); the module prints what it sent
   dial <modem> <number>    a call: dial, wait for the answer, hang up
+  cut / restore <line>     an analog line's cable is cut (voltage gone: down at once) / mended
+  deafen <line>            the exchange stops putting calls through to an analog line (voltage stays)
+  call <line> [number]     an incoming call rings an analog line's ring-detect input
   test <line>              a test call to a line from the other modem: does the ring arrive?
   press                    press the panel's silence button
   state                    print the lines and the panel
@@ -73,6 +76,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
     app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>('/api/v1/sim/modem/:name/:action', async (req, reply) => {
       try {
         const said = modemAction(box!.simulator!, req.params.name, req.params.action, req.query.arg)
+        print(`[page] ${said}`)
+        return { ok: true, message: said }
+      } catch (err) {
+        return reply.code(400).send({ ok: false, error: errorMessage(err) })
+      }
+    })
+    app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>('/api/v1/sim/line/:name/:action', async (req, reply) => {
+      try {
+        const said = lineAction(box!.simulator!, req.params.name, req.params.action, req.query.arg)
         print(`[page] ${said}`)
         return { ok: true, message: said }
       } catch (err) {
@@ -135,6 +147,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
         else if (cmd === 'test') void box!.testCalls.run(name ?? '').then((r) => print(`test call to ${r.line}: ${r.ok ? 'passed' : 'FAILED'}: ${r.detail}`), (err: unknown) => print(errorMessage(err)))
         else if (cmd === 'quit' || cmd === 'exit') process.kill(process.pid, 'SIGTERM')
         else if ((MODEM_ACTIONS as readonly string[]).includes(cmd)) print(modemAction(box!.simulator!, name ?? '', cmd, arg))
+        else if ((LINE_ACTIONS as readonly string[]).includes(cmd)) print(lineAction(box!.simulator!, name ?? '', cmd, arg))
         else print(`unknown command "${cmd}"; type "help"`)
       } catch (err) {
         print(errorMessage(err))
@@ -165,7 +178,7 @@ async function modemCommand(box: Box, text: string, print: (l: string) => void):
 
 function describe(box: Box): string {
   const s = box.store.snapshot
-  const lines = Object.values(s.lines).map((l) => `  line ${l.id}: ${l.state} — ${l.reason}`)
+  const lines = Object.values(s.lines).map((l) => `  line ${l.id}: ${l.state} — ${l.reason}${l.transition ? ` (→ ${l.transition.to}${l.transition.at ? ` at ${new Date(l.transition.at).toLocaleTimeString()}` : ''})` : ''}`)
   const lamps = s.panel.lamps.map((l) => `${l.id}=${l.color}`).join(' ')
   return [...lines, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? 'on' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
 }

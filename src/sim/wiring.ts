@@ -3,6 +3,8 @@ import { SIM_PREFIX } from '../hw/serial.js'
 import type { SimGateway } from './binding.js'
 import type { SimIO } from './gpio.js'
 import type { SimModem } from './modem.js'
+import { SimAnalogLine } from './analog-line.js'
+import type { Clock } from '../core/clock.js'
 
 /**
  * The board's wires to one simulated module, as an installer would solder
@@ -21,10 +23,11 @@ export function wireSimModem(io: SimIO, sim: SimModem, cfg: Pick<ModemConfig, 'p
   })
 }
 
-/** Every simulated modem of the config wired to the simulated board. */
-export function wireSimModems(gw: SimGateway, config: Config, io: SimIO): void {
+/** Every simulated modem of the config wired to the simulated board, and each analog line's FXO inputs on it. */
+export function wireSim(gw: SimGateway, config: Config, io: SimIO, clock: Clock): void {
   for (const m of config.modems) {
     const sim = m.port.startsWith(SIM_PREFIX) ? gw.get(m.port.slice(SIM_PREFIX.length)) : undefined
     if (sim) wireSimModem(io, sim, m)
   }
+  for (const l of config.lines) if (l.analog) gw.addAnalogLine(new SimAnalogLine({ io, clock, line: l }))
 }

@@ -5,8 +5,8 @@ import type { ModemCall } from '../core/state.js'
 import type { DialOptions } from '../modem/call-control.js'
 import type { SmsResult } from '../modem/sms-sender.js'
 import type { TestCallResult } from '../actions/test-call.js'
+import { PBX_REPORT_SCHEMA, type PbxReport } from '../lines/pbx-report.js'
 
-export type PbxReport = { type: 'call'; callerId?: string | null; at?: number } | { type: 'registration'; state: 'registered' | 'unregistered' | 'failed'; reason?: string }
 
 /** What the HTTP side may ask of a line. */
 export interface LineActions {
@@ -16,23 +16,6 @@ export interface LineActions {
   reports(line: string): boolean
   report(line: string, report: PbxReport): void
 }
-
-const reportBody = {
-  oneOf: [
-    {
-      type: 'object',
-      required: ['type'],
-      additionalProperties: false,
-      properties: { type: { const: 'call' }, callerId: { type: ['string', 'null'], maxLength: 32 }, at: { type: 'integer', minimum: 0 } },
-    },
-    {
-      type: 'object',
-      required: ['type', 'state'],
-      additionalProperties: false,
-      properties: { type: { const: 'registration' }, state: { enum: ['registered', 'unregistered', 'failed'] }, reason: { type: 'string', maxLength: 200 } },
-    },
-  ],
-} as const
 
 /** What the HTTP side may ask a modem to do. */
 export interface ModemActions {
@@ -100,7 +83,7 @@ export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { t
   const guard = guarded(opts, 'line that can be tested', (id) => actions.has(id))
   const fail = failed(opts.log)
   // the PBX's word on a line: no money spent, so like the GET routes it needs the token only when one is set
-  app.post<{ Params: { id: string }; Body: PbxReport }>('/api/v1/lines/:id/report', { schema: { body: reportBody } }, async (req, reply) => {
+  app.post<{ Params: { id: string }; Body: PbxReport }>('/api/v1/lines/:id/report', { schema: { body: PBX_REPORT_SCHEMA } }, async (req, reply) => {
     if (!actions.reports(req.params.id)) return reply.code(404).send({ error: 'not-found', message: `no line "${req.params.id}" with pbxReports` })
     actions.report(req.params.id, req.body)
     return reply.code(202).send({ ok: true })

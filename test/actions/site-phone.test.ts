@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
@@ -11,9 +12,9 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'sip1', kind: 'sip', numbers: ['+74951110000', '+74951110009'], channels: 10, pbxReports: false, watchSilence: true },
-  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true },
-  { id: 'fax', kind: 'analog', numbers: [], channels: 1, pbxReports: false, watchSilence: true },
+  { id: 'sip1', kind: 'sip', numbers: ['+74951110000', '+74951110009'], channels: 10, ...LINE_DEFAULTS },
+  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'm1', ...LINE_DEFAULTS },
+  { id: 'fax', kind: 'analog', numbers: [], channels: 1, ...LINE_DEFAULTS },
 ]
 
 t.test('the working line\'s number first; config order within a state', async (t) => {

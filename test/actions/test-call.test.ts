@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import t, { type Test } from 'tap'
 import type { LineConfig, ModemConfig } from '../../src/config/schema.js'
 import { FakeClock } from '../../src/core/clock.js'
@@ -15,8 +16,8 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'gsm1', pbxReports: false, watchSilence: true },
-  { id: 'gsm2', kind: 'gsm', numbers: ['+74951110002'], channels: 1, modem: 'gsm2', pbxReports: false, watchSilence: true },
+  { id: 'gsm1', kind: 'gsm', numbers: ['+74951110001'], channels: 1, modem: 'gsm1', ...LINE_DEFAULTS },
+  { id: 'gsm2', kind: 'gsm', numbers: ['+74951110002'], channels: 1, modem: 'gsm2', ...LINE_DEFAULTS },
 ]
 
 async function site(t: Test) {

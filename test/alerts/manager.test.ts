@@ -9,13 +9,13 @@ import { silentLogger } from '../../src/core/logger.js'
 import type { AlertRecord, PartState } from '../../src/core/state.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { tempDir } from '../helpers/tmp.js'
-import { modemIn } from '../helpers/parts.js'
+import { modemIn, LINE_DEFAULTS } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 
 async function box(dir: string, language: 'en' | 'ru' = 'en') {
   const clock = new FakeClock()
   const store = testStore(clock).store
-  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm', pbxReports: false, watchSilence: true }, clock.now()))
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm', ...LINE_DEFAULTS }, clock.now()))
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
   const mgr = new AlertManager({ store, language, stateDir: dir, log: silentLogger() })
@@ -42,7 +42,7 @@ t.test('raised once when a line goes down, cleared when it is back', async (t) =
 })
 
 t.test('messages in Russian', async (t) => {
-  const line = { ...initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, pbxReports: false, watchSilence: true }, 0), state: 'down' as const, reason: 'нет сети' }
+  const line = { ...initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, ...LINE_DEFAULTS }, 0), state: 'down' as const, reason: 'нет сети' }
   t.equal(lineAlert(line, 'ru')!.message, 'Линия l1 не работает: нет сети')
 })
 

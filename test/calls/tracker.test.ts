@@ -1,13 +1,13 @@
 import t from 'tap'
 import { CallTracker } from '../../src/calls/tracker.js'
 import type { CallRecord, ModemCall } from '../../src/core/state.js'
-import { modemIn } from '../helpers/parts.js'
+import { modemIn, LINE_DEFAULTS } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 
 function setup() {
   const { store, clock } = testStore()
   store.init('modem', modemIn({ state: 'up' }, 'm1'))
-  const tracker = new CallTracker(store, [{ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true }])
+  const tracker = new CallTracker(store, [{ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', ...LINE_DEFAULTS }])
   tracker.start()
   const seen: CallRecord[] = []
   store.on('change', (c) => c.kind === 'call' && seen.push(c.next))

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { StoreChange } from '../../src/core/store.js'
 import { initialLine } from '../../src/lines/monitor.js'
-import { modemIn } from '../helpers/parts.js'
+import { modemIn, LINE_DEFAULTS } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 
 t.test('update: since moves with state, ts with anything; a no-op emits nothing', async (t) => {
@@ -26,7 +26,7 @@ t.test('update: since moves with state, ts with anything; a no-op emits nothing'
 t.test('changes caused by a listener are announced after the change that caused them', async (t) => {
   const { store, clock } = testStore()
   store.init('modem', modemIn({ state: 'up' }, 'm1'))
-  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true }, clock.now()))
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm1', ...LINE_DEFAULTS }, clock.now()))
   // a monitor: the line follows the modem
   store.on('change', (c) => {
     if (c.kind === 'modem') store.update('line', 'l1', { state: c.next.state === 'up' ? 'up' : 'down', reason: 'r' })

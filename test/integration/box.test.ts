@@ -36,7 +36,7 @@ board: sim
 modems:
   - { id: gw1, port: "${pty.box}", pollSeconds: 1, commandTimeoutMs: 500, bootWaitSeconds: 3, powerKey: { pin: 8, pulseMs: 300 } }
 lines:
-  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], modem: gw1 }
+  - { id: gsm1, kind: gsm, numbers: ["+74951110001"], modem: gw1, hysteresis: { holdDownSeconds: 2 } }
 panel:
   lamps: [{ id: gsm1, source: line/gsm1, green: 2, red: 3 }]
   buzzer: { pin: 6 }
@@ -77,9 +77,12 @@ storage: { dir: "${dir}" }
   await waitFor(() => lit(6) === 0, 2000, 'buzzer silenced')
   await watch.until((w) => (w.last(`${base}/panel`) as { buzzer?: { muted: boolean } })?.buzzer?.muted === true, 'panel muted on MQTT')
 
-  // heal: registered again
+  // heal: registered again, but called up only after the hold-down
   sim.setRegistration('home')
+  await watch.until((w) => (w.last(`${base}/line/gsm1`) as { transition?: { to: string } })?.transition?.to === 'up', 'held down, on its way up')
+  t.match(box.store.get('line', 'gsm1'), { state: 'down', signals: { modem: { state: 'up' } } }, 'the modem is back; the line waits')
   await watch.until(() => alerts().some((a) => a.state === 'cleared'), 'alert cleared')
+  t.match(box.store.get('line', 'gsm1'), { state: 'up', transition: null })
   t.same([lit(2), lit(3), lit(6)], [1, 0, 0])
 
   // an incoming call: the caller ID reaches MQTT (QoS 1 <base>/call) and the HTTP API while it rings

@@ -2,7 +2,7 @@ import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { gsmLineState, LineMonitor } from '../../src/lines/index.js'
 import { initialModem } from '../../src/modem/modem-state.js'
-import { modemIn } from '../helpers/parts.js'
+import { modemIn, LINE_DEFAULTS } from '../helpers/parts.js'
 import { testStore } from '../helpers/store.js'
 
 t.test('a GSM line follows its modem (table)', async (t) => {
@@ -25,8 +25,8 @@ t.test('LineMonitor: state from the modem, calls counted per hour with the calle
   const store = testStore(clock).store
   store.init('modem', initialModem({ id: 'm1', port: 'sim:m1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 30 }, clock.now()))
   const mon = new LineMonitor(store, [
-    { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1', pbxReports: false, watchSilence: true },
-    { id: 's1', kind: 'sip', numbers: [], channels: 4, pbxReports: false, watchSilence: true },
+    { id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm1', ...LINE_DEFAULTS },
+    { id: 's1', kind: 'sip', numbers: [], channels: 4, ...LINE_DEFAULTS },
   ])
   mon.start()
   t.match(store.get('line', 'l1'), { state: 'unknown' })

@@ -1,8 +1,10 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { spawn } from 'node:child_process'
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { LineMonitor } from '../../src/lines/monitor.js'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
 import type { LineConfig } from '../../src/config/schema.js'
@@ -83,11 +85,11 @@ t.test('the line\'s state from the probes: an answer is up, 503 degraded, downAf
 t.test('the monitor probes on the clock and keeps the line\'s state and probe', async (t) => {
   const clock = new FakeClock()
   const { store } = testStore(clock)
-  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, pbxReports: false, watchSilence: true, sip: SIP }
-  store.init('line', initialLine(line, clock.now()))
+  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, ...LINE_DEFAULTS, sip: SIP }
+  const lines = new LineMonitor(store, [line])
   const answers: SipProbeResult[] = [{ code: 200, reason: 'OK', rttMs: 20 }, ...Array<SipProbeResult>(3).fill({ code: null, reason: 'no answer in 2000 ms', rttMs: null }), { code: 200, reason: 'OK', rttMs: 25 }]
   const targets: unknown[] = []
-  const monitor = new SipMonitor({ store, lines: [line], clock, log: silentLogger(), probe: async (target) => (targets.push(target), answers.shift()!) })
+  const monitor = new SipMonitor({ store, signals: lines, lines: [line], clock, log: silentLogger(), probe: async (target) => (targets.push(target), answers.shift()!) })
   monitor.start()
   await flush()
   t.match(store.get('line', 'trunk'), { state: 'up', probe: { code: 200, rttMs: 20 } })
@@ -122,29 +124,28 @@ for (const transport of ['udp', 'tcp'] as const) {
 }
 
 t.test('signals combine to the worst known one: the PBX saying the trunk is unregistered is enough', async (t) => {
-  const { combineSignals, setSignal } = await import('../../src/lines/signals.js')
-  t.same(combineSignals({}), { state: 'unknown', reason: 'nothing reports on this line yet' })
+  const { combineSignals } = await import('../../src/lines/signals.js')
+  t.same(combineSignals({}), { state: 'unknown', reason: 'nothing reports on this line yet', firm: false })
   const at = 0
   t.match(combineSignals({ options: { state: 'up', reason: 'proxy answers', at }, registration: { state: 'unknown', reason: '?', at } }), { state: 'up' }, 'unknown counts only when nothing knows')
   t.match(combineSignals({ options: { state: 'up', reason: 'proxy answers', at }, registration: { state: 'down', reason: 'PBX: trunk unregistered', at } }), { state: 'down', reason: 'PBX: trunk unregistered' })
   const { store } = testStore()
-  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, pbxReports: true, watchSilence: true }
-  store.init('line', initialLine(line, 0))
-  setSignal(store, 'trunk', 'options', { state: 'up', reason: 'SIP proxy answers 200 OK' })
-  setSignal(store, 'trunk', 'registration', { state: 'down', reason: 'PBX: trunk unregistered' })
+  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, ...LINE_DEFAULTS, pbxReports: true }
+  const lines = new LineMonitor(store, [line])
+  lines.signal('trunk', 'options', { state: 'up', reason: 'SIP proxy answers 200 OK' })
+  lines.signal('trunk', 'registration', { state: 'down', reason: 'PBX: trunk unregistered' })
   t.match(store.get('line', 'trunk'), { state: 'down', reason: 'PBX: trunk unregistered' })
-  setSignal(store, 'trunk', 'registration', { state: 'up', reason: 'PBX: trunk registered' })
+  lines.signal('trunk', 'registration', { state: 'up', reason: 'PBX: trunk registered' })
   t.match(store.get('line', 'trunk'), { state: 'up' })
 })
 
 t.test('a call the PBX reports counts on the line as a ring would', async (t) => {
-  const { LineMonitor } = await import('../../src/lines/monitor.js')
   const { store, clock } = testStore()
-  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, pbxReports: true, watchSilence: true }
+  const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, ...LINE_DEFAULTS, pbxReports: true }
   const monitor = new LineMonitor(store, [line])
   monitor.start()
-  monitor.reportCall('trunk', { callerId: '+79161234567', at: clock.now() })
-  monitor.reportCall('trunk', { callerId: null, at: clock.now() })
+  monitor.incomingCall('trunk', { callerId: '+79161234567', at: clock.now() })
+  monitor.incomingCall('trunk', { callerId: null, at: clock.now() })
   t.match(store.get('line', 'trunk'), { lastCallAt: clock.now(), lastCallerId: '+79161234567', callsThisHour: 2 })
   monitor.stop()
 })

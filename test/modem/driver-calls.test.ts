@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 /** Calls through the real driver and the simulated module: ATD with its outcomes, incoming calls answered or missed, +CLCC. */
 import t from 'tap'
 import { ErrorCode } from '../../src/core/errors.js'
@@ -8,7 +9,7 @@ import { modemRig } from '../helpers/modem-rig.js'
 
 async function rig(personality: 'quectel' | 'simcom' = 'quectel') {
   const r = modemRig({}, { personality })
-  const tracker = new CallTracker(r.store, [{ id: 'gsm-main', kind: 'gsm', numbers: [], channels: 1, modem: 'gsm1', pbxReports: false, watchSilence: true }])
+  const tracker = new CallTracker(r.store, [{ id: 'gsm-main', kind: 'gsm', numbers: [], channels: 1, modem: 'gsm1', ...LINE_DEFAULTS }])
   tracker.start()
   const records: CallRecord[] = []
   r.store.on('change', (c) => c.kind === 'call' && records.push(c.next))

@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
@@ -21,7 +22,7 @@ const PANEL = {
 function setup() {
   const clock = new FakeClock()
   const store = testStore(clock).store
-  for (const id of ['l1', 'l2']) store.init('line', initialLine({ id, kind: 'gsm', numbers: [], channels: 1, modem: 'm', pbxReports: false, watchSilence: true }, clock.now()))
+  for (const id of ['l1', 'l2']) store.init('line', initialLine({ id, kind: 'gsm', numbers: [], channels: 1, modem: 'm', ...LINE_DEFAULTS }, clock.now()))
   const set = (id: string, state: PartState) => store.update('line', id, { state, reason: state })
   const panel = new PanelController(store, PANEL)
   panel.start()

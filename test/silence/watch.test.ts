@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -11,10 +12,10 @@ import { testStore } from '../helpers/store.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const LINES: LineConfig[] = [
-  { id: 'sip1', kind: 'gsm', numbers: [], channels: 2, modem: 'm1', pbxReports: false, watchSilence: true },
-  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, modem: 'm2', pbxReports: false, watchSilence: true },
-  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', pbxReports: false, watchSilence: false },
-  { id: 'trunk', kind: 'sip', numbers: [], channels: 4, pbxReports: false, watchSilence: true },
+  { id: 'sip1', kind: 'gsm', numbers: [], channels: 2, modem: 'm1', ...LINE_DEFAULTS },
+  { id: 'gsm1', kind: 'gsm', numbers: [], channels: 1, modem: 'm2', ...LINE_DEFAULTS },
+  { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', ...LINE_DEFAULTS, watchSilence: false },
+  { id: 'trunk', kind: 'sip', numbers: [], channels: 4, ...LINE_DEFAULTS },
 ]
 const CFG: SilenceConfig = { businessHours: [], fixedMinutes: 30, falseAlarmProbability: 0.001, learnHours: 20 }
 const MIN = 60_000

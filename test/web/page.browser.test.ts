@@ -102,7 +102,7 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   await page.waitForSelector('[data-modem="gsm1"] [data-state="up"]', WAIT)
   t.equal((await page.locator('#alerts').textContent())?.trim(), 'none', 'no active alerts')
   t.equal(await page.locator('[data-modem]').count(), 2, 'a card per modem')
-  t.equal(await page.locator('[data-line]').count(), 3, 'a card per line')
+  t.equal(await page.locator('[data-line]').count(), 4, 'a card per line')
   t.equal(await page.locator('[data-line="sip1"] [data-state]').textContent(), 'unknown', 'the SIP line stays unknown')
   await waitFor(() => io.level(PIN.gsm1Green) > 0, 5000, 'green LED of gsm1 lit')
   t.ok(io.level(PIN.gsm1Green) > 0 && io.level(PIN.gsm1Red) === 0, 'pins: gsm1 green lit, red dark')

@@ -1,3 +1,4 @@
+import { LINE_DEFAULTS } from '../helpers/parts.js'
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
@@ -8,7 +9,7 @@ import { buildWebServer } from '../../src/web/index.js'
 function setup(token?: string) {
   const clock = new FakeClock()
   const store = new StateStore({ site: 'shop', box: 'b1', version: 't', startedAt: 0 }, clock)
-  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm', pbxReports: false, watchSilence: true }, clock.now()))
+  store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: ['+74950000001'], channels: 1, modem: 'm', ...LINE_DEFAULTS }, clock.now()))
   const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, token }, store, log: silentLogger(), mqttConnected: () => false })
   return { app, store }
 }

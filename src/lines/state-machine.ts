@@ -1,0 +1,150 @@
+import type { PartState } from '../core/state.js'
+
+/** How sure the box must be before it changes a line's state (lines[].hysteresis). */
+export interface LineHysteresis {
+  /** Reports in a row that the line is worse before it is called so. */
+  downAfter: number
+  /** …and for at least this long. */
+  downAfterSeconds: number
+  /** Reports in a row that the line is better before it is called so. */
+  upAfter: number
+  /** How long a line that was down or degraded must stay better before it is called so. */
+  holdDownSeconds: number
+}
+
+export interface Verdict {
+  state: PartState
+  reason: string
+}
+
+/** A change waiting for its hysteresis: what the line will be, and when at the earliest (null: when enough reports agree). */
+export interface LineTransition {
+  to: PartState
+  reason: string
+  since: number
+  at: number | null
+}
+
+const RANK: Record<PartState, number> = { up: 0, unknown: 0, degraded: 2, down: 3 }
+const bad = (s: PartState) => s === 'down' || s === 'degraded'
+/** A line that goes bad again this soon after coming back is flapping: its next hold-down doubles. */
+const FLAP_WINDOW_HOLDDOWNS = 5
+const MAX_FLAP_DOUBLINGS = 4
+
+/**
+ * A line's published state from the raw verdicts of its sources, with
+ * hysteresis: worse only after `downAfter` reports over `downAfterSeconds`
+ * (or at once on a firm report, such as the line voltage gone); better again
+ * only after `upAfter` reports and a hold-down of good time, doubled for a
+ * line that flaps. `unknown` (no source knows) is published at once: the box
+ * does not pretend to know. From `unknown` the first verdict is taken at once,
+ * except `up` for a line last seen bad, which waits out its hold-down.
+ * Pure: reports and time in, state out; the caller keeps the timer for `deadline`.
+ */
+export class LineStateMachine {
+  readonly #h: LineHysteresis
+  #state: PartState = 'unknown'
+  #reason: string
+  #raw: Verdict & { firm: boolean }
+  #pending: { to: PartState; since: number; count: number } | null = null
+  #lastKnown: PartState = 'unknown'
+  #upAt: number | null = null
+  #flaps = 0
+
+  constructor(h: LineHysteresis, reason: string) {
+    this.#h = h
+    this.#reason = reason
+    this.#raw = { state: 'unknown', reason, firm: false }
+  }
+
+  get state(): PartState {
+    return this.#state
+  }
+
+  get reason(): string {
+    return this.#reason
+  }
+
+  /** The hold-down a recovery waits for now (longer while the line flaps). */
+  get holdDownMs(): number {
+    return this.#h.holdDownSeconds * 1000 * 2 ** this.#flaps
+  }
+
+  get transition(): LineTransition | null {
+    const p = this.#pending
+    if (!p) return null
+    const wait = this.#waitMs(p.to)
+    return { to: p.to, reason: this.#raw.reason, since: p.since, at: p.count >= this.#needed(p.to) ? p.since + wait : null }
+  }
+
+  /** When `tick` may change the state (a hold-down or a down time running out); null when only a report can. */
+  get deadline(): number | null {
+    return this.transition?.at ?? null
+  }
+
+  /** One report of the line's raw state (the worst its sources say). Returns whether the published state or reason changed. */
+  observe(v: Verdict & { firm?: boolean }, now: number): boolean {
+    this.#raw = { ...v, firm: v.firm ?? false }
+    const p = this.#pending
+    if (p && this.#direction(v.state) === this.#direction(p.to)) {
+      p.count++
+      p.to = v.state
+    } else {
+      this.#pending = null
+    }
+    return this.#evaluate(now)
+  }
+
+  /** Time passes: a pending change whose time has come takes effect. */
+  tick(now: number): boolean {
+    return this.#evaluate(now)
+  }
+
+  #direction(s: PartState): 'worse' | 'better' | 'same' {
+    if (s === this.#state) return 'same'
+    return RANK[s] > RANK[this.#state] ? 'worse' : 'better'
+  }
+
+  #needed(to: PartState): number {
+    return this.#direction(to) === 'worse' ? this.#h.downAfter : this.#h.upAfter
+  }
+
+  #waitMs(to: PartState): number {
+    return this.#direction(to) === 'worse' ? this.#h.downAfterSeconds * 1000 : this.holdDownMs
+  }
+
+  #evaluate(now: number): boolean {
+    const raw = this.#raw
+    const before = `${this.#state} ${this.#reason}`
+    if (raw.state === this.#state) {
+      this.#pending = null
+      this.#reason = raw.reason
+    } else if (raw.state === 'unknown' || this.#immediate(raw)) {
+      this.#set(raw, now)
+    } else {
+      this.#pending ??= { to: raw.state, since: now, count: 1 }
+      const p = this.#pending
+      if (p.count >= this.#needed(p.to) && now - p.since >= this.#waitMs(p.to)) this.#set(raw, now)
+    }
+    return `${this.#state} ${this.#reason}` !== before
+  }
+
+  /** Changes that need no confirmation: a firm report of worse, and the first word after `unknown` (unless it says up for a line last seen bad). */
+  #immediate(raw: Verdict & { firm: boolean }): boolean {
+    if (raw.firm && RANK[raw.state] > RANK[this.#state]) return true
+    return this.#state === 'unknown' && !(raw.state === 'up' && bad(this.#lastKnown))
+  }
+
+  #set(v: Verdict, now: number): void {
+    if (bad(v.state) && !bad(this.#lastKnown)) {
+      // gone bad again soon after coming back: the next recovery must prove itself for longer
+      const flapped = this.#upAt !== null && now - this.#upAt < FLAP_WINDOW_HOLDDOWNS * this.#h.holdDownSeconds * 1000
+      this.#flaps = flapped ? Math.min(this.#flaps + 1, MAX_FLAP_DOUBLINGS) : 0
+    }
+    if (v.state === 'up' && bad(this.#lastKnown)) this.#upAt = now
+    this.#state = v.state
+    this.#reason = v.reason
+    this.#pending = null
+    if (v.state !== 'unknown') this.#lastKnown = v.state
+  }
+}
