@@ -3,7 +3,7 @@ import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { AlertRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
-import { lineAlert, silenceAlert, simAlert, testCallAlert, type Language } from './rules.js'
+import { channelAlert, lineAlert, silenceAlert, simAlert, testCallAlert, type Language } from './rules.js'
 
 interface AlertFile {
   active: AlertRecord[]
@@ -21,7 +21,7 @@ export class AlertManager {
   readonly #file: JsonFileState<AlertFile>
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'line' || c.kind === 'modem') {
-      const alerts = c.kind === 'line' ? [lineAlert(c.next, this.#lang), silenceAlert(c.next, this.#lang), testCallAlert(c.next, this.#lang)] : [simAlert(c.next, this.#lang)]
+      const alerts = c.kind === 'line' ? [lineAlert(c.next, this.#lang), silenceAlert(c.next, this.#lang), testCallAlert(c.next, this.#lang), channelAlert(c.next, this.#lang)] : [simAlert(c.next, this.#lang)]
       for (const a of alerts) if (a) this.#store.setAlert(a)
     } else if (c.kind === 'alert') {
       this.#file.data = { active: Object.values(this.#store.snapshot.alerts) }

@@ -12,6 +12,9 @@ const TEXT = {
     silentOver: (id: string) => `Line ${id}: the silence is over`,
     testFailed: (id: string, detail: string) => `Line ${id}: test call failed: ${detail}`,
     testOk: (id: string) => `Line ${id}: test call passed`,
+    channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
+      `Line ${id}: the carrier gives fewer channels than contracted: a call was refused with ${busy} of ${bought} channels busy${cause ? ` (${cause})` : ''}`,
+    channelsOk: (id: string, bought: number) => `Line ${id}: all ${bought} channels carried calls at once`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -22,6 +25,9 @@ const TEXT = {
     silentOver: (id: string) => `Линия ${id}: тишина закончилась`,
     testFailed: (id: string, detail: string) => `Линия ${id}: тестовый звонок не прошёл: ${detail}`,
     testOk: (id: string) => `Линия ${id}: тестовый звонок прошёл`,
+    channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
+      `Линия ${id}: оператор даёт меньше каналов, чем по договору: звонок отклонён при ${busy} занятых из ${bought}${cause ? ` (${cause})` : ''}`,
+    channelsOk: (id: string, bought: number) => `Линия ${id}: все ${bought} каналов были заняты одновременно`,
   },
 } as const
 
@@ -69,4 +75,13 @@ export function testCallAlert(line: LineSnapshot, lang: Language): Omit<AlertRec
   return t.ok
     ? { id, severity: 'major', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].testOk(line.id) }
     : { id, severity: 'major', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].testFailed(line.id, t.detail) }
+}
+
+/** The carrier refused a call with channels free: raised until every bought channel carries a call at once. Pure. */
+export function channelAlert(line: LineSnapshot, lang: Language): Omit<AlertRecord, 'ts'> | null {
+  const id = `line/${line.id}/channels`
+  const short = line.channelUse.short
+  if (short) return { id, severity: 'minor', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].channelsShort(line.id, short.busy, line.channels, short.cause) }
+  if (line.channelUse.busy >= line.channels) return { id, severity: 'minor', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].channelsOk(line.id, line.channels) }
+  return null
 }

@@ -37,7 +37,9 @@ export const PBX_REPORT_SCHEMA = {
   ],
 } as const
 
-const check = new Ajv({ allErrors: false, strict: false }).compile<PbxReport>(PBX_REPORT_SCHEMA)
+const ajv = new Ajv({ allErrors: false, strict: false })
+// one validator per kind, so a refusal names what is wrong with the kind that was meant
+const byType = new Map(PBX_REPORT_SCHEMA.oneOf.map((branch) => [branch.properties.type.const as string, ajv.compile<PbxReport>(branch)]))
 
 /** A report from its bytes (MQTT): the report, or why it is not one. */
 export function parsePbxReport(bytes: Buffer | string): { report: PbxReport } | { error: string } {
@@ -47,11 +49,11 @@ export function parsePbxReport(bytes: Buffer | string): { report: PbxReport } | 
   } catch (err) {
     return { error: `not JSON: ${(err as Error).message}` }
   }
-  if (check(value)) return { report: value }
-  // oneOf reports every branch; the `type` says which one was meant
   const type = (value as { type?: unknown } | null)?.type
-  const known = ['call', 'hangup', 'refused', 'registration']
-  if (typeof type !== 'string' || !known.includes(type)) return { error: `"type" must be one of ${known.join(', ')}` }
-  const branch = check.errors?.find((e) => e.instancePath !== '' || e.keyword === 'required' || e.keyword === 'additionalProperties')
-  return { error: `a ${type} report: ${branch ? `${branch.instancePath || '/'} ${branch.message}${branch.params && 'additionalProperty' in branch.params ? ` (${String(branch.params.additionalProperty)})` : ''}` : 'invalid'}` }
+  const check = typeof type === 'string' ? byType.get(type) : undefined
+  if (!check) return { error: `"type" must be one of ${[...byType.keys()].join(', ')}` }
+  if (check(value)) return { report: value }
+  const e = check.errors![0]!
+  const extra = 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''
+  return { error: `a ${type} report: ${e.instancePath || '/'} ${e.message}${extra}` }
 }

@@ -103,11 +103,15 @@ t.test('a test call to a line through HTTP: token required, unknown lines 404, t
   const post = (id: string, body: unknown) => open.inject({ method: 'POST', url: `/api/v1/lines/${id}/report`, payload: body as object })
   t.equal((await post('sip1', { type: 'call', callerId: '+79161234567' })).statusCode, 202)
   t.equal((await post('sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' })).statusCode, 202)
+  t.equal((await post('sip1', { type: 'hangup', id: 'c1' })).statusCode, 202)
+  t.equal((await post('sip1', { type: 'refused', cause: 'congestion' })).statusCode, 202)
   t.equal((await post('gsm1', { type: 'call' })).statusCode, 404, 'a line without pbxReports')
-  for (const bad of [{ type: 'call', callerId: 5 }, { type: 'registration', state: 'maybe' }, { type: 'dance' }, { type: 'call', extra: 1 }]) t.equal((await post('sip1', bad)).statusCode, 400, JSON.stringify(bad))
+  for (const bad of [{ type: 'call', callerId: 5 }, { type: 'registration', state: 'maybe' }, { type: 'dance' }, { type: 'call', extra: 1 }, { type: 'hangup' }, { type: 'refused', direction: 'sideways' }]) t.equal((await post('sip1', bad)).statusCode, 400, JSON.stringify(bad))
   t.same(reports, [
     ['sip1', { type: 'call', callerId: '+79161234567' }],
     ['sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' }],
+    ['sip1', { type: 'hangup', id: 'c1' }],
+    ['sip1', { type: 'refused', cause: 'congestion' }],
   ])
   await open.close()
 })
