@@ -6,7 +6,7 @@
  * the modem was still up (the engine resynchronised every time).
  */
 import { modemRig } from '../src/sim/rig.js'
-import { prng } from './prng.js'
+import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
 

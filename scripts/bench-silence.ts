@@ -17,7 +17,7 @@ import { StateStore } from '../src/core/store.js'
 import { initialLine } from '../src/lines/monitor.js'
 import { SilenceWatch } from '../src/silence/watch.js'
 import { poissonArrivals, storeRate } from '../src/sim/traffic.js'
-import { prng } from './prng.js'
+import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
 

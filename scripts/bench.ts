@@ -34,7 +34,7 @@ import { demoConfig } from '../src/sim/demo.js'
 import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
 import { benchSilence } from './bench-silence.js'
-import { prng } from './prng.js'
+import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
 

@@ -6,6 +6,7 @@ import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
 import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
+import { formatDay, runDay, type Fault } from './sim/day.js'
 
 export const DEFAULT_CONFIG = '/etc/linewatch/linewatch.yaml'
 /** SIGTERM must leave nothing running within 2 s; this is the last resort. */
@@ -20,6 +21,9 @@ usage:
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
   linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]
                                           a simulated module on a serial device (e.g. one end of a socat pty pair)
+  linewatch sim day [--seed N] [--fault deaf|cut] [--at HH:MM] [--json]
+                                          a scripted day at a store on the simulated clock: line 1 dies at 11:40;
+                                          when each detector fired, without and with four weeks of history
   linewatch schema                        print the config's JSON Schema
   linewatch --version | --help
 
@@ -111,13 +115,14 @@ async function demo(args: string[]): Promise<number> {
 }
 
 async function sim(args: string[]): Promise<number> {
+  if (args[0] === 'day') return simDay(args.slice(1))
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
     options: { port: { type: 'string' }, personality: { type: 'string', default: 'quectel' }, baud: { type: 'string', default: '115200' } },
   })
   if (positionals[0] !== 'modem' || !values.port) {
-    process.stderr.write('usage: linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]\n')
+    process.stderr.write('usage: linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]\n       linewatch sim day [--seed N] [--fault deaf|cut] [--at HH:MM] [--json]\n')
     return 2
   }
   let running: Awaited<ReturnType<typeof runSimModem>>
@@ -134,6 +139,20 @@ async function sim(args: string[]): Promise<number> {
     return 1
   }
   return untilSignal(() => running.stop())
+}
+
+async function simDay(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { seed: { type: 'string', default: '1' }, fault: { type: 'string', default: 'deaf' }, at: { type: 'string', default: '11:40' }, json: { type: 'boolean', default: false } } })
+  const seed = Number(values.seed)
+  const at = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(values.at!)
+  const problem = !Number.isInteger(seed) ? `--seed: not an integer: ${values.seed}` : values.fault !== 'deaf' && values.fault !== 'cut' ? `--fault: deaf or cut, not ${values.fault}` : !at ? `--at: HH:MM, not ${values.at}` : null
+  if (problem) {
+    process.stderr.write(`${problem}\n`)
+    return 2
+  }
+  const report = await runDay({ seed, fault: values.fault as Fault, dieAt: Number(at![1]) * 60 + Number(at![2]) })
+  process.stdout.write(`${values.json ? JSON.stringify(report, null, 2) : formatDay(report)}\n`)
+  return 0
 }
 
 /** Wait for SIGTERM or SIGINT, then stop cleanly; exit 1 if stopping hangs. */

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
 import { gsm7Septets, isGsm7, packSeptets, septetsOf, septetsToText, unpackSeptets } from '../../src/modem/gsm7.js'
 import { decodeSubmitPdu, encodeSubmitPdu, planSms, smsNumberProblem, submitPdus } from '../../src/modem/sms.js'
-import { prng } from '../../scripts/prng.js'
+import { prng } from '../../src/sim/prng.js'
 
 t.test('published vectors', async (t) => {
   // node-sms-pdu README: national number, first octet 01 (no validity period)

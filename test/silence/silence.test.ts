@@ -1,5 +1,5 @@
 import t from 'tap'
-import { prng } from '../../scripts/prng.js'
+import { prng } from '../../src/sim/prng.js'
 import { peerFactor, silenceEvidence } from '../../src/silence/evidence.js'
 import { RateModel } from '../../src/silence/rates.js'
 import { hourOfWeek, inBusinessHours, knownTimeZone } from '../../src/silence/week.js'
