@@ -18,6 +18,8 @@ import { initialLine } from '../src/lines/monitor.js'
 import { SilenceWatch } from '../src/silence/watch.js'
 import { poissonArrivals, storeRate } from '../src/sim/traffic.js'
 import { prng } from '../src/sim/prng.js'
+import { runDay } from '../src/sim/day.js'
+import { performance } from 'node:perf_hooks'
 
 type Figure = { figure: string; value: number; unit: string }
 
@@ -133,4 +135,23 @@ export async function benchSilence(): Promise<Figure[]> {
   } finally {
     await rm(base, { recursive: true, force: true })
   }
+}
+
+/**
+ * The scripted day (linewatch sim day): the whole box on the simulated clock, line 1 going deaf at
+ * the exchange at 11:40 (the voltage stays). When each detector fired, without and with history,
+ * and how long the two simulated days took to play.
+ */
+export async function benchScriptedDay(): Promise<Figure[]> {
+  const started = performance.now()
+  const r = await runDay({ seed: 1, fault: 'deaf' })
+  const figures: Figure[] = []
+  for (const run of r.runs) {
+    for (const d of run.detections) {
+      if (d.detector.startsWith('alert') || d.detector === 'line voltage') continue
+      figures.push({ figure: `scripted day, line deaf at ${r.faultAt}, history ${run.history}: ${d.detector}`, value: d.minutesAfterFault ?? -1, unit: 'min' })
+    }
+  }
+  figures.push({ figure: 'scripted day: two simulated days of the whole box played in', value: Math.round(performance.now() - started), unit: 'ms' })
+  return figures
 }

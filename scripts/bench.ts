@@ -11,6 +11,7 @@
  *  4. Recovery (bench-recovery.ts): simulated seconds from a hang to each ladder step and back.
  *  5. Fuzz memory (bench-fuzz.ts): heapUsed over 200,000 garbage cases through the whole modem stack.
  *  6. Silence detection (bench-silence.ts): time to flag a dying line and false alarms, 30-minute rule vs adaptive.
+ *  7. The scripted day (src/sim/day.ts): the whole box, a line going deaf at 11:40: when each detector fired.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -33,7 +34,7 @@ import { modemAction } from '../src/sim/controls.js'
 import { demoConfig } from '../src/sim/demo.js'
 import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
-import { benchSilence } from './bench-silence.js'
+import { benchScriptedDay, benchSilence } from './bench-silence.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -225,7 +226,8 @@ async function main(): Promise<void> {
     const recovery = await benchRecovery()
     const fuzz = await benchFuzzMemory()
     const silence = await benchSilence()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence]
+    const day = await benchScriptedDay()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }
