@@ -129,8 +129,9 @@ export class Box {
       case 'call': {
         // a PBX clock ahead of ours must not put a call in the future
         const at = Math.min(r.at ?? Infinity, now)
-        if (r.id) this.channels.started(id, r.id, at)
-        if (r.direction !== 'out') this.lines.incomingCall(id, { callerId: r.callerId ?? null, at })
+        // a call reported twice (a QoS 1 duplicate, a PBX retrying) is one call
+        const fresh = r.id ? this.channels.started(id, r.id, now) : true
+        if (fresh && r.direction !== 'out') this.lines.incomingCall(id, { callerId: r.callerId ?? null, at })
         return
       }
       case 'hangup':

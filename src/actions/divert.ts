@@ -61,6 +61,7 @@ const RETRY_MAX_MS = 60_000
  */
 export class DivertRelay {
   readonly #d: DivertDeps
+  #stopped = false
   readonly #relays = new Map<string, { relay: RelaySwitch; want: boolean | null; busy: boolean; timer: Timer | null; backoff: Backoff }>()
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'line' && c.next.state !== c.prev?.state) this.#follow(c.next.id)
@@ -79,11 +80,13 @@ export class DivertRelay {
   }
 
   start(): void {
+    this.#stopped = false
     this.#d.store.on('change', this.#onChange)
     for (const id of this.#relays.keys()) this.#follow(id)
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true
     this.#d.store.off('change', this.#onChange)
     for (const r of this.#relays.values()) {
       r.timer?.cancel()
@@ -118,6 +121,7 @@ export class DivertRelay {
       if (line?.analog) this.#d.store.update('line', id, { analog: { ...line.analog, diverted: on } })
       this.#event(id, r.relay.via, on, true, on ? 'calls go to the GSM gateway' : 'calls back on the line')
     } catch (err) {
+      if (this.#stopped) return // a write cut short by stop(): no retry, no event
       const wait = r.backoff.next()
       this.#event(id, r.relay.via, on, false, `${errorMessage(err)}; retrying in ${Math.round(wait / 1000)} s`)
       r.timer = this.#d.clock.setTimeout(() => void this.#apply(id), wait)

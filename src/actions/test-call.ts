@@ -82,7 +82,7 @@ export class TestCaller {
     if (!from) return this.#report({ line: line.id, number, from: null, ok: false, detail: 'no other modem is free to call from (up and not in a call)' }, false)
     // a line in a customer's call would answer busy: no test now, and no verdict on it
     const own = line.modem ? this.#d.store.get('modem', line.modem) : undefined
-    if (own?.call) return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} is in a call: test skipped` }, false)
+    if (own?.call || this.#d.store.get('line', line.id)?.analog?.ringing) return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} is in a call: test skipped` }, false)
     const ringSeconds = this.#d.config.ringSeconds
     const started = this.#d.clock.now()
     const ring = this.#waitForRing(line.id, ringSeconds * 1000)
@@ -92,6 +92,8 @@ export class TestCaller {
     // a hang-up that fails does not undo the ring: the test passed, the call ends by itself
     if (rang !== null) await this.#d.modems.cancel(from).catch((err: unknown) => this.#d.log.warn({ from, err: errorMessage(err) }, 'hang-up after the test ring failed'))
     const ended = await call.catch((err: unknown) => ({ outcome: `failed (${errorMessage(err)})` }) as const)
+    // busy: the network reached the line and every channel was taken (a customer's call): no verdict
+    if (rang === null && ended.outcome === 'busy') return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} was busy: test inconclusive (called from ${from})` }, false)
     const detail =
       rang !== null
         ? `rang on ${line.id} after ${Math.round((rang - started) / 1000)} s (called from ${from})`

@@ -4,6 +4,8 @@ import type { StateStore } from '../core/store.js'
 
 /** A call the PBX never reported ended is let go after this long: a lost hang-up must not hold a channel for ever. */
 export const STALE_CALL_MS = 4 * 3600_000
+/** Calls held per line at most (far more than any line carries): the oldest go first. */
+const MAX_CALLS = 2000
 
 /**
  * Channels in use per line, from the calls the PBX reports (with an id, until
@@ -23,11 +25,15 @@ export class ChannelWatch {
     for (const l of deps.lines) this.#calls.set(l.id, new Map())
   }
 
-  started(line: string, id: string, at: number): void {
+  /** A call holds a channel from `at` (the box's clock: a PBX clock behind must not age it). False for an id already held (a repeated report). */
+  started(line: string, id: string, at: number): boolean {
     const calls = this.#calls.get(line)
-    if (!calls || calls.has(id)) return
+    if (!calls || calls.has(id)) return false
     calls.set(id, at)
+    // a PBX that never reports hang-ups must not grow this without end
+    if (calls.size > MAX_CALLS) calls.delete(calls.keys().next().value!)
     this.#publish(line)
+    return true
   }
 
   ended(line: string, id: string): void {

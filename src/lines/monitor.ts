@@ -93,11 +93,20 @@ export class LineMonitor {
     this.#timers.clear()
   }
 
-  /** Time moves (fed by the box every minute): a new hour starts each line's count again. */
+  /**
+   * Time moves (fed by the box every minute): a new hour starts each line's count again, and a change
+   * waiting for more reports hears the sources' word again: a state that lasts counts once a minute,
+   * so a voltage or a call verdict, which is reported only when it changes, still adds up.
+   */
   tick(now: number): void {
     for (const l of this.#lines) {
       const line = this.#store.get('line', l.id)
       if (line && line.callsThisHour > 0 && !sameHour(line.lastCallAt, now)) this.#store.update('line', l.id, { callsThisHour: 0 })
+      const machine = this.#machines.get(l.id)
+      if (line && machine?.transition) {
+        machine.observe(combineSignals(line.signals), now)
+        this.#publish(l.id, machine)
+      }
     }
   }
 

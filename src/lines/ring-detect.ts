@@ -39,6 +39,8 @@ export class RingDetector {
   #lastEdge = 0
   #lastRingEnd: number | null = null
   #rings = 0
+  /** After a burst held past maxBurstMs: edges are ignored until the input has been idle for pulseGapMs (the tail of it is no ring). */
+  #stuck = false
   #timer: Timer | null = null
 
   constructor(cfg: RingCadence, clock: Clock, on: RingEvents) {
@@ -58,7 +60,7 @@ export class RingDetector {
     if (active === this.#active) return
     this.#active = active
     this.#lastEdge = now
-    if (active && this.#burstStart === null) this.#burstStart = now
+    if (active && this.#burstStart === null && !this.#stuck) this.#burstStart = now
     this.#arm()
   }
 
@@ -73,6 +75,7 @@ export class RingDetector {
     const now = this.#clock.now()
     let at: number | null = null
     if (this.#burstStart !== null) at = this.#active ? this.#burstStart + this.#cfg.maxBurstMs + 1 : this.#lastEdge + this.#cfg.pulseGapMs
+    else if (this.#stuck) at = this.#active ? null : this.#lastEdge + this.#cfg.pulseGapMs
     else if (this.#lastRingEnd !== null && this.#rings > 0) at = this.#lastRingEnd + this.#cfg.callGapMs
     this.#timer = at === null ? null : this.#clock.setTimeout(() => this.#due(), Math.max(0, at - now))
   }
@@ -87,11 +90,16 @@ export class RingDetector {
         if (now - start > this.#cfg.maxBurstMs) {
           this.#on.rejected({ at: start, ms: now - start, why: 'long' })
           this.#burstStart = null
+          this.#stuck = true
         }
       } else if (now - this.#lastEdge >= this.#cfg.pulseGapMs) {
         this.#burstStart = null
         this.#burst(start, this.#lastEdge)
       }
+      return this.#arm()
+    }
+    if (this.#stuck) {
+      if (!this.#active && now - this.#lastEdge >= this.#cfg.pulseGapMs) this.#stuck = false
       return this.#arm()
     }
     if (this.#rings > 0 && this.#lastRingEnd !== null && now - this.#lastRingEnd >= this.#cfg.callGapMs) {

@@ -12,7 +12,8 @@ const WORST: Record<PartState, number> = { up: 0, unknown: 1, degraded: 2, down:
 export function combineSignals(signals: LineSnapshot['signals']): { state: PartState; reason: string; firm: boolean } {
   const all = Object.entries(signals)
   const known = all.filter(([, s]) => s.state !== 'unknown')
-  const pick = (known.length ? known : all).sort(([, a], [, b]) => WORST[b.state] - WORST[a.state])
+  // among equally bad words a firm one leads: it needs no confirmation
+  const pick = (known.length ? known : all).sort(([, a], [, b]) => WORST[b.state] - WORST[a.state] || Number(b.firm === true) - Number(a.firm === true))
   if (pick.length === 0) return { state: 'unknown', reason: 'nothing reports on this line yet', firm: false }
   const [, worst] = pick[0]!
   return { state: worst.state, reason: worst.reason, firm: worst.firm === true }

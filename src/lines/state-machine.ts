@@ -37,8 +37,10 @@ const MAX_FLAP_DOUBLINGS = 4
  * (or at once on a firm report, such as the line voltage gone); better again
  * only after `upAfter` reports and a hold-down of good time, doubled for a
  * line that flaps. `unknown` (no source knows) is published at once: the box
- * does not pretend to know. From `unknown` the first verdict is taken at once,
- * except `up` for a line last seen bad, which waits out its hold-down.
+ * does not pretend to know. The first verdict at start is taken at once, and
+ * so is a return to the state the line had before `unknown`; any other change
+ * after `unknown` has its hysteresis (up for a line last seen bad waits out
+ * its hold-down).
  * Pure: reports and time in, state out; the caller keeps the timer for `deadline`.
  */
 export class LineStateMachine {
@@ -100,9 +102,11 @@ export class LineStateMachine {
     return this.#evaluate(now)
   }
 
+  /** Worse or better than the line is (or, while `unknown`, than it was last known to be). */
   #direction(s: PartState): 'worse' | 'better' | 'same' {
     if (s === this.#state) return 'same'
-    return RANK[s] > RANK[this.#state] ? 'worse' : 'better'
+    const from = this.#state === 'unknown' ? this.#lastKnown : this.#state
+    return RANK[s] > RANK[from] ? 'worse' : 'better'
   }
 
   #needed(to: PartState): number {
@@ -129,10 +133,13 @@ export class LineStateMachine {
     return `${this.#state} ${this.#reason}` !== before
   }
 
-  /** Changes that need no confirmation: a firm report of worse, and the first word after `unknown` (unless it says up for a line last seen bad). */
+  /**
+   * Changes that need no confirmation: a firm report of worse; the first word at start; and, after
+   * `unknown`, the state the line had before it (any other change after `unknown` has its hysteresis).
+   */
   #immediate(raw: Verdict & { firm: boolean }): boolean {
     if (raw.firm && RANK[raw.state] > RANK[this.#state]) return true
-    return this.#state === 'unknown' && !(raw.state === 'up' && bad(this.#lastKnown))
+    return this.#state === 'unknown' && (this.#lastKnown === 'unknown' || raw.state === this.#lastKnown)
   }
 
   #set(v: Verdict, now: number): void {

@@ -90,7 +90,9 @@ export class MqttReporter {
       this.#scheduleReconnect()
     })
     this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
-    this.#client.on('message', (topic, payload) => {
+    this.#client.on('message', (topic, payload, packet) => {
+      // what we listen to are events: a retained copy would be heard again on every reconnect
+      if (packet.retain) return this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
       for (const l of this.#listeners) {
         if (!topicMatches(l.filter, topic)) continue
         try {

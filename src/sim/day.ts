@@ -2,7 +2,8 @@
  * `linewatch sim day`: a scripted day at a store, the whole box on the
  * simulated clock. Two analog lines (voltage and ring detect on GPIO) take
  * Poisson calls by hour (src/sim/traffic.ts, line 2 at half the traffic);
- * a GSM module places a test call every hour; at 11:40 line 1 dies, either
+ * a GSM module places a test call every 30 minutes (each line in turn, so
+ * each line hourly); at 11:40 line 1 dies, either
  * silently at the exchange (`deaf`: the voltage stays, calls stop) or by a
  * cable cut (`cut`). The day is played twice with the same calls: with no
  * history (the 30-minute rule acts) and after four weeks of learnt history
@@ -118,13 +119,14 @@ async function playDay(opts: Required<DayOptions>, learnt: boolean): Promise<Det
       if (clock.now() >= faultAt && !fired.has(name)) fired.set(name, clock.now())
     }
     box.store.on('change', (c) => {
+      // only what changed now counts: a verdict from before the fault is not a detection of it
       if (c.kind === 'line' && c.id === 'line1') {
-        if (c.next.signals.voltage?.state === 'down') mark('line voltage')
-        const firing = c.next.silence?.firing
-        if (firing) mark(firing === 'fixed' ? 'silence: 30-minute rule' : 'silence: adaptive detector')
-        if (c.next.lastTestCall && !c.next.lastTestCall.ok) mark('test call')
-        if (c.next.state === 'down') mark('line state down')
-        if (c.next.state === 'degraded') mark('line state degraded')
+        const { prev, next } = c
+        if (next.signals.voltage?.state === 'down' && prev?.signals.voltage?.state !== 'down') mark('line voltage')
+        const firing = next.silence?.firing
+        if (firing && !prev?.silence?.firing) mark(firing === 'fixed' ? 'silence: 30-minute rule' : 'silence: adaptive detector')
+        if (next.lastTestCall && !next.lastTestCall.ok && next.lastTestCall !== prev?.lastTestCall) mark('test call')
+        if (next.state !== prev?.state && (next.state === 'down' || next.state === 'degraded')) mark(`line state ${next.state}`)
       }
       if (c.kind === 'alert' && c.next.state === 'raised' && c.next.source === 'line/line1') mark(`alert ${c.next.id}`)
     })

@@ -90,3 +90,29 @@ t.test('no other modem to call from: said, with no verdict on the line; a line t
   t.equal(s.store.get('line', 'gsm1')!.lastTestCall, null, 'not a fault of the line')
   await t.rejects(s.caller.run('nope'), /cannot be tested/)
 })
+
+t.test('no verdict on a line that is busy: ringing with a customer\'s call, or answering busy', async (t) => {
+  const clock = new FakeClock()
+  const { store } = testStore(clock)
+  const { initialModem } = await import('../../src/modem/modem-state.js')
+  store.init('modem', { ...initialModem({ id: 'gw', port: 'sim:gw', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 1000, unansweredLimit: 2, bootWaitSeconds: 20 }, 0), state: 'up' })
+  const analog: LineConfig = { id: 'pots', kind: 'analog', numbers: ['+74951110003'], channels: 1, ...LINE_DEFAULTS, analog: { ring: { pin: 12, ringingLevel: 0, pullUp: true, pulseGapMs: 100, minBurstMs: 150, maxBurstMs: 3000, callGapMs: 8000 } } }
+  new LineMonitor(store, [analog])
+  const dialled: string[] = []
+  const caller = new TestCaller({
+    store,
+    lines: [analog],
+    config: { everyMinutes: 0, ringSeconds: 10, fromModems: [] },
+    modems: { dial: async (_m, n) => (dialled.push(n), { direction: 'out', number: n, state: 'ended', outcome: 'busy', startedAt: 0, answeredAt: null, endedAt: 0 }), cancel: async () => {} },
+    clock,
+    log: silentLogger(),
+  })
+  t.same(caller.testable.map((l) => l.id), ['pots'], 'an analog line with ring detect can be tested')
+  store.update('line', 'pots', { analog: { ...store.get('line', 'pots')!.analog!, ringing: true } })
+  t.match(await caller.run('pots'), { ok: false, detail: 'pots is in a call: test skipped' })
+  t.same(dialled, [], 'not even dialled')
+  store.update('line', 'pots', { analog: { ...store.get('line', 'pots')!.analog!, ringing: false } })
+  t.match(await caller.run('pots'), { ok: false, from: 'gw', detail: 'pots was busy: test inconclusive (called from gw)' })
+  t.equal(store.get('line', 'pots')!.lastTestCall, null, 'neither leaves a verdict on the line')
+  t.equal(store.get('line', 'pots')!.state, 'unknown')
+})

@@ -94,10 +94,14 @@ http: { host: 127.0.0.1, port: 0 }
 storage: { dir: "${dir}" }
 `)
   t.same(problems, [])
+  const base = 'linewatch/shop1/b1'
+  // a report someone published retained: a box that subscribes (at start, after each reconnect) must not take it as new
+  const early = await mqtt.connectAsync(broker.url, { clientId: 'pbx-early' })
+  await early.publishAsync(`${base}/pbx/sip1/report`, JSON.stringify({ type: 'call', callerId: '+79990000000' }), { qos: 1, retain: true })
+  await early.endAsync()
   const box = new Box({ config: config!, log: silentLogger() })
   t.teardown(() => box.stop())
   await box.start()
-  const base = 'linewatch/shop1/b1'
   const pbx = mqtt.connect(broker.url, { clientId: 'pbx', reconnectPeriod: 100 })
   pbx.on('error', () => {})
   t.teardown(() => pbx.endAsync(true))
@@ -111,8 +115,9 @@ storage: { dir: "${dir}" }
   await send('sip1', { type: 'call', extra: true })
   await send('sip2', { type: 'call' })
   await send('sip1', { type: 'call', callerId: '+79161234567', id: 'c1' })
+  await send('sip1', { type: 'call', callerId: '+79161234567', id: 'c1' })
   await waitFor(() => line().lastCallerId === '+79161234567', 3000, 'the call heard')
-  t.match(line(), { callsThisHour: 1, channelUse: { busy: 1 } }, 'the garbage before it changed nothing')
+  t.match(line(), { callsThisHour: 1, channelUse: { busy: 1 } }, 'the garbage and the retained report before it changed nothing; the call reported twice counts once')
   t.equal(box.store.get('line', 'sip2')!.lastCallAt, null, 'a line without pbxReports takes no reports')
   await send('sip1', { type: 'call', id: 'c2', direction: 'out' })
   await send('sip1', { type: 'hangup', id: 'c1' })

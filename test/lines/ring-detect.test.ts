@@ -96,3 +96,13 @@ t.test('stop leaves no timer behind', async (t) => {
   det.stop()
   t.equal(clock.pending, 0)
 })
+
+t.test('the tail of a pulsing burst held too long is no ring either', async (t) => {
+  const { clock, log, pulses } = rig()
+  pulses(3500)
+  clock.advance(1000)
+  t.same(log, ['rejected long @0 3001'], 'one rejection, no call from what follows it')
+  pulses(1000)
+  clock.advance(200)
+  t.match(log.at(-1), /^ring 1 @4500 on 990/, 'a real ring after the input went quiet counts')
+})

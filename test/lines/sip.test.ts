@@ -129,6 +129,7 @@ t.test('signals combine to the worst known one: the PBX saying the trunk is unre
   const at = 0
   t.match(combineSignals({ options: { state: 'up', reason: 'proxy answers', at }, registration: { state: 'unknown', reason: '?', at } }), { state: 'up' }, 'unknown counts only when nothing knows')
   t.match(combineSignals({ options: { state: 'up', reason: 'proxy answers', at }, registration: { state: 'down', reason: 'PBX: trunk unregistered', at } }), { state: 'down', reason: 'PBX: trunk unregistered' })
+  t.match(combineSignals({ calls: { state: 'down', reason: 'test call failed', at }, voltage: { state: 'down', reason: 'no line voltage', at, firm: true } }), { reason: 'no line voltage', firm: true }, 'a firm word leads among equals')
   const { store } = testStore()
   const line: LineConfig = { id: 'trunk', kind: 'sip', numbers: [], channels: 10, ...LINE_DEFAULTS, pbxReports: true }
   const lines = new LineMonitor(store, [line])
