@@ -73,24 +73,18 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const mqttLog = new EventEmitter<{ message: [MqttLogEntry] }>()
   let box: Box | null = null
   const extraRoutes = (app: FastifyInstance) => {
-    app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>('/api/v1/sim/modem/:name/:action', async (req, reply) => {
-      try {
-        const said = modemAction(box!.simulator!, req.params.name, req.params.action, req.query.arg)
-        print(`[page] ${said}`)
-        return { ok: true, message: said }
-      } catch (err) {
-        return reply.code(400).send({ ok: false, error: errorMessage(err) })
-      }
-    })
-    app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>('/api/v1/sim/line/:name/:action', async (req, reply) => {
-      try {
-        const said = lineAction(box!.simulator!, req.params.name, req.params.action, req.query.arg)
-        print(`[page] ${said}`)
-        return { ok: true, message: said }
-      } catch (err) {
-        return reply.code(400).send({ ok: false, error: errorMessage(err) })
-      }
-    })
+    // the page's simulator buttons: /api/v1/sim/modem/<name>/<action> and /api/v1/sim/line/<name>/<action>
+    for (const [part, act] of [['modem', modemAction], ['line', lineAction]] as const) {
+      app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>(`/api/v1/sim/${part}/:name/:action`, async (req, reply) => {
+        try {
+          const said = act(box!.simulator!, req.params.name, req.params.action, req.query.arg)
+          print(`[page] ${said}`)
+          return { ok: true, message: said }
+        } catch (err) {
+          return reply.code(400).send({ ok: false, error: errorMessage(err) })
+        }
+      })
+    }
     app.post('/api/v1/sim/button/press', async () => {
       await pressButton(box!.io, Number(config.panel.button!.pin))
       print('[page] silence button pressed')
