@@ -71,6 +71,8 @@ function render() {
   document.getElementById('lines').innerHTML = Object.values(snap.lines).map((l) =>
     '<div class="card" data-line="' + esc(l.id) + '"><b>' + esc(l.id) + '</b> <span class="muted">' + esc(l.kind) + ' ' + esc(l.numbers.join(', ')) + '</span><br>' +
     badge(l.state) + ' <span class="muted">since ' + time(l.since) + '</span><div>' + esc(l.reason) + '</div>' +
+    (l.transition ? '<div class="muted" data-transition="' + esc(l.transition.to) + '">→ ' + esc(l.transition.to) + (l.transition.at ? ' at ' + time(l.transition.at) : ' after more reports') + ': ' + esc(l.transition.reason) + '</div>' : '') +
+    (l.analog ? '<div class="muted">voltage ' + esc(l.analog.voltage ?? '?') + (l.analog.ringing ? ', RINGING' : '') + (l.analog.diverted ? ', diverted to GSM' : '') + '</div>' : '') +
     '<div class="muted">calls this hour: ' + l.callsThisHour + ', last: ' + time(l.lastCallAt) + (l.lastCallerId ? ' from ' + esc(l.lastCallerId) : '') + '</div></div>').join('');
   document.getElementById('modems').innerHTML = Object.values(snap.modems).map((m) =>
     '<div class="card" data-modem="' + esc(m.id) + '"><b>' + esc(m.id) + '</b> <span class="muted">' + esc(m.port) + '</span><br>' + badge(m.state) +

@@ -104,6 +104,8 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   t.equal(await page.locator('[data-modem]').count(), 2, 'a card per modem')
   t.equal(await page.locator('[data-line]').count(), 4, 'a card per line')
   t.equal(await page.locator('[data-line="sip1"] [data-state]').textContent(), 'unknown', 'the SIP line stays unknown')
+  await page.locator('[data-line="pots1"]', { hasText: 'voltage present' }).waitFor(WAIT)
+  t.pass('the analog line shows its line voltage')
   await waitFor(() => io.level(PIN.gsm1Green) > 0, 5000, 'green LED of gsm1 lit')
   t.ok(io.level(PIN.gsm1Green) > 0 && io.level(PIN.gsm1Red) === 0, 'pins: gsm1 green lit, red dark')
 
@@ -145,6 +147,8 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
 
   // --- heal ---
   t.equal(await clickSim(page, '[data-modem="gsm1"] button[data-action="heal"]', 'modem/gsm1/heal'), 200, 'Heal line posts to the simulator')
+  await page.waitForSelector('[data-line="gsm1"] [data-transition="up"]', WAIT)
+  t.match(await page.locator('[data-line="gsm1"] [data-transition]').textContent(), /^→ up at \d{1,2}:\d\d:\d\d.*: modem gsm1 registered/, 'the hold-down shows on the card')
   await page.waitForSelector('[data-lamp="gsm1"][data-color="green"]', WAIT)
   t.equal(await page.getAttribute('[data-lamp="gsm1"]', 'data-color'), 'green', 'lamp gsm1 green again')
   await page.waitForSelector('[data-line="gsm1"] [data-state="up"]', WAIT)
