@@ -16,8 +16,7 @@ import { silentLogger } from '../src/core/logger.js'
 import { StateStore } from '../src/core/store.js'
 import { initialLine } from '../src/lines/monitor.js'
 import { SilenceWatch } from '../src/silence/watch.js'
-import { poissonArrivals, storeRate } from '../src/sim/traffic.js'
-import { prng } from '../src/sim/prng.js'
+import { playToSilenceWatch, storeTraffic } from '../src/sim/traffic.js'
 import { runDay } from '../src/sim/day.js'
 import { performance } from 'node:perf_hooks'
 
@@ -61,31 +60,11 @@ async function open(dir: string, cfg: SilenceConfig, at: number): Promise<Run> {
   return { clock, store, watch, alarms }
 }
 
-/** Play calls (per line, sorted) minute by minute up to `to`. */
-function play(run: Run, calls: Record<string, number[]>, to: number): void {
-  const next: Record<string, number> = Object.fromEntries(Object.keys(calls).map((k) => [k, 0]))
-  for (let now = run.clock.now() + MIN; now <= to; now += MIN) {
-    for (const [line, times] of Object.entries(calls)) {
-      while (next[line]! < times.length && times[next[line]!]! <= now) run.store.update('line', line, { lastCallAt: times[next[line]!++]! })
-    }
-    run.clock.advance(now - run.clock.now())
-    run.watch.tick(now)
-  }
-}
-
-function traffic(seed: number, from: number, to: number): Record<string, number[]> {
-  const rnd = prng(seed)
-  return {
-    line1: poissonArrivals(rnd, (ms) => storeRate(ms, 3), from, to),
-    line2: poissonArrivals(rnd, (ms) => storeRate(ms, 3, 0.5), from, to),
-  }
-}
-
 /** Learn LEARN_DAYS of healthy traffic once per detector; each scenario starts from a copy of that state folder. */
 async function learnt(kind: 'fixed' | 'adaptive', base: string): Promise<string> {
   const dir = join(base, `learnt-${kind}`)
   const run = await open(dir, DETECTORS[kind], START)
-  play(run, traffic(1, START, START + LEARN_DAYS * DAY), START + LEARN_DAYS * DAY)
+  playToSilenceWatch(run, storeTraffic(1, START, START + LEARN_DAYS * DAY), START + LEARN_DAYS * DAY)
   await run.watch.stop()
   return dir
 }
@@ -108,12 +87,12 @@ export async function benchSilence(): Promise<Figure[]> {
       const death = testDay + hour * 3_600_000 + 40 * MIN
       // played to the next noon: a line dying in the evening is flagged (by either) only when calls are due again
       const end = testDay + 1.5 * DAY
-      const calls = traffic(100 + hour, day0, end)
+      const calls = storeTraffic(100 + hour, day0, end)
       calls.line1 = calls.line1!.filter((t) => t < death)
       const row: Record<string, number> = {}
       for (const kind of ['fixed', 'adaptive'] as const) {
         const run = await from(learntDirs[kind], kind, base, `${kind}-${hour}`)
-        play(run, calls, end)
+        playToSilenceWatch(run, calls, end)
         // the silence that ends in the death began at the last call; an alarm raised in it (even just before) counts
         const lastCall = calls.line1!.at(-1) ?? death
         const hit = run.alarms.find((a) => a.line === 'line1' && a.at > lastCall)
@@ -124,10 +103,10 @@ export async function benchSilence(): Promise<Figure[]> {
       figures.push({ figure: `line dying at ${String(hour).padStart(2, '0')}:40 (weekday) → flagged by the adaptive detector`, value: row.adaptive!, unit: 'min' })
     }
     // false alarms: 30 days of healthy traffic on both lines after the same learning
-    const month = traffic(2, day0, day0 + 30 * DAY)
+    const month = storeTraffic(2, day0, day0 + 30 * DAY)
     for (const kind of ['fixed', 'adaptive'] as const) {
       const run = await from(learntDirs[kind], kind, base, `${kind}-month`)
-      play(run, month, day0 + 30 * DAY)
+      playToSilenceWatch(run, month, day0 + 30 * DAY)
       figures.push({ figure: `false alarms in 30 days of healthy traffic, ${kind === 'fixed' ? '30-minute rule' : 'adaptive detector'} (2 lines)`, value: run.alarms.length, unit: 'alarms' })
       await run.watch.stop()
     }

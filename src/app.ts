@@ -111,15 +111,19 @@ export class Box {
       clock: this.clock,
       log: this.log,
     })
-    const reporting = (id: string) => config.lines.some((l) => l.id === id && l.pbxReports)
     const lines = {
       test: (id: string) => this.testCalls.run(id),
       has: (id: string) => this.testCalls.testable.some((l) => l.id === id),
-      reports: reporting,
+      reports: (id: string) => this.#takesReports(id),
       report: (id: string, r: PbxReport) => this.#pbxReport(id, r),
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
+  }
+
+  /** Whether the PBX reports on this line (lines[].pbxReports): the same answer for HTTP and MQTT. */
+  #takesReports(id: string): boolean {
+    return this.config.lines.some((l) => l.id === id && l.pbxReports)
   }
 
   /** What the PBX reports on a line (HTTP or MQTT): a call, its hang-up, a refusal, a SIP trunk's registration. */
@@ -148,7 +152,7 @@ export class Box {
   /** PBX reports over MQTT: `<base>/pbx/<line>/report`, the same JSON as the HTTP route. */
   #pbxMessage(topic: string, payload: Buffer): void {
     const line = topic.split('/').at(-2) ?? ''
-    if (!this.config.lines.some((l) => l.id === line && l.pbxReports)) return this.log.warn({ topic }, 'PBX report for a line without pbxReports; ignored')
+    if (!this.#takesReports(line)) return this.log.warn({ topic }, 'PBX report for a line without pbxReports; ignored')
     const parsed = parsePbxReport(payload)
     if ('error' in parsed) return this.log.warn({ topic, error: parsed.error }, 'PBX report refused')
     this.#pbxReport(line, parsed.report)
@@ -198,10 +202,11 @@ export class Box {
       await this.mqtt.start()
       for (const m of this.modems) m.start()
       this.#minute = this.clock.setInterval(() => {
-        this.lines.tick(this.clock.now())
-        this.channels.tick(this.clock.now())
-        this.silence?.tick(this.clock.now())
-        this.notifier?.tick(this.clock.now())
+        const now = this.clock.now()
+        this.lines.tick(now)
+        this.channels.tick(now)
+        this.silence?.tick(now)
+        this.notifier?.tick(now)
       }, 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { ModbusCoils, type ModbusCoilsConfig } from '../hw/modbus-coils.js'
 import type { OutputPins } from '../modem/driver.js'
+import { patchAnalog } from '../lines/analog.js'
 
 type ModbusLink = Pick<ModbusCoils, 'open' | 'writeCoil' | 'close'>
 type DivertConfig = NonNullable<NonNullable<LineConfig['analog']>['divert']>
@@ -98,10 +99,9 @@ export class DivertRelay {
 
   #follow(id: string): void {
     const r = this.#relays.get(id)
-    const state = this.#d.store.get('line', id)?.state
-    if (!r || (state !== 'down' && state !== 'up')) return
-    const want = state === 'down'
     const line = this.#d.store.get('line', id)
+    if (!r || (line?.state !== 'down' && line?.state !== 'up')) return
+    const want = line.state === 'down'
     if (want === r.want || (r.want === null && line?.analog?.diverted === want)) return
     r.want = want
     r.backoff.reset()
@@ -117,8 +117,7 @@ export class DivertRelay {
     const on = r.want
     try {
       await r.relay.set(on)
-      const line = this.#d.store.get('line', id)
-      if (line?.analog) this.#d.store.update('line', id, { analog: { ...line.analog, diverted: on } })
+      patchAnalog(this.#d.store, id, { diverted: on })
       this.#event(id, r.relay.via, on, true, on ? 'calls go to the GSM gateway' : 'calls back on the line')
     } catch (err) {
       if (this.#stopped) return // a write cut short by stop(): no retry, no event

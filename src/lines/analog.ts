@@ -101,7 +101,12 @@ export class AnalogMonitor {
   }
 
   #patch(id: string, patch: Partial<AnalogLineState>): void {
-    const line = this.#store.get('line', id)
-    if (line?.analog) this.#store.update('line', id, { analog: { ...line.analog, ...patch } })
+    patchAnalog(this.#store, id, patch)
   }
+}
+
+/** Merge into an analog line's `analog` state (no-op for other lines). */
+export function patchAnalog(store: StateStore, id: string, patch: Partial<AnalogLineState>): void {
+  const line = store.get('line', id)
+  if (line?.analog) store.update('line', id, { analog: { ...line.analog, ...patch } })
 }

@@ -102,23 +102,24 @@ export class LineMonitor {
     for (const l of this.#lines) {
       const line = this.#store.get('line', l.id)
       if (line && line.callsThisHour > 0 && !sameHour(line.lastCallAt, now)) this.#store.update('line', l.id, { callsThisHour: 0 })
-      const machine = this.#machines.get(l.id)
-      if (line && machine?.transition) {
-        machine.observe(combineSignals(line.signals), now)
-        this.#publish(l.id, machine)
-      }
+      if (line && this.#machines.get(l.id)?.transition) this.#observe(l.id, line.signals)
     }
   }
 
   /** One source's word on a line (`extra`: what else the source knows, written with it). */
   signal(id: string, source: string, word: { state: PartState; reason: string; firm?: boolean }, extra: Partial<LineSnapshot> = {}): void {
     const line = this.#store.get('line', id)
+    if (!line) return
+    const signals = { ...line.signals, [source]: { ...word, at: this.#store.clock.now() } }
+    this.#observe(id, signals, { ...extra, signals })
+  }
+
+  /** The line's sources, taken together, are one report to its state machine. */
+  #observe(id: string, signals: LineSnapshot['signals'], patch: Partial<LineSnapshot> = {}): void {
     const machine = this.#machines.get(id)
-    if (!line || !machine) return
-    const now = this.#store.clock.now()
-    const signals = { ...line.signals, [source]: { ...word, at: now } }
-    machine.observe(combineSignals(signals), now)
-    this.#publish(id, machine, { ...extra, signals })
+    if (!machine) return
+    machine.observe(combineSignals(signals), this.#store.clock.now())
+    this.#publish(id, machine, patch)
   }
 
   #publish(id: string, machine: LineStateMachine, patch: Partial<LineSnapshot> = {}): void {
@@ -140,8 +141,6 @@ export class LineMonitor {
   #fromModem(modem: ModemSnapshot, prev: ModemSnapshot | undefined): void {
     for (const l of this.#lines) {
       if (l.kind !== 'gsm' || l.modem !== modem.id) continue
-      const line = this.#store.get('line', l.id)
-      if (!line) continue
       const call = modem.ringing
       const extra: Partial<LineSnapshot> = call?.callerId ? { lastCallerId: call.callerId } : {}
       this.signal(l.id, 'modem', gsmLineState(l.modem, modem), extra)

@@ -19,8 +19,7 @@ import { silentLogger } from '../core/logger.js'
 import { StateStore } from '../core/store.js'
 import { initialLine } from '../lines/monitor.js'
 import { SilenceWatch } from '../silence/watch.js'
-import { prng } from './prng.js'
-import { poissonArrivals, storeRate } from './traffic.js'
+import { playToSilenceWatch, storeTraffic } from './traffic.js'
 
 const MIN = 60_000
 const DAY = 86_400_000
@@ -76,12 +75,6 @@ export interface DayReport {
 
 const hhmm = (ms: number) => new Date(ms + 3 * 3_600_000).toISOString().slice(11, 16)
 
-/** Calls for both lines from `from` to `to`, the same for a seed. */
-function traffic(seed: number, from: number, to: number): { line1: number[]; line2: number[] } {
-  const rnd = prng(seed)
-  return { line1: poissonArrivals(rnd, (ms) => storeRate(ms), from, to), line2: poissonArrivals(rnd, (ms) => storeRate(ms, 3, 0.5), from, to) }
-}
-
 /** Four weeks of healthy traffic through the silence model alone (fast), leaving rates.json in `dir` as a box that ran them would. */
 async function learn(config: Config, dir: string, seed: number): Promise<void> {
   const from = DAY_START - LEARN_DAYS * DAY
@@ -90,15 +83,7 @@ async function learn(config: Config, dir: string, seed: number): Promise<void> {
   for (const l of config.lines) store.init('line', { ...initialLine(l, from), state: 'up' })
   const watch = new SilenceWatch({ store, lines: config.lines, config: config.silence, timeZone: config.timezone, stateDir: dir, log: silentLogger() })
   await watch.start()
-  const calls = traffic(seed + 1, from, DAY_START)
-  const next = { line1: 0, line2: 0 }
-  for (let now = from + MIN; now <= DAY_START; now += MIN) {
-    for (const id of ['line1', 'line2'] as const) {
-      while (next[id] < calls[id].length && calls[id][next[id]]! <= now) store.update('line', id, { lastCallAt: calls[id][next[id]++]! })
-    }
-    clock.advance(now - clock.now())
-    watch.tick(now)
-  }
+  playToSilenceWatch({ clock, store, watch }, storeTraffic(seed + 1, from, DAY_START), DAY_START)
   await watch.stop()
 }
 
@@ -131,7 +116,7 @@ async function playDay(opts: Required<DayOptions>, learnt: boolean): Promise<Det
       if (c.kind === 'alert' && c.next.state === 'raised' && c.next.source === 'line/line1') mark(`alert ${c.next.id}`)
     })
     await box.start()
-    const calls = traffic(opts.seed, DAY_START, DAY_START + DAY)
+    const calls = storeTraffic(opts.seed, DAY_START, DAY_START + DAY)
     const next = { line1: 0, line2: 0 }
     let faulted = false
     // one second at a time, with a turn of the event loop for the serial traffic in between
@@ -165,7 +150,7 @@ async function playDay(opts: Required<DayOptions>, learnt: boolean): Promise<Det
 
 export async function runDay(options: DayOptions = {}): Promise<DayReport> {
   const opts: Required<DayOptions> = { seed: options.seed ?? 1, fault: options.fault ?? 'deaf', dieAt: options.dieAt ?? 11 * 60 + 40 }
-  const calls = traffic(opts.seed, DAY_START, DAY_START + DAY)
+  const calls = storeTraffic(opts.seed, DAY_START, DAY_START + DAY)
   return {
     fault: opts.fault,
     faultAt: hhmm(DAY_START + opts.dieAt * MIN),

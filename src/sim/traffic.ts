@@ -3,7 +3,11 @@
  * per hour by weekday and hour (site time), and Poisson arrivals that follow
  * it. Deterministic for a given random source.
  */
+import type { Clock } from '../core/clock.js'
+import type { StateStore } from '../core/store.js'
+import type { SilenceWatch } from '../silence/watch.js'
 import { HOUR_MS } from '../silence/week.js'
+import { prng } from './prng.js'
 
 /** Calls per hour on one line of a small store, weekdays, by hour 0–23 (site time): busy at noon, quiet at night. */
 export const WEEKDAY_PROFILE = [0, 0, 0, 0, 0, 0, 0, 0, 2, 20, 40, 55, 60, 50, 45, 45, 40, 35, 25, 12, 5, 3, 0.5, 0]
@@ -35,4 +39,25 @@ export function poissonArrivals(rnd: () => number, rate: (ms: number) => number,
     }
   }
   return out
+}
+
+/** The simulated store's two lines for a seed: line1 at the profile, line2 at half of it (same calls for the same seed). */
+export function storeTraffic(seed: number, from: number, to: number): { line1: number[]; line2: number[] } {
+  const rnd = prng(seed)
+  return { line1: poissonArrivals(rnd, (ms) => storeRate(ms), from, to), line2: poissonArrivals(rnd, (ms) => storeRate(ms, 3, 0.5), from, to) }
+}
+
+/**
+ * Play calls (per line, sorted) into a silence watch minute by minute up to `to`, the clock moving
+ * with them: what the box's minute tick would see, without the rest of the box (fast).
+ */
+export function playToSilenceWatch(run: { clock: Clock & { advance(ms: number): void }; store: StateStore; watch: SilenceWatch }, calls: Record<string, number[]>, to: number): void {
+  const next: Record<string, number> = Object.fromEntries(Object.keys(calls).map((k) => [k, 0]))
+  for (let now = run.clock.now() + 60_000; now <= to; now += 60_000) {
+    for (const [line, times] of Object.entries(calls)) {
+      while (next[line]! < times.length && times[next[line]!]! <= now) run.store.update('line', line, { lastCallAt: times[next[line]!++]! })
+    }
+    run.clock.advance(now - run.clock.now())
+    run.watch.tick(now)
+  }
 }
