@@ -16,7 +16,7 @@ import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
-import { initialUplink } from './uplinks/index.js'
+import { IpRouteControl, UplinkMonitor, interfaceAddress, probe } from './uplinks/index.js'
 import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
 import { wireSim } from './sim/wiring.js'
 import type { SimIO } from './sim/gpio.js'
@@ -59,6 +59,7 @@ export class Box {
   readonly io: SimIO
   readonly modems: ModemDriver[]
   readonly lines: LineMonitor
+  readonly uplinks: UplinkMonitor
   readonly calls: CallTracker
   readonly panel: PanelController
   mqtt!: MqttReporter
@@ -95,7 +96,8 @@ export class Box {
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
     this.lines = new LineMonitor(this.store, config.lines)
     this.calls = new CallTracker(this.store, config.lines)
-    for (const u of config.uplinks) this.store.init('uplink', initialUplink(u, this.clock.now()))
+    this.uplinks = this.#uplinkMonitor()
+    for (const u of this.uplinks.initial(this.clock.now())) this.store.init('uplink', u)
     this.panel = new PanelController(this.store, config.panel)
     this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
     this.analog = new AnalogMonitor({ io: this.io, lines: config.lines, monitor: this.lines, store: this.store, clock: this.clock, log: this.log })
@@ -119,6 +121,27 @@ export class Box {
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
+  }
+
+  /** Real uplinks probe and route through the kernel; simulated ones (`sim:`) through the simulator's internet. */
+  #uplinkMonitor(): UplinkMonitor {
+    const { uplinks, failover } = this.config
+    const sim = this.simulator?.internet ?? null
+    return new UplinkMonitor({
+      store: this.store,
+      uplinks,
+      failover,
+      clock: this.clock,
+      log: this.log,
+      prober: sim?.probe ?? probe,
+      addressOf: sim?.addressOf ?? interfaceAddress,
+      routes: failover.routes === 'metrics' ? (sim ?? new IpRouteControl()) : null,
+      onSwitch: (from, to) => {
+        // the broker connection ran over the old uplink: connect again now, not after TCP notices
+        if (from !== null) this.mqtt?.reconnectNow()
+        this.mqtt?.throttle(to?.metered ? failover.meteredReportSeconds * 1000 : 0)
+      },
+    })
   }
 
   /** Whether the PBX reports on this line (lines[].pbxReports): the same answer for HTTP and MQTT. */
@@ -200,6 +223,7 @@ export class Box {
       this.panel.start()
       await this.#j5.start()
       await this.mqtt.start()
+      this.uplinks.start()
       for (const m of this.modems) m.start()
       this.#minute = this.clock.setInterval(() => {
         const now = this.clock.now()
@@ -243,7 +267,7 @@ export class Box {
       }
     }
     // ports, web and broker are independent: stop them side by side
-    await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop())])
+    await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop()), step('uplinks', () => this.uplinks.stop())])
     await step('panel', () => this.#j5.stop())
     this.#minute?.cancel()
     this.panel.stop()

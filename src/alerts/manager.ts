@@ -3,7 +3,7 @@ import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { AlertRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
-import { channelAlert, lineAlert, silenceAlert, simAlert, testCallAlert, type Language } from './rules.js'
+import { channelAlert, lineAlert, silenceAlert, simAlert, testCallAlert, wiredUplinksAlert, type Language } from './rules.js'
 
 interface AlertFile {
   active: AlertRecord[]
@@ -23,6 +23,11 @@ export class AlertManager {
     if (c.kind === 'line' || c.kind === 'modem') {
       const alerts = c.kind === 'line' ? [lineAlert(c.next, this.#lang), silenceAlert(c.next, this.#lang), testCallAlert(c.next, this.#lang), channelAlert(c.next, this.#lang)] : [simAlert(c.next, this.#lang)]
       for (const a of alerts) if (a) this.#store.setAlert(a)
+    } else if (c.kind === 'uplink') {
+      // only a change of state can raise or clear it; the raise is said once (setAlert keeps a raised one as it is)
+      if (c.prev?.state === c.next.state) return
+      const a = wiredUplinksAlert(Object.values(this.#store.snapshot.uplinks), this.#lang)
+      if (a) this.#store.setAlert(a)
     } else if (c.kind === 'alert') {
       this.#file.data = { active: Object.values(this.#store.snapshot.alerts) }
       void this.#file.save()

@@ -1,4 +1,4 @@
-import type { AlertRecord, LineSnapshot, ModemSnapshot } from '../core/state.js'
+import type { AlertRecord, LineSnapshot, ModemSnapshot, UplinkSnapshot } from '../core/state.js'
 
 export type Language = 'en' | 'ru'
 
@@ -15,6 +15,8 @@ const TEXT = {
     channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
       `Line ${id}: the carrier gives fewer channels than contracted: a call was refused with ${busy} of ${bought} channels busy${cause ? ` (${cause})` : ''}`,
     channelsOk: (id: string, bought: number) => `Line ${id}: all ${bought} channels carried calls at once`,
+    wiredDown: (ids: string[], metered: string | null) => `Internet down: every wired uplink (${ids.join(', ')}) is down${metered ? `; on ${metered} (metered)` : ''}`,
+    wiredUp: (id: string) => `Internet back: ${id} is up`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -28,6 +30,8 @@ const TEXT = {
     channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
       `Линия ${id}: оператор даёт меньше каналов, чем по договору: звонок отклонён при ${busy} занятых из ${bought}${cause ? ` (${cause})` : ''}`,
     channelsOk: (id: string, bought: number) => `Линия ${id}: все ${bought} каналов были заняты одновременно`,
+    wiredDown: (ids: string[], metered: string | null) => `Интернет пропал: все проводные каналы (${ids.join(', ')}) не работают${metered ? `; работаем через ${metered} (платный трафик)` : ''}`,
+    wiredUp: (id: string) => `Интернет снова есть: ${id} работает`,
   },
 } as const
 
@@ -83,5 +87,23 @@ export function channelAlert(line: LineSnapshot, lang: Language): Omit<AlertReco
   const short = line.channelUse.short
   if (short) return { id, severity: 'minor', source: `line/${line.id}`, state: 'raised', message: TEXT[lang].channelsShort(line.id, short.busy, line.channels, short.cause) }
   if (line.channelUse.busy >= line.channels) return { id, severity: 'minor', source: `line/${line.id}`, state: 'cleared', message: TEXT[lang].channelsOk(line.id, line.channels) }
+  return null
+}
+
+/**
+ * Every wired uplink down: the office cannot hear the box over MQTT, so this
+ * one goes by SMS whatever the settings (`sms`), at once; its clear when one
+ * is back. Nothing while any wired uplink is still unknown. Pure.
+ */
+export function wiredUplinksAlert(uplinks: UplinkSnapshot[], lang: Language): Omit<AlertRecord, 'ts'> | null {
+  const wired = uplinks.filter((u) => !u.metered)
+  if (wired.length === 0) return null
+  const base = { id: 'uplinks/wired', severity: 'critical' as const, source: 'uplinks', sms: true }
+  const working = wired.find((u) => u.state === 'up' || u.state === 'degraded')
+  if (working) return { ...base, state: 'cleared', message: TEXT[lang].wiredUp(working.id) }
+  if (wired.every((u) => u.state === 'down')) {
+    const fallback = uplinks.find((u) => u.metered && u.active && u.state !== 'down')
+    return { ...base, state: 'raised', message: TEXT[lang].wiredDown(wired.map((u) => u.id), fallback?.id ?? null) }
+  }
   return null
 }

@@ -106,7 +106,7 @@ export class SmsNotifier {
     const told = this.#file.data.told
     const now = this.#d.clock.now()
     if (alert.state === 'raised') {
-      if (told.includes(alert.id) || !(this.#d.config.sms.always || this.#internetDown(now))) return
+      if (told.includes(alert.id) || !(this.#d.config.sms.always || alert.sms || this.#internetDown(now))) return
       told.push(alert.id)
     } else {
       if (!told.includes(alert.id)) return

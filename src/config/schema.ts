@@ -164,12 +164,65 @@ export const LineSchema = Type.Object(
   strict,
 )
 
+const IPv4 = Type.String({ pattern: '^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])$', description: 'An IPv4 address' })
+
+export const ProbeTargetSchema = Type.Object(
+  {
+    type: StringEnum(['icmp', 'tcp', 'http', 'dns'] as const, { description: 'icmp: ping bound to the interface; tcp: a connect from the interface\'s address; http: a GET; dns: an A query to a server' }),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'icmp and tcp: the host; dns: the server' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp: the port (required); dns: the server\'s port (53)' })),
+    url: Type.Optional(Type.String({ pattern: '^https?://', description: 'http: the URL; any answer below 500 counts' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 253, description: 'dns: the name asked for (default example.com); any answer, NXDOMAIN included, counts' })),
+  },
+  { ...strict, description: 'Something on the internet that should answer through the uplink' },
+)
+
 export const UplinkSchema = Type.Object(
   {
     id: Id,
     interface: Type.String({ minLength: 1, maxLength: 15, description: 'Network interface name, e.g. eth0' }),
+    gateway: Type.Optional({ ...IPv4, description: 'The next hop of the uplink\'s default route; needed when failover.routes is "metrics"' }),
+    preference: Type.Optional(Type.Integer({ minimum: 1, maximum: 99, description: 'Lower is preferred; default: the order in the list' })),
+    metered: Type.Boolean({ default: false, description: 'Paid by the byte (cellular): used only when every other uplink is down, probed less often while not in use' }),
+    probes: Type.Object(
+      {
+        targets: Type.Array(ProbeTargetSchema, { minItems: 1, maxItems: 8, description: 'Probed in parallel each round; use hosts of different operators' }),
+        failWhen: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: 'A round fails when at least this many targets fail (k of n); default: all of them' })),
+        everyMs: Type.Integer({ default: 1000, minimum: 200, maximum: 60000, description: 'A probe round this often' }),
+        timeoutMs: Type.Integer({ default: 1000, minimum: 100, maximum: 30000, description: 'How long each probe may take; at most everyMs' }),
+        standbyEveryMs: Type.Integer({ default: 30000, minimum: 1000, maximum: 600000, description: 'A metered uplink not in use is probed this often, to save data' }),
+      },
+      strict,
+    ),
+    thresholds: Type.Object(
+      {
+        downAfter: Type.Integer({ default: 3, minimum: 1, maximum: 60, description: 'Failed rounds in a row before the uplink is down' }),
+        downLossPct: Type.Number({ default: 50, minimum: 1, maximum: 100, description: '…or this much probe loss over the window' }),
+        upAfter: Type.Integer({ default: 5, minimum: 1, maximum: 60, description: 'Good rounds in a row before a down uplink is up again' }),
+        upLossPct: Type.Number({ default: 20, minimum: 0, maximum: 99, description: '…with at most this much loss over the last 2×upAfter rounds' }),
+        windowRounds: Type.Integer({ default: 30, minimum: 5, maximum: 600, description: 'The sliding window for loss, round trip, jitter and MOS' }),
+        degradedMos: Type.Number({ default: 3.6, minimum: 1, maximum: 4.5, description: 'Degraded when the estimated MOS of a call falls below this' }),
+        recoverMos: Type.Number({ default: 3.8, minimum: 1, maximum: 4.5, description: 'Up again from degraded when the MOS is back at or above this' }),
+      },
+      { ...strict, default: {} },
+    ),
+    holdDownSeconds: Type.Integer({ default: 30, minimum: 0, maximum: 3600, description: 'How long a preferred uplink must be up again before traffic fails back to it; doubles while it flaps' }),
   },
   strict,
+)
+
+export const FailoverSchema = Type.Object(
+  {
+    routes: StringEnum(['metrics', 'report'] as const, {
+      default: 'metrics',
+      description: 'metrics: the box keeps the default route on the best uplink by route metrics (iproute2, needs CAP_NET_ADMIN); report: only reports (NetworkManager owns the routes)',
+    }),
+    metric: Type.Integer({ default: 10, minimum: 0, maximum: 100000, description: 'The metric of the chosen uplink\'s default route; the others get metric + 100 + their rank' }),
+    table: Type.Integer({ default: 100, minimum: 1, maximum: 250, description: 'metrics mode: uplink i gets routing table table+i and a rule "from its address", so its probes leave by it' }),
+    flushConntrack: Type.Boolean({ default: true, description: 'After a switch, delete the dead uplink\'s connection-tracking entries (when conntrack is installed)' }),
+    meteredReportSeconds: Type.Integer({ default: 300, minimum: 0, maximum: 86400, description: 'While on a metered uplink, state goes to MQTT at most this often (alerts and events at once); 0: as usual' }),
+  },
+  { ...strict, default: {}, description: 'Internet failover between the uplinks' },
 )
 
 export const LampSchema = Type.Object(
@@ -280,6 +333,7 @@ export const ConfigSchema = Type.Object(
     modems: Type.Array(ModemSchema, { default: [] }),
     lines: Type.Array(LineSchema, { default: [] }),
     uplinks: Type.Array(UplinkSchema, { default: [] }),
+    failover: FailoverSchema,
     panel: PanelSchema,
     alerts: AlertsSchema,
     numbering: Type.Optional(NumberingSchema),
@@ -319,6 +373,8 @@ export type LineConfig = Static<typeof LineSchema>
 export type SilenceConfig = Static<typeof SilenceSchema>
 export type TestCallsConfig = Static<typeof ConfigSchema>['testCalls']
 export type UplinkConfig = Static<typeof UplinkSchema>
+export type ProbeTargetConfig = Static<typeof ProbeTargetSchema>
+export type FailoverConfig = Static<typeof FailoverSchema>
 export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>

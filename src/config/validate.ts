@@ -158,8 +158,38 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   c.silence.businessHours.forEach((h, i) => {
     if (h.from >= h.to) out.push({ path: ['silence', 'businessHours', i, 'to'], message: `must be after from (${h.from})` })
   })
+  out.push(...uplinkChecks(c))
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
+  return out
+}
+
+/** What each probe type needs, one interface per uplink, a gateway where the box sets routes, and one preference each. */
+function uplinkChecks(c: Config): { path: Segment[]; message: string }[] {
+  const out: { path: Segment[]; message: string }[] = []
+  const needs = { icmp: ['host'], tcp: ['host', 'port'], http: ['url'], dns: ['host'] } as const
+  const interfaces = new Map<string, number>()
+  const preferences = new Map<number, number>()
+  c.uplinks.forEach((u, i) => {
+    const at = (...rest: Segment[]): Segment[] => ['uplinks', i, ...rest]
+    if (interfaces.has(u.interface)) out.push({ path: at('interface'), message: `interface "${u.interface}" is already used by uplinks[${interfaces.get(u.interface)}]` })
+    else interfaces.set(u.interface, i)
+    if (u.preference !== undefined) {
+      if (preferences.has(u.preference)) out.push({ path: at('preference'), message: `preference ${u.preference} is already used by uplinks[${preferences.get(u.preference)}]` })
+      else preferences.set(u.preference, i)
+    }
+    if (c.failover.routes === 'metrics' && !u.gateway) out.push({ path: at('gateway'), message: 'needed when failover.routes is "metrics" (the box sets the default route through it); or set failover.routes to "report"' })
+    if (u.interface.startsWith('sim:') !== c.uplinks[0]!.interface.startsWith('sim:')) out.push({ path: at('interface'), message: 'simulated (sim:) and real uplinks cannot be mixed' })
+    u.probes.targets.forEach((t, j) => {
+      for (const key of needs[t.type]) if (t[key] === undefined) out.push({ path: at('probes', 'targets', j), message: `a ${t.type} probe needs "${key}"` })
+    })
+    if (u.probes.failWhen !== undefined && u.probes.failWhen > u.probes.targets.length) {
+      out.push({ path: at('probes', 'failWhen'), message: `at most the number of targets (${u.probes.targets.length})` })
+    }
+    if (u.probes.timeoutMs > u.probes.everyMs) out.push({ path: at('probes', 'timeoutMs'), message: `at most probes.everyMs (${u.probes.everyMs}): a round must end before the next starts` })
+    if (u.thresholds.recoverMos < u.thresholds.degradedMos) out.push({ path: at('thresholds', 'recoverMos'), message: `at least degradedMos (${u.thresholds.degradedMos})` })
+    if (u.thresholds.upLossPct >= u.thresholds.downLossPct) out.push({ path: at('thresholds', 'upLossPct'), message: `below downLossPct (${u.thresholds.downLossPct})` })
+  })
   return out
 }
 

@@ -143,9 +143,25 @@ export interface LineSilence {
 
 export interface UplinkSnapshot extends PartBase {
   interface: string
+  /** Lower is preferred. */
+  preference: number
+  /** Paid by the byte: used only when every other uplink is down. */
+  metered: boolean
+  /** The default route goes through it (or would, in report mode). */
+  active: boolean
+  /** Over the sliding window of probe rounds; null until something answered. */
   lossPct: number | null
   rttMs: number | null
   jitterMs: number | null
+  /** What a call over it would sound like (E-model): R 0…100, MOS 1…4.5; null until the window has 10 rounds. */
+  rFactor: number | null
+  mos: number | null
+  /** The last round, target by target. */
+  probes: { target: string; ok: boolean; rttMs: number | null; error?: string }[]
+  /** The wait before traffic fails back to it once it is up again (doubled while it flaps). */
+  holdDownMs: number
+  /** From when traffic may fail back to it; null while it is down. */
+  failbackAt: number | null
 }
 
 export type LampColor = 'green' | 'amber' | 'red' | 'off'
@@ -167,6 +183,8 @@ export type Severity = 'critical' | 'major' | 'minor' | 'info'
 export interface AlertRecord {
   id: string
   severity: Severity
+  /** Sent by SMS whatever alerts.sms.always says: nothing else can get out (every wired uplink down). */
+  sms?: boolean
   source: string
   state: 'raised' | 'cleared'
   message: string
@@ -229,7 +247,24 @@ export interface CallRecord {
 export type PartKind = 'modem' | 'line' | 'uplink'
 
 /** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
-export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent | RouteEvent | DivertEvent
+export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent | RouteEvent | DivertEvent | UplinkEvent
+
+/**
+ * The box's traffic moved to another uplink (the PBX should re-register its SIP trunks now), or
+ * setting the routes failed. `to` null: no uplink works, the routes are left as they were.
+ */
+export interface UplinkEvent {
+  type: 'uplink'
+  from: string | null
+  to: string | null
+  reason: string
+  /** set: the default route moved; reported: report mode (the routes are someone else's); failed: iproute2 refused (detail). */
+  routes: 'set' | 'reported' | 'failed'
+  /** Connection-tracking entries of the old uplink deleted, or why not. */
+  conntrack: string | null
+  detail: string
+  ts: number
+}
 
 /** A line taken out of outgoing routing (down), or offered again. */
 export interface RouteEvent {

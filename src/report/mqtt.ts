@@ -45,6 +45,12 @@ export class MqttReporter {
   #retry: Timer | null = null
   readonly #backoff: Backoff
   #stopping = false
+  /** The next reconnect goes at once (the traffic moved to another uplink), not after the back-off. */
+  #atOnce = false
+  /** >0: retained state is held and sent this often (a metered uplink); the newest per topic wins. */
+  #throttleMs = 0
+  readonly #held = new Map<string, string>()
+  #heldTimer: Timer | null = null
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
   readonly #listeners: { filter: string; on: (topic: string, payload: Buffer) => void }[] = []
@@ -105,10 +111,45 @@ export class MqttReporter {
     this.#store.on('change', this.#onChange)
   }
 
+  /**
+   * The traffic moved to another uplink: the connection, if any, runs over
+   * the dead one (TCP would notice only after its keepalive), so drop it and
+   * connect again now, without the back-off.
+   */
+  reconnectNow(): void {
+    const client = this.#client
+    if (this.#stopping || !client) return
+    this.#retry?.cancel()
+    this.#retry = null
+    this.#backoff.reset()
+    this.#atOnce = true
+    const stream = client.stream
+    // a live or half-open stream: destroying it brings 'close', and the reconnect from there
+    if (stream && !stream.destroyed) stream.destroy()
+    else this.#scheduleReconnect()
+  }
+
+  /** Hold retained state and send it every `ms` (0: at once again). Alerts and events always go at once. */
+  throttle(ms: number): void {
+    if (ms === this.#throttleMs) return
+    this.#throttleMs = ms
+    this.#heldTimer?.cancel()
+    this.#heldTimer = null
+    if (ms === 0) this.#flushHeld()
+    else this.#heldTimer = this.#clock.setInterval(() => this.#flushHeld(), ms)
+  }
+
+  #flushHeld(): void {
+    if (!this.connected) return
+    for (const [topic, body] of this.#held) this.#client?.publish(topic, body, RETAINED)
+    this.#held.clear()
+  }
+
   /** Say `offline` ourselves and disconnect cleanly, so the broker does not send the will. */
   async stop(): Promise<void> {
     this.#stopping = true
     this.#retry?.cancel()
+    this.#heldTimer?.cancel()
     this.#store.off('change', this.#onChange)
     const client = this.#client
     if (!client) return
@@ -126,8 +167,13 @@ export class MqttReporter {
   #publishRetained<T extends keyof TopicPayloads & string>(topic: T, payload: TopicPayloads[T]): void {
     if (!this.connected) return
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
+    if (this.#throttleMs > 0 && topic !== 'status') {
+      this.#held.set(`${this.base}/${topic}`, body)
+      return
+    }
     this.#client?.publish(`${this.base}/${topic}`, body, RETAINED, (err) => {
-      if (err && !this.#stopping) this.#log.warn({ topic, err: errorMessage(err) }, 'publish failed')
+      // "Message removed": dropped with a lost connection (#abandonInFlight); the whole state goes again on connect
+      if (err && !this.#stopping && err.message !== 'Message removed') this.#log.warn({ topic, err: errorMessage(err) }, 'publish failed')
     })
   }
 
@@ -178,7 +224,8 @@ export class MqttReporter {
 
   #scheduleReconnect(): void {
     if (this.#stopping || !this.#client || this.#retry) return
-    const wait = this.#backoff.next()
+    const wait = this.#atOnce ? 0 : this.#backoff.next()
+    this.#atOnce = false
     this.#log.warn({ retryMs: wait }, 'broker connection lost; retrying')
     this.#retry = this.#clock.setTimeout(() => {
       this.#retry = null

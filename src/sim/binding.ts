@@ -1,3 +1,4 @@
+import { SimInternet, SIM_UPLINK_PREFIX } from './internet.js'
 import type { BindingInterface, BindingPortInterface, OpenOptions, PortInfo, PortStatus } from '@serialport/bindings-interface'
 import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
@@ -19,6 +20,8 @@ export class SimGateway implements SimNetwork {
   readonly modems = new Map<string, SimModem>()
   /** Analog lines from the simulated exchange, by line id: calls to their numbers ring their ring-detect pins. */
   readonly analogLines = new Map<string, SimAnalogLine>()
+  /** The internet behind simulated uplinks (`interface: sim:<name>`), when the config has any. */
+  internet: SimInternet | null = null
   readonly #absent = new Map<string, Set<Absence>>()
   readonly #open = new Map<string, Set<SimPort>>()
 
@@ -244,8 +247,13 @@ export class SimBinding implements BindingInterface<SimPort> {
 export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
   const analog = config.board === 'sim' && config.lines.some((l) => l.analog)
-  if (sims.length === 0 && !analog) return null
+  const uplinks = config.uplinks.filter((u) => u.interface.startsWith(SIM_UPLINK_PREFIX))
+  if (sims.length === 0 && !analog && uplinks.length === 0) return null
   const gw = new SimGateway()
+  if (uplinks.length) {
+    gw.internet = new SimInternet(clock)
+    for (const u of uplinks) gw.internet.add(u.interface)
+  }
   // a mixed gateway, as sites have: the first a Quectel, the next a SIMCom, then a Huawei-style one
   const kinds = ['quectel', 'simcom', 'huawei'] as const
   // each SIM's own number is the first number of the GSM line it carries: test calls between them ring

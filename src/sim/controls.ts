@@ -1,5 +1,6 @@
 import type { SimIO } from './gpio.js'
 import type { SimGateway } from './binding.js'
+import { SIM_UPLINK_PREFIX } from './internet.js'
 
 export const MODEM_ACTIONS = [
   'break',
@@ -122,4 +123,32 @@ export function pressButton(io: SimIO, pin: number, holdMs = 80): Promise<void> 
       resolve()
     }, holdMs),
   )
+}
+
+export const UPLINK_ACTIONS = ['cut', 'restore', 'lossy', 'slow'] as const
+
+/** What the demo can do to a simulated uplink (`sim:<name>`): its provider's packets. Returns a sentence for the user. */
+export function uplinkAction(gw: SimGateway, name: string, action: string, arg?: string): string {
+  const link = gw.internet?.links.get(`${SIM_UPLINK_PREFIX}${name}`)
+  if (!link) throw new Error(`no simulated uplink "${name}" (have: ${[...(gw.internet?.links.keys() ?? [])].map((k) => k.slice(SIM_UPLINK_PREFIX.length)).join(', ') || 'none'})`)
+  const number = (what: string, fallback: number, max: number) => {
+    const n = arg === undefined ? fallback : Number(arg)
+    if (!Number.isFinite(n) || n < 0 || n > max) throw new Error(`${action} takes ${what} 0..${max}, not "${arg}"`)
+    return n
+  }
+  switch (action) {
+    case 'cut':
+      link.cut = true
+      return `${name}: provider cut (every packet lost)`
+    case 'restore':
+      Object.assign(link, { cut: false, lossPct: 0, rttMs: link.rttMs > 200 ? 25 : link.rttMs })
+      return `${name}: provider back to normal`
+    case 'lossy':
+      link.lossPct = number('a loss in percent', 5, 100)
+      return `${name}: ${link.lossPct}% of packets lost`
+    case 'slow':
+      link.rttMs = number('a round trip in ms', 400, 5000)
+      return `${name}: round trip ${link.rttMs} ms`
+  }
+  throw new Error(`unknown action "${action}" (try: ${UPLINK_ACTIONS.join(', ')})`)
 }

@@ -1,4 +1,4 @@
-/** The box `linewatch demo` runs: two GSM lines on simulated modems, a SIP line, an analog line on GPIO, two uplinks, a panel. */
+/** The box `linewatch demo` runs: two GSM lines on simulated modems, a SIP line, an analog line on GPIO, two wired uplinks and a metered LTE one, a panel. */
 export const DEMO_CONFIG_YAML = `
 site: demo-store
 box: box1
@@ -16,8 +16,22 @@ lines:
     hysteresis: { holdDownSeconds: 10 }
     analog: { voltage: { pin: 11 }, ring: { pin: 12 } }
 uplinks:
-  - { id: wan1, interface: eth0 }
-  - { id: wan2, interface: eth1 }
+  - id: wan1
+    interface: "sim:wan1"
+    gateway: 192.0.2.1
+    probes: { targets: [{ type: icmp, host: 198.18.0.1 }, { type: tcp, host: 198.18.0.2, port: 443 }] }
+    holdDownSeconds: 15
+  - id: wan2
+    interface: "sim:wan2"
+    gateway: 192.0.2.2
+    probes: { targets: [{ type: icmp, host: 198.18.0.1 }, { type: dns, host: 198.18.0.53 }] }
+    holdDownSeconds: 15
+  - id: lte
+    interface: "sim:lte"
+    gateway: 192.0.2.3
+    metered: true
+    probes: { targets: [{ type: icmp, host: 198.18.0.1 }], standbyEveryMs: 10000 }
+failover: { routes: metrics, meteredReportSeconds: 60 }
 panel:
   lamps:
     - { id: gsm1, source: line/gsm1, green: 2, red: 3 }

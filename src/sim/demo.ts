@@ -11,7 +11,8 @@ import { errorMessage } from '../core/errors.js'
 import { createLogger } from '../core/logger.js'
 import type { MqttLogEntry } from '../web/index.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
-import { lineAction, modemAction, pressButton, LINE_ACTIONS, MODEM_ACTIONS } from './controls.js'
+import { lineAction, modemAction, pressButton, uplinkAction, LINE_ACTIONS, MODEM_ACTIONS, UPLINK_ACTIONS } from './controls.js'
+import { SIM_UPLINK_PREFIX } from './internet.js'
 import { readSentSms } from './sms-text.js'
 import { DEMO_CONFIG_YAML } from './demo-config.js'
 
@@ -46,11 +47,14 @@ const HELP = `commands:
   sms <modem> <number> <text>   send an SMS (long or Cyrillic texts too); the module prints what it sent
   dial <modem> <number>    a call: dial, wait for the answer, hang up
   cut / restore <line>     an analog line's cable is cut (voltage gone: down at once) / mended
+  cut / restore <uplink>   an uplink's provider drops every packet / is normal again (wan1, wan2, lte)
+  lossy <uplink> [pct]     the provider loses pct % of packets (default 5: reported, no switch)
+  slow <uplink> [ms]       the provider's round trip becomes ms (default 400: degraded for calls)
   deafen <line>            the exchange stops putting calls through to an analog line (voltage stays)
   call <line> [number]     an incoming call rings an analog line's ring-detect input
   test <line>              a test call to a line from the other modem: does the ring arrive?
   press                    press the panel's silence button
-  state                    print the lines and the panel
+  state                    print the lines, the uplinks and the panel
   quit                     stop the demo`
 
 export function demoConfig(opts: DemoOptions, brokerUrl: string, stateDir: string): Config {
@@ -73,8 +77,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const mqttLog = new EventEmitter<{ message: [MqttLogEntry] }>()
   let box: Box | null = null
   const extraRoutes = (app: FastifyInstance) => {
-    // the page's simulator buttons: /api/v1/sim/modem/<name>/<action> and /api/v1/sim/line/<name>/<action>
-    for (const [part, act] of [['modem', modemAction], ['line', lineAction]] as const) {
+    // the page's simulator buttons: /api/v1/sim/<modem|line|uplink>/<name>/<action>
+    for (const [part, act] of [['modem', modemAction], ['line', lineAction], ['uplink', uplinkAction]] as const) {
       app.post<{ Params: { name: string; action: string }; Querystring: { arg?: string } }>(`/api/v1/sim/${part}/:name/:action`, async (req, reply) => {
         try {
           const said = act(box!.simulator!, req.params.name, req.params.action, req.query.arg)
@@ -140,6 +144,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
         else if (cmd === 'sms' || cmd === 'dial') void modemCommand(box!, text, print)
         else if (cmd === 'test') void box!.testCalls.run(name ?? '').then((r) => print(`test call to ${r.line}: ${r.ok ? 'passed' : 'FAILED'}: ${r.detail}`), (err: unknown) => print(errorMessage(err)))
         else if (cmd === 'quit' || cmd === 'exit') process.kill(process.pid, 'SIGTERM')
+        else if ((UPLINK_ACTIONS as readonly string[]).includes(cmd) && box!.simulator!.internet?.links.has(`${SIM_UPLINK_PREFIX}${name}`)) print(uplinkAction(box!.simulator!, name ?? '', cmd, arg))
         else if ((MODEM_ACTIONS as readonly string[]).includes(cmd)) print(modemAction(box!.simulator!, name ?? '', cmd, arg))
         else if ((LINE_ACTIONS as readonly string[]).includes(cmd)) print(lineAction(box!.simulator!, name ?? '', cmd, arg))
         else print(`unknown command "${cmd}"; type "help"`)
@@ -174,5 +179,6 @@ function describe(box: Box): string {
   const s = box.store.snapshot
   const lines = Object.values(s.lines).map((l) => `  line ${l.id}: ${l.state} — ${l.reason}${l.transition ? ` (→ ${l.transition.to}${l.transition.at ? ` at ${new Date(l.transition.at).toLocaleTimeString()}` : ''})` : ''}`)
   const lamps = s.panel.lamps.map((l) => `${l.id}=${l.color}`).join(' ')
-  return [...lines, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? 'on' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
+  const uplinks = Object.values(s.uplinks).map((u) => `  uplink ${u.id}${u.active ? ' (in use)' : ''}: ${u.state} — ${u.reason}${u.mos !== null ? ` [loss ${u.lossPct}%, rtt ${u.rttMs} ms, MOS ${u.mos}]` : ''}`)
+  return [...lines, ...uplinks, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? 'on' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
 }
