@@ -118,7 +118,12 @@ export class UplinkMonitor {
   start(): void {
     this.#stopped = false
     this.#startedAt = this.#d.clock.now()
-    for (const w of this.#watched) this.#schedule(w, 0)
+    // every uplink's default route first (none in use yet): a probe bound to an interface finds no way out without one
+    for (const w of this.#watched) w.address = this.#d.addressOf(w.cfg.interface)
+    if (this.#d.routes) this.#chain = this.#chain.then(() => this.#applyRoutes()).then(() => undefined)
+    void this.#chain.then(() => {
+      for (const w of this.#watched) this.#schedule(w, 0)
+    })
     if (this.#d.routes) this.#repair = this.#d.clock.setInterval(() => this.#decide(true), REPAIR_MS)
   }
 
@@ -196,7 +201,7 @@ export class UplinkMonitor {
     const choice = chooseUplink(candidates, this.#active, now)
     const from = this.#active
     if (choice.id === from) {
-      if (repair && from !== null && this.#d.routes) await this.#applyRoutes()
+      if (repair && this.#d.routes) await this.#applyRoutes()
       return
     }
     this.#active = choice.id

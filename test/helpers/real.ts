@@ -45,18 +45,19 @@ export interface Mosquitto {
  * subscribers' sessions, as a production broker does, so QoS 1 messages sent
  * while a subscriber reconnects still reach it.
  */
-export async function startMosquitto(): Promise<Mosquitto> {
+/** `host`: the address it listens on (another than loopback for a box in a network namespace). */
+export async function startMosquitto(host = '127.0.0.1'): Promise<Mosquitto> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'lw-mosq-'))
   const conf = join(dir, 'mosquitto.conf')
   await writeFile(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
+    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
   )
   let proc: ChildProcess | null = null
   const log: string[] = []
   const m: Mosquitto = {
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `mqtt://${host}:${port}`,
     port,
     log,
     async start() {

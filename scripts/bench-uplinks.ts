@@ -1,0 +1,138 @@
+/**
+ * Uplink failover (issue 5).
+ *  - Cut to switch, measured: the real box (`linewatch run`) in a network namespace with two veth
+ *    uplinks to two provider namespaces (test/helpers/netns.ts); one provider's forwarding is cut
+ *    with nftables at a random moment, and the default route in the box namespace is polled every
+ *    20 ms until it leaves that provider. Needs root, iproute2, nftables, ping; skipped otherwise.
+ *  - Cut to switch, computed from each tool's documented detection (probe every `every` s, each
+ *    waiting `timeout` s, down after `fails` failures in a row), over a uniform phase between the
+ *    cut and the tool's probe schedule: linewatch's defaults, OpenWrt mwan3 (10 s, 4 s, 5) and
+ *    Teltonika RutOS (3 s, 2 s, 3).
+ *  - False switches: the UplinkMonitor on the simulated clock, two wired uplinks with two targets
+ *    each, 5 % random packet loss each way on the one in use (9.75 % of probes), 10 minutes, many
+ *    seeds; and the same loss through the consecutive-failure rule of mwan3 and RutOS.
+ */
+import { FakeClock } from '../src/core/clock.js'
+import { silentLogger } from '../src/core/logger.js'
+import { StateStore } from '../src/core/store.js'
+import { Value } from '@sinclair/typebox/value'
+import { FailoverSchema, UplinkSchema, type UplinkConfig } from '../src/config/schema.js'
+import { SimInternet } from '../src/sim/internet.js'
+import { prng } from '../src/sim/prng.js'
+import { UplinkMonitor } from '../src/uplinks/monitor.js'
+
+type Figure = { figure: string; value: number; unit: string }
+
+export interface Detection {
+  name: string
+  every: number
+  timeout: number
+  fails: number
+}
+
+/** linewatch's defaults (uplinks[].probes and thresholds), next to the two tools' defaults. */
+export const DETECTIONS: Detection[] = [
+  { name: 'linewatch (1 s, 1 s, 3 rounds)', every: 1, timeout: 1, fails: 3 },
+  { name: 'OpenWrt mwan3 (10 s, 4 s, 5 failures)', every: 10, timeout: 4, fails: 5 },
+  { name: 'Teltonika RutOS (3 s, 2 s, 3 failures)', every: 3, timeout: 2, fails: 3 },
+]
+
+/**
+ * Seconds from the cut to "down" when the next probe leaves `phase` s after the cut: that probe and
+ * the next fails−1 go unanswered; the last is given up `timeout` s after it left.
+ */
+export function detectionSeconds(d: Detection, phase: number): number {
+  return phase + (d.fails - 1) * d.every + d.timeout
+}
+
+const PACKET_LOSS = 0.05
+/** A probe is lost when its request or its reply is. */
+const PROBE_LOSS = 1 - (1 - PACKET_LOSS) ** 2
+const LOSSY_MINUTES = 10
+const SEEDS = 30
+
+function uplink(id: string, preference: number): UplinkConfig {
+  return Value.Default(UplinkSchema, {
+    id,
+    interface: `sim:${id}`,
+    gateway: `192.0.2.${preference}`,
+    preference,
+    probes: { targets: [{ type: 'icmp', host: '198.18.0.1' }, { type: 'icmp', host: '198.18.0.2' }] },
+  }) as UplinkConfig
+}
+
+/** Switches of the UplinkMonitor over `minutes` of lossy probing on the uplink in use. */
+async function lossySwitches(seed: number, minutes: number): Promise<number> {
+  const clock = new FakeClock()
+  const store = new StateStore({ site: 's', box: 'b', version: 'bench', startedAt: clock.now() }, clock)
+  const internet = new SimInternet(clock, prng(seed))
+  const uplinks = [uplink('a', 1), uplink('b', 2)]
+  for (const u of uplinks) internet.add(u.interface)
+  const monitor = new UplinkMonitor({
+    store,
+    uplinks,
+    failover: Value.Default(FailoverSchema, {}) as never,
+    clock,
+    log: silentLogger(),
+    prober: internet.probe,
+    addressOf: internet.addressOf,
+    routes: internet,
+    onSwitch: () => {},
+  })
+  for (const u of monitor.initial(clock.now())) store.init('uplink', u)
+  let switches = 0
+  store.on('change', (c) => {
+    if (c.kind === 'event' && c.next.type === 'uplink' && c.next.from !== null) switches++
+  })
+  monitor.start()
+  await run(clock, 10_000)
+  internet.links.get('sim:a')!.lossPct = PROBE_LOSS * 100
+  await run(clock, minutes * 60_000)
+  // the round under way waits for its probes, which wait for the simulated clock
+  const stopped = monitor.stop()
+  await run(clock, 2000)
+  await stopped
+  return switches
+}
+
+async function run(clock: FakeClock, ms: number, step = 50): Promise<void> {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step)
+    await new Promise((r) => setImmediate(r))
+  }
+}
+
+/** Consecutive-failure detection at a probe loss: false "down"s in `minutes`, by simulation (each probe round: every target lost). */
+function consecutiveFalseDowns(d: Detection, targets: number, minutes: number, rnd: () => number): number {
+  let streak = 0
+  let downs = 0
+  for (let t = 0; t < minutes * 60; t += d.every) {
+    const failed = Array.from({ length: targets }, () => rnd() < PROBE_LOSS).every(Boolean)
+    streak = failed ? streak + 1 : 0
+    if (streak === d.fails) downs++
+  }
+  return downs
+}
+
+export async function benchUplinksSimulated(): Promise<Figure[]> {
+  const figures: Figure[] = []
+  for (const d of DETECTIONS) {
+    const phases = Array.from({ length: 1001 }, (_, i) => (i / 1000) * d.every * 0.999)
+    const times = phases.map((p) => detectionSeconds(d, p))
+    figures.push({ figure: `cut → down, computed: ${d.name}, mean`, value: round(mean(times)), unit: 's' })
+    figures.push({ figure: `cut → down, computed: ${d.name}, worst`, value: round(Math.max(...times)), unit: 's' })
+  }
+  let ours = 0
+  for (let seed = 1; seed <= SEEDS; seed++) ours += await lossySwitches(seed, LOSSY_MINUTES)
+  figures.push({ figure: `false switches, linewatch monitor, 5 % loss, ${SEEDS} runs × ${LOSSY_MINUTES} simulated min`, value: ours, unit: 'switches' })
+  const rnd = prng(99)
+  for (const d of DETECTIONS.slice(1)) {
+    let downs = 0
+    for (let i = 0; i < SEEDS; i++) downs += consecutiveFalseDowns(d, 2, LOSSY_MINUTES, rnd)
+    figures.push({ figure: `false downs, ${d.name.split(' (')[0]} rule, 2 targets, same loss, ${SEEDS} × ${LOSSY_MINUTES} min`, value: downs, unit: 'downs' })
+  }
+  return figures
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+const round = (x: number, digits = 2) => Number(x.toFixed(digits))

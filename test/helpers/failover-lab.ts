@@ -1,0 +1,83 @@
+/**
+ * The real box (`linewatch run`) inside the box namespace of a netns Topology,
+ * its two uplinks through the two providers, probing the internet namespace.
+ * Used by the failover tests and by `npm run bench` (the measured cut-to-switch).
+ */
+import type { ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { performance } from 'node:perf_hooks'
+import type { Topology } from './netns.js'
+import { terminate } from './real.js'
+
+/** bin/linewatch.js from here, whether this runs as test/helpers/*.ts or as dist/test/helpers/*.js. */
+function linewatchBin(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'linewatch.js'))) return join(dir, 'bin', 'linewatch.js')
+  }
+  throw new Error('bin/linewatch.js not found above this file')
+}
+
+export interface LabOptions {
+  holdDownSeconds: number
+  /** Extra probe targets per uplink besides ICMP to both internet targets (e.g. a TCP port of internet-services). */
+  extraTargets?: Record<string, unknown>[]
+  mqttUrl?: string
+}
+
+export interface Lab {
+  box: ChildProcess
+  /** What the box logged (stdout and stderr lines). */
+  log: string[]
+  /** The interface of the default route in use in the box namespace (null: none). */
+  routeDev(): Promise<string | null>
+  /** Poll (every 20 ms) until the route in use is on `dev`; resolves with performance.now() when seen. */
+  waitRoute(dev: string, ms: number): Promise<number>
+  stop(): Promise<void>
+}
+
+export async function startLab(topo: Topology, opts: LabOptions): Promise<Lab> {
+  const dir = await mkdtemp(join(tmpdir(), 'lw-failover-'))
+  const targets = [...topo.targets.map((host) => ({ type: 'icmp', host })), ...(opts.extraTargets ?? [])]
+  const config = {
+    site: 'lab',
+    box: topo.tag,
+    board: 'sim',
+    uplinks: topo.uplinks.map((u) => ({ id: u.id, interface: u.interface, gateway: u.gateway, probes: { targets }, holdDownSeconds: opts.holdDownSeconds })),
+    failover: { routes: 'metrics' },
+    // nothing listens there without a broker: the box retries quietly
+    mqtt: { url: opts.mqttUrl ?? 'mqtt://127.0.0.1:1', reconnectMaxMs: 5000 },
+    http: { host: '127.0.0.1', port: 0 },
+    storage: { dir },
+  }
+  const file = join(dir, 'linewatch.json')
+  // JSON is YAML: the box reads it as its config file
+  await writeFile(file, JSON.stringify(config, null, 2))
+  const box = topo.spawnIn('box', process.execPath, [linewatchBin(), 'run', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LINEWATCH_LOG_LEVEL: 'info' } })
+  const log: string[] = []
+  const collect = (d: Buffer) => log.push(...d.toString().split('\n').filter(Boolean))
+  box.stdout!.on('data', collect)
+  box.stderr!.on('data', collect)
+  const routeDev = async () => (await topo.defaultRoutes())[0]?.dev ?? null
+  return {
+    box,
+    log,
+    routeDev,
+    async waitRoute(dev, ms) {
+      const end = performance.now() + ms
+      for (;;) {
+        if ((await routeDev()) === dev) return performance.now()
+        if (box.exitCode !== null) throw new Error(`the box exited (${box.exitCode}): ${log.slice(-5).join(' | ')}`)
+        if (performance.now() > end) throw new Error(`no default route on ${dev} after ${ms} ms (routes: ${JSON.stringify(await topo.defaultRoutes())}); box said: ${log.slice(-5).join(' | ')}`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    },
+    async stop() {
+      await terminate(box)
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
