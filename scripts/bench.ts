@@ -12,6 +12,8 @@
  *  5. Fuzz memory (bench-fuzz.ts): heapUsed over 200,000 garbage cases through the whole modem stack.
  *  6. Silence detection (bench-silence.ts): time to flag a dying line and false alarms, 30-minute rule vs adaptive.
  *  7. The scripted day (src/sim/day.ts): the whole box, a line going deaf at 11:40: when each detector fired.
+ *  8. Uplink failover (bench-uplinks.ts): cut → route switch measured in network namespaces (root only)
+ *     and computed for linewatch, mwan3 and RutOS defaults; false switches under 5 % loss.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -35,6 +37,7 @@ import { demoConfig } from '../src/sim/demo.js'
 import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
 import { benchScriptedDay, benchSilence } from './bench-silence.js'
+import { benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -227,7 +230,10 @@ async function main(): Promise<void> {
     const fuzz = await benchFuzzMemory()
     const silence = await benchSilence()
     const day = await benchScriptedDay()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day]
+    const uplinks = [...(await benchUplinksSimulated())]
+    const lab = await benchUplinksNamespace()
+    if (lab.skipped) console.log(`uplink failover in namespaces skipped: ${lab.skipped}`)
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

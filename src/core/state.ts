@@ -250,8 +250,9 @@ export type PartKind = 'modem' | 'line' | 'uplink'
 export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent | RouteEvent | DivertEvent | UplinkEvent
 
 /**
- * The box's traffic moved to another uplink (the PBX should re-register its SIP trunks now), or
- * setting the routes failed. `to` null: no uplink works, the routes are left as they were.
+ * The box's traffic moved to another uplink (the PBX should re-register its SIP trunks now).
+ * `from` null: the first choice after start. With no uplink working there is no event (nowhere to go):
+ * the uplinks' states and the `uplinks/wired` alert say it.
  */
 export interface UplinkEvent {
   type: 'uplink'

@@ -220,6 +220,12 @@ export class UplinkMonitor {
     }
     this.#log.warn({ from, to: choice.id, reason: choice.reason, routes: event.routes, detail: event.detail }, 'traffic moved to another uplink')
     this.#d.store.recordEvent(event)
+    // a metered uplink now in use is probed at its normal pace from now, not after its standby wait
+    const next = this.#watched.find((w) => w.cfg.id === choice.id)
+    if (next?.cfg.metered && next.timer) {
+      next.timer.cancel()
+      this.#schedule(next, 0)
+    }
     this.#d.onSwitch(from, this.#watched.find((w) => w.cfg.id === choice.id)?.cfg ?? null)
   }
 

@@ -32,7 +32,8 @@ export function voiceQuality(lossPct: number, rttMs: number, jitterMs: number): 
 export function mosFromR(r: number): number {
   if (r <= 0) return 1
   if (r >= 100) return 4.5
-  return 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r)
+  // the cubic dips just below 1 for R under ~6.5
+  return Math.max(1, 1 + 0.035 * r + 7e-6 * r * (r - 60) * (100 - r))
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10

@@ -71,7 +71,8 @@ export class IpRouteControl implements RouteControl {
     for (const r of [...routes].sort((a, b) => b.metric - a.metric)) {
       const mine = present.filter((p) => p.dev === r.interface)
       if (!mine.some((p) => p.gateway === r.gateway && (p.metric ?? 0) === r.metric)) {
-        await this.#tolerate(['route', 'add', 'default', 'via', r.gateway, 'dev', r.interface, 'metric', String(r.metric)], /File exists/)
+        // replace, not add: a route of this metric with another gateway (changed config, DHCP) is swapped in one step
+        await this.run('ip', ['route', 'replace', 'default', 'via', r.gateway, 'dev', r.interface, 'metric', String(r.metric)])
       }
       for (const old of mine) {
         if (old.gateway === r.gateway && (old.metric ?? 0) === r.metric) continue

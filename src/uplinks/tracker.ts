@@ -152,6 +152,9 @@ export class UplinkTracker {
       this.#wasDown = true
     } else if (!wasUp) {
       this.#upSince = now
+      // back from down: judge it from the rounds that brought it back, not the outage (whose loss
+      // would take it down again at once and count as flapping)
+      if (this.#state === 'down') this.#window.splice(0, Math.max(0, this.#window.length - 2 * this.#t.upAfter))
     }
     this.#state = state
     this.#reason = reason

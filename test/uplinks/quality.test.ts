@@ -78,8 +78,7 @@ t.test('R and MOS stay in their bounds', async (t) => {
   t.pass('MOS rises with R from 10 to 100')
 })
 
-// BUG (src/uplinks/quality.ts mosFromR): the cubic dips below 1 for 0 < R < ~6.5 (0.989 at R 3), outside
-// the documented 1 … 4.5 (UplinkSnapshot.mos); a dreadful link reports MOS 0.99. Fix: Math.max(1, …).
+// G.107's cubic dips below 1 for 0 < R < ~6.5: the MOS is kept within its documented 1 … 4.5.
 t.test('MOS is never below 1, even for R just above 0', async (t) => {
   for (const r of [1, 3, 6]) t.ok(mosFromR(r) >= 1, `R ${r} → MOS ${mosFromR(r).toFixed(3)}`)
   // as a link measures it: nearly everything lost and what answers slow, R about 3

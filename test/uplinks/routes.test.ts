@@ -70,6 +70,16 @@ class FakeIp {
       this.main.push({ gateway: m[1]!, dev: m[2]!, metric })
       return ''
     }
+    m = /^route replace default via (\S+) dev (\S+) metric (\d+)$/.exec(a)
+    if (m) {
+      // IPv4 replaces the route of that metric in place, whatever its gateway and device, or adds one
+      const metric = Number(m[3])
+      const i = this.main.findIndex((r) => r.metric === metric)
+      const route = { gateway: m[1]!, dev: m[2]!, metric }
+      if (i >= 0) this.main[i] = route
+      else this.main.push(route)
+      return ''
+    }
     m = /^route del default (?:via (\S+) )?dev (\S+) metric (\d+)$/.exec(a)
     if (m) {
       const [, gw, dev, metric] = m
@@ -137,8 +147,8 @@ t.test('first apply: a default route per uplink with its metric, its own table, 
   t.same(ip.ours, ['from 192.0.2.10/32 lookup 100 priority 1000', 'from 198.51.100.10/32 lookup 101 priority 1001'])
   t.same(ip.refused, [], 'nothing refused')
   t.same(ip.changes(), [
-    'ip route add default via 198.51.100.1 dev eth1 metric 111',
-    'ip route add default via 192.0.2.1 dev eth0 metric 10',
+    'ip route replace default via 198.51.100.1 dev eth1 metric 111',
+    'ip route replace default via 192.0.2.1 dev eth0 metric 10',
     'ip route replace default via 192.0.2.1 dev eth0 table 100',
     'ip rule add from 192.0.2.10/32 lookup 100 priority 1000',
     'ip route replace default via 198.51.100.1 dev eth1 table 101',
@@ -154,10 +164,10 @@ t.test('switching the active uplink: never without a default route, never two wi
   const from = ip.commands.length
   await ctl.apply(withActive('b'))
   t.same(ip.defaults, ['eth1 via 198.51.100.1 metric 10', 'eth0 via 192.0.2.1 metric 110', 'wwan0 via 203.0.113.1 metric 112'])
-  t.same(ip.changes(from).filter((c) => / route (add|del) /.test(c)), [
-    'ip route add default via 192.0.2.1 dev eth0 metric 110',
+  t.same(ip.changes(from).filter((c) => / route (replace|del) default .* metric /.test(c)), [
+    'ip route replace default via 192.0.2.1 dev eth0 metric 110',
     'ip route del default via 192.0.2.1 dev eth0 metric 10',
-    'ip route add default via 198.51.100.1 dev eth1 metric 10',
+    'ip route replace default via 198.51.100.1 dev eth1 metric 10',
     'ip route del default via 198.51.100.1 dev eth1 metric 111',
   ], 'the demotion first, each new route before its old one goes')
   // every way from one to another, and back
@@ -193,12 +203,8 @@ t.test('a default route by another gateway on the device is replaced', async (t)
   t.same(ip.gaps, [])
 })
 
-// BUG (src/uplinks/routes.ts apply, the add/del loop): when the device already has a default route with the wanted
-// metric but another gateway (the gateway changed in the config, or DHCP chose the same metric), `route add` says
-// "File exists", which is tolerated, and then the old route, which has that same metric, is deleted: the device is
-// left with no default route (here the only one) until the next repair. Fix: for a route with the same metric use
-// `ip route replace default via GW dev DEV metric M` (IPv4 replaces by metric in place), or delete the
-// same-metric old one only after a successful add.
+// The device already has a default route with the wanted metric but another gateway (the gateway changed in the
+// config, or DHCP chose the same metric): it must be swapped in place, never deleted after a refused add.
 t.test('a gateway changed with the metric kept: replaced, never without a default route', async (t) => {
   const ip = new FakeIp()
   ip.main = [{ gateway: '192.0.2.254', dev: 'eth0', metric: 10 }]
@@ -215,7 +221,7 @@ t.test('applying the same routes again changes no route and no rule', async (t) 
   await ctl.apply(withActive('b'))
   const again = ip.changes(from)
   t.same(
-    again.filter((c) => / route (add|del) | rule (add|del) /.test(c)),
+    again.filter((c) => / route (add|del) | route replace default .* metric | rule (add|del) /.test(c)),
     [],
     'no route or rule added or deleted',
   )
@@ -246,7 +252,7 @@ t.test('a new address replaces the rule; no address, no rule', async (t) => {
 
 t.test('iproute2 refusing something else: apply rejects with its text', async (t) => {
   const ip = new FakeIp()
-  ip.fail = { match: /route add/, said: 'Error: Nexthop has invalid gateway.' }
+  ip.fail = { match: /route replace default via \S+ dev \S+ metric/, said: 'Error: Nexthop has invalid gateway.' }
   await t.rejects(new IpRouteControl(ip.run).apply([A()]), { message: /Nexthop has invalid gateway/ })
 })
 

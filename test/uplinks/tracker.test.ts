@@ -170,11 +170,8 @@ t.test('back up after a cut: 5 good rounds are not enough when the last 10 still
   t.equal(long.tr.upSince, long.now)
 })
 
-// BUG (src/uplinks/tracker.ts #judge): after a cut longer than about half the window, the uplink comes back
-// (upAfter + the 2×upAfter loss test) while the 30-round window still holds more than downLossPct of loss, so the
-// very next round takes it down again "by window loss", and it counts as a flap. It then comes up and goes down
-// every round until the cut has left the window, and its hold-down doubles to 16×. Fix: judge the loss-down rule
-// only over the rounds since it came up (or trim the window to the last 2×upAfter rounds on the way up).
+// After a long cut the window still holds the outage's loss when the uplink comes back: judged on it, the
+// uplink would go down again at once, count as flapping, and bounce until the cut left the window.
 t.test('after a long cut the uplink stays up once back (no bouncing on the old loss)', async (t) => {
   const f = new Feed().good(30).fail(20)
   t.equal(f.goodUntil('up'), 8)
