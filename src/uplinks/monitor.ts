@@ -87,6 +87,11 @@ export class UplinkMonitor {
     }))
   }
 
+  /** Routes to keep: metrics mode and an uplink with a gateway (a box without uplinks runs no `ip` at all). */
+  get #routed(): boolean {
+    return this.#d.routes !== null && this.#watched.some((w) => w.cfg.gateway)
+  }
+
   /** The uplink carrying the traffic (null before the first choice, or when none ever worked). */
   get active(): string | null {
     return this.#active
@@ -120,11 +125,11 @@ export class UplinkMonitor {
     this.#startedAt = this.#d.clock.now()
     // every uplink's default route first (none in use yet): a probe bound to an interface finds no way out without one
     for (const w of this.#watched) w.address = this.#d.addressOf(w.cfg.interface)
-    if (this.#d.routes) this.#chain = this.#chain.then(() => this.#applyRoutes()).then(() => undefined)
+    if (this.#routed) this.#chain = this.#chain.then(() => this.#applyRoutes()).then(() => undefined)
     void this.#chain.then(() => {
       for (const w of this.#watched) this.#schedule(w, 0)
     })
-    if (this.#d.routes) this.#repair = this.#d.clock.setInterval(() => this.#decide(true), REPAIR_MS)
+    if (this.#routed) this.#repair = this.#d.clock.setInterval(() => this.#decide(true), REPAIR_MS)
   }
 
   /** Stops probing; waits for the rounds and the route change under way (each bounded by its timeout). */
@@ -201,24 +206,26 @@ export class UplinkMonitor {
     const choice = chooseUplink(candidates, this.#active, now)
     const from = this.#active
     if (choice.id === from) {
-      if (repair && this.#d.routes) await this.#applyRoutes()
+      if (repair && this.#routed) await this.#applyRoutes()
       return
     }
     this.#active = choice.id
     for (const w of this.#watched) this.#d.store.update('uplink', w.cfg.id, { active: w.cfg.id === choice.id })
     const event: Omit<UplinkEvent, 'ts'> = { type: 'uplink', from, to: choice.id, reason: choice.reason, routes: 'reported', conntrack: null, detail: '' }
-    if (this.#d.routes) {
+    if (this.#routed) {
       const failed = await this.#applyRoutes()
       event.routes = failed ? 'failed' : 'set'
       event.detail = failed ?? ''
       const old = this.#watched.find((w) => w.cfg.id === from)
       // only a dead uplink's connections: after a fail-back the old one still carries its flows well
       if (!failed && old?.address && old.tracker.state === 'down' && this.#d.failover.flushConntrack) {
-        const r = await this.#d.routes.flushConntrack(old.address)
+        const r = await this.#d.routes!.flushConntrack(old.address)
         event.conntrack = 'deleted' in r ? `${r.deleted} entries of ${old.address} deleted` : r.skipped
       }
     }
-    this.#log.warn({ from, to: choice.id, reason: choice.reason, routes: event.routes, detail: event.detail }, 'traffic moved to another uplink')
+    const said = { from, to: choice.id, reason: choice.reason, routes: event.routes, detail: event.detail }
+    if (from === null) this.#log.info(said, 'uplink chosen')
+    else this.#log.warn(said, 'traffic moved to another uplink')
     this.#d.store.recordEvent(event)
     // a metered uplink now in use is probed at its normal pace from now, not after its standby wait
     const next = this.#watched.find((w) => w.cfg.id === choice.id)

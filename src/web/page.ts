@@ -45,6 +45,8 @@ export function statusPage(opts: { demo: boolean }): string {
 <div class="grid" id="lines"></div>
 <h2>Modems</h2>
 <div class="grid" id="modems"></div>
+<h2>Uplinks</h2>
+<div class="grid" id="uplinks"></div>
 <h2>Active alerts</h2>
 <div id="alerts" class="card muted">none</div>
 ${opts.demo ? '<h2>MQTT messages from the box <span class="muted">(newest first)</span></h2><div id="log"></div>' : ''}
@@ -82,6 +84,15 @@ function render() {
     '<tr><td>reason</td><td>' + esc(m.reason) + '</td></tr></table>' +
     (DEMO && m.port.startsWith('sim:') ? '<div class="controls">' + [['break', 'Break line'], ['heal', 'Heal line'], ['ring', 'Ring'], ['mute', 'Stop answering'], ['unmute', 'Answer again'], ['weak', 'Weak signal']]
       .map(([a, t]) => '<button data-action="' + a + '" onclick="sim(\\'modem/' + esc(m.port.slice(4)) + '/' + a + '\\')">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
+  const num = (x, unit) => x === null ? '—' : x + unit;
+  document.getElementById('uplinks').innerHTML = Object.values(snap.uplinks).map((u) =>
+    '<div class="card" data-uplink="' + esc(u.id) + '" data-active="' + u.active + '"><b>' + esc(u.id) + '</b> <span class="muted">' + esc(u.interface) + (u.metered ? ', metered' : '') + '</span>' +
+    (u.active ? ' <b>in use</b>' : '') + '<br>' + badge(u.state) + ' <span class="muted">since ' + time(u.since) + '</span><div>' + esc(u.reason) + '</div>' +
+    '<table><tr><td>loss</td><td>' + num(u.lossPct, ' %') + '</td></tr><tr><td>round trip</td><td>' + num(u.rttMs, ' ms') + ' (jitter ' + num(u.jitterMs, ' ms') + ')</td></tr>' +
+    '<tr><td>MOS</td><td>' + num(u.mos, '') + (u.rFactor === null ? '' : ' (R ' + u.rFactor + ')') + '</td></tr>' +
+    (u.failbackAt && u.failbackAt > Date.now() ? '<tr><td>fail-back</td><td>not before ' + time(u.failbackAt) + '</td></tr>' : '') + '</table>' +
+    (DEMO && u.interface.startsWith('sim:') ? '<div class="controls">' + [['cut', 'Cut'], ['lossy', 'Lose 5 %'], ['slow', 'Slow'], ['restore', 'Restore']]
+      .map(([a, t]) => '<button data-action="' + a + '" onclick="sim(\\'uplink/' + esc(u.interface.slice(4)) + '/' + a + '\\')">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
   const alerts = Object.values(snap.alerts);
   document.getElementById('alerts').innerHTML = alerts.length ? alerts.map((a) => esc(a.severity) + ': ' + esc(a.message) + ' <span class="muted">' + time(a.ts) + '</span>').join('<br>') : 'none';
 }

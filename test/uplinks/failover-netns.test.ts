@@ -78,6 +78,7 @@ t.test('the default route leaves a cut provider in seconds, stays under light lo
   await waitFor(() => heard.some((h) => h.topic.endsWith('/event') && h.body.type === 'uplink' && h.body.to === 'isp2'), 10_000, 'the uplink event over MQTT')
   const event = heard.find((h) => h.topic.endsWith('/event') && h.body.type === 'uplink' && h.body.to === 'isp2')!
   t.match(event.body, { from: 'isp1', to: 'isp2', routes: 'set' }, 'the switch is an event: the PBX re-registers its trunks')
+  t.match(event.body.conntrack, new RegExp(`^\\d+ entries of ${topo.uplinks[0].address.replace(/\./g, '\\.')} deleted$`), 'the dead uplink\'s conntrack entries flushed')
   t.ok(event.at - movedAt < 8000, `MQTT reconnected through isp2 ${((event.at - movedAt) / 1000).toFixed(1)} s after the switch (not after a TCP keepalive)`)
 
   await topo.restore('isp1')

@@ -163,6 +163,15 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   t.equal(io.level(PIN.gsm1Red), 0, 'pin 3 (gsm1 red) dark after heal')
   t.ok(io.level(PIN.gsm2Green) > 0, 'pin 4 (gsm2 green) lit throughout')
 
+  // --- cut the uplink in use from its card: the traffic moves, the page follows ---
+  await page.waitForSelector('[data-uplink="wan1"][data-active="true"]', WAIT)
+  t.equal(await page.locator('[data-uplink]').count(), 3, 'a card per uplink')
+  t.equal(await clickSim(page, '[data-uplink="wan1"] button[data-action="cut"]', 'uplink/wan1/cut'), 200, 'Cut posts to the simulator')
+  await page.waitForSelector('[data-uplink="wan2"][data-active="true"]', WAIT)
+  t.equal(await page.locator('[data-uplink="wan1"] [data-state]').textContent(), 'down', 'wan1 shows down')
+  t.equal(demo.box.simulator!.internet!.defaultInterface, 'sim:wan2', 'the default route moved to wan2 in the simulated table')
+  t.equal(await clickSim(page, '[data-uplink="wan1"] button[data-action="restore"]', 'uplink/wan1/restore'), 200, 'Restore posts to the simulator')
+
   t.equal(await page.evaluate('window.__linewatchNoReload'), 42, 'all of it without a reload')
   t.same(dialogs, [], 'no simulator errors shown')
   t.same(pageErrors, [], 'no errors in the page')
