@@ -138,7 +138,7 @@ export async function benchUplinksSimulated(): Promise<Figure[]> {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
-const round = (x: number, digits = 2) => Number(x.toFixed(digits))
+const round = (x: number, digits = 1) => Number(x.toFixed(digits))
 
 const CUTS = 6
 const HOLD_DOWN_S = 5

@@ -102,7 +102,8 @@ export function wiredUplinksAlert(uplinks: UplinkSnapshot[], lang: Language): Om
   const working = wired.find((u) => u.state === 'up' || u.state === 'degraded')
   if (working) return { ...base, state: 'cleared', message: TEXT[lang].wiredUp(working.id) }
   if (wired.every((u) => u.state === 'down')) {
-    const fallback = uplinks.find((u) => u.metered && u.active && u.state !== 'down')
+    // the metered uplink the traffic goes to: the choice of uplink comes just after this state change
+    const fallback = uplinks.filter((u) => u.metered && (u.state === 'up' || u.state === 'degraded')).sort((a, b) => Number(b.active) - Number(a.active) || a.preference - b.preference)[0]
     return { ...base, state: 'raised', message: TEXT[lang].wiredDown(wired.map((u) => u.id), fallback?.id ?? null) }
   }
   return null

@@ -92,6 +92,8 @@ export class MqttReporter {
     })
     this.#client.on('connect', () => this.#onConnect())
     this.#client.on('close', () => {
+      // what was held is stale by the next connect, which sends the whole state anyway
+      this.#held.clear()
       this.#abandonInFlight()
       this.#scheduleReconnect()
     })
