@@ -16,6 +16,8 @@ import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import { J5Panel, PanelController } from './panel/index.js'
 import { MqttReporter } from './report/index.js'
+import { RoutingService } from './lcr/service.js'
+import type { AttemptReport } from './lcr/router.js'
 import { IpRouteControl, UplinkMonitor, interfaceAddress, probe } from './uplinks/index.js'
 import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
 import { wireSim } from './sim/wiring.js'
@@ -40,6 +42,8 @@ export interface BoxOptions {
   config: Config
   log?: Logger
   clock?: Clock
+  /** The config file's folder: rate decks named relative to it are found there (default: the working folder). */
+  configDir?: string
   /** Simulated gateway for `sim:` ports; made here when the config names such ports and none is given. */
   simulator?: SimGateway
   /** Demo extras for the web page. */
@@ -60,6 +64,7 @@ export class Box {
   readonly modems: ModemDriver[]
   readonly lines: LineMonitor
   readonly uplinks: UplinkMonitor
+  readonly routing: RoutingService
   readonly calls: CallTracker
   readonly panel: PanelController
   mqtt!: MqttReporter
@@ -96,6 +101,7 @@ export class Box {
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
     this.lines = new LineMonitor(this.store, config.lines)
     this.calls = new CallTracker(this.store, config.lines)
+    this.routing = new RoutingService({ config, store: this.store, clock: this.clock, log: this.log, configDir: opts.configDir ?? process.cwd() })
     this.uplinks = this.#uplinkMonitor()
     for (const u of this.uplinks.initial(this.clock.now())) this.store.init('uplink', u)
     this.panel = new PanelController(this.store, config.panel)
@@ -120,7 +126,8 @@ export class Box {
       report: (id: string, r: PbxReport) => this.#pbxReport(id, r),
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, ...opts.web })
+    const routing = config.routing.paths.length ? { route: (to: string) => this.routing.route(to), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status() } : undefined
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, ...opts.web })
   }
 
   /** Real uplinks probe and route through the kernel; simulated ones (`sim:`) through the simulator's internet. */
@@ -195,6 +202,13 @@ export class Box {
       const { mqtt, site, box } = this.config
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
+      await this.routing.start(this.stateDir)
+      if (this.config.routing.paths.length) {
+        this.mqtt.listen('route/request', (_topic, payload) => {
+          const reply = this.routing.answer(payload)
+          if (reply) this.mqtt?.respond(reply.topic, reply.body)
+        })
+      }
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
       await this.#alerts.start()
       // the notifier listens before anything can change an alert, so it hears every raise and clear
@@ -280,6 +294,7 @@ export class Box {
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())
     await step('site phone', () => this.sitePhone?.stop())
+    await step('routing', () => this.routing.stop())
     this.testCalls.stop()
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()

@@ -1,9 +1,11 @@
+import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Box } from './app.js'
 import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/index.js'
 import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
+import { runRoute } from './lcr/cli.js'
 import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
 import { formatDay, runDay, type Fault } from './sim/day.js'
@@ -24,6 +26,8 @@ usage:
   linewatch sim day [--seed N] [--fault deaf|cut] [--at HH:MM] [--json]
                                           a scripted day at a store on the simulated clock: line 1 dies at 11:40;
                                           when each detector fired, without and with four weeks of history
+  linewatch route NUMBER [--url URL] [--token T] [--json]
+                                          ask the running box which paths a call to NUMBER takes, cheapest first
   linewatch schema                        print the config's JSON Schema
   linewatch --version | --help
 
@@ -52,6 +56,8 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(rest)
       case 'sim':
         return await sim(rest)
+      case 'route':
+        return await runRoute(rest)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2
@@ -98,7 +104,7 @@ async function validate(args: string[]): Promise<number> {
 async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } })
   const config = await loadConfig(values.config!)
-  const box = new Box({ config, log: createLogger() })
+  const box = new Box({ config, log: createLogger(), configDir: dirname(resolve(values.config!)) })
   await box.start()
   return untilSignal(() => box.stop())
 }

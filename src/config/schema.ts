@@ -291,8 +291,86 @@ export const NumberingSchema = Type.Object(
     countryCode: Type.String({ pattern: '^[1-9][0-9]{0,2}$', description: 'The site\'s country calling code without +, e.g. 7' }),
     nationalPrefix: Type.Optional(Type.String({ pattern: '^[0-9]{1,2}$', description: 'Dialled before a national number, e.g. 8 (Russia) or 0' })),
     internationalPrefix: Type.Optional(Type.String({ pattern: '^[0-9]{2,4}$', description: 'Dialled before an international number, e.g. 810 (Russia) or 00' })),
+    areaCode: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$', description: 'The site\'s area code without the national prefix, e.g. 495: a short local number dialled by the PBX gets it in front' })),
+    localDigits: Type.Optional(Type.Integer({ minimum: 4, maximum: 10, description: 'How many digits a local number has (7 in Moscow): a number of this length is local' })),
   },
   { ...strict, description: 'The site\'s numbering plan: caller IDs sent in national form (89161234567) are written in E.164 (+79161234567)' },
+)
+
+const Days = Type.Array(StringEnum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const), { minItems: 1 })
+
+export const DeckColumnsSchema = Type.Object(
+  {
+    prefix: Type.Optional(Type.String({ minLength: 1 })),
+    rate: Type.Optional(Type.String({ minLength: 1 })),
+    connectionFee: Type.Optional(Type.String({ minLength: 1 })),
+    increments: Type.Optional(Type.String({ minLength: 1, description: 'One column such as "60/60", "30/6" or "1/1"' })),
+    firstIncrement: Type.Optional(Type.String({ minLength: 1 })),
+    nextIncrement: Type.Optional(Type.String({ minLength: 1 })),
+    minimumCharge: Type.Optional(Type.String({ minLength: 1 })),
+    validFrom: Type.Optional(Type.String({ minLength: 1 })),
+    validTo: Type.Optional(Type.String({ minLength: 1 })),
+    band: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { ...strict, description: 'The header names of a deck that names its columns differently (the usual names are guessed)' },
+)
+
+export const PlanSchema = Type.Object(
+  {
+    id: Id,
+    currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. RUB, EUR' }),
+    deck: Type.Object({ file: Type.String({ minLength: 1, description: 'The rate deck (CSV with a header row); relative to the config file' }), columns: Type.Optional(DeckColumnsSchema) }, strict),
+    bands: Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), days: Days, from: Hhmm, to: Hhmm }, strict), {
+      default: [],
+      description: 'Time bands (site time), first match wins: a deck row with a band applies only in it',
+    }),
+    bundles: Type.Array(
+      Type.Object(
+        {
+          id: Id,
+          minutes: Type.Optional(Type.Integer({ minimum: 1, description: 'Free minutes per period' })),
+          unlimited: Type.Boolean({ default: false, description: 'Unlimited to the listed prefixes (up to fairUseMinutes)' }),
+          per: StringEnum(['month', 'day'] as const, { default: 'month' }),
+          resetDay: Type.Integer({ default: 1, minimum: 1, maximum: 28, description: 'The day of the month the minutes start again' }),
+          prefixes: Type.Array(Type.String({ pattern: '^[0-9]{1,15}$' }), { default: [], description: 'E.164 prefixes without +; empty: every destination' }),
+          fairUseMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
+        strict,
+      ),
+      { default: [] },
+    ),
+  },
+  strict,
+)
+
+export const PathSchema = Type.Object(
+  {
+    id: Id,
+    line: Id,
+    dial: Type.String({ minLength: 1, description: 'The dial string for the PBX: {e164} (+7…), {digits} (7…), {national} (8…) are filled in, e.g. PJSIP/{e164}@carrier-a' }),
+    plan: Id,
+    channels: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Default: the line\'s channels' })),
+    callerIds: Type.Optional(Type.Array(E164, { minItems: 1, description: 'The numbers it can show; default: the line\'s own numbers (a SIM or an analog line shows only its own)' })),
+  },
+  strict,
+)
+
+export const RoutingSchema = Type.Object(
+  {
+    callerIds: Type.Array(E164, { default: [], description: 'The store\'s numbers an outgoing call may show; a path that can show none of them is left out. Empty: any of the lines\' numbers' }),
+    expectedSeconds: Type.Integer({ default: 60, minimum: 1, maximum: 7200, description: 'The duration a call is priced for until the destination\'s own average is learnt' }),
+    breaker: Type.Object(
+      {
+        faults: Type.Integer({ default: 3, minimum: 1, maximum: 100, description: 'Path faults in a row (congestion, no channel, 503, 408) before the path is left out' }),
+        openSeconds: Type.Integer({ default: 300, minimum: 5, maximum: 86400, description: 'How long it is left out before one call may try it again' }),
+      },
+      { ...strict, default: {} },
+    ),
+    qualityCalls: Type.Integer({ default: 50, minimum: 5, maximum: 10000, description: 'The answer-seizure ratio is over this many recent calls of a path' }),
+    plans: Type.Array(PlanSchema, { default: [] }),
+    paths: Type.Array(PathSchema, { default: [] }),
+  },
+  { ...strict, default: {}, description: 'Least-cost routing: the PBX asks which paths to try for a number, cheapest healthy first' },
 )
 
 export const MqttSchema = Type.Object(
@@ -334,6 +412,7 @@ export const ConfigSchema = Type.Object(
     lines: Type.Array(LineSchema, { default: [] }),
     uplinks: Type.Array(UplinkSchema, { default: [] }),
     failover: FailoverSchema,
+    routing: RoutingSchema,
     panel: PanelSchema,
     alerts: AlertsSchema,
     numbering: Type.Optional(NumberingSchema),
@@ -375,6 +454,9 @@ export type TestCallsConfig = Static<typeof ConfigSchema>['testCalls']
 export type UplinkConfig = Static<typeof UplinkSchema>
 export type ProbeTargetConfig = Static<typeof ProbeTargetSchema>
 export type FailoverConfig = Static<typeof FailoverSchema>
+export type RoutingConfig = Static<typeof RoutingSchema>
+export type PlanConfig = Static<typeof PlanSchema>
+export type PathConfig = Static<typeof PathSchema>
 export type PanelConfig = Static<typeof PanelSchema>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>

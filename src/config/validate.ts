@@ -159,8 +159,36 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
     if (h.from >= h.to) out.push({ path: ['silence', 'businessHours', i, 'to'], message: `must be after from (${h.from})` })
   })
   out.push(...uplinkChecks(c))
+  out.push(...routingChecks(c, lines))
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
+  return out
+}
+
+/** Paths name lines and plans that exist; ids once; a bundle says how many minutes; one currency (costs are compared). */
+function routingChecks(c: Config, lines: Set<string>): { path: Segment[]; message: string }[] {
+  const out: { path: Segment[]; message: string }[] = []
+  const r = c.routing
+  const plans = new Set<string>()
+  r.plans.forEach((p, i) => {
+    if (plans.has(p.id)) out.push({ path: ['routing', 'plans', i, 'id'], message: `duplicate plan id "${p.id}"` })
+    plans.add(p.id)
+    if (p.currency !== r.plans[0]!.currency) out.push({ path: ['routing', 'plans', i, 'currency'], message: `every plan must be in one currency (${r.plans[0]!.currency}): their costs are compared` })
+    p.bundles.forEach((b, j) => {
+      if (!b.unlimited && b.minutes === undefined) out.push({ path: ['routing', 'plans', i, 'bundles', j], message: 'needs "minutes", or "unlimited: true"' })
+    })
+    p.bands.forEach((b, j) => {
+      if (b.from >= b.to) out.push({ path: ['routing', 'plans', i, 'bands', j, 'to'], message: `must be after from (${b.from}); split a band that crosses midnight in two` })
+    })
+  })
+  const paths = new Set<string>()
+  r.paths.forEach((p, i) => {
+    if (paths.has(p.id)) out.push({ path: ['routing', 'paths', i, 'id'], message: `duplicate path id "${p.id}"` })
+    paths.add(p.id)
+    if (!lines.has(p.line)) out.push({ path: ['routing', 'paths', i, 'line'], message: `no line with id "${p.line}"` })
+    if (!plans.has(p.plan)) out.push({ path: ['routing', 'paths', i, 'plan'], message: `no plan with id "${p.plan}"` })
+    if (!/\{(e164|digits|national)\}/.test(p.dial)) out.push({ path: ['routing', 'paths', i, 'dial'], message: 'must contain {e164}, {digits} or {national}: where the number goes' })
+  })
   return out
 }
 

@@ -131,6 +131,14 @@ export class MqttReporter {
     else this.#scheduleReconnect()
   }
 
+  /** A reply to a request (QoS 1, not retained, not queued: an answer is no use once the asker has given up). */
+  respond(topic: string, payload: unknown): void {
+    if (!this.connected) return
+    this.#client?.publish(`${this.base}/${topic}`, JSON.stringify(payload), DURABLE, (err) => {
+      if (err && !this.#stopping && err.message !== 'Message removed') this.#log.warn({ topic, err: errorMessage(err) }, 'reply failed')
+    })
+  }
+
   /** Hold retained state and send it every `ms` (0: at once again). Alerts and events always go at once. */
   throttle(ms: number): void {
     if (ms === this.#throttleMs) return

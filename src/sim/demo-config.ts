@@ -41,7 +41,24 @@ panel:
   button: { pin: 7 }
 alerts:
   language: en
-numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810" }
+numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810", areaCode: "495", localDigits: 7 }
+routing:
+  plans:
+    - id: carrier
+      currency: RUB
+      deck: { file: decks/carrier.csv }
+      bands:
+        - { name: offpeak, days: [mon, tue, wed, thu, fri], from: "20:00", to: "24:00" }
+        - { name: offpeak, days: [sat, sun], from: "00:00", to: "24:00" }
+    - id: sims
+      currency: RUB
+      deck: { file: decks/sims.csv }
+      bundles: [{ id: mobile300, minutes: 300, prefixes: ["79"] }]
+  paths:
+    - { id: sip1, line: sip1, dial: "PJSIP/{e164}@carrier", plan: carrier }
+    - { id: pots1, line: pots1, dial: "DAHDI/g1/{national}", plan: carrier }
+    - { id: gsm1, line: gsm1, dial: "Dongle/gsm1/{national}", plan: sims }
+    - { id: gsm2, line: gsm2, dial: "Dongle/gsm2/{national}", plan: sims }
 mqtt:
   url: mqtt://127.0.0.1:1883
 http:

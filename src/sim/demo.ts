@@ -1,3 +1,4 @@
+import { packageRoot } from '../core/version.js'
 import { EventEmitter } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -65,6 +66,8 @@ export function demoConfig(opts: DemoOptions, brokerUrl: string, stateDir: strin
   c.http.port = opts.httpPort ?? 8080
   c.http.host = opts.httpHost ?? '127.0.0.1'
   c.storage.dir = stateDir
+  // the demo's rate decks are the examples shipped with the package
+  for (const p of c.routing.plans) p.deck.file = join(packageRoot(), 'examples', p.deck.file)
   return c
 }
 

@@ -5,6 +5,7 @@ import type { HttpConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
+import { routingRoutes, type RoutingActions } from './routing-routes.js'
 import { statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -29,6 +30,8 @@ export interface WebDeps {
   modems?: ModemActions
   /** Test calls to the lines (POST /api/v1/lines/:id/test-call). */
   lines?: LineActions
+  /** Least-cost routing: GET /api/v1/route, POST /api/v1/calls, GET /api/v1/routing. */
+  routing?: RoutingActions
   /** Demo only: extra routes (simulator controls). */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -89,6 +92,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   if (deps.modems) modemRoutes(app, deps.modems, { tokenSet: token !== undefined, log: deps.log })
   if (deps.lines) lineRoutes(app, deps.lines, { tokenSet: token !== undefined, log: deps.log })
+  if (deps.routing) routingRoutes(app, deps.routing)
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

@@ -1,0 +1,64 @@
+/**
+ * Bundle minutes: free minutes per month (from a reset day) or per day, to
+ * every destination or to listed prefixes, or unlimited to them up to a
+ * fair-use cap. Counted from real call durations, by the started minute, as
+ * carriers count them; the caller keeps the counts on disk. Pure but for the
+ * counts it is given.
+ */
+import type { PlanConfig } from '../config/schema.js'
+
+export type Bundle = PlanConfig['bundles'][number]
+
+/** Seconds used in the current period, per `<plan>/<bundle>`. */
+export type BundleCounts = Record<string, { period: string; seconds: number }>
+
+const partsOf = (ms: number, timeZone: string) => {
+  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(ms).map((x) => [x.type, x.value]))
+  return { y: Number(p.year), m: Number(p.month), d: Number(p.day) }
+}
+
+/** The period a moment falls in, site time: `2026-11-23` for a daily bundle, `2026-11` (from its reset day) for a monthly one. */
+export function periodOf(b: Bundle, at: number, timeZone: string): string {
+  const { y, m, d } = partsOf(at, timeZone)
+  if (b.per === 'day') return `${y}-${pad(m)}-${pad(d)}`
+  // before the reset day, the minutes still belong to last month's period
+  const [py, pm] = d >= b.resetDay ? [y, m] : m === 1 ? [y - 1, 12] : [y, m - 1]
+  return `${py}-${pad(pm)}`
+}
+
+const pad = (n: number) => String(n).padStart(2, '0')
+const covers = (b: Bundle, digits: string) => b.prefixes.length === 0 || b.prefixes.some((p) => digits.startsWith(p))
+
+/** Seconds left in a bundle now (Infinity for unlimited without a cap). */
+export function secondsLeft(plan: string, b: Bundle, counts: BundleCounts, at: number, timeZone: string): number {
+  const c = counts[`${plan}/${b.id}`]
+  const used = c && c.period === periodOf(b, at, timeZone) ? c.seconds : 0
+  const cap = b.unlimited ? (b.fairUseMinutes ?? Infinity) * 60 : (b.minutes ?? 0) * 60
+  return Math.max(0, cap - used)
+}
+
+/** The first bundle of the plan for this destination with at least `seconds` left, or null. */
+export function coveringBundle(plan: PlanConfig, digits: string, seconds: number, counts: BundleCounts, at: number, timeZone: string): { bundle: Bundle; left: number } | null {
+  for (const b of plan.bundles) {
+    if (!covers(b, digits)) continue
+    const left = secondsLeft(plan.id, b, counts, at, timeZone)
+    if (left >= seconds) return { bundle: b, left }
+  }
+  return null
+}
+
+/** Count a call's minutes (started minutes) against the first bundle that covers it and has any left. Returns it, or null. */
+export function countCall(plan: PlanConfig, digits: string, seconds: number, counts: BundleCounts, at: number, timeZone: string): Bundle | null {
+  if (seconds <= 0) return null
+  for (const b of plan.bundles) {
+    if (!covers(b, digits) || secondsLeft(plan.id, b, counts, at, timeZone) <= 0) continue
+    const key = `${plan.id}/${b.id}`
+    const period = periodOf(b, at, timeZone)
+    const used = counts[key]?.period === period ? counts[key]!.seconds : 0
+    // what the bundle does not cover is paid at the deck's rate: the count stops at the bundle's size
+    const cap = b.unlimited ? (b.fairUseMinutes ?? Infinity) * 60 : (b.minutes ?? 0) * 60
+    counts[key] = { period, seconds: Math.min(cap, used + Math.ceil(seconds / 60) * 60) }
+    return b
+  }
+  return null
+}

@@ -1,0 +1,57 @@
+import { parseArgs } from 'node:util'
+import type { RouteAnswer, RouteOffer } from './router.js'
+
+const USAGE = 'usage: linewatch route NUMBER [--url http://127.0.0.1:8080] [--token TOKEN] [--json]'
+
+/**
+ * `linewatch route NUMBER`: asks the running box (GET /api/v1/route), so the
+ * answer is the one the PBX gets, with the paths' health as it is now.
+ * Exit 0 with paths to try, 1 when none is left or the number is refused, 2 on a usage error.
+ */
+export async function runRoute(args: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { url: { type: 'string', default: process.env.LINEWATCH_URL ?? 'http://127.0.0.1:8080' }, token: { type: 'string', default: process.env.LINEWATCH_TOKEN }, json: { type: 'boolean', default: false } },
+  })
+  const number = positionals[0]
+  if (!number || positionals.length > 1) {
+    process.stderr.write(`${USAGE}\n`)
+    return 2
+  }
+  const url = new URL('/api/v1/route', values.url)
+  url.searchParams.set('to', number)
+  let res: Response
+  try {
+    res = await fetch(url, { headers: values.token ? { authorization: `Bearer ${values.token}` } : {}, signal: AbortSignal.timeout(5000) })
+  } catch (err) {
+    process.stderr.write(`linewatch route: the box does not answer at ${values.url} (${(err as Error).message}); is it running? --url says where\n`)
+    return 1
+  }
+  const body = (await res.json().catch(() => null)) as (RouteAnswer & { message?: string }) | null
+  if (values.json) out(`${JSON.stringify(body, null, 2)}\n`)
+  if (res.status === 404) {
+    process.stderr.write('linewatch route: this box has no routing.paths configured\n')
+    return 1
+  }
+  if (!res.ok || !body || !body.ok) {
+    if (!values.json) process.stderr.write(`linewatch route: ${body?.message ?? (body && !body.ok ? body.reason : `HTTP ${res.status}`)}\n`)
+    return 1
+  }
+  if (!values.json) out(formatRoute(body))
+  return body.paths.length ? 0 : 1
+}
+
+/** The answer as a table: the paths in order, then those left out and why. */
+export function formatRoute(a: Extract<RouteAnswer, { ok: true }>): string {
+  const head = `${a.to} → ${a.e164}, priced for ${a.expectedSeconds} s\n`
+  const rows = a.paths.map((p: RouteOffer, i) => [String(i + 1), p.path, p.bundle ? `0 (bundle ${p.bundle})` : `${p.cost.toFixed(4)} ${p.currency}`, `${p.ratePerMinute}/min ${p.prefix}${p.band ? ` ${p.band}` : ''}`, p.asr === null ? '—' : `${Math.round(p.asr * 100)}%`, p.callerId, p.dial])
+  const table = rows.length ? columns([['#', 'path', 'cost', 'rate', 'ASR', 'shows', 'dial'], ...rows]) : 'no path can take this call\n'
+  const left = a.excluded.map((e) => `  ${e.path}: ${e.reason}\n`).join('')
+  return head + table + (left ? `left out:\n${left}` : '')
+}
+
+function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
+  return rows.map((r) => `${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`).join('')
+}

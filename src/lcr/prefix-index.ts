@@ -1,0 +1,81 @@
+/**
+ * Longest-prefix lookup of deck rows. One Map keyed by the prefix string and
+ * a try of each prefix length present, longest first: a million prefixes
+ * cost a million Map entries, not a trie object per digit, and a lookup is
+ * at most 15 Map gets (E.164 numbers have at most 15 digits). Pure.
+ *
+ * Validity: a row applies at `at` when validFrom <= at < validTo (null ends
+ * are open). validTo is the exclusive end parseDeck stores: a date-only
+ * "valid to 2026-03-31" in the deck covers all of 31 March UTC, i.e. the
+ * row ends at 2026-04-01T00:00Z.
+ */
+import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
+
+export class PrefixIndex {
+  readonly #byPrefix = new Map<string, RateRow[]>()
+  /** The prefix lengths present, longest first (at most 15). */
+  readonly #lengths: number[]
+  /** Rows indexed. */
+  readonly rows: number
+
+  /** Throws on a prefix that is not 1–15 digits: parseDeck never yields one. */
+  constructor(rows: readonly RateRow[]) {
+    const lengths = new Set<number>()
+    for (const r of rows) {
+      const list = this.#byPrefix.get(r.prefix)
+      if (list) {
+        list.push(r)
+        continue
+      }
+      if (!/^\d{1,15}$/.test(r.prefix)) throw new RangeError(`prefix "${r.prefix}" is not 1–${MAX_PREFIX_DIGITS} digits`)
+      this.#byPrefix.set(r.prefix, [r])
+      lengths.add(r.prefix.length)
+    }
+    this.#lengths = [...lengths].sort((a, b) => b - a)
+    this.rows = rows.length
+  }
+
+  /** Distinct prefixes. */
+  get size(): number {
+    return this.#byPrefix.size
+  }
+
+  /** The rows of one prefix, in file order (bands and validity windows). */
+  rowsOf(prefix: string): readonly RateRow[] {
+    return this.#byPrefix.get(prefix) ?? []
+  }
+
+  /**
+   * The row for dialling `digits` (a leading "+" is ignored) at `at` in time
+   * band `band`: the longest prefix with a row that applies — valid at `at`,
+   * and of band `band` or of no band. Within a prefix a row of the band beats
+   * one without, then the later validFrom wins (a new rate added without
+   * closing the old one), then the earlier row in the file.
+   */
+  lookup(digits: string, at: number, band: string | null): RateRow | null {
+    const d = digits.charCodeAt(0) === 43 ? digits.slice(1) : digits
+    for (const len of this.#lengths) {
+      if (len > d.length) continue
+      const list = this.#byPrefix.get(d.slice(0, len))
+      if (!list) continue
+      const row = pick(list, at, band)
+      if (row) return row
+    }
+    return null
+  }
+}
+
+function pick(rows: readonly RateRow[], at: number, band: string | null): RateRow | null {
+  let best: RateRow | null = null
+  for (const r of rows) {
+    if ((r.validFrom !== null && at < r.validFrom) || (r.validTo !== null && at >= r.validTo)) continue
+    if (r.band !== null && r.band !== band) continue
+    if (best === null || better(r, best)) best = r
+  }
+  return best
+}
+
+function better(a: RateRow, b: RateRow): boolean {
+  if ((a.band !== null) !== (b.band !== null)) return a.band !== null
+  return (a.validFrom ?? -Infinity) > (b.validFrom ?? -Infinity)
+}

@@ -1,0 +1,194 @@
+import type { LineConfig, PlanConfig, RoutingConfig } from '../config/schema.js'
+import type { Clock } from '../core/clock.js'
+import type { StateStore } from '../core/store.js'
+import { bandAt } from './bands.js'
+import { coveringBundle, countCall, secondsLeft, type BundleCounts } from './bundles.js'
+import { normaliseDialled, type DialPlan } from './dialplan.js'
+import { isPathFault, PathBreaker, PathQuality, type AttemptOutcome, type BreakerState } from './path-health.js'
+import { callCost } from './pricing.js'
+import type { PrefixIndex } from './prefix-index.js'
+
+/** One path to try, in the order given. */
+export interface RouteOffer {
+  path: string
+  line: string
+  /** What the PBX dials on it. */
+  dial: string
+  /** The store's number it shows. */
+  callerId: string
+  /** For the expected duration; 0 when a bundle covers it. */
+  cost: number
+  currency: string
+  ratePerMinute: number
+  /** The deck prefix that matched, and the time band priced. */
+  prefix: string
+  band: string | null
+  bundle: string | null
+  /** Answer-seizure ratio over the recent attempts (null: too few yet). */
+  asr: number | null
+  uses: number
+  /** The line's state (an `unknown` line is offered, after the known ones at the same price). */
+  state: string
+}
+
+export type RouteAnswer =
+  | { ok: true; to: string; e164: string; expectedSeconds: number; at: number; paths: RouteOffer[]; excluded: { path: string; reason: string }[] }
+  | { ok: false; to: string; reason: string }
+
+export interface AttemptReport {
+  path: string
+  to: string
+  outcome: AttemptOutcome
+  cause?: string | null
+  /** Talk time of an answered call. */
+  seconds?: number
+}
+
+export interface RouterDeps {
+  config: RoutingConfig
+  numbering?: DialPlan
+  lines: LineConfig[]
+  store: StateStore
+  clock: Clock
+  timeZone: string
+  /** The loaded deck of a plan (null: none could be loaded). */
+  deck: (plan: string) => PrefixIndex | null
+  /** Bundle use, kept on disk by the caller; `changed` after each count. */
+  counts: BundleCounts
+  changed: () => void
+}
+
+interface PathRuntime {
+  breaker: PathBreaker
+  quality: PathQuality
+}
+
+/** Destinations are averaged by their first digits (country and area): a single number is rarely called often enough. */
+const DESTINATION_DIGITS = 5
+/** The learnt average is used from this many answered calls on. */
+const MIN_CALLS_FOR_AVERAGE = 3
+
+/**
+ * The cheapest healthy paths for a number, in order, and what is left out
+ * and why: a path whose line is down, whose channels are all busy, whose
+ * breaker is open after faults in a row, that cannot show the store's
+ * number, or that has no rate for the destination. Each is priced for the
+ * destination's expected duration (learnt from answered calls) with its
+ * deck's increments and time band, free when a bundle covers the call.
+ * Ordered by cost, then answer-seizure ratio, then least used.
+ */
+export class LcrRouter {
+  readonly #d: RouterDeps
+  readonly #paths = new Map<string, PathRuntime>()
+  readonly #durations = new Map<string, { calls: number; seconds: number }>()
+  readonly #storeNumbers: Set<string>
+
+  constructor(deps: RouterDeps) {
+    this.#d = deps
+    const { breaker, qualityCalls } = deps.config
+    for (const p of deps.config.paths) this.#paths.set(p.id, { breaker: new PathBreaker(breaker.faults, breaker.openSeconds * 1000), quality: new PathQuality(qualityCalls) })
+    this.#storeNumbers = new Set(deps.config.callerIds.length ? deps.config.callerIds : deps.lines.flatMap((l) => l.numbers))
+  }
+
+  route(to: string): RouteAnswer {
+    const n = normaliseDialled(to, this.#d.numbering)
+    if (!n.ok) return { ok: false, to, reason: n.reason }
+    const at = this.#d.clock.now()
+    const expected = this.expectedSeconds(n.digits)
+    const offers: RouteOffer[] = []
+    const excluded: { path: string; reason: string }[] = []
+    for (const p of this.#d.config.paths) {
+      const offer = this.#offer(p, n, expected, at)
+      if ('reason' in offer) excluded.push({ path: p.id, reason: offer.reason })
+      else offers.push(offer)
+    }
+    const known = (o: RouteOffer) => (o.state === 'unknown' ? 1 : 0)
+    offers.sort((a, b) => a.cost - b.cost || known(a) - known(b) || (b.asr ?? 0.5) - (a.asr ?? 0.5) || a.uses - b.uses)
+    for (const o of offers) this.#paths.get(o.path)!.breaker.offered(at)
+    return { ok: true, to, e164: n.e164, expectedSeconds: expected, at, paths: offers, excluded }
+  }
+
+  /** What the PBX says happened on one attempt. A refusal is the text of the problem. */
+  report(r: AttemptReport): string | null {
+    const runtime = this.#paths.get(r.path)
+    if (!runtime) return `no path "${r.path}" (paths: ${[...this.#paths.keys()].join(', ') || 'none'})`
+    const n = normaliseDialled(r.to, this.#d.numbering)
+    if (!n.ok) return n.reason
+    const now = this.#d.clock.now()
+    runtime.breaker.record(isPathFault(r.outcome, r.cause), now)
+    runtime.quality.record(r.outcome)
+    if (r.outcome === 'answered' && r.seconds !== undefined && r.seconds > 0) {
+      const key = n.digits.slice(0, DESTINATION_DIGITS)
+      const d = this.#durations.get(key) ?? { calls: 0, seconds: 0 }
+      this.#durations.set(key, { calls: d.calls + 1, seconds: d.seconds + r.seconds })
+      const plan = this.#plan(r.path)
+      if (plan && countCall(plan, n.digits, r.seconds, this.#d.counts, now, this.#d.timeZone)) this.#d.changed()
+    }
+    return null
+  }
+
+  /** The duration a call to this destination is priced for: its learnt average, or the configured default. */
+  expectedSeconds(digits: string): number {
+    const d = this.#durations.get(digits.slice(0, DESTINATION_DIGITS))
+    return d && d.calls >= MIN_CALLS_FOR_AVERAGE ? Math.round(d.seconds / d.calls) : this.#d.config.expectedSeconds
+  }
+
+  /** Each path's health as routing sees it, and each bundle's minutes left. */
+  status(): { paths: { id: string; breaker: BreakerState; asr: number | null; uses: number }[]; bundles: { plan: string; bundle: string; secondsLeft: number | null }[] } {
+    const now = this.#d.clock.now()
+    return {
+      paths: [...this.#paths].map(([id, r]) => ({ id, breaker: r.breaker.state(now), asr: r.quality.asr, uses: r.quality.uses })),
+      bundles: this.#d.config.plans.flatMap((p) =>
+        p.bundles.map((b) => {
+          const left = secondsLeft(p.id, b, this.#d.counts, now, this.#d.timeZone)
+          return { plan: p.id, bundle: b.id, secondsLeft: Number.isFinite(left) ? left : null }
+        }),
+      ),
+    }
+  }
+
+  #plan(pathId: string): PlanConfig | undefined {
+    const path = this.#d.config.paths.find((p) => p.id === pathId)
+    return this.#d.config.plans.find((pl) => pl.id === path?.plan)
+  }
+
+  #offer(p: RoutingConfig['paths'][number], n: { e164: string; digits: string; national: string | null }, expected: number, at: number): RouteOffer | { reason: string } {
+    const line = this.#d.store.get('line', p.line)
+    const lineCfg = this.#d.lines.find((l) => l.id === p.line)
+    if (!line || !lineCfg) return { reason: `no line "${p.line}"` }
+    if (line.state === 'down' || !line.routable) return { reason: `down: ${line.reason}` }
+    const channels = p.channels ?? lineCfg.channels
+    if (line.channelUse.busy >= channels) return { reason: `full: ${line.channelUse.busy} of ${channels} channels busy` }
+    const runtime = this.#paths.get(p.id)!
+    if (!runtime.breaker.allows(at)) {
+      const b = runtime.breaker.state(at)
+      return { reason: b.state === 'open' ? `circuit-broken after ${b.faultsInRow} path faults; tried again from ${new Date(b.retryAt!).toISOString()}` : 'circuit-broken: one trial call is under way' }
+    }
+    const shows = p.callerIds ?? lineCfg.numbers
+    const callerId = shows.find((x) => this.#storeNumbers.has(x))
+    if (!callerId) return { reason: `cannot show the store's number (it shows ${shows.join(', ') || 'no number'})` }
+    const plan = this.#d.config.plans.find((pl) => pl.id === p.plan)
+    const deck = plan ? this.#d.deck(plan.id) : null
+    if (!plan || !deck) return { reason: `no rate deck loaded for plan "${p.plan}"` }
+    const band = bandAt(plan.bands, at, this.#d.timeZone)
+    const row = deck.lookup(n.digits, at, band)
+    if (!row) return { reason: `no rate for ${n.e164} in plan "${plan.id}"` }
+    const bundle = coveringBundle(plan, n.digits, expected, this.#d.counts, at, this.#d.timeZone)
+    const quality = runtime.quality
+    return {
+      path: p.id,
+      line: p.line,
+      dial: p.dial.replaceAll('{e164}', n.e164).replaceAll('{digits}', n.digits).replaceAll('{national}', n.national ?? n.e164),
+      callerId,
+      cost: bundle ? 0 : callCost(row, expected),
+      currency: plan.currency,
+      ratePerMinute: row.ratePerMinute,
+      prefix: row.prefix,
+      band: row.band,
+      bundle: bundle?.bundle.id ?? null,
+      asr: quality.asr,
+      uses: quality.uses,
+      state: line.state,
+    }
+  }
+}

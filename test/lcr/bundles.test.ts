@@ -1,0 +1,50 @@
+import t from 'tap'
+import { countCall, coveringBundle, periodOf, secondsLeft, type Bundle, type BundleCounts } from '../../src/lcr/bundles.js'
+import type { PlanConfig } from '../../src/config/schema.js'
+
+const TZ = 'Europe/Moscow'
+const at = (iso: string) => Date.parse(iso)
+const bundle = (b: Partial<Bundle> & { id: string }): Bundle => ({ unlimited: false, per: 'month', resetDay: 1, prefixes: [], ...b })
+const plan = (bundles: Bundle[]): PlanConfig => ({ id: 'sim1', currency: 'RUB', deck: { file: 'x.csv' }, bands: [], bundles })
+
+t.test('periods in site time, from the reset day', async (t) => {
+  const monthly = bundle({ id: 'm', resetDay: 15 })
+  t.equal(periodOf(monthly, at('2026-11-14T20:59:00Z'), TZ), '2026-10', '23:59 on the 14th in Moscow: still the October period')
+  t.equal(periodOf(monthly, at('2026-11-14T21:00:00Z'), TZ), '2026-11', '00:00 on the 15th in Moscow: the new period')
+  t.equal(periodOf(monthly, at('2026-01-03T12:00:00Z'), TZ), '2025-12', 'early January belongs to December\'s period')
+  t.equal(periodOf(bundle({ id: 'd', per: 'day' }), at('2026-11-23T21:30:00Z'), TZ), '2026-11-24', 'a daily bundle by the local date')
+})
+
+t.test('a simulated month: minutes counted by the started minute, used up, reset on the reset day', async (t) => {
+  const p = plan([bundle({ id: 'mobile', minutes: 100, prefixes: ['79'] }), bundle({ id: 'all', minutes: 10 })])
+  const counts: BundleCounts = {}
+  let now = at('2026-11-01T09:00:00Z')
+  // 99 calls of 61 s to mobiles: 2 minutes each by the started minute
+  let counted = 0
+  for (let i = 0; i < 60; i++) {
+    const b = countCall(p, '79161234567', 61, counts, now, TZ)
+    if (b?.id === 'mobile') counted++
+    now += 3_600_000
+  }
+  t.equal(counted, 50, '100 minutes at 2 minutes a call: 50 calls from the mobile bundle')
+  t.equal(secondsLeft('sim1', p.bundles[0]!, counts, now, TZ), 0)
+  t.equal(secondsLeft('sim1', p.bundles[1]!, counts, now, TZ), 0, 'the rest went to the bundle for every destination (10 min: 5 calls)')
+  t.equal(countCall(p, '79161234567', 61, counts, now, TZ), null, 'both used up: no bundle')
+  t.equal(countCall(p, '4930123456', 0, counts, now, TZ), null, 'an unanswered call uses nothing')
+  t.equal(coveringBundle(p, '79161234567', 60, counts, now, TZ), null, 'nothing covers a call now')
+  const december = at('2026-12-01T06:00:00Z')
+  t.same(coveringBundle(p, '79161234567', 60, counts, december, TZ)?.bundle.id, 'mobile', 'a new month: the minutes are back')
+  t.equal(secondsLeft('sim1', p.bundles[0]!, counts, december, TZ), 6000)
+})
+
+t.test('a bundle covers a call only with the expected minutes left; prefixes; unlimited with a fair-use cap', async (t) => {
+  const p = plan([bundle({ id: 'ten', minutes: 1, prefixes: ['7495'] }), bundle({ id: 'flat', unlimited: true, prefixes: ['7'], fairUseMinutes: 2 })])
+  const counts: BundleCounts = {}
+  const now = at('2026-11-10T10:00:00Z')
+  t.equal(coveringBundle(p, '74951234567', 60, counts, now, TZ)?.bundle.id, 'ten')
+  t.equal(coveringBundle(p, '74951234567', 61, counts, now, TZ)?.bundle.id, 'flat', 'one minute cannot cover 61 s: the next bundle does')
+  t.equal(coveringBundle(p, '4930123', 10, counts, now, TZ), null, 'not a listed prefix')
+  countCall(p, '79161234567', 120, counts, now, TZ)
+  t.equal(secondsLeft('sim1', p.bundles[1]!, counts, now, TZ), 0, 'the fair-use cap is used up')
+  t.equal(secondsLeft('sim1', bundle({ id: 'open', unlimited: true }), counts, now, TZ), Infinity, 'unlimited without a cap')
+})

@@ -1,0 +1,66 @@
+import t from 'tap'
+import { isPathFault, PathBreaker, PathQuality } from '../../src/lcr/path-health.js'
+
+t.test('only path faults count against a path, not the callee', async (t) => {
+  for (const cause of ['CONGESTION', 'CHANUNAVAIL', '503', 'sip 408', 'SIP-503', '34', 'Q850 42', '44', '47', 'channel unavailable', 'no free channel', 'network out of order'])
+    t.ok(isPathFault('failed', cause), `failed ${cause}: a path fault`)
+  for (const cause of ['BUSY', '486', '404', '17', '16', 'NOANSWER', 'user busy', '', '3400'])
+    t.notOk(isPathFault('failed', cause), `failed ${cause || '(no cause)'}: not a path fault`)
+  t.notOk(isPathFault('failed', null))
+  t.notOk(isPathFault('busy', 'CONGESTION'), 'busy never counts')
+  t.notOk(isPathFault('no-answer', '503'), 'no answer never counts')
+  t.notOk(isPathFault('answered', '503'))
+})
+
+t.test('N faults in a row open the breaker; after a while one call may try; an answer closes it', async (t) => {
+  const b = new PathBreaker(3, 60_000)
+  b.record(true, 0)
+  b.record(true, 1)
+  t.ok(b.allows(2), 'two faults: still closed')
+  b.record(false, 3)
+  b.record(true, 4)
+  b.record(true, 5)
+  t.ok(b.allows(6), 'the count starts again after a success')
+  b.record(true, 6)
+  t.notOk(b.allows(7), 'three in a row: open')
+  t.same(b.state(7), { state: 'open', faultsInRow: 3, retryAt: 60_006 })
+  t.notOk(b.allows(60_005))
+  t.ok(b.allows(60_006), 'half-open at retryAt')
+  t.equal(b.state(60_006).state, 'half-open')
+  b.offered(60_006)
+  t.notOk(b.allows(60_007), 'one trial at a time')
+  b.record(true, 60_010)
+  t.same(b.state(60_011), { state: 'open', faultsInRow: 4, retryAt: 60_010 + 120_000 }, 'a failed trial opens it again, for twice as long')
+  b.offered(180_010)
+  b.record(false, 180_020)
+  t.same(b.state(180_021), { state: 'closed', faultsInRow: 0, retryAt: null }, 'an answer closes it')
+  b.record(true, 200_000)
+  b.record(true, 200_001)
+  b.record(true, 200_002)
+  t.equal(b.state(200_003).retryAt, 260_002, 'closed again: back to the first open time')
+})
+
+t.test('the open time doubles at most 16×', async (t) => {
+  const b = new PathBreaker(1, 1000)
+  let now = 0
+  const waits: number[] = []
+  for (let i = 0; i < 7; i++) {
+    b.record(true, now)
+    const at = b.state(now).retryAt!
+    waits.push(at - now)
+    now = at
+    b.offered(now)
+  }
+  t.same(waits, [1000, 2000, 4000, 8000, 16000, 16000, 16000])
+})
+
+t.test('answer-seizure ratio over the recent attempts; uses counted', async (t) => {
+  const q = new PathQuality(10)
+  for (let i = 0; i < 4; i++) q.record('answered')
+  t.equal(q.asr, null, 'too few yet')
+  q.record('busy')
+  t.equal(q.asr, 0.8)
+  for (let i = 0; i < 10; i++) q.record(i % 2 ? 'answered' : 'failed')
+  t.equal(q.asr, 0.5, 'only the last 10')
+  t.equal(q.uses, 15)
+})

@@ -1,0 +1,96 @@
+/**
+ * Least-cost routing through the box's interfaces, on the demo (simulated
+ * lines, the example rate decks, the embedded broker): HTTP, MQTT request and
+ * response, the CLI; and the rate decks' last-good copy across a reboot.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import mqtt from 'mqtt'
+import t from 'tap'
+import { silentLogger } from '../../src/core/logger.js'
+import { runRoute } from '../../src/lcr/cli.js'
+import { DeckLibrary } from '../../src/lcr/decks.js'
+import { runDemo } from '../../src/sim/demo.js'
+import type { PlanConfig } from '../../src/config/schema.js'
+import { waitFor } from '../helpers/flush.js'
+import { tempDir } from '../helpers/tmp.js'
+
+t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attempt reports', async (t) => {
+  const demo = await runDemo({ httpPort: 0, print: () => {} })
+  t.teardown(() => demo.stop())
+  const { box } = demo
+  await waitFor(() => box.store.get('line', 'gsm1')?.state === 'up' && box.store.get('line', 'pots1')?.state === 'up', 15_000, 'the demo lines up')
+  const get = async (path: string) => {
+    const r = await fetch(`${box.httpUrl}${path}`)
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> }
+  }
+  const post = async (body: unknown) => {
+    const r = await fetch(`${box.httpUrl}/api/v1/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { status: r.status, body: (await r.json()) as Record<string, unknown> }
+  }
+
+  const mobile = await get('/api/v1/route?to=8%20916%20123-45-67')
+  t.equal(mobile.status, 200)
+  t.match(mobile.body, { ok: true, e164: '+79161234567', expectedSeconds: 60 })
+  const paths = mobile.body.paths as { path: string; cost: number; bundle: string | null }[]
+  t.same(paths.slice(0, 2).map((p) => [p.path, p.cost, p.bundle]), [['gsm1', 0, 'mobile300'], ['gsm2', 0, 'mobile300']], 'the SIMs\' bundle first')
+  t.match(await get('/api/v1/route?to=112'), { status: 400, body: { error: 'bad-number', message: /short number/ } })
+  t.match(await get('/api/v1/route'), { status: 400, body: { message: /give the number/ } })
+
+  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'answered', seconds: 42 }), { status: 202, body: { ok: true } })
+  t.match(await post({ path: 'gsm9', to: '89161234567', outcome: 'answered' }), { status: 400, body: { message: /no path "gsm9"/ } })
+  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'lost' }), { status: 400 })
+  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'failed', colour: 'red' }), { status: 400 })
+  const routing = await get('/api/v1/routing')
+  t.match(routing.body, { paths: [{ id: 'sip1' }, { id: 'pots1' }, { id: 'gsm1', uses: 1 }, { id: 'gsm2', uses: 0 }] })
+  t.match((routing.body.bundles as unknown[])[0], { plan: 'sims', bundle: 'mobile300', secondsLeft: 300 * 60 - 60 }, '42 s counted as a started minute')
+  t.match(routing.body.decks, [{ plan: 'carrier', source: 'file', rows: 8, refused: null }, { plan: 'sims', source: 'file', rows: 2 }])
+
+  // MQTT: a request with an id, the answer on route/response/<id>
+  const base = box.mqtt.base
+  const client = await mqtt.connectAsync(box.config.mqtt.url, { clientId: 'pbx-test' })
+  t.teardown(() => client.endAsync(true))
+  const answers = new Map<string, Record<string, unknown>>()
+  client.on('message', (topic, payload) => answers.set(topic.split('/').at(-1)!, JSON.parse(payload.toString()) as Record<string, unknown>))
+  await client.subscribeAsync(`${base}/route/response/+`, { qos: 1 })
+  await client.publishAsync(`${base}/route/request`, 'not json', { qos: 1 })
+  await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'a/b', to: '1234567' }), { qos: 1 })
+  await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'r2', to: 5 }), { qos: 1 })
+  await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'r1', to: '1234567' }), { qos: 1 })
+  await waitFor(() => answers.has('r1') && answers.has('r2'), 5000, 'the answers')
+  t.match(answers.get('r1'), { ok: true, e164: '+74951234567', paths: [{ path: 'pots1' }, { path: 'sip1' }] }, 'the same answer as over HTTP')
+  t.match(answers.get('r2'), { ok: false, reason: /"to" must be the number dialled/ })
+  t.same([...answers.keys()].sort(), ['r1', 'r2'], 'garbage and an id with a slash get no answer')
+
+  // the CLI asks the running box
+  let out = ''
+  t.equal(await runRoute(['1234567', '--url', box.httpUrl], (s) => (out += s)), 0)
+  t.match(out, /^1234567 → \+74951234567, priced for 60 s\n#\s+path\s+cost/)
+  t.match(out, /1\s+pots1\s+0\.[69]000 RUB\s+0\.[69]\/min 7495/, "the carrier's Moscow rate (day or evening) first")
+  out = ''
+  t.equal(await runRoute(['+493012345678', '--url', box.httpUrl, '--json'], (s) => (out += s)), 0)
+  t.match(JSON.parse(out), { ok: true, excluded: [{ path: 'gsm1', reason: /no rate for \+493012345678/ }, { path: 'gsm2' }] })
+  t.equal(await runRoute(['112', '--url', box.httpUrl], () => {}), 1, 'a refused number: exit 1')
+  t.equal(await runRoute([], () => {}), 2, 'no number: a usage error')
+  t.equal(await runRoute(['1234567', '--url', 'http://127.0.0.1:1'], () => {}), 1, 'no box there: exit 1')
+})
+
+t.test('a bad deck is refused with its lines, the last good one stays, and survives a reboot', async (t) => {
+  const dir = tempDir(t, 'lw-decks-')
+  const file = join(dir, 'deck.csv')
+  const plan: PlanConfig = { id: 'p', currency: 'RUB', deck: { file: 'deck.csv' }, bands: [], bundles: [] }
+  await writeFile(file, 'prefix,rate\n7495,0.9\n79,2.2\n')
+  const lib = new DeckLibrary({ plans: [plan], configDir: dir, stateDir: join(dir, 'state'), log: silentLogger() })
+  t.match(await lib.load(plan, 1), { source: 'file', rows: 2, refused: null })
+  await writeFile(file, 'prefix,rate\nabc,x\n7,-1\n')
+  const bad = await lib.load(plan, 2)
+  t.match(bad, { source: 'file', rows: 2, loadedAt: 1, problemCount: 3, refused: /./ }, 'refused; the deck of the first import stays in use')
+  t.same(bad.problems.map((p) => p.line), [2, 2, 3], 'each problem with its line in the file (line 2 has two)')
+  t.equal(lib.get('p')?.lookup('74951234567', 3, null)?.ratePerMinute, 0.9)
+  const reboot = new DeckLibrary({ plans: [plan], configDir: dir, stateDir: join(dir, 'state'), log: silentLogger() })
+  t.match(await reboot.load(plan, 4), { source: 'last-good', rows: 2, refused: /./ }, 'after a reboot with the bad file: the kept copy')
+  t.equal(reboot.get('p')?.lookup('79161234567', 5, null)?.ratePerMinute, 2.2)
+  const none = new DeckLibrary({ plans: [{ ...plan, id: 'q', deck: { file: 'missing.csv' } }], configDir: dir, stateDir: join(dir, 'state'), log: silentLogger() })
+  t.match(await none.loadAll(6), [{ plan: 'q', source: null, refused: /cannot read .*missing\.csv/ }])
+  t.equal(none.get('q'), null)
+})
