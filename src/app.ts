@@ -126,7 +126,7 @@ export class Box {
       report: (id: string, r: PbxReport) => this.#pbxReport(id, r),
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
-    const routing = config.routing.paths.length ? { route: (to: string) => this.routing.route(to), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status() } : undefined
+    const routing = config.routing.paths.length ? { route: (to: string) => this.routing.route(to), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, ...opts.web })
   }
 

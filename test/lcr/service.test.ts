@@ -41,10 +41,18 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.match(await post({ path: 'gsm9', to: '89161234567', outcome: 'answered' }), { status: 400, body: { message: /no path "gsm9"/ } })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'lost' }), { status: 400 })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'failed', colour: 'red' }), { status: 400 })
+  t.match(await post({ path: 'pots1', to: '1234567', dialstatus: 'CONGESTION' }), { status: 202 }, 'Asterisk\'s DIALSTATUS as it is')
+  t.match(await post({ path: 'pots1', to: '1234567' }), { status: 400 }, 'neither outcome nor dialstatus')
+  const plain = await fetch(`${box.httpUrl}/api/v1/route?to=1234567&format=asterisk`)
+  t.match(await plain.text(), /^pots1!DAHDI\/g1\/84951234567!\+74951110003\|sip1!PJSIP\/\+74951234567@carrier!\+74951110000\|gsm/, 'the plain form for a dialplan')
+  t.equal(await (await fetch(`${box.httpUrl}/api/v1/route?to=112&format=asterisk`)).text(), '', 'nothing to dial: empty')
   const routing = await get('/api/v1/routing')
-  t.match(routing.body, { paths: [{ id: 'sip1' }, { id: 'pots1' }, { id: 'gsm1', uses: 1 }, { id: 'gsm2', uses: 0 }] })
+  t.match(routing.body, { paths: [{ id: 'sip1' }, { id: 'pots1', uses: 1, breaker: { faultsInRow: 1 } }, { id: 'gsm1', uses: 1 }, { id: 'gsm2', uses: 0 }] })
   t.match((routing.body.bundles as unknown[])[0], { plan: 'sims', bundle: 'mobile300', secondsLeft: 300 * 60 - 60 }, '42 s counted as a started minute')
   t.match(routing.body.decks, [{ plan: 'carrier', source: 'file', rows: 8, refused: null }, { plan: 'sims', source: 'file', rows: 2 }])
+
+  const reload = await fetch(`${box.httpUrl}/api/v1/routing/reload`, { method: 'POST' })
+  t.match(await reload.json(), { decks: [{ plan: 'carrier', source: 'file', refused: null }, { plan: 'sims' }] }, 'the decks imported again on demand')
 
   // MQTT: a request with an id, the answer on route/response/<id>
   const base = box.mqtt.base
