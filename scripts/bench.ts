@@ -14,6 +14,8 @@
  *  7. The scripted day (src/sim/day.ts): the whole box, a line going deaf at 11:40: when each detector fired.
  *  8. Uplink failover (bench-uplinks.ts): cut → route switch measured in network namespaces (root only)
  *     and computed for linewatch, mwan3 and RutOS defaults; false switches under 5 % loss.
+ *  9. Least-cost routing (bench-lcr.ts): deck load, memory, lookups/s and p99 at 10k/100k/1M prefixes next
+ *     to FreeSWITCH mod_lcr's SQLite query (better-sqlite3, optional); a simulated month's money.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -38,6 +40,7 @@ import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
 import { benchScriptedDay, benchSilence } from './bench-silence.js'
 import { benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
+import { benchLcr } from './bench-lcr.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -233,7 +236,8 @@ async function main(): Promise<void> {
     const uplinks = [...(await benchUplinksSimulated())]
     const lab = await benchUplinksNamespace()
     if (lab.skipped) console.log(`uplink failover in namespaces skipped: ${lab.skipped}`)
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures]
+    const lcr = await benchLcr()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

@@ -245,6 +245,7 @@ export class Box {
         this.channels.tick(now)
         this.silence?.tick(now)
         this.notifier?.tick(now)
+        this.routing.tick()
       }, 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {

@@ -17,6 +17,8 @@ const TEXT = {
     channelsOk: (id: string, bought: number) => `Line ${id}: all ${bought} channels carried calls at once`,
     wiredDown: (ids: string[], metered: string | null) => `Internet down: every wired uplink (${ids.join(', ')}) is down${metered ? `; on ${metered} (metered)` : ''}`,
     wiredUp: (id: string) => `Internet back: ${id} is up`,
+    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Plan ${plan}: bundle ${bundle} nearly used up: ${left} of ${total} min left; calls will be paid by the minute`,
+    bundleOk: (plan: string, bundle: string) => `Plan ${plan}: bundle ${bundle} has minutes again`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -32,6 +34,8 @@ const TEXT = {
     channelsOk: (id: string, bought: number) => `Линия ${id}: все ${bought} каналов были заняты одновременно`,
     wiredDown: (ids: string[], metered: string | null) => `Интернет пропал: все проводные каналы (${ids.join(', ')}) не работают${metered ? `; работаем через ${metered} (платный трафик)` : ''}`,
     wiredUp: (id: string) => `Интернет снова есть: ${id} работает`,
+    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Тариф ${plan}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; звонки будут оплачиваться поминутно`,
+    bundleOk: (plan: string, bundle: string) => `Тариф ${plan}: в пакете ${bundle} снова есть минуты`,
   },
 } as const
 
@@ -107,4 +111,15 @@ export function wiredUplinksAlert(uplinks: UplinkSnapshot[], lang: Language): Om
     return { ...base, state: 'raised', message: TEXT[lang].wiredDown(wired.map((u) => u.id), fallback?.id ?? null) }
   }
   return null
+}
+
+/** A bundle's minutes below this share of its size: the alert is raised. */
+export const BUNDLE_LOW_SHARE = 0.1
+
+/** A bundle nearly used up (below 10 % left): raised; cleared when its new period brings the minutes back. Pure. */
+export function bundleAlert(plan: string, bundle: string, leftSeconds: number, totalSeconds: number, lang: Language): Omit<AlertRecord, 'ts'> | null {
+  if (!Number.isFinite(totalSeconds) || totalSeconds <= 0) return null
+  const base = { id: `routing/bundle/${plan}/${bundle}`, severity: 'minor' as const, source: `routing/${plan}` }
+  if (leftSeconds < BUNDLE_LOW_SHARE * totalSeconds) return { ...base, state: 'raised', message: TEXT[lang].bundleLow(plan, bundle, Math.floor(leftSeconds / 60), Math.round(totalSeconds / 60)) }
+  return { ...base, state: 'cleared', message: TEXT[lang].bundleOk(plan, bundle) }
 }

@@ -246,6 +246,33 @@ export interface CallRecord {
 
 export type PartKind = 'modem' | 'line' | 'uplink'
 
+/** A routed outgoing call's attempt as the PBX reported it, priced: on `<base>/call` with `type: "routed"`. */
+export interface RoutedCallRecord {
+  type: 'routed'
+  path: string
+  line: string
+  /** The number in E.164. */
+  to: string
+  outcome: 'answered' | 'busy' | 'no-answer' | 'failed'
+  cause: string | null
+  seconds: number
+  /** What it cost on the path's plan; the part a bundle covered is free. */
+  cost: number
+  currency: string
+  bundle: string | null
+  ts: number
+}
+
+/** `<base>/stats` (retained): today's routed calls, site time, per path, and the bundles' minutes left. */
+export interface RoutingStats {
+  day: string
+  currency: string | null
+  paths: Record<string, { attempts: number; answered: number; seconds: number; cost: number }>
+  total: { attempts: number; answered: number; seconds: number; cost: number }
+  bundles: { plan: string; bundle: string; secondsLeft: number | null }[]
+  ts: number
+}
+
 /** Something the box did (an action taken for an alert): goes out on `<base>/event` (QoS 1). */
 export type ActionEvent = NotifyEvent | SitePhoneEvent | TestCallEvent | RouteEvent | DivertEvent | UplinkEvent
 

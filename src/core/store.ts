@@ -15,6 +15,8 @@ import type {
   ModemSnapshot,
   PanelSnapshot,
   PartKind,
+  RoutedCallRecord,
+  RoutingStats,
   Snapshot,
   UplinkSnapshot,
 } from './state.js'
@@ -30,6 +32,8 @@ export type StoreChange =
   | { kind: 'call'; id: string; prev: CallRecord | undefined; next: CallRecord }
   | { kind: 'event'; id: string; prev: undefined; next: ActionEvent }
   | { kind: 'site'; id: 'phone'; prev: SitePhone | null; next: SitePhone }
+  | { kind: 'routed'; id: string; prev: undefined; next: RoutedCallRecord }
+  | { kind: 'stats'; id: 'stats'; prev: undefined; next: RoutingStats }
 
 interface StoreEvents {
   change: [StoreChange]
@@ -117,6 +121,16 @@ export class StateStore extends EventEmitter<StoreEvents> {
   /** An action the box took: not part of the snapshot, only announced (MQTT `<base>/event`, the event stream). */
   recordEvent(event: DistributiveOmit<ActionEvent, 'ts'>): void {
     this.#announce({ kind: 'event', id: event.type, prev: undefined, next: { ...event, ts: this.clock.now() } as ActionEvent })
+  }
+
+  /** A routed call's attempt, priced (not kept: it goes out on `<base>/call`). */
+  recordRouted(call: Omit<RoutedCallRecord, 'ts'>): void {
+    this.#announce({ kind: 'routed', id: call.path, prev: undefined, next: { ...call, ts: this.clock.now() } })
+  }
+
+  /** Today's routing totals (kept by the routing service; retained on `<base>/stats`). */
+  setStats(stats: Omit<RoutingStats, 'ts'>): void {
+    this.#announce({ kind: 'stats', id: 'stats', prev: undefined, next: { ...stats, ts: this.clock.now() } })
   }
 
   recordCall(call: Omit<CallRecord, 'ts'>): void {

@@ -17,10 +17,21 @@ const partsOf = (ms: number, timeZone: string) => {
   return { y: Number(p.year), m: Number(p.month), d: Number(p.day) }
 }
 
+/** The site's date of a moment: `2026-11-23`. */
+export function localDay(at: number, timeZone: string): string {
+  const { y, m, d } = partsOf(at, timeZone)
+  return `${y}-${pad(m)}-${pad(d)}`
+}
+
+/** A bundle's size in seconds (Infinity: unlimited without a cap). */
+export function bundleSeconds(b: Bundle): number {
+  return b.unlimited ? (b.fairUseMinutes ?? Infinity) * 60 : (b.minutes ?? 0) * 60
+}
+
 /** The period a moment falls in, site time: `2026-11-23` for a daily bundle, `2026-11` (from its reset day) for a monthly one. */
 export function periodOf(b: Bundle, at: number, timeZone: string): string {
   const { y, m, d } = partsOf(at, timeZone)
-  if (b.per === 'day') return `${y}-${pad(m)}-${pad(d)}`
+  if (b.per === 'day') return localDay(at, timeZone)
   // before the reset day, the minutes still belong to last month's period
   const [py, pm] = d >= b.resetDay ? [y, m] : m === 1 ? [y - 1, 12] : [y, m - 1]
   return `${py}-${pad(pm)}`
@@ -33,8 +44,7 @@ const covers = (b: Bundle, digits: string) => b.prefixes.length === 0 || b.prefi
 export function secondsLeft(plan: string, b: Bundle, counts: BundleCounts, at: number, timeZone: string): number {
   const c = counts[`${plan}/${b.id}`]
   const used = c && c.period === periodOf(b, at, timeZone) ? c.seconds : 0
-  const cap = b.unlimited ? (b.fairUseMinutes ?? Infinity) * 60 : (b.minutes ?? 0) * 60
-  return Math.max(0, cap - used)
+  return Math.max(0, bundleSeconds(b) - used)
 }
 
 /** The first bundle of the plan for this destination with at least `seconds` left, or null. */
@@ -47,18 +57,22 @@ export function coveringBundle(plan: PlanConfig, digits: string, seconds: number
   return null
 }
 
-/** Count a call's minutes (started minutes) against the first bundle that covers it and has any left. Returns it, or null. */
-export function countCall(plan: PlanConfig, digits: string, seconds: number, counts: BundleCounts, at: number, timeZone: string): Bundle | null {
+/**
+ * Count a call's minutes (started minutes) against the first bundle that covers it and has any
+ * left. Returns it and the seconds it covered (the rest is paid at the deck's rate), or null.
+ */
+export function countCall(plan: PlanConfig, digits: string, seconds: number, counts: BundleCounts, at: number, timeZone: string): { bundle: Bundle; covered: number } | null {
   if (seconds <= 0) return null
   for (const b of plan.bundles) {
-    if (!covers(b, digits) || secondsLeft(plan.id, b, counts, at, timeZone) <= 0) continue
+    const left = secondsLeft(plan.id, b, counts, at, timeZone)
+    if (!covers(b, digits) || left <= 0) continue
     const key = `${plan.id}/${b.id}`
     const period = periodOf(b, at, timeZone)
     const used = counts[key]?.period === period ? counts[key]!.seconds : 0
+    const billed = Math.ceil(seconds / 60) * 60
     // what the bundle does not cover is paid at the deck's rate: the count stops at the bundle's size
-    const cap = b.unlimited ? (b.fairUseMinutes ?? Infinity) * 60 : (b.minutes ?? 0) * 60
-    counts[key] = { period, seconds: Math.min(cap, used + Math.ceil(seconds / 60) * 60) }
-    return b
+    counts[key] = { period, seconds: used + Math.min(billed, left) }
+    return { bundle: b, covered: Math.min(seconds, left) }
   }
   return null
 }

@@ -1,51 +1,33 @@
 /**
- * Rate deck import: a carrier's CSV of prefixes and per-minute rates, turned
- * into RateRows for the prefix index. Header names vary by carrier, so
- * columns are guessed from common synonyms unless the config names them.
- * Bad rows are reported with their line and left out; deckVerdict says
- * whether an import is good enough to replace the last good deck. Pure
- * except loadDeckFile.
+ * Rate deck import: a carrier's CSV of prefixes and rates, as RateRows.
+ * Header names vary by carrier, so columns are guessed from synonyms unless
+ * the config names them. Bad rows are reported by line and left out;
+ * deckVerdict says whether an import may replace the last good deck.
  */
 import { readFile } from 'node:fs/promises'
 import { parse } from 'csv-parse/sync'
 
+/** One deck row. The row applies at `at` when validFrom <= at < validTo. */
 export interface RateRow {
   /** Digits only, no "+". */
   prefix: string
   ratePerMinute: number
   connectionFee: number
-  /** Seconds charged whole at the start of an answered call. */
+  /** Seconds charged whole once answered, then each next increment begun. */
   firstIncrement: number
-  /** Seconds in each further step. */
   nextIncrement: number
   minimumCharge: number
   /** ms epoch, inclusive; null: since always. A date is UTC midnight of that date. */
   validFrom: number | null
-  /**
-   * ms epoch, EXCLUSIVE end; null: for ever. A date-only "valid to" means
-   * through that whole day, so it is stored as the next UTC midnight; a
-   * timestamp is taken as the end itself. The row applies at `at` when
-   * validFrom <= at < validTo.
-   */
+  /** ms epoch, EXCLUSIVE; null: for ever. A date-only "valid to" covers that whole day: the next UTC midnight. */
   validTo: number | null
-  /** A time band such as "peak"; null: any time. */
+  /** A time band such as "peak" (lower-cased, as config names bands); null: any time. */
   band: string | null
 }
 
-/** The header names in the file, per field. */
-export interface DeckColumns {
-  prefix: string
-  rate: string
-  connectionFee?: string
-  /** One column like "60/60", "30/6", "1/1". */
-  increments?: string
-  firstIncrement?: string
-  nextIncrement?: string
-  minimumCharge?: string
-  validFrom?: string
-  validTo?: string
-  band?: string
-}
+type Optional = 'connectionFee' | 'increments' | 'firstIncrement' | 'nextIncrement' | 'minimumCharge' | 'validFrom' | 'validTo' | 'band'
+/** The header names in the file, per field; `increments` is one column like "60/60", "30/6". */
+export type DeckColumns = { prefix: string; rate: string } & { [F in Optional]?: string }
 
 export type DeckProblem = { line: number; message: string }
 export type DeckResult = { rows: RateRow[]; problems: DeckProblem[] }
@@ -93,58 +75,59 @@ export function guessColumns(header: readonly string[]): Partial<DeckColumns> {
   return out
 }
 
-/** Each file line that holds a record, with its 1-based line number. */
-type Records = { line: number; fields: string[] }[]
+type RecordFn = (line: number, fields: string[]) => void
 
-function splitLines(text: string, delimiter: string): Records {
-  // Fast path for the usual unquoted deck: csv-parse costs ~2x (~4x with line info) on a million rows.
+/** Each line of an unquoted deck (the usual case): csv-parse costs ~2x, ~4x with line numbers, on a million rows. */
+function eachLine(text: string, delimiter: string, fn: RecordFn): void {
   if (!text.includes('\n') && text.includes('\r')) text = text.replaceAll('\r', '\n')
-  const out: Records = []
   for (let pos = 0, line = 1; pos < text.length; line++) {
     let end = text.indexOf('\n', pos)
     if (end < 0) end = text.length
-    const s = text.charCodeAt(end - 1) === 13 ? text.slice(pos, end - 1) : text.slice(pos, end)
+    fn(line, (text.charCodeAt(end - 1) === 13 ? text.slice(pos, end - 1) : text.slice(pos, end)).split(delimiter))
     pos = end + 1
-    out.push({ line, fields: s.split(delimiter) })
   }
-  return out
 }
 
-function parseQuoted(text: string, delimiter: string, problems: DeckProblem[]): Records {
-  const records = parse(text, {
-    delimiter,
-    info: true,
-    relax_column_count: true,
-    relax_quotes: true,
-    skip_records_with_error: true,
-    on_skip: (err) => {
-      if (err) problems.push({ line: Number(err.lines) || 0, message: `unreadable CSV: ${err.message}` })
-      return undefined
-    },
-  }) as unknown as { info: { lines: number }; record: string[] }[]
-  // info.lines is where a record ends: the same line unless a quoted field spans lines.
-  return records.map((r) => ({ line: r.info.lines, fields: r.record }))
+/**
+ * Each record of a deck with quotes, by csv-parse. Its `info` option would
+ * give line numbers at 2.5x the time and memory, so lines are counted here:
+ * one per record plus the line breaks inside quoted fields. A file it cannot
+ * read (a quote never closed) is one problem and no rows.
+ */
+function eachQuoted(text: string, delimiter: string, problems: DeckProblem[], fn: RecordFn): void {
+  let records: string[][]
+  try {
+    records = parse(text, { delimiter, relax_column_count: true, relax_quotes: true })
+  } catch (err) {
+    const e = err as { lines?: unknown; message?: unknown }
+    problems.push({ line: Number(e.lines) || 1, message: `unreadable CSV, nothing imported: ${String(e.message)}` })
+    return
+  }
+  let line = 1
+  for (const fields of records) {
+    fn(line, fields)
+    line++
+    for (const f of fields) for (let i = f.indexOf('\n'); i >= 0; i = f.indexOf('\n', i + 1)) line++
+  }
 }
-
-const blank = (fields: readonly string[]) => fields.every((f) => f.trim() === '')
 
 /** "0.05", "0,05" (decimal comma), "5e-2"; null for anything else. */
 function num(s: string): number | null {
   const t = s.includes(',') && !s.includes('.') ? s.replace(',', '.') : s
-  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : null
+  const v = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN
+  return Number.isFinite(v) ? v : null
 }
 
+type When = { ms: number; dateOnly: boolean }
+
 /** A date (YYYY-MM-DD or DD.MM.YYYY, UTC midnight) or an ISO timestamp (UTC when it names no zone). */
-function parseDate(s: string): { ms: number; dateOnly: boolean } | null {
-  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)
-  const dotted = /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(s)
-  const ymd = iso ? [iso[1], iso[2], iso[3]] : dotted ? [dotted[3], dotted[2], dotted[1]] : null
-  if (ymd) {
-    const [y, m, d] = ymd.map(Number) as [number, number, number]
+function parseDate(s: string): When | null {
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)?.slice(1) ?? /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(s)?.slice(1).reverse()
+  if (iso) {
+    const [y, m, d] = iso.map(Number) as [number, number, number]
     const ms = Date.UTC(y, m - 1, d)
-    const back = new Date(ms)
     // Date.UTC rolls 2026-02-30 over to March: refuse rather than guess.
-    return back.getUTCMonth() === m - 1 && back.getUTCDate() === d ? { ms, dateOnly: true } : null
+    return new Date(ms).getUTCMonth() === m - 1 && new Date(ms).getUTCDate() === d ? { ms, dateOnly: true } : null
   }
   const stamp = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i.exec(s)
   if (!stamp) return null
@@ -161,7 +144,95 @@ function guessDelimiter(text: string): string {
   return best
 }
 
-const DATE_HINT = 'use 2026-12-31, 31.12.2026 or an ISO timestamp'
+/** Reads the rows after the header; methods, not per-row closures, since a deck may have a million rows. */
+class RowReader {
+  line = 0
+  fields: string[] = []
+  #bad = false
+  /** Decks repeat a few dates and increments a million times. */
+  readonly #dates = new Map<string, When | null>()
+  readonly #increments = new Map<string, [number, number] | null>()
+
+  constructor(readonly at: Partial<Record<Field, number>>, readonly problems: DeckProblem[]) {}
+
+  get(f: Field): string {
+    const i = this.at[f]
+    return i === undefined ? '' : (this.fields[i] ?? '').trim()
+  }
+
+  bad(message: string): void {
+    this.problems.push({ line: this.line, message })
+    this.#bad = true
+  }
+
+  amount(f: 'rate' | 'connectionFee' | 'minimumCharge', required: boolean): number {
+    const s = this.get(f)
+    const v = s === '' ? (required ? null : 0) : num(s)
+    if (v === null) this.bad(s === '' ? `${f} is empty` : `${f} "${s}" is not a number`)
+    else if (v < 0) this.bad(`${f} ${s} is negative`)
+    return v ?? 0
+  }
+
+  seconds(f: 'firstIncrement' | 'nextIncrement', min: number, fallback: number): number {
+    const s = this.get(f)
+    if (s === '') return fallback
+    if (/^\d+$/.test(s) && Number(s) >= min) return Number(s)
+    this.bad(`${f} "${s}" is not a whole number of seconds of at least ${min}`)
+    return fallback
+  }
+
+  /** The increments column ("30/6"), 60/60 when there is none. */
+  steps(): [number, number] | null {
+    const s = this.get('increments')
+    if (s === '') return [60, 60]
+    let steps = this.#increments.get(s)
+    if (steps === undefined) {
+      const m = /^(\d+)\s*\/\s*(\d+)$/.exec(s)
+      this.#increments.set(s, (steps = m && Number(m[2]) >= 1 ? [Number(m[1]), Number(m[2])] : null))
+    }
+    if (!steps) this.bad(`increments "${s}" is not first/next seconds like 60/60 (next at least 1)`)
+    return steps
+  }
+
+  date(f: 'validFrom' | 'validTo'): When | null {
+    const s = this.get(f)
+    if (s === '') return null
+    let d = this.#dates.get(s)
+    if (d === undefined) this.#dates.set(s, (d = parseDate(s)))
+    if (!d) this.bad(`${f} "${s}" is not a date (use 2026-12-31, 31.12.2026 or an ISO timestamp)`)
+    return d
+  }
+
+  read(line: number, fields: string[]): RateRow | null {
+    this.line = line
+    this.fields = fields
+    this.#bad = false
+    const raw = this.get('prefix')
+    const prefix = /^\d+$/.test(raw) ? raw : raw.replace(/\s+/g, '').replace(/^\+/, '')
+    if (prefix === '') this.bad('prefix is empty')
+    else if (!/^\d+$/.test(prefix)) this.bad(`prefix "${raw}" is not digits`)
+    else if (prefix.length > MAX_PREFIX_DIGITS) this.bad(`prefix "${prefix}" is longer than ${MAX_PREFIX_DIGITS} digits`)
+    const ratePerMinute = this.amount('rate', true)
+    const connectionFee = this.amount('connectionFee', false)
+    const minimumCharge = this.amount('minimumCharge', false)
+
+    const steps = this.steps()
+    const firstIncrement = this.seconds('firstIncrement', 0, steps?.[0] ?? 60)
+    const nextIncrement = this.seconds('nextIncrement', 1, steps?.[1] ?? 60)
+
+    const from = this.date('validFrom')
+    const to = this.date('validTo')
+    const validFrom = from?.ms ?? null
+    const validTo = to ? (to.dateOnly ? to.ms + DAY_MS : to.ms) : null
+    if (validFrom !== null && validTo !== null && validTo <= validFrom) {
+      this.bad(`validTo "${this.get('validTo')}" is not after validFrom "${this.get('validFrom')}"`)
+    }
+    // Config band names are lower case ("peak"); a deck may say "Peak".
+    const band = this.get('band').toLowerCase() || null
+    if (this.#bad) return null
+    return { prefix, ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band }
+  }
+}
 
 /**
  * Parse a rate deck. The first non-blank line is the header; `line` in a
@@ -171,104 +242,50 @@ const DATE_HINT = 'use 2026-12-31, 31.12.2026 or an ISO timestamp'
 export function parseDeck(csv: string, columns?: Partial<DeckColumns>): DeckResult {
   const text = csv.charCodeAt(0) === 0xfeff ? csv.slice(1) : csv
   const problems: DeckProblem[] = []
+  const rows: RateRow[] = []
+  let reader: RowReader | null = null
+  let headerRead = false
+  const onRecord: RecordFn = (line, fields) => {
+    if (fields.every((f) => f.trim() === '')) return
+    if (reader) {
+      const row = reader.read(line, fields)
+      if (row) rows.push(row)
+    } else if (!headerRead) {
+      headerRead = true
+      const at = columnsAt(fields, columns, line, problems)
+      if (at) reader = new RowReader(at, problems)
+    }
+  }
   const delimiter = guessDelimiter(text)
-  const records = (text.includes('"') ? parseQuoted(text, delimiter, problems) : splitLines(text, delimiter)).filter((r) => !blank(r.fields))
-  const head = records[0]
-  if (!head) return { rows: [], problems: [{ line: 1, message: 'the file is empty: no header line' }] }
+  if (text.includes('"')) eachQuoted(text, delimiter, problems, onRecord)
+  else eachLine(text, delimiter, onRecord)
+  if (!headerRead && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: no header line' })
+  return { rows, problems }
+}
 
-  const guessed = guessColumns(head.fields)
-  const keys = head.fields.map(headerKey)
+/** Where each field is in the header, or null (with problems) when a column is missing. */
+function columnsAt(header: string[], columns: Partial<DeckColumns> | undefined, line: number, problems: DeckProblem[]): Partial<Record<Field, number>> | null {
+  const guessed = guessColumns(header)
+  const keys = header.map(headerKey)
   const at: Partial<Record<Field, number>> = {}
+  const before = problems.length
   for (const f of FIELDS) {
     const name = columns?.[f] ?? guessed[f]
     if (name === undefined) continue
     const i = keys.indexOf(headerKey(name))
-    if (i < 0) problems.push({ line: head.line, message: `the ${f} column "${name}" named in the mapping is not in the header` })
+    if (i < 0) problems.push({ line, message: `the ${f} column "${name}" named in the mapping is not in the header` })
     else at[f] = i
   }
   for (const f of ['prefix', 'rate'] as const) {
     if (at[f] === undefined && columns?.[f] === undefined) {
-      problems.push({ line: head.line, message: `no ${f} column in the header (looked for: ${COLUMN_SYNONYMS[f].join(', ')})` })
+      problems.push({ line, message: `no ${f} column in the header (looked for: ${COLUMN_SYNONYMS[f].join(', ')})` })
     }
   }
-  if (problems.length > 0) return { rows: [], problems }
-
-  const rows: RateRow[] = []
-  for (let r = 1; r < records.length; r++) {
-    const { line, fields } = records[r]!
-    const get = (f: Field) => (at[f] === undefined ? '' : (fields[at[f]] ?? '').trim())
-    const bad = (message: string) => problems.push({ line, message })
-    const before = problems.length
-
-    const prefix = get('prefix').replace(/\s+/g, '').replace(/^\+/, '')
-    if (prefix === '') bad('prefix is empty')
-    else if (!/^\d+$/.test(prefix)) bad(`prefix "${get('prefix')}" is not digits`)
-    else if (prefix.length > MAX_PREFIX_DIGITS) bad(`prefix "${prefix}" is longer than ${MAX_PREFIX_DIGITS} digits`)
-
-    const amount = (f: 'rate' | 'connectionFee' | 'minimumCharge', fallback: number | null): number => {
-      const s = get(f)
-      if (s === '') {
-        if (fallback === null) bad(`${f} is empty`)
-        return fallback ?? 0
-      }
-      const v = num(s)
-      if (v === null || !Number.isFinite(v)) bad(`${f} "${s}" is not a number`)
-      else if (v < 0) bad(`${f} ${s} is negative`)
-      return v ?? 0
-    }
-    const ratePerMinute = amount('rate', null)
-    const connectionFee = amount('connectionFee', 0)
-    const minimumCharge = amount('minimumCharge', 0)
-
-    let firstIncrement = 60
-    let nextIncrement = 60
-    const inc = get('increments')
-    if (inc !== '') {
-      const m = /^(\d+)\s*\/\s*(\d+)$/.exec(inc)
-      if (!m || Number(m[2]) < 1) bad(`increments "${inc}" is not first/next seconds like 60/60 (next at least 1)`)
-      else [firstIncrement, nextIncrement] = [Number(m[1]), Number(m[2])]
-    }
-    for (const [f, min] of [['firstIncrement', 0], ['nextIncrement', 1]] as const) {
-      const s = get(f)
-      if (s === '') continue
-      if (!/^\d+$/.test(s) || Number(s) < min) bad(`${f} "${s}" is not a whole number of seconds of at least ${min}`)
-      else if (f === 'firstIncrement') firstIncrement = Number(s)
-      else nextIncrement = Number(s)
-    }
-
-    const date = (f: 'validFrom' | 'validTo') => {
-      const s = get(f)
-      if (s === '') return null
-      const d = parseDate(s)
-      if (!d) bad(`${f} "${s}" is not a date (${DATE_HINT})`)
-      return d
-    }
-    const from = date('validFrom')
-    const to = date('validTo')
-    const validFrom = from?.ms ?? null
-    const validTo = to ? (to.dateOnly ? to.ms + DAY_MS : to.ms) : null
-    if (validFrom !== null && validTo !== null && validTo <= validFrom) {
-      bad(`validTo "${get('validTo')}" is not after validFrom "${get('validFrom')}"`)
-    }
-    // Config band names are lower case ("peak"); a deck may say "Peak".
-    const band = get('band').toLowerCase() || null
-
-    if (problems.length === before) {
-      rows.push({ prefix, ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band })
-    }
-  }
-  return { rows, problems }
+  return problems.length === before ? at : null
 }
 
-export interface DeckSummary {
-  file: string
-  bytes: number
-  rows: number
-  /** Lines with at least one problem. */
-  badLines: number
-  /** Distinct bands named by the rows. */
-  bands: string[]
-}
+/** `badLines`: lines with at least one problem; `bands`: the distinct bands the rows name. */
+export type DeckSummary = { file: string; bytes: number; rows: number; badLines: number; bands: string[] }
 
 /** Read and parse a deck file (UTF-8). Throws only when the file cannot be read. */
 export async function loadDeckFile(path: string, columns?: Partial<DeckColumns>): Promise<DeckResult & { summary: DeckSummary }> {

@@ -2,7 +2,9 @@
  * Longest-prefix lookup of deck rows. One Map keyed by the prefix string and
  * a try of each prefix length present, longest first: a million prefixes
  * cost a million Map entries, not a trie object per digit, and a lookup is
- * at most 15 Map gets (E.164 numbers have at most 15 digits). Pure.
+ * at most 15 Map gets (E.164 numbers have at most 15 digits). A prefix with
+ * one row (nearly all) maps to the row itself, not a one-element array:
+ * that array would be ~25% of the index's memory. Pure.
  *
  * Validity: a row applies at `at` when validFrom <= at < validTo (null ends
  * are open). validTo is the exclusive end parseDeck stores: a date-only
@@ -12,7 +14,7 @@
 import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
 
 export class PrefixIndex {
-  readonly #byPrefix = new Map<string, RateRow[]>()
+  readonly #byPrefix = new Map<string, RateRow | RateRow[]>()
   /** The prefix lengths present, longest first (at most 15). */
   readonly #lengths: number[]
   /** Rows indexed. */
@@ -22,14 +24,14 @@ export class PrefixIndex {
   constructor(rows: readonly RateRow[]) {
     const lengths = new Set<number>()
     for (const r of rows) {
-      const list = this.#byPrefix.get(r.prefix)
-      if (list) {
-        list.push(r)
-        continue
+      const had = this.#byPrefix.get(r.prefix)
+      if (Array.isArray(had)) had.push(r)
+      else if (had) this.#byPrefix.set(r.prefix, [had, r])
+      else {
+        if (!/^\d{1,15}$/.test(r.prefix)) throw new RangeError(`prefix "${r.prefix}" is not 1–${MAX_PREFIX_DIGITS} digits`)
+        this.#byPrefix.set(r.prefix, r)
+        lengths.add(r.prefix.length)
       }
-      if (!/^\d{1,15}$/.test(r.prefix)) throw new RangeError(`prefix "${r.prefix}" is not 1–${MAX_PREFIX_DIGITS} digits`)
-      this.#byPrefix.set(r.prefix, [r])
-      lengths.add(r.prefix.length)
     }
     this.#lengths = [...lengths].sort((a, b) => b - a)
     this.rows = rows.length
@@ -42,7 +44,8 @@ export class PrefixIndex {
 
   /** The rows of one prefix, in file order (bands and validity windows). */
   rowsOf(prefix: string): readonly RateRow[] {
-    return this.#byPrefix.get(prefix) ?? []
+    const had = this.#byPrefix.get(prefix)
+    return had === undefined ? [] : Array.isArray(had) ? had : [had]
   }
 
   /**
@@ -56,9 +59,9 @@ export class PrefixIndex {
     const d = digits.charCodeAt(0) === 43 ? digits.slice(1) : digits
     for (const len of this.#lengths) {
       if (len > d.length) continue
-      const list = this.#byPrefix.get(d.slice(0, len))
-      if (!list) continue
-      const row = pick(list, at, band)
+      const had = this.#byPrefix.get(d.slice(0, len))
+      if (had === undefined) continue
+      const row = Array.isArray(had) ? pick(had, at, band) : applies(had, at, band) ? had : null
       if (row) return row
     }
     return null
@@ -67,12 +70,12 @@ export class PrefixIndex {
 
 function pick(rows: readonly RateRow[], at: number, band: string | null): RateRow | null {
   let best: RateRow | null = null
-  for (const r of rows) {
-    if ((r.validFrom !== null && at < r.validFrom) || (r.validTo !== null && at >= r.validTo)) continue
-    if (r.band !== null && r.band !== band) continue
-    if (best === null || better(r, best)) best = r
-  }
+  for (const r of rows) if (applies(r, at, band) && (best === null || better(r, best))) best = r
   return best
+}
+
+function applies(r: RateRow, at: number, band: string | null): boolean {
+  return (r.validFrom === null || at >= r.validFrom) && (r.validTo === null || at < r.validTo) && (r.band === null || r.band === band)
 }
 
 function better(a: RateRow, b: RateRow): boolean {

@@ -1,5 +1,6 @@
 import type { LineConfig, PlanConfig, RoutingConfig } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
+import type { RoutedCallRecord } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
 import { bandAt } from './bands.js'
 import { coveringBundle, countCall, secondsLeft, type BundleCounts } from './bundles.js'
@@ -56,6 +57,8 @@ export interface RouterDeps {
   /** Bundle use, kept on disk by the caller; `changed` after each count. */
   counts: BundleCounts
   changed: () => void
+  /** Each reported attempt, priced (the call record and the day's totals). */
+  onAttempt?: (record: Omit<RoutedCallRecord, 'ts'>) => void
 }
 
 interface PathRuntime {
@@ -117,13 +120,23 @@ export class LcrRouter {
     const now = this.#d.clock.now()
     runtime.breaker.record(isPathFault(r.outcome, r.cause), now)
     runtime.quality.record(r.outcome)
-    if (r.outcome === 'answered' && r.seconds !== undefined && r.seconds > 0) {
+    const plan = this.#plan(r.path)
+    const seconds = r.outcome === 'answered' ? (r.seconds ?? 0) : 0
+    let cost = 0
+    let bundle: string | null = null
+    if (seconds > 0) {
       const key = n.digits.slice(0, DESTINATION_DIGITS)
       const d = this.#durations.get(key) ?? { calls: 0, seconds: 0 }
-      this.#durations.set(key, { calls: d.calls + 1, seconds: d.seconds + r.seconds })
-      const plan = this.#plan(r.path)
-      if (plan && countCall(plan, n.digits, r.seconds, this.#d.counts, now, this.#d.timeZone)) this.#d.changed()
+      this.#durations.set(key, { calls: d.calls + 1, seconds: d.seconds + seconds })
+      const counted = plan ? countCall(plan, n.digits, seconds, this.#d.counts, now, this.#d.timeZone) : null
+      if (counted) this.#d.changed()
+      bundle = counted?.bundle.id ?? null
+      const row = plan ? this.#d.deck(plan.id)?.lookup(n.digits, now, bandAt(plan.bands, now, this.#d.timeZone)) : null
+      const paid = seconds - (counted?.covered ?? 0)
+      cost = row && paid > 0 ? callCost(row, paid) : 0
     }
+    const path = this.#d.config.paths.find((p) => p.id === r.path)!
+    this.#d.onAttempt?.({ type: 'routed', path: r.path, line: path.line, to: n.e164, outcome: r.outcome, cause: r.cause ?? null, seconds, cost, currency: plan?.currency ?? '', bundle })
     return null
   }
 

@@ -5,28 +5,40 @@ import { errorMessage } from '../core/errors.js'
 import { JsonFileState } from '../core/json-file.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
-import type { BundleCounts } from './bundles.js'
+import { bundleAlert } from '../alerts/rules.js'
+import type { RoutedCallRecord, RoutingStats } from '../core/state.js'
+import { bundleSeconds, localDay, secondsLeft, type BundleCounts } from './bundles.js'
 import { DeckLibrary, type DeckStatus } from './decks.js'
 import { LcrRouter, type AttemptReport, type RouteAnswer } from './router.js'
 
-interface BundleFile {
+type Totals = RoutingStats['total']
+
+interface RoutingFile {
   counts: BundleCounts
+  /** Today's routed calls per path (site day), so a reboot does not zero the day's figures. */
+  today: { day: string; paths: Record<string, Totals> }
 }
+
+const zero = (): Totals => ({ attempts: 0, answered: 0, seconds: 0, cost: 0 })
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6
 
 /** An MQTT request id: it becomes a topic level, so no wildcards and no slashes. */
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/
 
 /**
- * Least-cost routing as the box runs it: the rate decks, the bundle counts on
- * disk (they must survive a reboot mid-month), and the router; the same
- * answers over HTTP and MQTT (`<base>/route/request` → `<base>/route/response/<id>`).
+ * Least-cost routing as the box runs it: the rate decks, the bundle counts and
+ * the day's totals on disk (they must survive a reboot mid-month), and the
+ * router; the same answers over HTTP and MQTT (`<base>/route/request` →
+ * `<base>/route/response/<id>`). Each reported attempt goes out priced on
+ * `<base>/call`, the day's totals on `<base>/stats`, and a bundle nearly used
+ * up raises an alert.
  */
 export class RoutingService {
   readonly #config: Config
   readonly #log: Logger
   readonly #deps: { store: StateStore; clock: Clock; configDir: string }
   #decks: DeckLibrary | null = null
-  #file: JsonFileState<BundleFile> | null = null
+  #file: JsonFileState<RoutingFile> | null = null
   #router: LcrRouter | null = null
 
   constructor(deps: { config: Config; store: StateStore; clock: Clock; log: Logger; configDir: string }) {
@@ -37,9 +49,10 @@ export class RoutingService {
 
   async start(stateDir: string): Promise<void> {
     const now = this.#deps.clock.now()
-    this.#file = new JsonFileState<BundleFile>(join(stateDir, 'bundles.json'), { counts: {} }, this.#log)
-    const valid = (d: unknown): d is BundleFile => typeof (d as BundleFile)?.counts === 'object' && (d as BundleFile).counts !== null
-    await this.#file.load(valid, () => ({ counts: {} }), now)
+    const empty = (): RoutingFile => ({ counts: {}, today: { day: '', paths: {} } })
+    this.#file = new JsonFileState<RoutingFile>(join(stateDir, 'routing.json'), empty(), this.#log)
+    const valid = (d: unknown): d is RoutingFile => typeof (d as RoutingFile)?.counts === 'object' && (d as RoutingFile).counts !== null && typeof (d as RoutingFile).today?.paths === 'object'
+    await this.#file.load(valid, empty, now)
     this.#decks = new DeckLibrary({ plans: this.#config.routing.plans, configDir: this.#deps.configDir, stateDir, log: this.#log })
     await this.#decks.loadAll(now)
     const file = this.#file
@@ -53,7 +66,59 @@ export class RoutingService {
       deck: (plan) => this.#decks?.get(plan) ?? null,
       counts: file.data.counts,
       changed: () => void file.save(),
+      onAttempt: (r) => this.#attempt(r),
     })
+    if (this.#config.routing.paths.length) this.tick()
+  }
+
+  /** Each minute: a new site day starts the totals again; a new bundle period clears its alert. */
+  tick(): void {
+    if (!this.#router || !this.#file) return
+    const day = localDay(this.#deps.clock.now(), this.#config.timezone)
+    if (this.#file.data.today.day !== day) {
+      this.#file.data.today = { day, paths: {} }
+      void this.#file.save()
+      this.#publish()
+    }
+    this.#checkBundles()
+  }
+
+  #attempt(r: Omit<RoutedCallRecord, 'ts'>): void {
+    this.#deps.store.recordRouted(r)
+    const file = this.#file!
+    const day = localDay(this.#deps.clock.now(), this.#config.timezone)
+    if (file.data.today.day !== day) file.data.today = { day, paths: {} }
+    const t = (file.data.today.paths[r.path] ??= zero())
+    t.attempts++
+    if (r.outcome === 'answered') t.answered++
+    t.seconds += r.seconds
+    t.cost = round6(t.cost + r.cost)
+    void file.save()
+    this.#publish()
+    this.#checkBundles()
+  }
+
+  /** `<base>/stats`: today's totals per path and in all, and the bundles' minutes left. */
+  #publish(): void {
+    const { day, paths } = this.#file!.data.today
+    const total = zero()
+    for (const t of Object.values(paths)) {
+      total.attempts += t.attempts
+      total.answered += t.answered
+      total.seconds += t.seconds
+      total.cost = round6(total.cost + t.cost)
+    }
+    this.#deps.store.setStats({ day, currency: this.#config.routing.plans[0]?.currency ?? null, paths, total, bundles: this.#router!.status().bundles })
+  }
+
+  #checkBundles(): void {
+    const now = this.#deps.clock.now()
+    for (const plan of this.#config.routing.plans) {
+      for (const b of plan.bundles) {
+        const alert = bundleAlert(plan.id, b.id, secondsLeft(plan.id, b, this.#file!.data.counts, now, this.#config.timezone), bundleSeconds(b), this.#config.alerts.language)
+        if (alert) this.#deps.store.setAlert(alert)
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -245,7 +245,8 @@ export class MqttReporter {
 
   #publishChange(c: StoreChange): void {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
-    if (c.kind === 'call') return this.#publishDurable('call', c.next)
+    if (c.kind === 'call' || c.kind === 'routed') return this.#publishDurable('call', c.next)
+    if (c.kind === 'stats') return this.#publishRetained('stats', c.next)
     if (c.kind === 'event') return this.#publishDurable('event', c.next)
     if (c.kind === 'site') return this.#publishRetained('site/phone', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)

@@ -1,4 +1,4 @@
-import type { ActionEvent, SitePhone, AlertRecord, CallRecord, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
+import type { ActionEvent, SitePhone, AlertRecord, CallRecord, RoutedCallRecord, RoutingStats, LineSnapshot, ModemSnapshot, PanelSnapshot, PartState, UplinkSnapshot } from '../core/state.js'
 
 /** Every topic under `<baseTopic>/<site>/<box>` and its payload: the MQTT contract in one place. */
 export interface TopicPayloads {
@@ -9,7 +9,8 @@ export interface TopicPayloads {
   panel: PanelSnapshot
   'site/phone': SitePhone
   alert: AlertRecord
-  call: CallRecord
+  call: CallRecord | RoutedCallRecord
+  stats: RoutingStats
   event: StateEvent | RecoveryEvent | ActionEvent
 }
 

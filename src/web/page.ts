@@ -100,7 +100,7 @@ function render() {
 function apply(c) {
   if (c.kind === 'panel') snap.panel = c.next;
   else if (c.kind === 'alert') { if (c.next.state === 'raised') snap.alerts[c.id] = c.next; else delete snap.alerts[c.id]; }
-  else if (c.kind === 'event' || c.kind === 'call' || c.kind === 'site') return;
+  else if (c.kind === 'event' || c.kind === 'call' || c.kind === 'site' || c.kind === 'routed' || c.kind === 'stats') return;
   else snap[c.kind + 's'][c.id] = c.next;
   render();
 }

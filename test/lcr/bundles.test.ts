@@ -23,7 +23,7 @@ t.test('a simulated month: minutes counted by the started minute, used up, reset
   let counted = 0
   for (let i = 0; i < 60; i++) {
     const b = countCall(p, '79161234567', 61, counts, now, TZ)
-    if (b?.id === 'mobile') counted++
+    if (b?.bundle.id === 'mobile') counted++
     now += 3_600_000
   }
   t.equal(counted, 50, '100 minutes at 2 minutes a call: 50 calls from the mobile bundle')
@@ -47,4 +47,12 @@ t.test('a bundle covers a call only with the expected minutes left; prefixes; un
   countCall(p, '79161234567', 120, counts, now, TZ)
   t.equal(secondsLeft('sim1', p.bundles[1]!, counts, now, TZ), 0, 'the fair-use cap is used up')
   t.equal(secondsLeft('sim1', bundle({ id: 'open', unlimited: true }), counts, now, TZ), Infinity, 'unlimited without a cap')
+})
+
+t.test('the bundle alert: raised below 10 % left, cleared when the minutes are back; none for an uncapped bundle', async (t) => {
+  const { bundleAlert } = await import('../../src/alerts/rules.js')
+  t.match(bundleAlert('sims', 'mob', 1799, 18000, 'en'), { id: 'routing/bundle/sims/mob', severity: 'minor', state: 'raised', message: 'Plan sims: bundle mob nearly used up: 29 of 300 min left; calls will be paid by the minute' })
+  t.match(bundleAlert('sims', 'mob', 1800, 18000, 'en'), { state: 'cleared', message: 'Plan sims: bundle mob has minutes again' })
+  t.match(bundleAlert('sims', 'mob', 0, 18000, 'ru'), { state: 'raised', message: /пакет mob почти израсходован: осталось 0 из 300 мин/ })
+  t.equal(bundleAlert('sims', 'flat', 0, Infinity, 'en'), null)
 })

@@ -37,7 +37,15 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.match(await get('/api/v1/route?to=112'), { status: 400, body: { error: 'bad-number', message: /short number/ } })
   t.match(await get('/api/v1/route'), { status: 400, body: { message: /give the number/ } })
 
+  const routed: Record<string, unknown>[] = []
+  const stats: Record<string, unknown>[] = []
+  box.store.on('change', (c) => {
+    if (c.kind === 'routed') routed.push(c.next as unknown as Record<string, unknown>)
+    if (c.kind === 'stats') stats.push(c.next as unknown as Record<string, unknown>)
+  })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'answered', seconds: 42 }), { status: 202, body: { ok: true } })
+  t.match(routed.at(-1), { type: 'routed', path: 'gsm1', line: 'gsm1', to: '+79161234567', outcome: 'answered', seconds: 42, cost: 0, bundle: 'mobile300' }, 'the attempt priced: the bundle covered it')
+  t.match(stats.at(-1), { currency: 'RUB', paths: { gsm1: { attempts: 1, answered: 1, seconds: 42, cost: 0 } }, total: { attempts: 1 } })
   t.match(await post({ path: 'gsm9', to: '89161234567', outcome: 'answered' }), { status: 400, body: { message: /no path "gsm9"/ } })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'lost' }), { status: 400 })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'failed', colour: 'red' }), { status: 400 })
@@ -51,6 +59,14 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.match((routing.body.bundles as unknown[])[0], { plan: 'sims', bundle: 'mobile300', secondsLeft: 300 * 60 - 60 }, '42 s counted as a started minute')
   t.match(routing.body.decks, [{ plan: 'carrier', source: 'file', rows: 8, refused: null }, { plan: 'sims', source: 'file', rows: 2 }])
 
+  // a long call to a mobile: the bundle's minutes nearly gone, the rest paid by the second
+  t.match(await post({ path: 'gsm2', to: '89161234567', outcome: 'answered', seconds: 17_400 }), { status: 202 })
+  t.match(routed.at(-1), { path: 'gsm2', bundle: 'mobile300', cost: 0 }, 'all of it within the bundle')
+  t.match(box.store.snapshot.alerts['routing/bundle/sims/mobile300'], { severity: 'minor', message: /bundle mobile300 nearly used up: 9 of 300 min left/ })
+  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'answered', seconds: 1200 }), { status: 202 })
+  t.match(routed.at(-1), { bundle: 'mobile300', cost: 19.8 }, 'the bundle\'s last 9 minutes free, the other 11 at 1.80/min by the second')
+  t.match(stats.at(-1), { total: { attempts: 4, answered: 3, seconds: 18_642, cost: 19.8 } })
+
   const reload = await fetch(`${box.httpUrl}/api/v1/routing/reload`, { method: 'POST' })
   t.match(await reload.json(), { decks: [{ plan: 'carrier', source: 'file', refused: null }, { plan: 'sims' }] }, 'the decks imported again on demand')
 
@@ -59,8 +75,11 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   const client = await mqtt.connectAsync(box.config.mqtt.url, { clientId: 'pbx-test' })
   t.teardown(() => client.endAsync(true))
   const answers = new Map<string, Record<string, unknown>>()
-  client.on('message', (topic, payload) => answers.set(topic.split('/').at(-1)!, JSON.parse(payload.toString()) as Record<string, unknown>))
+  client.on('message', (topic, payload) => topic.includes('/route/response/') && answers.set(topic.split('/').at(-1)!, JSON.parse(payload.toString()) as Record<string, unknown>))
   await client.subscribeAsync(`${base}/route/response/+`, { qos: 1 })
+  const retainedStats = new Promise<Record<string, unknown>>((resolve) => client.on('message', (topic, payload) => topic === `${base}/stats` && resolve(JSON.parse(payload.toString()) as Record<string, unknown>)))
+  await client.subscribeAsync(`${base}/stats`, { qos: 1 })
+  t.match(await retainedStats, { total: { attempts: 4, cost: 19.8 } }, 'the day\'s totals retained on <base>/stats')
   await client.publishAsync(`${base}/route/request`, 'not json', { qos: 1 })
   await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'a/b', to: '1234567' }), { qos: 1 })
   await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'r2', to: 5 }), { qos: 1 })
