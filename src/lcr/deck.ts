@@ -144,6 +144,13 @@ function guessDelimiter(text: string): string {
   return best
 }
 
+/**
+ * A copy of a cell that does not hold on to the file: V8 keeps a substring
+ * of 13 or more characters as a view into its parent, so one long prefix
+ * kept in the index would keep the whole deck text alive.
+ */
+const own = (s: string) => (s.length < 13 ? s : (' ' + s).slice(1))
+
 /** Reads the rows after the header; methods, not per-row closures, since a deck may have a million rows. */
 class RowReader {
   line = 0
@@ -152,6 +159,7 @@ class RowReader {
   /** Decks repeat a few dates and increments a million times. */
   readonly #dates = new Map<string, When | null>()
   readonly #increments = new Map<string, [number, number] | null>()
+  readonly #bands = new Map<string, string>()
 
   constructor(readonly at: Partial<Record<Field, number>>, readonly problems: DeckProblem[]) {}
 
@@ -161,7 +169,8 @@ class RowReader {
   }
 
   bad(message: string): void {
-    this.problems.push({ line: this.line, message })
+    // Clipped and copied: a problem kept for the status page must not keep the file text alive either.
+    this.problems.push({ line: this.line, message: own(message.length > 300 ? `${message.slice(0, 300)}…` : message) })
     this.#bad = true
   }
 
@@ -227,10 +236,12 @@ class RowReader {
     if (validFrom !== null && validTo !== null && validTo <= validFrom) {
       this.bad(`validTo "${this.get('validTo')}" is not after validFrom "${this.get('validFrom')}"`)
     }
-    // Config band names are lower case ("peak"); a deck may say "Peak".
-    const band = this.get('band').toLowerCase() || null
+    // Config band names are lower case ("peak"); a deck may say "Peak". One string per band name.
+    const b = this.get('band').toLowerCase()
+    let band = b === '' ? null : this.#bands.get(b)
+    if (band === undefined) this.#bands.set(b, (band = own(b)))
     if (this.#bad) return null
-    return { prefix, ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band }
+    return { prefix: own(prefix), ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band }
   }
 }
 

@@ -4,22 +4,16 @@
  * Used by the failover tests and by `npm run bench` (the measured cut-to-switch).
  */
 import type { ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { packageRoot } from '../../src/core/version.js'
 import type { Topology } from './netns.js'
 import { terminate } from './real.js'
 
-/** bin/linewatch.js from here, whether this runs as test/helpers/*.ts or as dist/test/helpers/*.js. */
-function linewatchBin(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'bin', 'linewatch.js'))) return join(dir, 'bin', 'linewatch.js')
-  }
-  throw new Error('bin/linewatch.js not found above this file')
-}
+/** bin/linewatch.js, whether this runs as test/helpers/*.ts or as dist/test/helpers/*.js. */
+const linewatchBin = () => join(packageRoot(), 'bin', 'linewatch.js')
 
 export interface LabOptions {
   holdDownSeconds: number

@@ -1,5 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import t from 'tap'
 import { DEFAULT_COLUMNS, deckVerdict, guessColumns, loadDeckFile, parseDeck, type RateRow } from '../../src/lcr/deck.js'
 
@@ -176,4 +178,22 @@ t.test('line numbers stay right after blank lines before the header and a lone-C
   t.same(parseDeck('prefix,rate\r1,0.5\r2,y\r').problems, [{ line: 3, message: 'rate "y" is not a number' }])
   t.same(parseDeck('prefix,rate\n1,0.5\n').rows[0]?.validTo, null)
   t.equal(parseDeck('prefix,rate,valid to\n1,0.5,2026-01-01\n').rows[0]?.validTo, Date.UTC(2026, 0, 1) + DAY)
+})
+
+t.test('rows and problems do not keep the file text alive', async (t) => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const FILLER = 20_000_000
+  // Long prefixes and band names would be views into the text; so would a problem quoting a huge cell.
+  const read = (filler = 'x'.repeat(FILLER)) => parseDeck(`prefix,rate,band,note\n49,0.1,,${filler}\n${filler.slice(0, 1000)}1,0.1,,\n${Array.from({ length: 100 }, (_, i) => `${10_000_000_000_000 + i},0.01,weekend_offpeak_x,`).join('\n')}\n`)
+  gc()
+  const before = process.memoryUsage().heapUsed
+  const kept = read()
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  gc()
+  const held = process.memoryUsage().heapUsed - before
+  t.equal(kept.rows.length, 101)
+  t.equal(kept.problems.length, 1)
+  t.ok(kept.problems[0]!.message.length < 310, 'a problem quoting a huge cell is clipped')
+  t.ok(held < 5_000_000, `${(held / 1e6).toFixed(1)} MB held by 101 rows and a problem (the text was over ${FILLER / 1e6} MB)`)
 })
