@@ -27,12 +27,15 @@ export interface BreakerState {
 }
 
 const MAX_OPEN_DOUBLINGS = 4
+/** A trial call offered while half-open that is never reported (the PBX took another path, or crashed) stops blocking after this. */
+const TRIAL_MS = 120_000
 
 export class PathBreaker {
   #faults = 0
   #openUntil: number | null = null
   #opens = 0
-  #trial = false
+  /** When the half-open trial was offered (null: none waiting for its report). */
+  #trialAt: number | null = null
 
   constructor(
     private readonly faultsToOpen: number,
@@ -42,12 +45,12 @@ export class PathBreaker {
   /** Whether a call may take the path now; in half-open, only one until it reports. */
   allows(now: number): boolean {
     if (this.#openUntil === null) return true
-    return now >= this.#openUntil && !this.#trial
+    return now >= this.#openUntil && (this.#trialAt === null || now - this.#trialAt >= TRIAL_MS)
   }
 
   /** The route answer offered the path to a call while half-open: the next caller waits for its report. */
   offered(now: number): void {
-    if (this.#openUntil !== null && now >= this.#openUntil) this.#trial = true
+    if (this.#openUntil !== null && now >= this.#openUntil && this.allows(now)) this.#trialAt = now
   }
 
   state(now: number): BreakerState {
@@ -56,7 +59,7 @@ export class PathBreaker {
   }
 
   record(fault: boolean, now: number): void {
-    this.#trial = false
+    this.#trialAt = null
     if (!fault) {
       this.#faults = 0
       this.#openUntil = null

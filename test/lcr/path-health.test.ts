@@ -40,6 +40,16 @@ t.test('N faults in a row open the breaker; after a while one call may try; an a
   t.equal(b.state(200_003).retryAt, 260_002, 'closed again: back to the first open time')
 })
 
+t.test('a trial offered but never reported stops blocking after two minutes', async (t) => {
+  const b = new PathBreaker(1, 1000)
+  b.record(true, 0)
+  b.offered(1000)
+  t.notOk(b.allows(1000 + 119_999), 'waiting for the trial\'s report')
+  t.ok(b.allows(1000 + 120_000), 'no report in two minutes: another call may try')
+  b.offered(121_000)
+  t.notOk(b.allows(121_001), 'and that one is the trial now')
+})
+
 t.test('the open time doubles at most 16×', async (t) => {
   const b = new PathBreaker(1, 1000)
   let now = 0
