@@ -126,7 +126,7 @@ export class Box {
       report: (id: string, r: PbxReport) => this.#pbxReport(id, r),
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
-    const routing = config.routing.paths.length ? { route: (to: string) => this.routing.route(to), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
+    const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, ...opts.web })
   }
 
@@ -237,6 +237,8 @@ export class Box {
       this.panel.start()
       await this.#j5.start()
       await this.mqtt.start()
+      // the day's totals and a bundle low at boot, now that MQTT, the alerts and the notifier listen
+      this.routing.tick()
       this.uplinks.start()
       for (const m of this.modems) m.start()
       this.#minute = this.clock.setInterval(() => {

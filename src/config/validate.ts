@@ -198,6 +198,8 @@ function uplinkChecks(c: Config): { path: Segment[]; message: string }[] {
   const needs = { icmp: ['host'], tcp: ['host', 'port'], http: ['url'], dns: ['host'] } as const
   const interfaces = new Map<string, number>()
   const preferences = new Map<number, number>()
+  // 253–255 are the kernel's default, main and local tables
+  if (c.failover.table + c.uplinks.length - 1 > 252) out.push({ path: ['failover', 'table'], message: `with ${c.uplinks.length} uplinks, at most ${253 - c.uplinks.length} (tables 253–255 are the system's)` })
   c.uplinks.forEach((u, i) => {
     const at = (...rest: Segment[]): Segment[] => ['uplinks', i, ...rest]
     if (interfaces.has(u.interface)) out.push({ path: at('interface'), message: `interface "${u.interface}" is already used by uplinks[${interfaces.get(u.interface)}]` })

@@ -58,21 +58,26 @@ export function coveringBundle(plan: PlanConfig, digits: string, seconds: number
 }
 
 /**
- * Count a call's minutes (started minutes) against the first bundle that covers it and has any
- * left. Returns it and the seconds it covered (the rest is paid at the deck's rate), or null.
+ * Count a call's minutes (started minutes) against the bundles that cover it, in order, each up
+ * to what it has left. Returns the first one used and the seconds covered (the rest is paid at
+ * the deck's rate), or null when none had any.
  */
 export function countCall(plan: PlanConfig, digits: string, seconds: number, counts: BundleCounts, at: number, timeZone: string): { bundle: Bundle; covered: number } | null {
   if (seconds <= 0) return null
+  let billed = Math.ceil(seconds / 60) * 60
+  let covered = 0
+  let first: Bundle | null = null
   for (const b of plan.bundles) {
     const left = secondsLeft(plan.id, b, counts, at, timeZone)
-    if (!covers(b, digits) || left <= 0) continue
+    if (billed <= 0 || !covers(b, digits) || left <= 0) continue
     const key = `${plan.id}/${b.id}`
     const period = periodOf(b, at, timeZone)
     const used = counts[key]?.period === period ? counts[key]!.seconds : 0
-    const billed = Math.ceil(seconds / 60) * 60
-    // what the bundle does not cover is paid at the deck's rate: the count stops at the bundle's size
-    counts[key] = { period, seconds: used + Math.min(billed, left) }
-    return { bundle: b, covered: Math.min(seconds, left) }
+    const take = Math.min(billed, left)
+    counts[key] = { period, seconds: used + take }
+    billed -= take
+    covered += take
+    first ??= b
   }
-  return null
+  return first ? { bundle: first, covered: Math.min(seconds, covered) } : null
 }

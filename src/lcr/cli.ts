@@ -19,8 +19,16 @@ export async function runRoute(args: string[], out: (s: string) => void = (s) =>
     process.stderr.write(`${USAGE}\n`)
     return 2
   }
-  const url = new URL('/api/v1/route', values.url)
+  let url: URL
+  try {
+    url = new URL('/api/v1/route', values.url)
+  } catch {
+    process.stderr.write(`linewatch route: --url must be a URL such as http://127.0.0.1:8080, not "${values.url}"\n`)
+    return 2
+  }
   url.searchParams.set('to', number)
+  // a look, not a call: a half-open path's one trial stays for the PBX
+  url.searchParams.set('peek', '1')
   let res: Response
   try {
     res = await fetch(url, { headers: values.token ? { authorization: `Bearer ${values.token}` } : {}, signal: AbortSignal.timeout(5000) })

@@ -25,7 +25,9 @@ export function normaliseDialled(input: string, plan: DialPlan | undefined): Nor
   const international = (digits: string, how: string): Normalised =>
     E164_DIGITS.test(digits) ? done(digits, plan) : { ok: false, reason: `"${input}"${how} does not give a valid E.164 number (7 to 15 digits, not starting with 0)` }
   if (n.startsWith('+')) return international(n.slice(1), '')
-  if (n.length < SHORTEST) return { ok: false, reason: `"${input}" is a short number (emergency or service): dial it on a carrier line, not by least cost` }
+  // a local number may be shorter than a subscriber number elsewhere (6 digits in small towns)
+  const local = plan?.areaCode && plan.localDigits && n.length === plan.localDigits
+  if (n.length < SHORTEST && !local) return { ok: false, reason: `"${input}" is a short number (emergency or service): dial it on a carrier line, not by least cost` }
   if (!plan) return { ok: false, reason: `no numbering plan is configured (numbering): only +E.164 numbers can be routed, not "${input}"` }
   if (plan.internationalPrefix && n.startsWith(plan.internationalPrefix)) return international(n.slice(plan.internationalPrefix.length), ` with the international prefix ${plan.internationalPrefix}`)
   if (plan.nationalPrefix && n.startsWith(plan.nationalPrefix)) return international(plan.countryCode + n.slice(plan.nationalPrefix.length), ` with the national prefix ${plan.nationalPrefix}`)

@@ -11,9 +11,12 @@ export type AttemptOutcome = 'answered' | 'busy' | 'no-answer' | 'failed'
 /**
  * Causes that mean the path could not carry the call: Asterisk's DIALSTATUS CONGESTION and
  * CHANUNAVAIL, SIP 408/500/502/503/504, Q.850 34 (no circuit), 38 (network out of order),
- * 41 (temporary failure), 42 (congestion), 44 (channel not available), 47 (resource unavailable).
+ * 41 (temporary failure), 42 (congestion), 44 (channel not available), 47 (resource unavailable),
+ * and FreeSWITCH's names for them (NORMAL_CIRCUIT_CONGESTION, NORMAL_TEMPORARY_FAILURE,
+ * SWITCH_CONGESTION, REQUESTED_CHAN_UNAVAIL, NETWORK_OUT_OF_ORDER, GATEWAY_DOWN, RECOVERY_ON_TIMER_EXPIRE).
  */
-const PATH_FAULT = /^(congestion|chanunavail|channel[ _-]?unavailable|no[ _-]?(free[ _-]?)?channel|network[ _-]?out[ _-]?of[ _-]?order|temporary[ _-]?failure|(sip[ _-]?)?(408|500|502|503|504)|(q850[ _-]?)?(34|38|41|42|44|47))$/i
+const PATH_FAULT =
+  /^(congestion|chanunavail|channel[ _-]?unavailable|no[ _-]?(free[ _-]?)?channel|network[ _-]?out[ _-]?of[ _-]?order|(normal[ _-]?)?temporary[ _-]?failure|normal[ _-]?circuit[ _-]?congestion|switch[ _-]?congestion|requested[ _-]?chan[ _-]?unavail|gateway[ _-]?down|recovery[ _-]?on[ _-]?timer[ _-]?expire|(sip[ _-]?)?(408|500|502|503|504)|(q850[ _-]?)?(34|38|41|42|44|47))$/i
 
 export function isPathFault(outcome: AttemptOutcome, cause: string | null | undefined): boolean {
   return outcome === 'failed' && !!cause && PATH_FAULT.test(cause.trim())
@@ -58,17 +61,26 @@ export class PathBreaker {
     return { state: now >= this.#openUntil ? 'half-open' : 'open', faultsInRow: this.#faults, retryAt: this.#openUntil }
   }
 
-  record(fault: boolean, now: number): void {
+  /**
+   * An attempt's report. `worked`: the path carried the call to the callee (answered or busy).
+   * While open, only a call that worked closes the breaker; another report (cancelled, a late one
+   * from before) proves nothing and changes nothing but the trial's wait.
+   */
+  record(fault: boolean, now: number, worked: boolean): void {
     this.#trialAt = null
-    if (!fault) {
+    if (worked) {
       this.#faults = 0
       this.#openUntil = null
       this.#opens = 0
       return
     }
+    if (!fault) {
+      if (this.#openUntil === null) this.#faults = 0
+      return
+    }
     this.#faults++
-    // a failed trial opens it again at once, for longer
-    if (this.#faults >= this.faultsToOpen || this.#openUntil !== null) {
+    // calls failing together while it is open count, but only the trial's failure opens it again, for longer
+    if (this.#openUntil !== null ? now >= this.#openUntil : this.#faults >= this.faultsToOpen) {
       this.#openUntil = now + this.openMs * 2 ** Math.min(this.#opens, MAX_OPEN_DOUBLINGS)
       this.#opens++
     }

@@ -43,6 +43,8 @@ export interface AttemptReport {
   cause?: string | null
   /** Talk time of an answered call. */
   seconds?: number
+  /** The attempt's own id: a report sent again (a PBX retrying) is counted once. */
+  id?: string
 }
 
 export interface RouterDeps {
@@ -68,6 +70,8 @@ interface PathRuntime {
 
 /** Destinations are averaged by their first digits (country and area): a single number is rarely called often enough. */
 const DESTINATION_DIGITS = 5
+/** Report ids remembered to count a repeated report once. */
+const IDS_KEPT = 1000
 /** The learnt average is used from this many answered calls on. */
 const MIN_CALLS_FOR_AVERAGE = 3
 
@@ -85,6 +89,7 @@ export class LcrRouter {
   readonly #paths = new Map<string, PathRuntime>()
   readonly #durations = new Map<string, { calls: number; seconds: number }>()
   readonly #storeNumbers: Set<string>
+  readonly #seen = new Set<string>()
 
   constructor(deps: RouterDeps) {
     this.#d = deps
@@ -93,7 +98,8 @@ export class LcrRouter {
     this.#storeNumbers = new Set(deps.config.callerIds.length ? deps.config.callerIds : deps.lines.flatMap((l) => l.numbers))
   }
 
-  route(to: string): RouteAnswer {
+  /** `peek`: only a look (the CLI): a half-open path's one trial is left for a real call. */
+  route(to: string, peek = false): RouteAnswer {
     const n = normaliseDialled(to, this.#d.numbering)
     if (!n.ok) return { ok: false, to, reason: n.reason }
     const at = this.#d.clock.now()
@@ -107,7 +113,7 @@ export class LcrRouter {
     }
     const known = (o: RouteOffer) => (o.state === 'unknown' ? 1 : 0)
     offers.sort((a, b) => a.cost - b.cost || known(a) - known(b) || (b.asr ?? 0.5) - (a.asr ?? 0.5) || a.uses - b.uses)
-    for (const o of offers) this.#paths.get(o.path)!.breaker.offered(at)
+    if (!peek) for (const o of offers) this.#paths.get(o.path)!.breaker.offered(at)
     return { ok: true, to, e164: n.e164, expectedSeconds: expected, at, paths: offers, excluded }
   }
 
@@ -117,8 +123,14 @@ export class LcrRouter {
     if (!runtime) return `no path "${r.path}" (paths: ${[...this.#paths.keys()].join(', ') || 'none'})`
     const n = normaliseDialled(r.to, this.#d.numbering)
     if (!n.ok) return n.reason
+    if (r.id !== undefined) {
+      if (this.#seen.has(r.id)) return null
+      this.#seen.add(r.id)
+      // a Set iterates in insertion order: the oldest goes first
+      if (this.#seen.size > IDS_KEPT) this.#seen.delete(this.#seen.values().next().value!)
+    }
     const now = this.#d.clock.now()
-    runtime.breaker.record(isPathFault(r.outcome, r.cause), now)
+    runtime.breaker.record(isPathFault(r.outcome, r.cause), now, r.outcome === 'answered' || r.outcome === 'busy')
     runtime.quality.record(r.outcome)
     const plan = this.#plan(r.path)
     const seconds = r.outcome === 'answered' ? (r.seconds ?? 0) : 0

@@ -68,12 +68,11 @@ export class RoutingService {
       changed: () => void file.save(),
       onAttempt: (r) => this.#attempt(r),
     })
-    if (this.#config.routing.paths.length) this.tick()
   }
 
-  /** Each minute: a new site day starts the totals again; a new bundle period clears its alert. */
+  /** Each minute (and once the broker and alerts listen, at start): a new site day starts the totals again; a new bundle period clears its alert. */
   tick(): void {
-    if (!this.#router || !this.#file) return
+    if (!this.#router || !this.#file || !this.#config.routing.paths.length) return
     const day = localDay(this.#deps.clock.now(), this.#config.timezone)
     if (this.#file.data.today.day !== day) {
       this.#file.data.today = { day, paths: {} }
@@ -125,8 +124,9 @@ export class RoutingService {
     await this.#file?.flushed()
   }
 
-  route(to: string): RouteAnswer {
-    return this.#started().route(to)
+  /** `peek`: a look (the CLI), not a call: it does not take a half-open path's one trial. */
+  route(to: string, peek = false): RouteAnswer {
+    return this.#started().route(to, peek)
   }
 
   report(r: AttemptReport): string | null {

@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.js'
 import { within } from '../core/within.js'
 import { Backoff } from '../core/backoff.js'
 import type { Logger } from '../core/logger.js'
+import type { RoutingStats } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
 import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
@@ -50,6 +51,7 @@ export class MqttReporter {
   /** >0: retained state is held and sent this often (a metered uplink); the newest per topic wins. */
   #throttleMs = 0
   readonly #held = new Map<string, string>()
+  #stats: RoutingStats | null = null
   #heldTimer: Timer | null = null
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
@@ -141,7 +143,7 @@ export class MqttReporter {
 
   /** Hold retained state and send it every `ms` (0: at once again). Alerts and events always go at once. */
   throttle(ms: number): void {
-    if (ms === this.#throttleMs) return
+    if (ms === this.#throttleMs || this.#stopping) return
     this.#throttleMs = ms
     this.#heldTimer?.cancel()
     this.#heldTimer = null
@@ -224,6 +226,7 @@ export class MqttReporter {
     for (const u of Object.values(snap.uplinks)) this.#publishRetained(`uplink/${u.id}`, u)
     this.#publishRetained('panel', snap.panel)
     if (snap.sitePhone) this.#publishRetained('site/phone', snap.sitePhone)
+    if (this.#stats) this.#publishRetained('stats', this.#stats)
     for (const l of this.#listeners) {
       this.#client?.subscribe(l.filter, { qos: 1 }, (err) => {
         if (err && !this.#stopping) this.#log.warn({ filter: l.filter, err: errorMessage(err) }, 'subscribe failed')
@@ -246,7 +249,11 @@ export class MqttReporter {
   #publishChange(c: StoreChange): void {
     if (c.kind === 'alert') return this.#publishDurable('alert', c.next)
     if (c.kind === 'call' || c.kind === 'routed') return this.#publishDurable('call', c.next)
-    if (c.kind === 'stats') return this.#publishRetained('stats', c.next)
+    if (c.kind === 'stats') {
+      // not in the snapshot: kept here, so a reconnect sends it again with the rest of the state
+      this.#stats = c.next
+      return this.#publishRetained('stats', c.next)
+    }
     if (c.kind === 'event') return this.#publishDurable('event', c.next)
     if (c.kind === 'site') return this.#publishRetained('site/phone', c.next)
     if (c.kind === 'panel') return this.#publishRetained('panel', c.next)

@@ -146,7 +146,9 @@ export class UplinkMonitor {
     w.timer = this.#d.clock.setTimeout(() => {
       w.timer = null
       const started = this.#d.clock.now()
-      const round = this.#round(w).finally(() => {
+      const round = this.#round(w)
+        .catch((err) => this.#log.error({ uplink: w.cfg.id, err: errorMessage(err) }, 'probe round failed'))
+        .finally(() => {
         this.#rounds.delete(round)
         // a metered uplink not carrying the traffic is probed less often, to save data
         const every = w.cfg.metered && this.#active !== w.cfg.id ? w.cfg.probes.standbyEveryMs : w.cfg.probes.everyMs
@@ -214,6 +216,7 @@ export class UplinkMonitor {
     const event: Omit<UplinkEvent, 'ts'> = { type: 'uplink', from, to: choice.id, reason: choice.reason, routes: 'reported', conntrack: null, detail: '' }
     if (this.#routed) {
       const failed = await this.#applyRoutes()
+      if (this.#stopped) return
       event.routes = failed ? 'failed' : 'set'
       event.detail = failed ?? ''
       const old = this.#watched.find((w) => w.cfg.id === from)

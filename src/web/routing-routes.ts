@@ -3,7 +3,7 @@ import type { AttemptReport, RouteAnswer } from '../lcr/router.js'
 
 /** What the HTTP side may ask of least-cost routing. */
 export interface RoutingActions {
-  route(to: string): RouteAnswer
+  route(to: string, peek?: boolean): RouteAnswer
   /** A refusal's text, or null when taken. */
   report(r: AttemptReport): string | null
   status(): unknown
@@ -23,7 +23,7 @@ const attemptBody = {
     dialstatus: { type: 'string', maxLength: 32, description: 'Instead of outcome: Asterisk\'s DIALSTATUS as it is (ANSWER, BUSY, NOANSWER, CONGESTION, CHANUNAVAIL, CANCEL, …)' },
     cause: { type: ['string', 'null'], maxLength: 64, description: 'For failed: DIALSTATUS (CONGESTION, CHANUNAVAIL), a SIP status (503) or a Q.850 cause (34)' },
     seconds: { type: 'number', minimum: 0, maximum: 86400, description: 'For answered: the talk time' },
-    id: { type: 'string', maxLength: 64 },
+    id: { type: 'string', minLength: 1, maxLength: 64, description: 'The attempt\'s own id: a report sent again with the same id is counted once' },
   },
 } as const
 
@@ -41,16 +41,21 @@ export function fromDialStatus(status: string): Pick<AttemptReport, 'outcome' | 
 }
 
 export function routingRoutes(app: FastifyInstance, actions: RoutingActions): void {
-  app.get<{ Querystring: { to?: string; format?: string } }>('/api/v1/route', async (req, reply) => {
+  const query = {
+    type: 'object',
+    additionalProperties: false,
+    properties: { to: { type: 'string', maxLength: 32 }, format: { type: 'string', enum: ['json', 'asterisk'] }, peek: { type: 'string', enum: ['0', '1'] } },
+  } as const
+  app.get<{ Querystring: { to?: string; format?: string; peek?: string } }>('/api/v1/route', { schema: { querystring: query } }, async (req, reply) => {
     const to = req.query.to
     if (!to) return reply.code(400).send({ error: 'bad-request', message: 'give the number: /api/v1/route?to=89161234567' })
-    const answer = actions.route(to)
+    const answer = actions.route(to, req.query.peek === '1')
     // for a dialplan without a JSON parser: path!dial!callerid per path, paths separated by |; empty when none
     if (req.query.format === 'asterisk') return reply.type('text/plain').send(answer.ok ? answer.paths.map((p) => `${p.path}!${p.dial}!${p.callerId}`).join('|') : '')
     return answer.ok ? answer : reply.code(400).send({ error: 'bad-number', message: answer.reason, to })
   })
   app.post<{ Body: Omit<AttemptReport, 'outcome'> & { outcome?: AttemptReport['outcome']; dialstatus?: string; id?: string } }>('/api/v1/calls', { schema: { body: attemptBody } }, async (req, reply) => {
-    const { id: _id, dialstatus, outcome, ...rest } = req.body
+    const { dialstatus, outcome, ...rest } = req.body
     const attempt: AttemptReport = dialstatus !== undefined ? { ...rest, ...fromDialStatus(dialstatus) } : { ...rest, outcome: outcome! }
     const refused = actions.report(attempt)
     return refused ? reply.code(400).send({ error: 'bad-report', message: refused }) : reply.code(202).send({ ok: true })

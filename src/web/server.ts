@@ -48,7 +48,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   app.addHook('onRequest', async (req, reply) => {
     const url = new URL(req.url, 'http://box')
-    if (!token || url.pathname === '/healthz') return
+    // the raw path, as the router sees it: URL() would resolve /x/..\..\healthz to /healthz
+    if (!token || req.url.split('?')[0] === '/healthz') return
     const header = req.headers.authorization?.replace(/^Bearer\s+/i, '')
     if (header !== token && url.searchParams.get('token') !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
   })

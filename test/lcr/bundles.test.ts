@@ -56,3 +56,11 @@ t.test('the bundle alert: raised below 10 % left, cleared when the minutes are b
   t.match(bundleAlert('sims', 'mob', 0, 18000, 'ru'), { state: 'raised', message: /пакет mob почти израсходован: осталось 0 из 300 мин/ })
   t.equal(bundleAlert('sims', 'flat', 0, Infinity, 'en'), null)
 })
+
+t.test('a call longer than one bundle\'s rest goes on into the next bundle that covers it', async (t) => {
+  const p = plan([bundle({ id: 'small', minutes: 1, prefixes: ['79'] }), bundle({ id: 'big', minutes: 100 })])
+  const counts: BundleCounts = {}
+  const now = at('2026-11-10T10:00:00Z')
+  t.same(countCall(p, '79161234567', 150, counts, now, TZ), { bundle: p.bundles[0], covered: 150 }, 'one minute from the first, two from the second: all covered')
+  t.same(Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v.seconds])), { 'sim1/small': 60, 'sim1/big': 120 })
+})

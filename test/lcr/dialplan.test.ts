@@ -15,6 +15,7 @@ t.test('what the PBX dials, in E.164', async (t) => {
     ['0044207946000', DE, '+44207946000', null],
     ['12345678', DE, '+493012345678', '03012345678'],
     ['+442079460000', undefined, '+442079460000', null],
+    ['451234', { countryCode: '49', nationalPrefix: '0', areaCode: '8152', localDigits: 6 }, '+498152451234', '08152451234'],
   ]
   for (const [input, plan, e164, national] of cases) {
     const n = normaliseDialled(input, plan)

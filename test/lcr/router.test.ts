@@ -151,3 +151,17 @@ t.test('a number that cannot be normalised, and a report about an unknown path',
   t.match(router.report({ path: 'nope', to: '84951234567', outcome: 'answered' }), /no path "nope"/)
   t.match(router.report({ path: 'sip1', to: 'x', outcome: 'answered' }), /not a phone number/)
 })
+
+t.test('a look (peek) leaves a half-open path\'s trial for a real call; a report sent twice with its id counts once', async (t) => {
+  const { router, clock } = rig()
+  for (let i = 0; i < 3; i++) router.report({ path: 'sip1', to: '84951234567', outcome: 'failed', cause: 'CONGESTION' })
+  clock.advance(300_000)
+  t.ok(order(router.route('84951234567', true)).includes('sip1'), 'a look sees it offered')
+  t.ok(order(router.route('84951234567', true)).includes('sip1'), 'and again: the look took no trial')
+  t.ok(order(router.route('84951234567')).includes('sip1'), 'a real call takes the trial')
+  t.notOk(order(router.route('84951234567')).includes('sip1'), 'the next one waits for its report')
+  const once = rig()
+  for (let i = 0; i < 3; i++) once.router.report({ id: 'a1', path: 'sip1', to: '84951234567', outcome: 'failed', cause: '503' })
+  t.ok(order(once.router.route('84951234567')).includes('sip1'), 'one fault, not three: the same report retried')
+  t.equal(once.router.status().paths.find((p) => p.id === 'sip1')?.uses, 1)
+})

@@ -36,6 +36,8 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.same(paths.slice(0, 2).map((p) => [p.path, p.cost, p.bundle]), [['gsm1', 0, 'mobile300'], ['gsm2', 0, 'mobile300']], 'the SIMs\' bundle first')
   t.match(await get('/api/v1/route?to=112'), { status: 400, body: { error: 'bad-number', message: /short number/ } })
   t.match(await get('/api/v1/route'), { status: 400, body: { message: /give the number/ } })
+  t.match(await get('/api/v1/route?to=1234567&to=7654321'), { status: 400 }, 'two numbers: refused, not a crash')
+  t.equal(await runRoute(['1234567', '--url', '127.0.0.1:8080'], () => {}), 2, 'a --url that is not a URL: a usage error')
 
   const routed: Record<string, unknown>[] = []
   const stats: Record<string, unknown>[] = []

@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import { LINE_DEFAULTS } from '../helpers/parts.js'
 import t from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
@@ -38,6 +39,17 @@ t.test('with a token, everything but /healthz needs it', async (t) => {
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer s3cret-token-0123456789' } })).statusCode, 200)
   t.equal((await app.inject('/?token=s3cret-token-0123456789')).statusCode, 200)
+  // a raw path that URL() would resolve to /healthz is not /healthz to the router: it needs the token
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const port = (app.server.address() as { port: number }).port
+  const status = await new Promise<string>((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write('GET /api/v1/x/..\\..\\..\\..\\/..\\healthz HTTP/1.1\r\nHost: box\r\nConnection: close\r\n\r\n'))
+    let got = ''
+    sock.on('data', (d) => (got += d.toString()))
+    sock.on('end', () => resolve(got.split('\r\n')[0] ?? ''))
+    sock.on('error', reject)
+  })
+  t.match(status, /^HTTP\/1\.1 401/, 'a dotted path to /healthz still needs the token')
   await app.close()
 })
 
