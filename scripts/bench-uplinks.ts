@@ -193,3 +193,48 @@ export async function benchUplinksNamespace(): Promise<{ figures: Figure[]; skip
     await topo.destroy()
   }
 }
+
+const CPU_SECONDS = 30
+
+/** Clock ticks of the process's waited-for children (/proc/self/stat cutime + cstime), in ms; null off Linux. */
+async function childrenCpuMs(): Promise<number | null> {
+  try {
+    const { readFile } = await import('node:fs/promises')
+    const stat = await readFile('/proc/self/stat', 'utf8')
+    // the fields after the command name in parentheses: cutime and cstime are the 14th and 15th of them
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(f[13]) + Number(f[14])) * 1000) / 100
+  } catch {
+    return null
+  }
+}
+
+/**
+ * What probing costs at idle: the UplinkMonitor with the real prober, two uplinks of two ICMP
+ * targets each (`ping` on lo, one process per probe), a round a second, for CPU_SECONDS.
+ * The box's own CPU and that of the ping processes, as a share of one core.
+ */
+export async function benchProbeCpu(): Promise<Figure[]> {
+  const { probe, interfaceAddress } = await import('../src/uplinks/probes.js')
+  const { systemClock } = await import('../src/core/clock.js')
+  const ping = await probe({ type: 'icmp', host: '127.0.0.1' }, { interface: 'lo', address: '127.0.0.1' }, 1000)
+  if (!ping.ok) {
+    console.log(`probe CPU skipped: ping on lo does not work here (${ping.error})`)
+    return []
+  }
+  const store = new StateStore({ site: 's', box: 'b', version: 'bench', startedAt: Date.now() }, systemClock)
+  const uplinks = ['a', 'b'].map((id, i) => ({ ...uplink(id, i + 1), interface: 'lo', probes: { ...uplink(id, i + 1).probes, targets: [{ type: 'icmp' as const, host: '127.0.0.1' }, { type: 'icmp' as const, host: '127.0.0.2' }] } }))
+  const monitor = new UplinkMonitor({ store, uplinks, failover: Value.Default(FailoverSchema, {}) as never, clock: systemClock, log: silentLogger(), prober: probe, addressOf: interfaceAddress, routes: null, onSwitch: () => {} })
+  for (const u of monitor.initial(Date.now())) store.init('uplink', u)
+  const own0 = process.cpuUsage()
+  const kids0 = await childrenCpuMs()
+  monitor.start()
+  await new Promise((r) => setTimeout(r, CPU_SECONDS * 1000))
+  await monitor.stop()
+  const own = process.cpuUsage(own0)
+  const kids1 = await childrenCpuMs()
+  const ownMs = (own.user + own.system) / 1000
+  const figures: Figure[] = [{ figure: `probing at idle: the box's own CPU, 2 uplinks × 2 ICMP targets, 1 round/s, ${CPU_SECONDS} s`, value: round((100 * ownMs) / (CPU_SECONDS * 1000), 2), unit: '% of a core' }]
+  if (kids0 !== null && kids1 !== null) figures.push({ figure: `probing at idle: the ping processes' CPU (4 per second)`, value: round((100 * (kids1 - kids0)) / (CPU_SECONDS * 1000), 2), unit: '% of a core' })
+  return figures
+}

@@ -39,7 +39,7 @@ import { demoConfig } from '../src/sim/demo.js'
 import { benchFuzzMemory } from './bench-fuzz.js'
 import { benchRecovery } from './bench-recovery.js'
 import { benchScriptedDay, benchSilence } from './bench-silence.js'
-import { benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
+import { benchProbeCpu, benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
 import { benchLcr } from './bench-lcr.js'
 import { prng } from '../src/sim/prng.js'
 
@@ -233,7 +233,7 @@ async function main(): Promise<void> {
     const fuzz = await benchFuzzMemory()
     const silence = await benchSilence()
     const day = await benchScriptedDay()
-    const uplinks = [...(await benchUplinksSimulated())]
+    const uplinks = [...(await benchUplinksSimulated()), ...(await benchProbeCpu())]
     const lab = await benchUplinksNamespace()
     if (lab.skipped) console.log(`uplink failover in namespaces skipped: ${lab.skipped}`)
     const lcr = await benchLcr()
