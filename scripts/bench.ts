@@ -16,6 +16,8 @@
  *     and computed for linewatch, mwan3 and RutOS defaults; false switches under 5 % loss.
  *  9. Least-cost routing (bench-lcr.ts): deck load, memory, lookups/s and p99 at 10k/100k/1M prefixes next
  *     to FreeSWITCH mod_lcr's SQLite query (better-sqlite3, optional); a simulated month's money.
+ * 10. Status panel (bench-panel.ts): state change → pin/coil write per output; CPU of blinking at idle
+ *     next to johnny-five's Led.blink().
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -41,6 +43,7 @@ import { benchRecovery } from './bench-recovery.js'
 import { benchScriptedDay, benchSilence } from './bench-silence.js'
 import { benchProbeCpu, benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
 import { benchLcr } from './bench-lcr.js'
+import { benchPanel } from './bench-panel.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -237,7 +240,8 @@ async function main(): Promise<void> {
     const lab = await benchUplinksNamespace()
     if (lab.skipped) console.log(`uplink failover in namespaces skipped: ${lab.skipped}`)
     const lcr = await benchLcr()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr]
+    const panel = await benchPanel()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

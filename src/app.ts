@@ -10,18 +10,22 @@ import { createLogger, type Logger } from './core/logger.js'
 import { StateStore } from './core/store.js'
 import { VERSION } from './core/version.js'
 import { createIo, outputPins } from './hw/gpio.js'
-import { SerialOpener } from './hw/serial.js'
+
+import { SerialOpener, SIM_PREFIX } from './hw/serial.js'
 import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
-import { J5Panel, PanelController } from './panel/index.js'
+import type { PanelController, PanelOutputs } from './panel/index.js'
+import { buildPanel } from './panel/build.js'
+import type { IoPlugin } from './hw/io/contract.js'
+import { openSerialLink, type LinkOpener } from './hw/modbus-coils.js'
 import { MqttReporter } from './report/index.js'
 import { RoutingService } from './lcr/service.js'
 import type { AttemptReport } from './lcr/router.js'
 import { IpRouteControl, UplinkMonitor, interfaceAddress, probe } from './uplinks/index.js'
 import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
 import { wireSim } from './sim/wiring.js'
-import type { SimIO } from './sim/gpio.js'
+import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
@@ -48,6 +52,8 @@ export interface BoxOptions {
   simulator?: SimGateway
   /** Demo extras for the web page. */
   web?: Pick<WebDeps, 'mqttLog' | 'extraRoutes'>
+  /** The IO board (tests give a GpiodIO on a fake chip); default: the one `board` names. */
+  io?: IoPlugin
 }
 
 /**
@@ -60,7 +66,7 @@ export class Box {
   readonly clock: Clock
   readonly store: StateStore
   readonly simulator: SimGateway | null
-  readonly io: SimIO
+  readonly io: IoPlugin
   readonly modems: ModemDriver[]
   readonly lines: LineMonitor
   readonly uplinks: UplinkMonitor
@@ -83,7 +89,7 @@ export class Box {
   readonly divert: DivertRelay
   /** Alerts to the contacts by SMS; built at start (its queue is in the state folder). */
   notifier: SmsNotifier | null = null
-  readonly #j5: J5Panel
+  readonly #panelOutputs: PanelOutputs
   #started = false
   #minute: Timer | null = null
 
@@ -95,8 +101,8 @@ export class Box {
     this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
     const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
-    this.io = createIo(config.board)
-    if (this.simulator) wireSim(this.simulator, config, this.io, this.clock)
+    this.io = opts.io ?? createIo(config, this.clock)
+    if (this.simulator && this.io instanceof SimIO) wireSim(this.simulator, config, this.io, this.clock)
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
     this.lines = new LineMonitor(this.store, config.lines)
@@ -104,8 +110,11 @@ export class Box {
     this.routing = new RoutingService({ config, store: this.store, clock: this.clock, log: this.log, configDir: opts.configDir ?? process.cwd() })
     this.uplinks = this.#uplinkMonitor()
     for (const u of this.uplinks.initial(this.clock.now())) this.store.init('uplink', u)
-    this.panel = new PanelController(this.store, config.panel)
-    this.#j5 = new J5Panel({ config: config.panel, store: this.store, io: this.io, log: this.log, onSilence: () => this.panel.silence() })
+    const sim = this.simulator
+    const modbusOpener: LinkOpener = async (c) => (sim && c.port.startsWith(SIM_PREFIX) ? sim.modbusLink(c.port.slice(SIM_PREFIX.length), c.slaveId) : openSerialLink(c))
+    const panel = buildPanel({ config, store: this.store, clock: this.clock, io: this.io, log: this.log, modbusOpener })
+    this.panel = panel.controller
+    this.#panelOutputs = panel.outputs
     this.analog = new AnalogMonitor({ io: this.io, lines: config.lines, monitor: this.lines, store: this.store, clock: this.clock, log: this.log })
     this.channels = new ChannelWatch({ store: this.store, lines: config.lines })
     this.routes = new RouteWithdrawal({ store: this.store, lines: config.lines })
@@ -127,7 +136,8 @@ export class Box {
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, ...opts.web })
+    const panelActions = { lampTest: () => this.panel.lampTest(), silence: () => this.panel.silence() }
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: panelActions, ...opts.web })
   }
 
   /** Real uplinks probe and route through the kernel; simulated ones (`sim:`) through the simulator's internet. */
@@ -203,6 +213,9 @@ export class Box {
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
       await this.routing.start(this.stateDir)
+      // the office can run the lamp test or silence the buzzer from afar
+      this.mqtt.listen('panel/test', () => this.panel.lampTest())
+      this.mqtt.listen('panel/silence', () => this.panel.silence())
       if (this.config.routing.paths.length) {
         this.mqtt.listen('route/request', (_topic, payload) => {
           const reply = this.routing.answer(payload)
@@ -235,7 +248,7 @@ export class Box {
       this.testCalls.start()
       this.calls.start()
       this.panel.start()
-      await this.#j5.start()
+      await this.#panelOutputs.start()
       await this.mqtt.start()
       // the day's totals and a bundle low at boot, now that MQTT, the alerts and the notifier listen
       this.routing.tick()
@@ -248,6 +261,7 @@ export class Box {
         this.silence?.tick(now)
         this.notifier?.tick(now)
         this.routing.tick()
+        this.panel.tick()
       }, 60_000)
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
@@ -285,7 +299,7 @@ export class Box {
     }
     // ports, web and broker are independent: stop them side by side
     await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop()), step('uplinks', () => this.uplinks.stop())])
-    await step('panel', () => this.#j5.stop())
+    await step('panel', () => this.#panelOutputs.stop())
     this.#minute?.cancel()
     this.panel.stop()
     this.lines.stop()

@@ -1,7 +1,9 @@
+import { unwatchFile, watchFile } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Box } from './app.js'
-import { ConfigError, jsonSchema, loadConfig, formatProblem } from './config/index.js'
+import { ConfigError, jsonSchema, loadConfig, formatProblem, type Config } from './config/index.js'
+import { panelOfBrokenConfig, runConfigErrorPanel } from './panel/config-error.js'
 import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
@@ -103,10 +105,46 @@ async function validate(args: string[]): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } })
-  const config = await loadConfig(values.config!)
-  const box = new Box({ config, log: createLogger(), configDir: dirname(resolve(values.config!)) })
+  const file = values.config!
+  let config: Config
+  try {
+    config = await loadConfig(file)
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    return showConfigError(file, err)
+  }
+  const box = new Box({ config, log: createLogger(), configDir: dirname(resolve(file)) })
   await box.start()
   return untilSignal(() => box.stop())
+}
+
+/**
+ * A config the box cannot use: each problem in the log with its path and line; the system lamp
+ * shows the error pattern (when the file's board and panel are usable) until the file changes,
+ * then the service exits 1 so that systemd starts it again on the new file.
+ */
+async function showConfigError(file: string, err: ConfigError): Promise<number> {
+  for (const p of err.problems) process.stderr.write(`${file}: ${formatProblem(p)}\n`)
+  const part = await panelOfBrokenConfig(file)
+  if (!part.config) {
+    process.stderr.write(`linewatch: the panel cannot show the error either (${part.reason})\n`)
+    return 1
+  }
+  const log = createLogger()
+  const panel = await runConfigErrorPanel({ config: part.config, log })
+  log.error({ file, problems: err.problems.length }, 'configuration invalid: the system lamp shows the config error pattern until the file is fixed')
+  const changed = new Promise<number>((res) => {
+    watchFile(file, { interval: 2000 }, () => {
+      unwatchFile(file)
+      process.stderr.write(`linewatch: ${file} changed; exiting to start again on it\n`)
+      res(1)
+    })
+  })
+  const signalled = untilSignal(() => panel.stop())
+  const code = await Promise.race([changed, signalled])
+  unwatchFile(file)
+  await panel.stop()
+  return code
 }
 
 async function demo(args: string[]): Promise<number> {

@@ -19,6 +19,8 @@ const TEXT = {
     wiredUp: (id: string) => `Internet back: ${id} is up`,
     bundleLow: (plan: string, bundle: string, left: number, total: number) => `Plan ${plan}: bundle ${bundle} nearly used up: ${left} of ${total} min left; calls will be paid by the minute`,
     bundleOk: (plan: string, bundle: string) => `Plan ${plan}: bundle ${bundle} has minutes again`,
+    panelDown: (output: string, error: string) => `Status panel: the ${output === 'modbus' ? 'stack light (Modbus)' : 'lamps (GPIO)'} do not work: ${error}`,
+    panelUp: (output: string) => `Status panel: the ${output === 'modbus' ? 'stack light (Modbus)' : 'lamps (GPIO)'} work again`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -36,6 +38,8 @@ const TEXT = {
     wiredUp: (id: string) => `Интернет снова есть: ${id} работает`,
     bundleLow: (plan: string, bundle: string, left: number, total: number) => `Тариф ${plan}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; звонки будут оплачиваться поминутно`,
     bundleOk: (plan: string, bundle: string) => `Тариф ${plan}: в пакете ${bundle} снова есть минуты`,
+    panelDown: (output: string, error: string) => `Световое табло: ${output === 'modbus' ? 'сигнальная колонна (Modbus)' : 'лампы (GPIO)'} не работают: ${error}`,
+    panelUp: (output: string) => `Световое табло: ${output === 'modbus' ? 'сигнальная колонна (Modbus)' : 'лампы (GPIO)'} снова работают`,
   },
 } as const
 
@@ -122,4 +126,10 @@ export function bundleAlert(plan: string, bundle: string, leftSeconds: number, t
   const base = { id: `routing/bundle/${plan}/${bundle}`, severity: 'minor' as const, source: `routing/${plan}` }
   if (leftSeconds < BUNDLE_LOW_SHARE * totalSeconds) return { ...base, state: 'raised', message: TEXT[lang].bundleLow(plan, bundle, Math.floor(leftSeconds / 60), Math.round(totalSeconds / 60)) }
   return { ...base, state: 'cleared', message: TEXT[lang].bundleOk(plan, bundle) }
+}
+
+/** A panel output (the GPIO lamps, the Modbus stack light) stopped or started working. Minor: the buzzer stays quiet by default. Pure. */
+export function panelOutputAlert(output: string, ok: boolean, error: string | undefined, lang: Language): Omit<AlertRecord, 'ts'> {
+  const base = { id: `panel/${output}`, severity: 'minor' as const, source: 'panel' }
+  return ok ? { ...base, state: 'cleared', message: TEXT[lang].panelUp(output) } : { ...base, state: 'raised', message: TEXT[lang].panelDown(output, error ?? 'failed') }
 }

@@ -24,6 +24,16 @@ const Pin = Type.Unsafe<number | string>({
 
 const strict = { additionalProperties: false } as const
 
+/** Where a Modbus RTU device is: the serial settings and the slave id. */
+const ModbusLinkFields = {
+  port: Type.String({ minLength: 1, description: 'The RS-485 adapter, e.g. /dev/ttyUSB0' }),
+  baudRate: Type.Integer({ default: 9600, enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] }),
+  parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
+  stopBits: Type.Integer({ default: 1, enum: [1, 2] }),
+  slaveId: Type.Integer({ minimum: 1, maximum: 247 }),
+  timeoutMs: Type.Integer({ default: 500, minimum: 50, maximum: 10000 }),
+}
+
 export const ModemSchema = Type.Object(
   {
     id: Id,
@@ -118,13 +128,8 @@ export const LineSchema = Type.Object(
                 modbus: Type.Optional(
                   Type.Object(
                     {
-                      port: Type.String({ minLength: 1, description: 'The RS-485 adapter, e.g. /dev/ttyUSB0' }),
-                      baudRate: Type.Integer({ default: 9600, enum: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] }),
-                      parity: StringEnum(['none', 'even', 'odd'] as const, { default: 'none' }),
-                      stopBits: Type.Integer({ default: 1, enum: [1, 2] }),
-                      slaveId: Type.Integer({ minimum: 1, maximum: 247 }),
+                      ...ModbusLinkFields,
                       coil: Type.Integer({ minimum: 0, maximum: 65535, description: "The relay module's coil (0-based address)" }),
-                      timeoutMs: Type.Integer({ default: 500, minimum: 50, maximum: 10000 }),
                     },
                     { ...strict, description: 'A coil of a Modbus RTU relay module instead of a GPIO pin' },
                   ),
@@ -225,21 +230,70 @@ export const FailoverSchema = Type.Object(
   { ...strict, default: {}, description: 'Internet failover between the uplinks' },
 )
 
+const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, site time' })
+
+const Days = Type.Array(StringEnum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const), { minItems: 1 })
+
 export const LampSchema = Type.Object(
   {
     id: Id,
-    source: Type.String({ pattern: '^(line|modem|uplink)/[a-z0-9][a-z0-9_-]{0,31}$', description: 'The part the lamp shows: line/<id>, modem/<id> or uplink/<id>' }),
+    source: Type.String({
+      pattern: '^((line|modem|uplink)/[a-z0-9][a-z0-9_-]{0,31}|system|summary)$',
+      description: 'What the lamp shows: line/<id>, modem/<id>, uplink/<id>; system (heartbeat while the firmware runs, a distinct pattern on a config error); summary (the worst of every line, modem and uplink)',
+    }),
     green: Pin,
     red: Pin,
+    amber: Type.Optional({ ...Pin, description: 'A separate amber LED; without it amber is shown with both dies of a bi-colour lamp lit' }),
   },
   strict,
+)
+
+const BuzzPattern = StringEnum(['steady', 'intermittent', 'chirp', 'off'] as const)
+
+
+const Coil = Type.Integer({ minimum: 0, maximum: 65535, description: 'A coil address (0-based)' })
+
+export const StackLightSchema = Type.Object(
+  {
+    ...ModbusLinkFields,
+    shows: Type.String({ default: 'summary', pattern: '^(summary|[a-z0-9][a-z0-9_-]{0,31})$', description: 'summary (the worst of everything), or the id of one of panel.lamps' }),
+    coils: Type.Object({ red: Coil, amber: Type.Optional(Coil), green: Coil, buzzer: Type.Optional(Coil) }, { ...strict, description: 'Which coil lights which tier (and sounds the buzzer)' }),
+    retrySeconds: Type.Integer({ default: 5, minimum: 1, maximum: 300, description: 'A lost link is tried again this often; the GPIO panel keeps working meanwhile' }),
+  },
+  { ...strict, description: 'A stack light or a relay module on Modbus RTU (RS-485): its coils mirror one lamp of the panel and the buzzer' },
 )
 
 export const PanelSchema = Type.Object(
   {
     lamps: Type.Array(LampSchema, { default: [] }),
-    buzzer: Type.Optional(Type.Object({ pin: Pin }, strict)),
-    button: Type.Optional(Type.Object({ pin: Pin, activeLow: Type.Boolean({ default: true, description: 'Button wired to ground with a pull-up' }) }, strict)),
+    buzzer: Type.Optional(
+      Type.Object(
+        {
+          pin: Pin,
+          passive: Type.Boolean({ default: false, description: "A passive piezo: driven with the board's PWM (a tone) instead of a steady level" }),
+          critical: { ...BuzzPattern, default: 'steady' },
+          major: { ...BuzzPattern, default: 'intermittent' },
+          minor: { ...BuzzPattern, default: 'off' },
+        },
+        { ...strict, description: 'How the buzzer sounds for the worst alert raised and not silenced: steady, intermittent (1 s on, 1 s off), chirp (a short beep every 10 s) or off' },
+      ),
+    ),
+    button: Type.Optional(
+      Type.Object(
+        {
+          pin: Pin,
+          activeLow: Type.Boolean({ default: true, description: 'Button wired to ground with a pull-up' }),
+          holdSeconds: Type.Integer({ default: 3, minimum: 1, maximum: 30, description: 'Held this long, the button runs the lamp test' }),
+        },
+        { ...strict, description: 'The silence button: a press mutes the buzzer until the next new fault' },
+      ),
+    ),
+    quietHours: Type.Array(Type.Object({ days: Days, from: Hhmm, to: Hhmm }, strict), {
+      default: [],
+      description: 'Site time windows without the buzzer (the lamps still show everything); a window may not wrap midnight: split it in two',
+    }),
+    lampTestMs: Type.Integer({ default: 1000, minimum: 0, maximum: 10000, description: 'The lamp test at start-up and on demand: every lamp lit for this long; 0: none at start-up' }),
+    modbus: Type.Optional(StackLightSchema),
   },
   { ...strict, default: {} },
 )
@@ -271,7 +325,6 @@ export const AlertsSchema = Type.Object(
   { ...strict, default: {} },
 )
 
-const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, site time' })
 
 export const SilenceSchema = Type.Object(
   {
@@ -297,7 +350,6 @@ export const NumberingSchema = Type.Object(
   { ...strict, description: 'The site\'s numbering plan: caller IDs sent in national form (89161234567) are written in E.164 (+79161234567)' },
 )
 
-const Days = Type.Array(StringEnum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const), { minItems: 1 })
 
 export const DeckColumnsSchema = Type.Object(
   {
@@ -407,7 +459,15 @@ export const ConfigSchema = Type.Object(
     site: Id,
     box: Id,
     timezone: Type.String({ default: 'UTC', minLength: 1, description: 'The site\'s time zone (IANA name, e.g. Europe/Moscow): business hours and the hours of the week are site time' }),
-    board: StringEnum(['sim'] as const, { description: 'The IO board: sim (simulated pins). Real boards come with the GPIO plugins.' }),
+    board: StringEnum(['sim', 'pi-3b-plus', 'pi-4b', 'pi-5', 'cm4', 'pi-zero-2w', 'firmata'] as const, {
+      description: 'The IO board: sim (simulated pins 0..31), a Raspberry Pi (GPIO character device; pins named GPIO17 or pin11, see boards/), or firmata (a USB Arduino/Pico panel running StandardFirmata; pins by number)',
+    }),
+    firmata: Type.Optional(
+      Type.Object(
+        { port: Type.String({ minLength: 1, description: 'The board\'s serial port, e.g. /dev/ttyACM0' }), baudRate: Type.Integer({ default: 57600, enum: [9600, 57600, 115200] }) },
+        { ...strict, description: 'board: firmata — where the board is' },
+      ),
+    ),
     modems: Type.Array(ModemSchema, { default: [] }),
     lines: Type.Array(LineSchema, { default: [] }),
     uplinks: Type.Array(UplinkSchema, { default: [] }),
@@ -458,6 +518,9 @@ export type RoutingConfig = Static<typeof RoutingSchema>
 export type PlanConfig = Static<typeof PlanSchema>
 export type PathConfig = Static<typeof PathSchema>
 export type PanelConfig = Static<typeof PanelSchema>
+export type LampConfig = Static<typeof LampSchema>
+export type StackLightConfig = Static<typeof StackLightSchema>
+export type BuzzPattern = Static<typeof BuzzPattern>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>
 export type AlertsConfig = Static<typeof AlertsSchema>

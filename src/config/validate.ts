@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
-import { BOARDS } from '../hw/boards.js'
+import { bandRuleProblems } from '../lcr/bands.js'
+import { pinClaims } from './pins.js'
 import { ConfigSchema, jsonSchema, type Config } from './schema.js'
 
 export interface ConfigProblem {
@@ -112,23 +113,19 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
     if (l.kind === 'gsm' && l.modem === undefined) out.push({ path: ['lines', i], message: 'a gsm line needs "modem": the modem that carries it' })
   })
   const known = { line: lines, modem: modems, uplink: uplinks }
-  const pins = new Map<string, string>()
+  const claim = pinClaims(c.board)
   const usePin = (pin: number | string, path: Segment[]) => {
-    const key = String(pin)
-    const board = BOARDS[c.board]
-    if (!(typeof pin === 'number' && pin < board.pins)) {
-      out.push({ path, message: `board ${c.board} has pins 0..${board.pins - 1}, not ${JSON.stringify(pin)}` })
-      return
-    }
-    const owner = pins.get(key)
-    if (owner !== undefined) out.push({ path, message: `pin ${key} is already used by ${owner}` })
-    else pins.set(key, pathText(path))
+    const problem = claim(pin, pathText(path))
+    if (problem) out.push({ path, message: problem })
   }
   c.panel.lamps.forEach((lamp, i) => {
-    const [kind, id] = lamp.source.split('/') as ['line' | 'modem' | 'uplink', string]
-    if (!known[kind].has(id)) out.push({ path: ['panel', 'lamps', i, 'source'], message: `no ${kind} with id "${id}"` })
+    if (lamp.source.includes('/')) {
+      const [kind, id] = lamp.source.split('/') as ['line' | 'modem' | 'uplink', string]
+      if (!known[kind].has(id)) out.push({ path: ['panel', 'lamps', i, 'source'], message: `no ${kind} with id "${id}"` })
+    }
     usePin(lamp.green, ['panel', 'lamps', i, 'green'])
     usePin(lamp.red, ['panel', 'lamps', i, 'red'])
+    if (lamp.amber !== undefined) usePin(lamp.amber, ['panel', 'lamps', i, 'amber'])
   })
   c.modems.forEach((m, i) => {
     if (m.powerKey) usePin(m.powerKey.pin, ['modems', i, 'powerKey', 'pin'])
@@ -162,6 +159,26 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   out.push(...routingChecks(c, lines))
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
+  out.push(...panelChecks(c, ports))
+  return out
+}
+
+/** The board's own settings, quiet hours, and the stack light: a lamp it can show, coils once, a port of its own. */
+function panelChecks(c: Config, modemPorts: Map<string, number>): { path: Segment[]; message: string }[] {
+  const out: { path: Segment[]; message: string }[] = []
+  if (c.board === 'firmata' && !c.firmata) out.push({ path: ['firmata'], message: 'board: firmata needs firmata.port, the serial port of the Arduino or Pico (e.g. /dev/ttyACM0)' })
+  if (c.board !== 'firmata' && c.firmata) out.push({ path: ['firmata'], message: `only used with board: firmata (the board is ${c.board})` })
+  for (const p of bandRuleProblems(c.panel.quietHours.map((w, i) => ({ ...w, name: `quiet ${i + 1}` })))) out.push({ path: ['panel', 'quietHours'], message: p })
+  const stack = c.panel.modbus
+  if (stack) {
+    if (stack.shows !== 'summary' && !c.panel.lamps.some((l) => l.id === stack.shows)) out.push({ path: ['panel', 'modbus', 'shows'], message: `no lamp with id "${stack.shows}" (summary, or one of panel.lamps)` })
+    const coils = Object.entries(stack.coils)
+    coils.forEach(([tier, coil], i) => {
+      const other = coils.findIndex(([, c2]) => c2 === coil)
+      if (other < i) out.push({ path: ['panel', 'modbus', 'coils', tier], message: `coil ${coil} is already the ${coils[other]![0]} coil` })
+    })
+    if (modemPorts.has(stack.port)) out.push({ path: ['panel', 'modbus', 'port'], message: `port "${stack.port}" is modems[${modemPorts.get(stack.port)}]'s` })
+  }
   return out
 }
 

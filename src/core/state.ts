@@ -165,16 +165,36 @@ export interface UplinkSnapshot extends PartBase {
 }
 
 export type LampColor = 'green' | 'amber' | 'red' | 'off'
+/** How a lamp shows its colour; the timings are in src/panel/patterns.ts (PATTERNS). */
+export type LampPattern = 'steady' | 'blink' | 'fast' | 'heartbeat' | 'error' | 'off'
+export type BuzzerPattern = 'steady' | 'intermittent' | 'chirp' | 'off'
 
 export interface LampSnapshot {
   id: string
   source: string
   color: LampColor
+  pattern: LampPattern
 }
 
 export interface PanelSnapshot {
   lamps: LampSnapshot[]
-  buzzer: { on: boolean; muted: boolean }
+  /** The worst of every line, modem and uplink: what a stack light shows. */
+  summary: { color: LampColor; pattern: LampPattern }
+  buzzer: {
+    /** Sounding (in its pattern) now. */
+    on: boolean
+    pattern: BuzzerPattern
+    /** The worst alert that sounds it; null when quiet. */
+    severity: Severity | null
+    /** Alerts are raised but the silence button muted them all. */
+    muted: boolean
+    /** It would sound, but it is quiet hours. */
+    quiet: boolean
+  }
+  /** The lamp test: every lamp lit from `since` until `until` (and a short beep at the start), whatever lamps[] say. */
+  test: { since: number; until: number } | null
+  /** Each physical output (`gpio`: the board's lamps; `modbus`: a stack light, with the lamp it shows): working or not. */
+  outputs: Record<string, { ok: boolean; error?: string; shows?: string }>
   ts: number
 }
 

@@ -63,7 +63,7 @@ export class StateStore extends EventEmitter<StoreEvents> {
       modems: {},
       lines: {},
       uplinks: {},
-      panel: { lamps: [], buzzer: { on: false, muted: false }, ts: clock.now() },
+      panel: { lamps: [], summary: { color: 'off', pattern: 'off' }, buzzer: { on: false, pattern: 'off', severity: null, muted: false, quiet: false }, test: null, outputs: {}, ts: clock.now() },
       alerts: {},
       calls: [],
       sitePhone: null,

@@ -3,7 +3,7 @@ import type { Clock, Timer } from '../core/clock.js'
 import type { Logger } from '../core/logger.js'
 import type { AnalogLineState } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
-import type { InputPins } from '../hw/gpio.js'
+import { pinIndex, type InputPins } from '../hw/gpio.js'
 import type { LineMonitor } from './monitor.js'
 import { RingDetector } from './ring-detect.js'
 
@@ -59,7 +59,7 @@ export class AnalogMonitor {
 
   /** An input with its pull-up (the IO plugin contract: HIGH written to an input enables it); `on` hears every change of level. */
   #input(pin: number | string, pullUp: boolean, on: (level: number) => void): void {
-    const p = Number(pin)
+    const p = pinIndex(this.#io, pin)
     this.#io.pinMode(p, this.#io.MODES.INPUT)
     if (pullUp) this.#io.digitalWrite(p, 1)
     this.#io.digitalRead(p, (level) => {

@@ -1,3 +1,5 @@
 export { PanelController } from './controller.js'
-export { J5Panel } from './j5-panel.js'
-export { panelView, lampColor, faults } from './patterns.js'
+export { J5Panel, diesFor } from './j5-panel.js'
+export { PanelOutputs, type PanelDriver } from './outputs.js'
+export { StackLightPanel, coilsFor } from './stack-light.js'
+export { PATTERNS, BUZZER_PATTERNS, frameAt, nextFrameChange, litAt, nextEdge, partLook, summaryLook, systemLook, buzzerLook, type PanelFrame } from './patterns.js'

@@ -3,92 +3,151 @@ import five from 'johnny-five'
 import type { PanelConfig } from '../config/schema.js'
 import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
-import type { LampColor, PanelSnapshot } from '../core/state.js'
-import type { StateStore, StoreChange } from '../core/store.js'
+import type { LampColor } from '../core/state.js'
+import { pinIndex } from '../hw/gpio.js'
+import type { IoPlugin } from '../hw/io/contract.js'
+import type { PanelDriver } from './outputs.js'
+import type { PanelFrame } from './patterns.js'
 
-const LIT: Record<LampColor, { green: boolean; red: boolean }> = {
-  green: { green: true, red: false },
-  amber: { green: true, red: true }, // a bi-colour lamp shows amber with both dies lit
-  red: { green: false, red: true },
-  off: { green: false, red: false },
+interface Dies {
+  green: boolean
+  amber: boolean
+  red: boolean
+}
+
+/** Which dies are lit for a colour: amber is its own LED when there is one, else both dies of a bi-colour lamp. */
+export function diesFor(color: LampColor, separateAmber: boolean, test: boolean): Dies {
+  if (test) return { green: true, amber: true, red: true }
+  if (color === 'amber' && !separateAmber) return { green: true, amber: false, red: true }
+  return { green: color === 'green', amber: color === 'amber', red: color === 'red' }
+}
+
+/** One output pin through johnny-five; written only when its level changes. */
+class Output {
+  #level: boolean | null = null
+  constructor(
+    readonly pin: five.Pin,
+    readonly io: IoPlugin,
+    readonly passive = false,
+  ) {}
+  set(on: boolean): void {
+    if (on === this.#level) return
+    this.#level = on
+    // a passive piezo needs a waveform: the board's PWM at half duty makes its tone
+    if (this.passive) this.io.pwmWrite(this.pin.pin as number, on ? 128 : 0)
+    else if (on) this.pin.high()
+    else this.pin.low()
+  }
 }
 
 /**
- * Drives the physical panel through johnny-five: a bi-colour lamp (green and
- * red LED) per configured part, an active buzzer, and the silence button.
- * It only mirrors `store.panel`; the decisions live in PanelController.
+ * The panel on any johnny-five IO plugin (SimIO, GpiodIO, Firmata): a lamp
+ * per configured part (green and red dies, optionally an amber one), the
+ * buzzer, and the silence button (held: the lamp test).
  */
-export class J5Panel {
+export class J5Panel implements PanelDriver {
+  readonly id = 'gpio'
   readonly #cfg: PanelConfig
-  readonly #store: StateStore
   readonly #log: Logger
-  readonly #io: object
-  readonly #onSilence: () => void
-  #lamps = new Map<string, { green: five.Led; red: five.Led }>()
-  #buzzer: five.Pin | null = null
+  readonly #io: IoPlugin
+  readonly #on: { silence(): void; lampTest(): void; health(ok: boolean, error?: string): void }
+  readonly #lamps = new Map<string, { green: Output; red: Output; amber: Output | null }>()
+  #buzzer: Output | null = null
   #button: (five.Button & EventEmitter) | null = null
-  readonly #onChange = (c: StoreChange) => {
-    if (c.kind === 'panel') this.#apply(c.next)
-  }
+  #ready = false
 
-  constructor(deps: { config: PanelConfig; store: StateStore; io: object; log: Logger; onSilence: () => void }) {
+  constructor(deps: { config: PanelConfig; io: IoPlugin; log: Logger; on: J5Panel['on'] }) {
     this.#cfg = deps.config
-    this.#store = deps.store
     this.#io = deps.io
     this.#log = deps.log.child({ module: 'panel' })
-    this.#onSilence = deps.onSilence
+    this.#on = deps.on
+  }
+
+  get on(): { silence(): void; lampTest(): void; health(ok: boolean, error?: string): void } {
+    return this.#on
   }
 
   async start(timeoutMs = 10000): Promise<void> {
     const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as five.BoardOption)
     // @types/johnny-five leaves out that Board and Button are EventEmitters
     const boardEvents = board as unknown as EventEmitter
-    // johnny-five emits 'error' (IO plugin failures, a board that never gets ready): without a
-    // listener that would be an uncaught exception; the panel is not worth the box
-    boardEvents.on('error', (err: unknown) => this.#log.error({ err: errorMessage(err) }, 'IO board error'))
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new LinewatchError(ErrorCode.GPIO_FAILED, `IO board not ready in ${timeoutMs} ms`)), timeoutMs)
+    // once ready, johnny-five re-emits the plugin's errors on the board: heard below on the plugin itself,
+    // but an 'error' with no listener would be thrown
+    boardEvents.on('error', () => {})
+    // IO plugin failures (a chip that cannot be opened, a Firmata board that never answers):
+    // without a listener they would be uncaught exceptions; the panel is not worth the box
+    this.#io.on('error', (err: unknown) => {
+      const message = errorMessage(err)
+      this.#log.error({ err: message }, 'IO board error')
+      this.#on.health(false, message)
+    })
+    const ready = await new Promise<boolean | 'timeout'>((resolve) => {
+      const t = setTimeout(() => resolve('timeout'), timeoutMs)
       boardEvents.once('ready', () => {
         clearTimeout(t)
-        resolve()
+        resolve(true)
+      })
+      // a plugin that fails to open says so at once: no need to wait out the timeout
+      this.#io.once('error', () => {
+        clearTimeout(t)
+        resolve(false)
       })
     })
-    for (const lamp of this.#cfg.lamps) {
-      this.#lamps.set(lamp.id, { green: new five.Led({ pin: lamp.green, board }), red: new five.Led({ pin: lamp.red, board }) })
+    if (ready !== true) {
+      // the panel is not worth the box: the output is reported down (alert panel/gpio) and the rest runs
+      if (ready === 'timeout') this.#on.health(false, new LinewatchError(ErrorCode.GPIO_FAILED, `IO board ${this.#io.name} not ready in ${timeoutMs} ms`).message)
+      return
     }
-    if (this.#cfg.buzzer) this.#buzzer = new five.Pin({ pin: this.#cfg.buzzer.pin, type: 'digital', mode: 1, board } as five.PinOption)
+    // names (GPIO17, pin11) resolved here: johnny-five's Button does not ask the plugin to normalize
+    const pinOf = (pin: number | string) => pinIndex(this.#io, pin)
+    const output = (pin: number | string, passive = false) => new Output(new five.Pin({ pin: pinOf(pin), type: 'digital', mode: 1, board } as five.PinOption), this.#io, passive)
+    for (const lamp of this.#cfg.lamps) {
+      this.#lamps.set(lamp.id, { green: output(lamp.green), red: output(lamp.red), amber: lamp.amber === undefined ? null : output(lamp.amber) })
+    }
+    if (this.#cfg.buzzer) this.#buzzer = output(this.#cfg.buzzer.pin, this.#cfg.buzzer.passive)
     if (this.#cfg.button) {
-      this.#button = new five.Button({ pin: this.#cfg.button.pin, isPullup: this.#cfg.button.activeLow, board } as five.ButtonOption) as five.Button & EventEmitter
+      const { pin, activeLow, holdSeconds } = this.#cfg.button
+      this.#button = new five.Button({ pin: pinOf(pin), isPullup: activeLow, holdtime: holdSeconds * 1000, board } as five.ButtonOption) as five.Button & EventEmitter
+      let held = false
       this.#button.on('press', () => {
         this.#log.info('silence button pressed')
-        this.#onSilence()
+        this.#on.silence()
+      })
+      // johnny-five repeats 'hold' while the button stays down: one lamp test per press
+      this.#button.on('hold', () => {
+        if (held) return
+        held = true
+        this.#log.info('silence button held: lamp test')
+        this.#on.lampTest()
+      })
+      this.#button.on('release', () => {
+        held = false
       })
     }
-    this.#store.on('change', this.#onChange)
-    this.#apply(this.#store.snapshot.panel)
+    this.#ready = true
+    this.#on.health(true)
   }
 
-  stop(): void {
-    this.#store.off('change', this.#onChange)
+  show(frame: PanelFrame): void {
+    if (!this.#ready) return
+    try {
+      for (const [id, lamp] of this.#lamps) {
+        const dies = diesFor(frame.lamps[id] ?? 'off', lamp.amber !== null, frame.test)
+        lamp.green.set(dies.green)
+        lamp.red.set(dies.red)
+        lamp.amber?.set(dies.amber)
+      }
+      this.#buzzer?.set(frame.buzzer)
+    } catch (err) {
+      this.#log.error({ err: errorMessage(err) }, 'panel write failed')
+      this.#on.health(false, errorMessage(err))
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#ready) this.show({ lamps: {}, summary: 'off', buzzer: false, test: false })
+    this.#ready = false
     this.#button?.removeAllListeners()
-    for (const l of this.#lamps.values()) {
-      l.green.off()
-      l.red.off()
-    }
-    this.#buzzer?.low()
-  }
-
-  #apply(panel: PanelSnapshot): void {
-    for (const lamp of panel.lamps) {
-      const leds = this.#lamps.get(lamp.id)
-      if (!leds) continue
-      const lit = LIT[lamp.color]
-      if (lit.green) leds.green.on()
-      else leds.green.off()
-      if (lit.red) leds.red.on()
-      else leds.red.off()
-    }
-    if (panel.buzzer.on) this.#buzzer?.high()
-    else this.#buzzer?.low()
+    await this.#io.close?.()
   }
 }

@@ -4,6 +4,9 @@ import type { Clock } from '../core/clock.js'
 import type { Config } from '../config/schema.js'
 import { SIM_PREFIX } from '../hw/serial.js'
 import { SimModem } from './modem.js'
+import type { Duplex } from 'node:stream'
+import { memoryLine } from './memory-line.js'
+import { SimModbusSlave } from './modbus-slave.js'
 import type { SimAnalogLine } from './analog-line.js'
 import type { FarCaller, SimNetwork } from './host.js'
 
@@ -22,6 +25,8 @@ export class SimGateway implements SimNetwork {
   readonly analogLines = new Map<string, SimAnalogLine>()
   /** The internet behind simulated uplinks (`interface: sim:<name>`), when the config has any. */
   internet: SimInternet | null = null
+  /** Modbus RTU slaves on simulated RS-485 ports (`port: sim:<name>`): a stack light, a relay module. */
+  readonly modbus = new Map<string, SimModbusSlave>()
   readonly #absent = new Map<string, Set<Absence>>()
   readonly #open = new Map<string, Set<SimPort>>()
 
@@ -40,6 +45,15 @@ export class SimGateway implements SimNetwork {
   addAnalogLine(line: SimAnalogLine): SimAnalogLine {
     this.analogLines.set(line.id, line)
     return line
+  }
+
+  /** A line to the simulated slave on `sim:<name>` (made on first use), as an RS-485 adapter would give. */
+  modbusLink(name: string, slaveId: number): Duplex {
+    let slave = this.modbus.get(name)
+    if (!slave) this.modbus.set(name, (slave = new SimModbusSlave({ slaveId })))
+    const [box, device] = memoryLine()
+    slave.attach(device)
+    return box
   }
 
   get(name: string): SimModem | undefined {
@@ -248,7 +262,8 @@ export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
   const analog = config.board === 'sim' && config.lines.some((l) => l.analog)
   const uplinks = config.uplinks.filter((u) => u.interface.startsWith(SIM_UPLINK_PREFIX))
-  if (sims.length === 0 && !analog && uplinks.length === 0) return null
+  const stack = config.panel.modbus?.port.startsWith(SIM_PREFIX)
+  if (sims.length === 0 && !analog && uplinks.length === 0 && !stack) return null
   const gw = new SimGateway()
   if (uplinks.length) {
     gw.internet = new SimInternet(clock)

@@ -34,11 +34,18 @@ uplinks:
 failover: { routes: metrics, meteredReportSeconds: 60 }
 panel:
   lamps:
+    - { id: system, source: system, green: 16, red: 17 }
     - { id: gsm1, source: line/gsm1, green: 2, red: 3 }
     - { id: gsm2, source: line/gsm2, green: 4, red: 5 }
     - { id: pots1, source: line/pots1, green: 14, red: 15 }
+    - { id: sip1, source: line/sip1, green: 18, red: 19 }
+    - { id: modem1, source: modem/gsm1, green: 20, red: 21 }
+    - { id: wan1, source: uplink/wan1, green: 22, red: 23 }
+    - { id: wan2, source: uplink/wan2, green: 24, red: 25 }
   buzzer: { pin: 6 }
   button: { pin: 7 }
+  # a stack light on RS-485 showing the worst of everything; here a simulated Modbus slave
+  modbus: { port: "sim:stacklight", slaveId: 1, coils: { red: 0, amber: 1, green: 2, buzzer: 3 } }
 alerts:
   language: en
 numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810", areaCode: "495", localDigits: 7 }

@@ -14,6 +14,7 @@ import type { MqttLogEntry } from '../web/index.js'
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker.js'
 import { lineAction, modemAction, pressButton, uplinkAction, LINE_ACTIONS, MODEM_ACTIONS, UPLINK_ACTIONS } from './controls.js'
 import { SIM_UPLINK_PREFIX } from './internet.js'
+import { SimIO } from './gpio.js'
 import { readSentSms } from './sms-text.js'
 import { DEMO_CONFIG_YAML } from './demo-config.js'
 
@@ -55,6 +56,8 @@ const HELP = `commands:
   call <line> [number]     an incoming call rings an analog line's ring-detect input
   test <line>              a test call to a line from the other modem: does the ring arrive?
   press                    press the panel's silence button
+  hold                     hold the silence button for 3 s: the lamp test
+  stack off / stack on     the stack light stops answering on its RS-485 line / answers again
   state                    print the lines, the uplinks and the panel
   quit                     stop the demo`
 
@@ -93,7 +96,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
       })
     }
     app.post('/api/v1/sim/button/press', async () => {
-      await pressButton(box!.io, Number(config.panel.button!.pin))
+      await pressButton(simIo(box!), Number(config.panel.button!.pin))
       print('[page] silence button pressed')
       return { ok: true }
     })
@@ -142,7 +145,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
       try {
         if (!cmd) return
         if (cmd === 'help') print(HELP)
-        else if (cmd === 'press') void pressButton(box!.io, Number(config.panel.button!.pin)).then(() => print('silence button pressed'))
+        else if (cmd === 'press') void pressButton(simIo(box!), Number(config.panel.button!.pin)).then(() => print('silence button pressed'))
+        else if (cmd === 'hold') void pressButton(simIo(box!), Number(config.panel.button!.pin), config.panel.button!.holdSeconds * 1000 + 200).then(() => print('silence button held: lamp test'))
+        else if (cmd === 'stack') print(stackLightAction(box!, name))
         else if (cmd === 'state') print(describe(box!))
         else if (cmd === 'sms' || cmd === 'dial') void modemCommand(box!, text, print)
         else if (cmd === 'test') void box!.testCalls.run(name ?? '').then((r) => print(`test call to ${r.line}: ${r.ok ? 'passed' : 'FAILED'}: ${r.detail}`), (err: unknown) => print(errorMessage(err)))
@@ -181,7 +186,21 @@ async function modemCommand(box: Box, text: string, print: (l: string) => void):
 function describe(box: Box): string {
   const s = box.store.snapshot
   const lines = Object.values(s.lines).map((l) => `  line ${l.id}: ${l.state} — ${l.reason}${l.transition ? ` (→ ${l.transition.to}${l.transition.at ? ` at ${new Date(l.transition.at).toLocaleTimeString()}` : ''})` : ''}`)
-  const lamps = s.panel.lamps.map((l) => `${l.id}=${l.color}`).join(' ')
+  const lamps = s.panel.lamps.map((l) => `${l.id}=${l.color}${l.pattern === 'steady' || l.pattern === 'off' ? '' : `(${l.pattern})`}`).join(' ')
   const uplinks = Object.values(s.uplinks).map((u) => `  uplink ${u.id}${u.active ? ' (in use)' : ''}: ${u.state} — ${u.reason}${u.mos !== null ? ` [loss ${u.lossPct}%, rtt ${u.rttMs} ms, MOS ${u.mos}]` : ''}`)
-  return [...lines, ...uplinks, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? 'on' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
+  return [...lines, ...uplinks, `  panel: ${lamps} buzzer=${s.panel.buzzer.on ? s.panel.buzzer.pattern : s.panel.buzzer.quiet ? 'quiet-hours' : s.panel.buzzer.muted ? 'silenced' : 'off'}`].join('\n')
+}
+
+/** The demo's board is always the simulated one. */
+function simIo(box: Box): SimIO {
+  if (!(box.io instanceof SimIO)) throw new Error('the demo needs board: sim')
+  return box.io
+}
+
+function stackLightAction(box: Box, what: string | undefined): string {
+  const slave = box.simulator?.modbus.get('stacklight')
+  if (!slave) return 'no simulated stack light'
+  if (what !== 'on' && what !== 'off') return 'stack on | stack off'
+  slave.setAnswering(what === 'on')
+  return what === 'on' ? 'stack light answers again (the box writes it within panel.modbus.retrySeconds)' : 'stack light stops answering: watch the alert, the GPIO lamps go on'
 }

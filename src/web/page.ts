@@ -3,7 +3,13 @@
  * updated live from /api/v1/events. In the demo it also has the simulator's
  * controls and the MQTT messages the box sends. Plain HTML and JS: it must
  * load from the box with no internet.
+ *
+ * The lamps blink on the page as on the panel: the page gets the patterns'
+ * timings (src/panel/patterns.ts) and works out each lamp's frame from the
+ * viewer's clock, as the box does (a test checks the two agree).
  */
+import { BUZZER_PATTERNS, LAMP_TEST_BEEP_MS, PATTERNS } from '../panel/patterns.js'
+
 export function statusPage(opts: { demo: boolean }): string {
   return `<!doctype html>
 <html lang="en">
@@ -27,8 +33,11 @@ export function statusPage(opts: { demo: boolean }): string {
   .bulb { width: 42px; height: 42px; border-radius: 50%; background: #444b; border: 2px solid #111; }
   .bulb.green { background: #2ecc40; box-shadow: 0 0 14px #2ecc40; } .bulb.red { background: #ff4136; box-shadow: 0 0 14px #ff4136; }
   .bulb.amber { background: #ffb000; box-shadow: 0 0 14px #ffb000; }
-  .buzzer.on .bulb { background: #ff851b; animation: buzz .3s infinite alternate; }
-  @keyframes buzz { from { transform: scale(1); } to { transform: scale(1.15); } }
+  .buzzer .bulb.sounding { background: #ff851b; box-shadow: 0 0 14px #ff851b; transform: scale(1.15); }
+  .stack { display: flex; flex-direction: column; gap: 2px; align-items: center; font-size: .8rem; }
+  .stack .tier { width: 34px; height: 16px; border-radius: 3px; background: #444b; border: 1px solid #111; }
+  .stack .tier.red.lit { background: #ff4136; } .stack .tier.amber.lit { background: #ffb000; } .stack .tier.green.lit { background: #2ecc40; }
+  .stack.down { opacity: .4; }
   button { font: inherit; padding: .3rem .6rem; border-radius: 5px; border: 1px solid #aab; background: #fff; cursor: pointer; }
   button:hover { background: #eef; }
   .controls button { margin: .15rem .15rem 0 0; }
@@ -57,6 +66,40 @@ const q = token ? '?token=' + encodeURIComponent(token) : '';
 let snap = null;
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const time = (ms) => ms ? new Date(ms).toLocaleTimeString() : '—';
+const PATTERNS = ${JSON.stringify(PATTERNS)};
+const BUZZ = ${JSON.stringify(BUZZER_PATTERNS)};
+const BEEP_MS = ${LAMP_TEST_BEEP_MS};
+function litAt(tm, t) { const ph = tm.periodMs ? ((t % tm.periodMs) + tm.periodMs) % tm.periodMs : 0; return tm.lit.some((w) => ph >= w[0] && ph < w[1]); }
+/** The panel's frame at time t: the same rule as frameAt in src/panel/patterns.ts. */
+function frameAt(p, t) {
+  const test = !!p.test && t >= p.test.since && t < p.test.until;
+  const shown = (l) => test ? 'amber' : litAt(PATTERNS[l.pattern], t) ? l.color : 'off';
+  const lamps = {};
+  for (const l of p.lamps) lamps[l.id] = shown(l);
+  const beep = test && !p.buzzer.quiet && t < p.test.since + BEEP_MS;
+  return { lamps, summary: shown(p.summary), buzzer: beep || (!test && litAt(BUZZ[p.buzzer.pattern], t)), test };
+}
+function paint() {
+  if (!snap) return;
+  const f = frameAt(snap.panel, Date.now());
+  for (const el of document.querySelectorAll('[data-lamp]')) {
+    const shown = f.lamps[el.dataset.lamp] || 'off';
+    if (el.dataset.shown !== shown) { el.dataset.shown = shown; el.firstChild.className = 'bulb ' + shown; }
+  }
+  const bz = document.querySelector('#buzzer .bulb');
+  if (bz) bz.classList.toggle('sounding', f.buzzer);
+  const stack = document.getElementById('stack');
+  if (stack) {
+    const color = stack.dataset.shows === 'summary' ? f.summary : (f.lamps[stack.dataset.shows] || 'off');
+    for (const tier of stack.querySelectorAll('.tier')) tier.classList.toggle('lit', f.test || color === tier.dataset.tier);
+    stack.dataset.shown = color;
+  }
+}
+setInterval(paint, 20);
+async function post(path) {
+  const r = await fetch(path + q, { method: 'POST' });
+  if (!r.ok) alert(path + ': ' + (await r.text()));
+}
 const badge = (s) => '<span class="state ' + esc(s) + '" data-state="' + esc(s) + '">' + esc(s) + '</span>';
 
 function render() {
@@ -65,11 +108,16 @@ function render() {
   const down = Object.values(snap.lines).filter((l) => l.state === 'down').length;
   document.title = (down ? down + ' line' + (down > 1 ? 's' : '') + ' down — ' : '') + 'linewatch ' + snap.box.site + '/' + snap.box.box;
   const p = snap.panel;
+  const stack = p.outputs.modbus;
   document.getElementById('panel').innerHTML = p.lamps.map((l) =>
-    '<div class="lamp" data-lamp="' + esc(l.id) + '" data-color="' + esc(l.color) + '"><div class="bulb ' + esc(l.color) + '"></div>' + esc(l.id) + '</div>').join('') +
-    '<div class="lamp buzzer ' + (p.buzzer.on ? 'on' : '') + '" id="buzzer" data-on="' + p.buzzer.on + '"><div class="bulb"></div>buzzer ' +
-    (p.buzzer.on ? 'SOUNDING' : p.buzzer.muted ? 'silenced' : 'quiet') + '</div>' +
-    (DEMO ? '<button id="silence" onclick="sim(\\'button/press\\')">Silence button</button>' : '');
+    '<div class="lamp" data-lamp="' + esc(l.id) + '" data-color="' + esc(l.color) + '" data-pattern="' + esc(l.pattern) + '" title="' + esc(l.source + ': ' + l.color + ' ' + l.pattern) + '"><div class="bulb"></div>' + esc(l.id) + '</div>').join('') +
+    '<div class="lamp buzzer" id="buzzer" data-on="' + p.buzzer.on + '" data-pattern="' + esc(p.buzzer.pattern) + '"><div class="bulb"></div>buzzer ' +
+    (p.buzzer.on ? esc(p.buzzer.pattern) + ' (' + esc(p.buzzer.severity) + ')' : p.buzzer.quiet ? 'quiet hours' : p.buzzer.muted ? 'silenced' : 'quiet') + '</div>' +
+    (stack ? '<div class="stack' + (stack.ok ? '' : ' down') + '" id="stack" data-shows="' + esc(stack.shows || 'summary') + '" title="' + esc(stack.ok ? 'stack light (Modbus)' : 'stack light not answering: ' + stack.error) + '">' +
+      ['red', 'amber', 'green'].map((c) => '<div class="tier ' + c + '" data-tier="' + c + '"></div>').join('') + 'stack' + (stack.ok ? '' : ' ✗') + '</div>' : '') +
+    '<button id="lamp-test" onclick="post(\'/api/v1/panel/test\')">Lamp test</button>' +
+    (DEMO ? '<button id="silence" onclick="sim(\'button/press\')">Silence button</button>' : '<button id="silence" onclick="post(\'/api/v1/panel/silence\')">Silence</button>');
+  paint();
   document.getElementById('lines').innerHTML = Object.values(snap.lines).map((l) =>
     '<div class="card" data-line="' + esc(l.id) + '"><b>' + esc(l.id) + '</b> <span class="muted">' + esc(l.kind) + ' ' + esc(l.numbers.join(', ')) + '</span><br>' +
     badge(l.state) + ' <span class="muted">since ' + time(l.since) + '</span><div>' + esc(l.reason) + '</div>' +

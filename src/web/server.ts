@@ -32,6 +32,8 @@ export interface WebDeps {
   lines?: LineActions
   /** Least-cost routing: GET /api/v1/route, POST /api/v1/calls, GET /api/v1/routing. */
   routing?: RoutingActions
+  /** The status panel: POST /api/v1/panel/test (the lamp test) and /api/v1/panel/silence (the silence button). */
+  panel?: { lampTest(): void; silence(): void }
   /** Demo only: extra routes (simulator controls). */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -63,6 +65,18 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   // the recent calls, newest last, with the caller ID: for the call-handling software
   app.get('/api/v1/calls', async () => ({ calls: deps.store.snapshot.calls }))
+  app.get('/api/v1/panel', async () => deps.store.snapshot.panel)
+  const panel = deps.panel
+  if (panel) {
+    app.post('/api/v1/panel/test', async () => {
+      panel.lampTest()
+      return { ok: true, test: deps.store.snapshot.panel.test }
+    })
+    app.post('/api/v1/panel/silence', async () => {
+      panel.silence()
+      return { ok: true, buzzer: deps.store.snapshot.panel.buzzer }
+    })
+  }
 
   app.get('/api/v1/events', (req, reply) => {
     const res = reply.raw

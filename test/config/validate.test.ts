@@ -76,9 +76,34 @@ t.test('references, duplicates and pins are checked', async (t) => {
 t.test('pins the board does not have are refused at validation, not at start', async (t) => {
   const panel = `${GOOD}panel:\n  lamps:\n    - { id: l1, source: line/line1, green: GPIO17, red: 40 }\n`
   t.same(problems(panel), [
-    'panel.lamps[0].green: board sim has pins 0..31, not "GPIO17" (line 14)',
-    'panel.lamps[0].red: board sim has pins 0..31, not 40 (line 14)',
+    'panel.lamps[0].green: board sim has pins 0..31 by number, not "GPIO17" (line 14)',
+    'panel.lamps[0].red: board sim has pins 0..31 by number, not 40 (line 14)',
   ])
+})
+
+t.test('a Pi board: pins by GPIO name or header pin; power pins, unknown names and one wire used twice are refused', async (t) => {
+  const pi = GOOD.replace('board: sim', 'board: pi-5')
+  const lamps = (green: string, red: string) => `${pi}panel:\n  lamps:\n    - { id: l1, source: line/line1, green: ${green}, red: ${red} }\n`
+  t.same(problems(lamps('GPIO17', 'pin13')), [], 'GPIO17 and header pin 13 (GPIO27)')
+  t.same(problems(lamps('GPIO17', 'pin11')), ['panel.lamps[0].red: GPIO17 (header pin 11) is already used by panel.lamps[0].green (line 14)'], 'the same wire under two names')
+  t.same(problems(lamps('pin2', 'GPIO40')), [
+    'panel.lamps[0].green: header pin 2 is 5 V power, not a GPIO (line 14)',
+    'panel.lamps[0].red: pi-5 has no GPIO40; its GPIOs are GPIO0..GPIO27 (line 14)',
+  ])
+  t.match(problems(lamps('17', 'pin6')), [/green: 17 is ambiguous on pi-5: write GPIO17 \(header pin 11\) or pin17 \(3V3\)/, /red: header pin 6 is ground, not a GPIO/])
+  t.same(problems(`${pi}panel:\n  buzzer: { pin: GPIO18 }\n  button: { pin: pin12 }\n`), ['panel.button.pin: GPIO18 (header pin 12) is already used by panel.buzzer.pin (line 14)'])
+})
+
+t.test('firmata needs its port; the stack light shows a lamp that exists, each coil once, not on a modem port', async (t) => {
+  t.same(problems(GOOD.replace('board: sim', 'board: firmata')), ['firmata: board: firmata needs firmata.port, the serial port of the Arduino or Pico (e.g. /dev/ttyACM0) (line 1)'])
+  t.same(problems(`${GOOD.replace('board: sim', 'board: firmata')}firmata: { port: /dev/ttyACM0 }\npanel:\n  buzzer: { pin: 13 }\n`), [])
+  const stack = `${GOOD}panel:\n  modbus: { port: /dev/gsm-gw1, slaveId: 1, shows: nope, coils: { red: 0, amber: 1, green: 0 } }\n`
+  t.same(problems(stack).map((p) => p.replace(/ \(line \d+\)$/, '')), [
+    'panel.modbus.shows: no lamp with id "nope" (summary, or one of panel.lamps)',
+    'panel.modbus.coils.green: coil 0 is already the red coil',
+    'panel.modbus.port: port "/dev/gsm-gw1" is modems[0]\'s',
+  ])
+  t.match(problems(`${GOOD}panel:\n  quietHours: [{ days: [mon], from: "22:00", to: "07:00" }]\n`), [/quietHours.*wraps or is empty; split a window over midnight in two/])
 })
 
 t.test('a modem power key pin is checked like the panel pins', async (t) => {

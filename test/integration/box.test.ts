@@ -10,6 +10,7 @@ import { validateConfigText } from '../../src/config/index.js'
 import { systemClock } from '../../src/core/clock.js'
 import { createLogger, silentLogger } from '../../src/core/logger.js'
 import { pressButton } from '../../src/sim/controls.js'
+import { SimIO } from '../../src/sim/gpio.js'
 import { SimModem } from '../../src/sim/modem.js'
 import { linkSimModem } from '../../src/sim/serial-link.js'
 import { wireSimModem } from '../../src/sim/wiring.js'
@@ -54,14 +55,17 @@ storage: { dir: "${dir}" }
   const box = new Box({ config: config!, log: level ? createLogger({ level, destination: process.stderr }) : silentLogger() })
   t.teardown(() => box.stop())
   // the board's power key line soldered to the module's PWRKEY
-  wireSimModem(box.io, sim, config!.modems[0]!)
+  const io = box.io
+  if (!(io instanceof SimIO)) throw new Error('board: sim gives the simulated IO plugin')
+  wireSimModem(io, sim, config!.modems[0]!)
   await box.start()
-  const lit = (pin: number) => (box.io.level(pin) > 0 ? 1 : 0)
+  const lit = (pin: number) => (io.level(pin) > 0 ? 1 : 0)
   const alerts = () => watch.seen.filter((s) => s.topic === `${base}/alert`).map((s) => JSON.parse(s.payload) as { id: string; state: string })
 
   await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up')
   t.equal(await retained(broker.url, `${base}/status`), 'online')
   t.match(await retained(broker.url, `${base}/modem/gw1`), { state: 'up', registration: 'home', operator: 'MTS', signal: { csq: 21, rssiDbm: -71 }, sim: 'READY' })
+  await waitFor(() => lit(2) === 1, 3000, 'green lamp after the lamp test')
   t.same([lit(2), lit(3), lit(6)], [1, 0, 0], 'green lamp, buzzer quiet')
 
   // break the line: the modem loses registration
@@ -69,11 +73,14 @@ storage: { dir: "${dir}" }
   await watch.until(() => alerts().some((a) => a.state === 'raised'), 'alert raised')
   t.match(alerts()[0], { id: 'line/gsm1/down', state: 'raised', source: 'line/gsm1', severity: 'major' })
   t.match(await retained(broker.url, `${base}/line/gsm1`), { state: 'down', reason: /not registered/ })
-  t.same([lit(2), lit(3), lit(6)], [0, 1, 1], 'red lamp, buzzer sounding')
-  t.match(await retained(broker.url, `${base}/panel`), { lamps: [{ id: 'gsm1', color: 'red' }], buzzer: { on: true } })
+  // red fast blinking and the buzzer intermittent: each is seen lit, green never
+  await waitFor(() => lit(3) === 1, 2000, 'red die lit')
+  await waitFor(() => lit(6) === 1, 3000, 'buzzer sounding')
+  t.equal(lit(2), 0, 'green dark')
+  t.match(await retained(broker.url, `${base}/panel`), { lamps: [{ id: 'gsm1', color: 'red', pattern: 'fast' }], buzzer: { on: true, pattern: 'intermittent', severity: 'major' } })
 
   // staff press the silence button
-  await pressButton(box.io, 7)
+  await pressButton(io, 7)
   await waitFor(() => lit(6) === 0, 2000, 'buzzer silenced')
   await watch.until((w) => (w.last(`${base}/panel`) as { buzzer?: { muted: boolean } })?.buzzer?.muted === true, 'panel muted on MQTT')
 

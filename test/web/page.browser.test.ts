@@ -9,6 +9,8 @@
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { frameAt } from '../../src/panel/index.js'
+import { SimIO } from '../../src/sim/gpio.js'
 import { runDemo, type RunningDemo } from '../../src/sim/demo.js'
 import { waitFor } from '../helpers/flush.js'
 import { missing } from '../helpers/real.js'
@@ -60,6 +62,7 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
 
   demo = await runDemo({ httpPort: 0, print: () => {} })
   const io = demo.box.io
+  if (!(io instanceof SimIO)) throw new Error('the demo runs on the simulated board')
   const url = demo.box.httpUrl
   t.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, 'the demo serves the page on a loopback port')
 
@@ -120,7 +123,7 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   t.equal(await page.getAttribute('[data-lamp="gsm2"]', 'data-color'), 'green', 'lamp gsm2 stays green')
   await page.waitForSelector('#buzzer[data-on="true"]', WAIT)
   t.equal(await page.getAttribute('#buzzer', 'data-on'), 'true', 'buzzer on')
-  t.match(await page.locator('#buzzer').textContent(), /SOUNDING/)
+  t.match(await page.locator('#buzzer').textContent(), /intermittent \(major\)/, 'the buzzer says how it sounds and why')
   await page.waitForSelector('[data-line="gsm1"] [data-state="down"]', WAIT)
   t.equal(await page.locator('[data-line="gsm1"] [data-state]').textContent(), 'down', 'line card gsm1 shows down')
   t.match(await page.locator('[data-line="gsm1"]').textContent(), /modem gsm1 not registered/, 'with the reason')
@@ -130,10 +133,19 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   const raised = page.locator('#log > div', { hasText: '/alert' }).filter({ hasText: '"id":"line/gsm1/down"' }).filter({ hasText: '"state":"raised"' })
   await raised.first().waitFor(WAIT)
   t.match(await raised.first().textContent(), /linewatch\/demo-store\/box1\/alert\s+\{.*"severity":"major"/, 'the MQTT log shows the alert for line/gsm1/down')
-  await waitFor(() => io.level(PIN.gsm1Red) > 0, 5000, 'red LED of gsm1 lit')
-  t.ok(io.level(PIN.gsm1Red) > 0, 'pin 3 (gsm1 red) lit while broken')
-  t.equal(io.level(PIN.gsm1Green), 0, 'pin 2 (gsm1 green) dark while broken')
-  t.ok(io.level(PIN.buzzer) > 0, 'pin 6 (buzzer) high')
+  // red fast blinking: sample the pins for half a second
+  const levels = new Set<string>()
+  for (let i = 0; i < 25; i++) {
+    levels.add(`${io.level(PIN.gsm1Green)}${io.level(PIN.gsm1Red)}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  t.same([...levels].sort(), ['00', '01'], 'pin 3 (gsm1 red) blinks while broken, pin 2 (green) stays dark')
+  await waitFor(() => io.level(PIN.buzzer) > 0, 3000, 'buzzer pin high (intermittent)')
+  t.pass('pin 6 (buzzer) sounds')
+  // the page blinks the same lamps at the same moments as the box
+  const times = Array.from({ length: 40 }, (_, i) => Date.now() + i * 37)
+  const pageFrames = await page.evaluate(`JSON.stringify(${JSON.stringify(times)}.map((t) => frameAt(snap.panel, t)))`)
+  t.same(JSON.parse(pageFrames as string), times.map((at) => frameAt(demo!.box.store.snapshot.panel, at)), "the page's frames are the box's frames at every sampled moment")
   await page.screenshot({ path: SCREENSHOT, fullPage: true })
 
   // --- silence ---
@@ -171,6 +183,24 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
   t.equal(await page.locator('[data-uplink="wan1"] [data-state]').textContent(), 'down', 'wan1 shows down')
   t.equal(demo.box.simulator!.internet!.defaultInterface, 'sim:wan2', 'the default route moved to wan2 in the simulated table')
   t.equal(await clickSim(page, '[data-uplink="wan1"] button[data-action="restore"]', 'uplink/wan1/restore'), 200, 'Restore posts to the simulator')
+
+  // --- the lamp test from the page: every lamp and every die lit, then back ---
+  const [test] = await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/panel/test', WAIT), page.locator('#lamp-test').click(WAIT)])
+  t.equal(test.status(), 200, 'Lamp test posts to the box')
+  await page.waitForSelector('[data-lamp="gsm1"][data-shown="amber"]', WAIT)
+  t.same(await page.locator('[data-lamp]').evaluateAll((els) => els.map((e) => e.getAttribute('data-shown'))), Array(8).fill('amber'), 'every lamp on the page lit')
+  const demoPins = [2, 3, 4, 5, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]
+  t.same(demoPins.map((p) => io.level(p)), Array(demoPins.length).fill(1), 'every lamp pin of the board lit')
+  await page.waitForSelector('[data-lamp="gsm1"][data-shown="green"]', WAIT)
+  t.pass('back to the state after the test')
+
+  // --- the stack light stops answering: the page shows it, the lamps go on ---
+  t.equal(await page.getAttribute('#stack', 'data-shows'), 'summary', 'the stack light shows the summary')
+  demo.box.simulator!.modbus.get('stacklight')!.setAnswering(false)
+  await page.waitForSelector('#stack.down', WAIT)
+  await page.locator('#alerts', { hasText: /stack light/ }).waitFor(WAIT)
+  t.pass('the page marks the stack light down and lists the alert')
+  demo.box.simulator!.modbus.get('stacklight')!.setAnswering(true)
 
   t.equal(await page.evaluate('window.__linewatchNoReload'), 42, 'all of it without a reload')
   t.same(dialogs, [], 'no simulator errors shown')
