@@ -115,8 +115,8 @@ function render() {
     (p.buzzer.on ? esc(p.buzzer.pattern) + ' (' + esc(p.buzzer.severity) + ')' : p.buzzer.quiet ? 'quiet hours' : p.buzzer.muted ? 'silenced' : 'quiet') + '</div>' +
     (stack ? '<div class="stack' + (stack.ok ? '' : ' down') + '" id="stack" data-shows="' + esc(stack.shows || 'summary') + '" title="' + esc(stack.ok ? 'stack light (Modbus)' : 'stack light not answering: ' + stack.error) + '">' +
       ['red', 'amber', 'green'].map((c) => '<div class="tier ' + c + '" data-tier="' + c + '"></div>').join('') + 'stack' + (stack.ok ? '' : ' ✗') + '</div>' : '') +
-    '<button id="lamp-test" onclick="post(\'/api/v1/panel/test\')">Lamp test</button>' +
-    (DEMO ? '<button id="silence" onclick="sim(\'button/press\')">Silence button</button>' : '<button id="silence" onclick="post(\'/api/v1/panel/silence\')">Silence</button>');
+    '<button id="lamp-test" onclick="post(\\'/api/v1/panel/test\\')">Lamp test</button>' +
+    (DEMO ? '<button id="silence" onclick="sim(\\'button/press\\')">Silence button</button>' : '<button id="silence" onclick="post(\\'/api/v1/panel/silence\\')">Silence</button>');
   paint();
   document.getElementById('lines').innerHTML = Object.values(snap.lines).map((l) =>
     '<div class="card" data-line="' + esc(l.id) + '"><b>' + esc(l.id) + '</b> <span class="muted">' + esc(l.kind) + ' ' + esc(l.numbers.join(', ')) + '</span><br>' +

@@ -65,7 +65,7 @@ storage: { dir: "${dir}" }
   await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'line up')
   t.equal(await retained(broker.url, `${base}/status`), 'online')
   t.match(await retained(broker.url, `${base}/modem/gw1`), { state: 'up', registration: 'home', operator: 'MTS', signal: { csq: 21, rssiDbm: -71 }, sim: 'READY' })
-  await waitFor(() => lit(2) === 1, 3000, 'green lamp after the lamp test')
+  await waitFor(() => lit(2) === 1 && lit(3) === 0, 3000, 'green lamp after the lamp test')
   t.same([lit(2), lit(3), lit(6)], [1, 0, 0], 'green lamp, buzzer quiet')
 
   // break the line: the modem loses registration
