@@ -34,7 +34,8 @@ type Figure = { figure: string; value: number; unit: string }
 
 const FLIPS = 300
 const CPU_SECONDS = Number(process.env.LINEWATCH_BENCH_PANEL_S ?? 20)
-const LAMPS = 8
+/** 15 bi-colour lamps: pins 2..31 of the simulated board. */
+const LAMPS = 15
 const round = (x: number, digits = 1) => Number(x.toFixed(digits))
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!
 
@@ -123,7 +124,9 @@ async function benchLatency(): Promise<Figure[]> {
   const stack: StackLightConfig = { port: pty.box, baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 1, timeoutMs: 500, shows: 'l0', coils: { red: 0, amber: 1, green: 2 }, retrySeconds: 5 }
   try {
     const light = () => new StackLightPanel({ config: stack, link: new ModbusCoils({ ...stack, stopBits: 1 }), clock: systemClock, log, health: () => {} })
-    out.push(...(await latency('coil written (Modbus RTU stack light, pty at 9600 baud)', panelConfig(1, stack), () => [light()], (on) => when(slave, 'coil', (addr, v) => addr === 2 && v === on))))
+    out.push(...(await latency('coil written (Modbus RTU stack light, pty: no baud-rate delay)', panelConfig(1, stack), () => [light()], (on) => when(slave, 'coil', (addr, v) => addr === 2 && v === on))))
+    // a pty moves bytes at once; a real RS-485 line takes 10 bits per byte: an FC15 of 3 coils is 10 bytes out, 8 back
+    out.push({ figure: 'panel: one stack light write on a real 9600 baud line, wire time (computed: 10 + 8 bytes × 10 bits)', value: round((18 * 10 * 1000) / 9600, 1), unit: 'ms' })
   } finally {
     slave.detach()
     await new Promise((r) => port.close(r))
@@ -138,7 +141,10 @@ function cpuPercent(since: NodeJS.CpuUsage, seconds: number): number {
 }
 
 async function benchBlinkCpu(): Promise<Figure[]> {
-  const out: Figure[] = []
+  // the process's own idle cost (GC, the event loop) over the same time: the rows below are read against it
+  const idle0 = process.cpuUsage()
+  await new Promise((r) => setTimeout(r, CPU_SECONDS * 1000))
+  const out: Figure[] = [{ figure: `panel CPU at idle: nothing running (the floor), ${CPU_SECONDS} s`, value: cpuPercent(idle0, CPU_SECONDS), unit: '% of a core' }]
   const cfg = panelConfig(LAMPS)
   for (const state of ['down', 'up'] as const) {
     const store = storeWith(LAMPS, systemClock)
