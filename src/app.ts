@@ -300,6 +300,7 @@ export class Box {
     // ports, web and broker are independent: stop them side by side
     await Promise.all([...this.modems.map((m) => step(`modem ${m.id}`, () => m.stop())), step('web', () => this.web.close()), step('mqtt', () => this.mqtt?.stop()), step('uplinks', () => this.uplinks.stop())])
     await step('panel', () => this.#panelOutputs.stop())
+    await step('io board', () => this.io.close?.())
     this.#minute?.cancel()
     this.panel.stop()
     this.lines.stop()

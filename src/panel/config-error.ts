@@ -51,7 +51,10 @@ export async function runConfigErrorPanel(deps: { config: Config; log: Logger; c
   return {
     store,
     stop() {
-      stopped ??= outputs.stop().then(() => controller.stop())
+      stopped ??= outputs.stop().then(async () => {
+        controller.stop()
+        await io.close?.()
+      })
       return stopped
     },
   }

@@ -148,6 +148,6 @@ export class J5Panel implements PanelDriver {
     if (this.#ready) this.show({ lamps: {}, summary: 'off', buzzer: false, test: false })
     this.#ready = false
     this.#button?.removeAllListeners()
-    await this.#io.close?.()
+    // the board itself is the box's (modem keys and FXO inputs use it too): whoever made it closes it
   }
 }

@@ -42,6 +42,8 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   readonly #pwmPeriodMs: number
   readonly #lines = new Map<number, LineState>()
   #chip: GpioChip | null = null
+  readonly #openChip: () => GpioChip
+  #openError: Error | null = null
   #poll: Timer | null = null
   #pwm: Timer | null = null
   #closed = false
@@ -58,11 +60,13 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
       this.#byName.set(p.name.toUpperCase(), p.line)
       if (p.header !== undefined) this.#byName.set(`PIN${p.header}`, p.line)
     }
+    const chip = opts.chip
+    this.#openChip = typeof chip === 'function' ? chip : () => chip
     setImmediate(() => {
       try {
-        this.#chip = typeof opts.chip === 'function' ? opts.chip() : opts.chip
+        this.#chipOrThrow()
       } catch (err) {
-        this.emit('error', err instanceof Error ? err : new Error(String(err)))
+        this.emit('error', err as Error)
         return
       }
       this.isReady = true
@@ -156,8 +160,16 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     return s
   }
 
+  /** Opened on first use (a monitor may claim its input before 'ready'); a failure is kept and told again. */
   #chipOrThrow(): GpioChip {
-    if (!this.#chip) throw new Error('GPIO: the chip is not open (not ready yet, or it failed to open)')
+    if (this.#chip) return this.#chip
+    if (this.#openError) throw this.#openError
+    try {
+      this.#chip = this.#openChip()
+    } catch (err) {
+      this.#openError = err instanceof Error ? err : new Error(String(err))
+      throw this.#openError
+    }
     return this.#chip
   }
 
