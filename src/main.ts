@@ -8,6 +8,7 @@ import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.
 import { createLogger } from './core/logger.js'
 import { VERSION } from './core/version.js'
 import { runRoute } from './lcr/cli.js'
+import { exitCode, formatTable, runChecks } from './doctor/index.js'
 import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
 import { formatDay, runDay, type Fault } from './sim/day.js'
@@ -23,6 +24,9 @@ usage:
   linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
+  linewatch doctor [--config FILE] [--json]
+                                          check everything an installer can get wrong (config, modems and SIMs,
+                                          GPIO, Modbus, MQTT, uplinks, clock, disk), each with its fix; exit 1 on a failure
   linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]
                                           a simulated module on a serial device (e.g. one end of a socat pty pair)
   linewatch sim day [--seed N] [--fault deaf|cut] [--at HH:MM] [--json]
@@ -60,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         return await sim(rest)
       case 'route':
         return await runRoute(rest)
+      case 'doctor':
+        return await doctor(rest)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2
@@ -145,6 +151,13 @@ async function showConfigError(file: string, err: ConfigError): Promise<number> 
   unwatchFile(file)
   await panel.stop()
   return code
+}
+
+async function doctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG }, json: { type: 'boolean', default: false } } })
+  const results = await runChecks({ file: values.config! })
+  process.stdout.write(`${values.json ? JSON.stringify({ ok: exitCode(results) === 0, checks: results }, null, 2) : formatTable(results)}\n`)
+  return exitCode(results)
 }
 
 async function demo(args: string[]): Promise<number> {

@@ -1,0 +1,119 @@
+/**
+ * linewatch doctor: what an installer gets wrong, each found with its fix —
+ * a wrong serial port, a missing SIM, an unreachable broker, a config error,
+ * a Modbus device that does not answer, a GPIO line another program holds —
+ * and a healthy box found healthy. Simulated modems and slaves (`sim:`
+ * ports) and an embedded broker; the CLI as a child process.
+ */
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import t from 'tap'
+import { loadConfig } from '../../src/config/index.js'
+import { systemClock } from '../../src/core/clock.js'
+import { checkGpio, checkHeadroom } from '../../src/doctor/checks.js'
+import { exitCode, formatTable, runChecks, type CheckResult } from '../../src/doctor/index.js'
+import { simulatorFor } from '../../src/sim/binding.js'
+import { startEmbeddedBroker } from '../../src/sim/broker.js'
+import { linewatch } from '../helpers/cli.js'
+import { FakeGpioChip } from '../helpers/fake-gpio-chip.js'
+import { tempDir } from '../helpers/tmp.js'
+
+function yaml(dir: string, mqttUrl: string, extra = ''): string {
+  return `site: shop1
+box: b1
+board: sim
+modems:
+  - { id: good, port: "sim:good", commandTimeoutMs: 1000 }
+  - { id: nosim, port: "sim:nosim", commandTimeoutMs: 1000 }
+  - { id: wrong, port: /dev/ttyLINEWATCH-ABSENT }
+mqtt: { url: "${mqttUrl}" }
+storage: { dir: "${join(dir, 'state')}" }
+${extra}`
+}
+
+const find = (rs: CheckResult[], check: string) => rs.find((r) => r.check === check)
+
+t.test('a wrong serial port, a missing SIM and an unreachable broker, each with its fix', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, yaml(dir, 'mqtt://127.0.0.1:1'))
+  const config = await loadConfig(file)
+  const sim = simulatorFor(config, systemClock)!
+  sim.get('nosim')!.simPresent = false
+  const rs = await runChecks({ file, simulator: sim, timeoutMs: 1500 })
+  t.match(find(rs, 'config'), { status: 'ok' })
+  t.match(find(rs, 'modem good: SIM'), { status: 'ok', detail: 'ready' })
+  t.match(find(rs, 'modem good: network'), { status: 'ok', detail: /registered/ })
+  t.match(find(rs, 'modem nosim: SIM'), { status: 'fail', detail: /SIM not inserted/, fix: /insert the SIM card/ })
+  t.equal(find(rs, 'modem nosim: network'), undefined, 'nothing more asked of a modem without its SIM')
+  t.match(find(rs, 'modem wrong: port'), { status: 'fail', detail: /\/dev\/ttyLINEWATCH-ABSENT cannot be opened/, fix: /modems\[\]\.port.*by-id/ })
+  t.match(find(rs, 'mqtt'), { status: 'fail', detail: /mqtt:\/\/127\.0\.0\.1:1: not reachable/, fix: /check mqtt\.url/ })
+  t.equal(exitCode(rs), 1)
+  const table = formatTable(rs)
+  t.match(table, /FAIL  modem nosim: SIM\s+SIM not ready: .*SIM not inserted\n\s+→ insert the SIM card/)
+  t.match(table, /\d+ ok, \d+ warnings, 3 failed/)
+})
+
+t.test('a healthy box: every check ok, exit 0', async (t) => {
+  const broker = await startEmbeddedBroker('127.0.0.1', 0)
+  t.teardown(() => broker.close())
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  const text = yaml(dir, broker.url).replace(/  - \{ id: nosim.*\n  - \{ id: wrong.*\n/, '')
+  await writeFile(file, `${text}panel:\n  lamps: [{ id: sys, source: system, green: 2, red: 3 }]\n  modbus: { port: "sim:stack", slaveId: 4, coils: { red: 0, green: 1 } }\n`)
+  const rs = await runChecks({ file, timeoutMs: 1500 })
+  t.same(rs.filter((r) => r.status === 'fail' || r.status === 'warn'), [], 'no failure, no warning')
+  t.match(find(rs, 'mqtt'), { status: 'ok', detail: /connected/ })
+  t.match(find(rs, 'modbus: stack light'), { status: 'ok', detail: 'sim:stack slave 4 answers' })
+  t.equal(exitCode(rs), 0)
+})
+
+t.test('a Modbus device that does not answer: the fix names slave id, baud rate, wiring', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, `site: s\nbox: b\nboard: sim\nmqtt: { url: "mqtt://127.0.0.1:1" }\nstorage: { dir: "${join(dir, 'state')}" }\npanel:\n  modbus: { port: "sim:stack", slaveId: 4, timeoutMs: 200, coils: { red: 0, green: 1 } }\n`)
+  const sim = simulatorFor(await loadConfig(file), systemClock)!
+  sim.modbusLink('stack', 4).destroy()
+  sim.modbus.get('stack')!.setAnswering(false)
+  const rs = await runChecks({ file, simulator: sim, timeoutMs: 500 })
+  t.match(find(rs, 'modbus: stack light'), { status: 'fail', detail: /no answer/, fix: /slave id \(4\).*A\/B wires/ })
+})
+
+t.test('GPIO: each configured line requested and let go; one held elsewhere is a failure with its fix', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, `site: s\nbox: b\nboard: pi-4b\npanel:\n  lamps: [{ id: sys, source: system, green: GPIO17, red: pin13 }]\n  button: { pin: GPIO26 }\n`)
+  const config = await loadConfig(file)
+  const chip = new FakeGpioChip()
+  chip.requestOutput(27, 0) // another program has GPIO27
+  const rs = checkGpio(config, () => chip)
+  t.match(rs, [
+    { check: 'gpio: chip', status: 'ok' },
+    { check: 'gpio: GPIO17', status: 'ok', detail: 'lamp sys green: usable' },
+    { check: 'gpio: GPIO27', status: 'fail', detail: /lamp sys red: .*EBUSY/, fix: /gpioinfo/ },
+    { check: 'gpio: GPIO26', status: 'ok' },
+  ])
+  t.equal(chip.requested.size, 1, 'the doctor let go of every line it took')
+  t.match(checkGpio(config, () => { throw new Error('no chip labelled pinctrl-bcm2711') }), [{ status: 'fail', fix: /board: in linewatch.yaml must match the hardware/ }])
+})
+
+t.test('disk and memory headroom', async (t) => {
+  const dir = tempDir(t)
+  t.match(await checkHeadroom(dir, { free: 512 * 1024 * 1024, total: 1024 * 1024 * 1024 }), [{ check: 'disk' }, { check: 'memory', status: 'ok' }])
+  t.match(await checkHeadroom(join(dir, 'absent'), { free: 10 * 1024 * 1024, total: 1024 * 1024 * 1024 }), [
+    { check: 'disk', status: 'fail', fix: /writable by the service user/ },
+    { check: 'memory', status: 'warn' },
+  ])
+})
+
+t.test('the CLI: a config error with its line, as a table and as JSON; exit 1', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, 'site: s\nbox: b\nboard: sim\nmodems:\n  - { id: m1, port: /dev/x, baud: 9600 }\n')
+  const r = linewatch(['doctor', '--config', file])
+  t.equal((await r.exited).code, 1)
+  t.match(r.output(), new RegExp(`FAIL  config  modems\\[0\\]\\.baud: unknown key "baud"\\n\\s+→ edit ${file} at line 5`))
+  const j = linewatch(['doctor', '--config', file, '--json'])
+  t.equal((await j.exited).code, 1)
+  t.match(JSON.parse(j.output()), { ok: false, checks: [{ check: 'config', status: 'fail' }] })
+})
