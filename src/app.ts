@@ -10,20 +10,18 @@ import { createLogger, type Logger } from './core/logger.js'
 import { StateStore } from './core/store.js'
 import { VERSION } from './core/version.js'
 import { createIo, outputPins } from './hw/gpio.js'
-
-import { SerialOpener, SIM_PREFIX } from './hw/serial.js'
+import { SerialOpener } from './hw/serial.js'
 import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
 import type { IoPlugin } from './hw/io/contract.js'
-import { openSerialLink, type LinkOpener } from './hw/modbus-coils.js'
 import { MqttReporter } from './report/index.js'
 import { RoutingService } from './lcr/service.js'
 import type { AttemptReport } from './lcr/router.js'
 import { IpRouteControl, UplinkMonitor, interfaceAddress, probe } from './uplinks/index.js'
-import { SimBinding, SimGateway, simulatorFor } from './sim/binding.js'
+import { SimBinding, SimGateway, modbusOpener, simulatorFor } from './sim/binding.js'
 import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
@@ -110,9 +108,7 @@ export class Box {
     this.routing = new RoutingService({ config, store: this.store, clock: this.clock, log: this.log, configDir: opts.configDir ?? process.cwd() })
     this.uplinks = this.#uplinkMonitor()
     for (const u of this.uplinks.initial(this.clock.now())) this.store.init('uplink', u)
-    const sim = this.simulator
-    const modbusOpener: LinkOpener = async (c) => (sim && c.port.startsWith(SIM_PREFIX) ? sim.modbusLink(c.port.slice(SIM_PREFIX.length), c.slaveId) : openSerialLink(c))
-    const panel = buildPanel({ config, store: this.store, clock: this.clock, io: this.io, log: this.log, modbusOpener })
+    const panel = buildPanel({ config, store: this.store, clock: this.clock, io: this.io, log: this.log, modbusOpener: modbusOpener(this.simulator) })
     this.panel = panel.controller
     this.#panelOutputs = panel.outputs
     this.analog = new AnalogMonitor({ io: this.io, lines: config.lines, monitor: this.lines, store: this.store, clock: this.clock, log: this.log })
@@ -136,8 +132,7 @@ export class Box {
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
-    const panelActions = { lampTest: () => this.panel.lampTest(), silence: () => this.panel.silence() }
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: panelActions, ...opts.web })
+    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, ...opts.web })
   }
 
   /** Real uplinks probe and route through the kernel; simulated ones (`sim:`) through the simulator's internet. */

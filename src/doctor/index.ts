@@ -1,9 +1,8 @@
 import { ConfigError, loadConfig, resolveStateDir, type Config } from '../config/index.js'
 import { systemClock } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
-import { openSerialLink, type LinkOpener } from '../hw/modbus-coils.js'
-import { SIM_PREFIX, SerialOpener } from '../hw/serial.js'
-import { SimBinding, simulatorFor, type SimGateway } from '../sim/binding.js'
+import { SerialOpener } from '../hw/serial.js'
+import { SimBinding, modbusOpener, simulatorFor, type SimGateway } from '../sim/binding.js'
 import { checkClock, checkGpio, checkHeadroom, checkModbus, checkModem, checkMqtt, checkUplinks, type CheckResult } from './checks.js'
 
 export type { CheckResult } from './checks.js'
@@ -39,8 +38,7 @@ export async function runChecks(opts: DoctorOptions): Promise<CheckResult[]> {
   }
   for (const m of config.modems) out.push(...(await guard(`modem ${m.id}`, () => checkModem(m, opener, opts.timeoutMs))))
   out.push(...(await guard('gpio', () => checkGpio(config))))
-  const modbusOpener: LinkOpener = async (c) => (sim && c.port.startsWith(SIM_PREFIX) ? sim.modbusLink(c.port.slice(SIM_PREFIX.length), c.slaveId) : openSerialLink(c))
-  out.push(...(await guard('modbus', () => checkModbus(config, modbusOpener))))
+  out.push(...(await guard('modbus', () => checkModbus(config, modbusOpener(sim)))))
   out.push(...(await guard('mqtt', async () => [await checkMqtt(config, opts.timeoutMs)])))
   out.push(...(await guard('uplinks', () => checkUplinks(config))))
   out.push(checkClock())

@@ -7,6 +7,7 @@ import { SimModem } from './modem.js'
 import type { Duplex } from 'node:stream'
 import { memoryLine } from './memory-line.js'
 import { SimModbusSlave } from './modbus-slave.js'
+import { openSerialLink, type LinkOpener } from '../hw/modbus-coils.js'
 import type { SimAnalogLine } from './analog-line.js'
 import type { FarCaller, SimNetwork } from './host.js'
 
@@ -258,6 +259,11 @@ export class SimBinding implements BindingInterface<SimPort> {
 }
 
 /** Simulated modems for every `sim:<name>` port of the config; null when it names none. */
+/** Opens a Modbus line: a `sim:` port on the simulator's slave when there is a simulator, else the serial device. */
+export function modbusOpener(sim: SimGateway | null): LinkOpener {
+  return async (c) => (sim && c.port.startsWith(SIM_PREFIX) ? sim.modbusLink(c.port.slice(SIM_PREFIX.length), c.slaveId) : openSerialLink(c))
+}
+
 export function simulatorFor(config: Config, clock: Clock): SimGateway | null {
   const sims = config.modems.filter((m) => m.port.startsWith(SIM_PREFIX))
   const analog = config.board === 'sim' && config.lines.some((l) => l.analog)
