@@ -274,6 +274,19 @@ export class Box {
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`
   }
 
+  /**
+   * What is stuck, for the systemd watchdog; null when nothing is. A modem poll runs for at most
+   * its commands' timeouts: one that runs far longer is a hang no retry in the driver will cure.
+   */
+  health(now = this.clock.now()): string | null {
+    for (const m of this.modems) {
+      const limit = Math.max(120_000, 20 * m.config.commandTimeoutMs)
+      const ms = m.pollRunningMs(now)
+      if (ms > limit) return `modem ${m.id}: poll running for ${Math.round(ms / 1000)} s`
+    }
+    return null
+  }
+
   /** Resolves once every modem has been initialised or found down. */
   async settled(): Promise<void> {
     await Promise.all(this.modems.map((m) => m.settled()))

@@ -6,6 +6,9 @@ import { ConfigError, jsonSchema, loadConfig, formatProblem, type Config } from 
 import { panelOfBrokenConfig, runConfigErrorPanel } from './panel/config-error.js'
 import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
+import { systemClock } from './core/clock.js'
+import { SystemdNotifier } from './core/sd-notify.js'
+import { Watchdog } from './core/watchdog.js'
 import { VERSION } from './core/version.js'
 import { runRoute } from './lcr/cli.js'
 import { exitCode, formatTable, runChecks } from './doctor/index.js'
@@ -119,9 +122,20 @@ async function run(args: string[]): Promise<number> {
     if (!(err instanceof ConfigError)) throw err
     return showConfigError(file, err)
   }
-  const box = new Box({ config, log: createLogger(), configDir: dirname(resolve(file)) })
+  const log = createLogger()
+  const box = new Box({ config, log, configDir: dirname(resolve(file)) })
   await box.start()
-  return untilSignal(() => box.stop())
+  // under systemd (Type=notify): ready once started, then the watchdog while healthy
+  const systemd = SystemdNotifier.fromEnv(log)
+  const watchdogMs = systemd?.watchdogMs
+  const watchdog = systemd && watchdogMs ? new Watchdog({ notifier: systemd, intervalMs: watchdogMs, clock: systemClock, log, problem: () => box.health() }) : null
+  await systemd?.ready(`watching ${config.lines.length} lines, ${config.modems.length} modems`)
+  watchdog?.start()
+  return untilSignal(async () => {
+    watchdog?.stop()
+    await systemd?.stopping()
+    await box.stop()
+  })
 }
 
 /**
@@ -139,6 +153,13 @@ async function showConfigError(file: string, err: ConfigError): Promise<number> 
   const log = createLogger()
   const panel = await runConfigErrorPanel({ config: part.config, log })
   log.error({ file, problems: err.problems.length }, 'configuration invalid: the system lamp shows the config error pattern until the file is fixed')
+  // started as far as systemd is concerned (a start timeout would restart it, the panel blinking off and on);
+  // alive for its watchdog while the panel shows the error
+  const systemd = SystemdNotifier.fromEnv(log)
+  await systemd?.ready(`configuration invalid: ${err.problems.length} problem(s) in ${file}`)
+  const watchdogMs = systemd?.watchdogMs
+  const watchdog = systemd && watchdogMs ? new Watchdog({ notifier: systemd, intervalMs: watchdogMs, clock: systemClock, log, problem: () => null }) : null
+  watchdog?.start()
   const changed = new Promise<number>((res) => {
     watchFile(file, { interval: 2000 }, () => {
       unwatchFile(file)
@@ -148,6 +169,7 @@ async function showConfigError(file: string, err: ConfigError): Promise<number> 
   })
   const signalled = untilSignal(() => panel.stop())
   const code = await Promise.race([changed, signalled])
+  watchdog?.stop()
   unwatchFile(file)
   await panel.stop()
   return code

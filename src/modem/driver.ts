@@ -54,6 +54,7 @@ export class ModemDriver {
   #port: SerialStream | null = null
   #engine: AtEngine | null = null
   #poll: Timer | null = null
+  #tickStartedAt = 0
   #reopen: Timer | null = null
   #ringEnd: Timer | null = null
   #bootTick: Timer | null = null
@@ -138,6 +139,10 @@ export class ModemDriver {
 
   get id(): string {
     return this.#cfg.id
+  }
+
+  get config(): Readonly<ModemConfig> {
+    return this.#cfg
   }
 
   /** The AT engine of the open port (null while closed): for the bench and tests. */
@@ -286,9 +291,15 @@ export class ModemDriver {
   }
 
   /** One poll: initialise if needed (a rebooted module forgets ATE0 and friends), then read state. */
+  /** How long the poll in progress has run (0 when none): every command has a timeout, so a poll that runs on is a bug the watchdog answers. */
+  pollRunningMs(now = this.#clock.now()): number {
+    return this.#ticking ? now - this.#tickStartedAt : 0
+  }
+
   async #tick(): Promise<void> {
     if (this.#ticking || !this.#engine) return
     this.#ticking = true
+    this.#tickStartedAt = this.#clock.now()
     try {
       if (!this.#initialised) {
         for (const cmd of INIT_SEQUENCE) await this.#send(cmd)

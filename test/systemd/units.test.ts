@@ -1,0 +1,64 @@
+/**
+ * The service files: the settings the box relies on are there (a test that
+ * fails when someone drops the watchdog or the capability bounds), and
+ * systemd-analyze verify finds nothing to say about them where it exists.
+ */
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { missing } from '../helpers/real.js'
+import { tempDir } from '../helpers/tmp.js'
+
+const dir = new URL('../../systemd/', import.meta.url).pathname
+
+/** key → values (a key may repeat), comments and sections ignored. */
+function keys(file: string): Map<string, string[]> {
+  const out = new Map<string, string[]>()
+  for (const raw of readFileSync(join(dir, file), 'utf8').split('\n')) {
+    const line = raw.trim()
+    if (!line || line.startsWith('#') || line.startsWith('[')) continue
+    const eq = line.indexOf('=')
+    const k = line.slice(0, eq)
+    out.set(k, [...(out.get(k) ?? []), line.slice(eq + 1)])
+  }
+  return out
+}
+
+t.test('linewatch.service: notify with a watchdog, always restarted, locked down', async (t) => {
+  const k = keys('linewatch.service')
+  const one = (key: string) => k.get(key)?.join(' ')
+  t.equal(one('Type'), 'notify')
+  t.equal(one('NotifyAccess'), 'all', 'systemd-notify is a child process')
+  t.equal(one('WatchdogSec'), '30')
+  t.equal(one('Restart'), 'always')
+  t.equal(one('OnFailure'), 'linewatch-revive.service', 'the start limit never leaves it down for good')
+  t.equal(one('User'), 'linewatch')
+  t.equal(one('SupplementaryGroups'), 'dialout gpio')
+  t.equal(one('ProtectSystem'), 'strict')
+  t.equal(one('StateDirectory'), 'linewatch')
+  t.equal(one('CapabilityBoundingSet'), 'CAP_NET_ADMIN CAP_NET_RAW', 'only what routes and probes need')
+  t.equal(one('AmbientCapabilities'), 'CAP_NET_ADMIN CAP_NET_RAW')
+  t.equal(one('NoNewPrivileges'), 'yes')
+  t.match(one('ExecStart'), /^\/usr\/bin\/linewatch run --config \/etc\/linewatch\/linewatch.yaml$/)
+})
+
+t.test('the revive unit, users, folders, journal and hardware watchdog', async (t) => {
+  t.same(keys('linewatch-revive.service').get('ExecStart'), ['/bin/sleep 300', '/bin/systemctl reset-failed linewatch.service', '/bin/systemctl start --no-block linewatch.service'])
+  t.match(readFileSync(join(dir, 'linewatch.sysusers.conf'), 'utf8'), /^m linewatch dialout$/m)
+  t.match(readFileSync(join(dir, 'linewatch.sysusers.conf'), 'utf8'), /^m linewatch gpio$/m)
+  t.match(readFileSync(join(dir, 'linewatch.tmpfiles.conf'), 'utf8'), /^d \/var\/lib\/linewatch 0750 linewatch linewatch -$/m)
+  t.equal(keys('journald-linewatch.conf').get('Storage')?.[0], 'volatile')
+  t.equal(keys('watchdog-linewatch.conf').get('RuntimeWatchdogSec')?.[0], '15s')
+  t.match(readFileSync(join(dir, '60-linewatch-gpio.rules'), 'utf8'), /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/)
+})
+
+t.test('systemd-analyze verify has nothing to say', { skip: missing('systemd-analyze') && 'systemd-analyze is not installed' }, async (t) => {
+  const tmp = tempDir(t)
+  // verify checks that ExecStart's program exists: /usr/bin/linewatch is not installed here
+  writeFileSync(join(tmp, 'linewatch.service'), readFileSync(join(dir, 'linewatch.service'), 'utf8').replace('/usr/bin/linewatch', '/bin/true'))
+  copyFileSync(join(dir, 'linewatch-revive.service'), join(tmp, 'linewatch-revive.service'))
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', 'linewatch.service', 'linewatch-revive.service'], { cwd: tmp, encoding: 'utf8', timeout: 30000 })
+  t.equal(r.status, 0)
+  t.equal(r.stderr.trim(), '', 'no warning (an unknown key or a bad value would be one)')
+})
