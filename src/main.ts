@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process'
 import { unwatchFile, watchFile } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -12,6 +13,7 @@ import { Watchdog } from './core/watchdog.js'
 import { VERSION } from './core/version.js'
 import { runRoute } from './lcr/cli.js'
 import { exitCode, formatTable, runChecks } from './doctor/index.js'
+import { applyBootFiles } from './firstboot/apply.js'
 import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
 import { formatDay, runDay, type Fault } from './sim/day.js'
@@ -27,6 +29,9 @@ usage:
   linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
+  linewatch firstboot [--boot DIR] [--etc DIR]
+                                          apply the installer's files on the boot partition (linewatch.yaml, admin
+                                          password, Wi-Fi, SSH key, host name); secrets are removed from it
   linewatch doctor [--config FILE] [--json]
                                           check everything an installer can get wrong (config, modems and SIMs,
                                           GPIO, Modbus, MQTT, uplinks, clock, disk), each with its fix; exit 1 on a failure
@@ -69,6 +74,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runRoute(rest)
       case 'doctor':
         return await doctor(rest)
+      case 'firstboot':
+        return await firstboot(rest)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2
@@ -173,6 +180,22 @@ async function showConfigError(file: string, err: ConfigError): Promise<number> 
   unwatchFile(file)
   await panel.stop()
   return code
+}
+
+/** The installer's files on the boot partition, applied (linewatch-firstboot.service); one line each to the journal. */
+async function firstboot(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { boot: { type: 'string', default: '/boot/firmware' }, etc: { type: 'string', default: '/etc' } } })
+  const run = (cmd: string, a: string[], input?: string) =>
+    new Promise<number>((res) => {
+      const child = spawn(cmd, a, { stdio: [input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'] })
+      child.once('error', () => res(127))
+      child.once('exit', (code) => res(code ?? 1))
+      if (input !== undefined) child.stdin!.end(input)
+    })
+  const applied = await applyBootFiles(values.boot!, { etc: values.etc!, run })
+  for (const a of applied) process.stdout.write(`${values.boot}/${a.file}: ${a.action}\n`)
+  if (applied.length === 0) process.stdout.write(`${values.boot}: nothing to apply\n`)
+  return applied.every((a) => a.ok) ? 0 : 1
 }
 
 async function doctor(args: string[]): Promise<number> {

@@ -41,6 +41,9 @@ t.test('linewatch.service: notify with a watchdog, always restarted, locked down
   t.equal(one('AmbientCapabilities'), 'CAP_NET_ADMIN CAP_NET_RAW')
   t.equal(one('NoNewPrivileges'), 'yes')
   t.match(one('ExecStart'), /^\/usr\/bin\/linewatch run --config \/etc\/linewatch\/linewatch.yaml$/)
+  t.match(one('After'), /linewatch-firstboot\.service/, 'after the boot partition files are applied')
+  const fb = keys('linewatch-firstboot.service')
+  t.same([fb.get('Type'), fb.get('ExecStart'), fb.get('Before')], [['oneshot'], ['/usr/bin/linewatch firstboot --boot /boot/firmware --etc /etc'], ['linewatch.service network-pre.target']])
 })
 
 t.test('the revive unit, users, folders, journal and hardware watchdog', async (t) => {
@@ -58,7 +61,8 @@ t.test('systemd-analyze verify has nothing to say', { skip: missing('systemd-ana
   // verify checks that ExecStart's program exists: /usr/bin/linewatch is not installed here
   writeFileSync(join(tmp, 'linewatch.service'), readFileSync(join(dir, 'linewatch.service'), 'utf8').replace('/usr/bin/linewatch', '/bin/true'))
   copyFileSync(join(dir, 'linewatch-revive.service'), join(tmp, 'linewatch-revive.service'))
-  const r = spawnSync('systemd-analyze', ['verify', '--man=no', 'linewatch.service', 'linewatch-revive.service'], { cwd: tmp, encoding: 'utf8', timeout: 30000 })
+  writeFileSync(join(tmp, 'linewatch-firstboot.service'), readFileSync(join(dir, 'linewatch-firstboot.service'), 'utf8').replace('/usr/bin/linewatch', '/bin/true'))
+  const r = spawnSync('systemd-analyze', ['verify', '--man=no', 'linewatch.service', 'linewatch-revive.service', 'linewatch-firstboot.service'], { cwd: tmp, encoding: 'utf8', timeout: 30000 })
   t.equal(r.status, 0)
   t.equal(r.stderr.trim(), '', 'no warning (an unknown key or a bad value would be one)')
 })

@@ -1,0 +1,145 @@
+/**
+ * The installer's files on the SD card's FAT boot partition, applied at boot
+ * (linewatch-firstboot.service, before linewatch.service):
+ *
+ *   linewatch.yaml        the box's config → /etc/linewatch/linewatch.yaml (kept on the card:
+ *                         edit it there and reboot to change it)
+ *   admin-password.txt    the password of the `admin` login (console, SSH)      ┐ secrets: removed
+ *   wifi.txt              ssid=…, password=…, country=…  (a Wi-Fi uplink)       │ from the card once
+ *   ssh.pub               public key(s) for admin; turns SSH on (off otherwise) ┘ applied
+ *   hostname.txt          the box's host name
+ *
+ * A config that does not validate is still installed: the service then shows
+ * the config error on the system lamp and logs each problem with its line,
+ * never silently. Every change to the system goes through `System`, so the
+ * tests run it in a temporary folder.
+ */
+import { createHash } from 'node:crypto'
+import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { validateConfigText, formatProblem } from '../config/index.js'
+import { errorMessage } from '../core/errors.js'
+
+export interface System {
+  /** Where /etc is (the tests: a temporary folder). */
+  etc: string
+  /** Runs a command; resolves with its exit code. `input` goes to its stdin. */
+  run(cmd: string, args: string[], input?: string): Promise<number>
+}
+
+export interface Applied {
+  file: string
+  /** What was done, in words for the journal. */
+  action: string
+  ok: boolean
+}
+
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
+
+/** Write via a temporary file and rename: a power cut leaves the old file or the new one, never half. */
+async function writeAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const tmp = `${path}.tmp-${process.pid}`
+  await writeFile(tmp, text, { mode })
+  await rename(tmp, path)
+}
+
+async function readIf(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch {
+    return null
+  }
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex')
+
+export async function applyBootFiles(boot: string, sys: System): Promise<Applied[]> {
+  const out: Applied[] = []
+  const step = async (file: string, fn: (text: string) => Promise<Omit<Applied, 'file'>>, secret: boolean) => {
+    const path = join(boot, file)
+    const text = await readIf(path)
+    if (text === null) return
+    try {
+      out.push({ file, ...(await fn(text)) })
+    } catch (err) {
+      out.push({ file, action: `not applied: ${errorMessage(err)}`, ok: false })
+    }
+    // a secret leaves the card even when it could not be applied: it must not sit on a FAT anyone can read
+    if (secret) await rm(path, { force: true })
+  }
+
+  await step(
+    'linewatch.yaml',
+    async (text) => {
+      const target = join(sys.etc, 'linewatch', 'linewatch.yaml')
+      const checked = validateConfigText(text)
+      const problems = checked.problems.map((p) => formatProblem(p)).join('; ')
+      const installed = await readIf(target)
+      if (installed !== null && sha(installed) === sha(text)) return { action: checked.config ? 'unchanged' : `unchanged, still invalid: ${problems}`, ok: !!checked.config }
+      await writeAtomic(target, text)
+      return checked.config ? { action: `installed as ${target}`, ok: true } : { action: `installed as ${target}, but invalid (the system lamp shows it): ${problems}`, ok: false }
+    },
+    false,
+  )
+
+  await step(
+    'admin-password.txt',
+    async (text) => {
+      const password = text.split(/\r?\n/)[0]!.trim()
+      if (password.length < 8) throw new Error('the password must have at least 8 characters')
+      if (/[:\s]/.test(password)) throw new Error('no spaces or colons in the password')
+      const code = await sys.run('chpasswd', [], `admin:${password}\n`)
+      if (code !== 0) throw new Error(`chpasswd exited with ${code}`)
+      return { action: 'the admin password is set', ok: true }
+    },
+    true,
+  )
+
+  await step(
+    'wifi.txt',
+    async (text) => {
+      const kv = Object.fromEntries(
+        text
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter((l) => l && !l.startsWith('#'))
+          .map((l) => [l.slice(0, l.indexOf('=')).trim().toLowerCase(), l.slice(l.indexOf('=') + 1).trim()]),
+      ) as Record<string, string>
+      if (!kv.ssid) throw new Error('wifi.txt needs ssid=…')
+      if (kv.password !== undefined && (kv.password.length < 8 || kv.password.length > 63)) throw new Error('a WPA2 password has 8 to 63 characters')
+      if (!/^[A-Z]{2}$/.test(kv.country ?? '')) throw new Error('wifi.txt needs country=XX (two letters, e.g. RU): the radio may not transmit without it')
+      const quote = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`
+      const network = kv.password === undefined ? `  key_mgmt=NONE` : `  psk=${quote(kv.password)}\n  key_mgmt=WPA-PSK`
+      await writeAtomic(join(sys.etc, 'wpa_supplicant', 'wpa_supplicant-wlan0.conf'), `# written by linewatch-firstboot from wifi.txt\nctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev\ncountry=${kv.country}\nnetwork={\n  ssid=${quote(kv.ssid)}\n${network}\n}\n`, 0o600)
+      const code = await sys.run('systemctl', ['enable', 'wpa_supplicant@wlan0.service'])
+      return { action: `Wi-Fi "${kv.ssid}" configured${code === 0 ? '' : ' (enabling wpa_supplicant@wlan0 failed)'}`, ok: code === 0 }
+    },
+    true,
+  )
+
+  await step(
+    'ssh.pub',
+    async (text) => {
+      const keys = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+/.test(l))
+      if (keys.length === 0) throw new Error('no public key in ssh.pub (a line like "ssh-ed25519 AAAA… name")')
+      await writeAtomic(join(sys.etc, 'ssh', 'authorized_keys.d', 'admin'), `${keys.join('\n')}\n`, 0o644)
+      const code = await sys.run('systemctl', ['enable', '--now', 'ssh.service'])
+      return { action: `${keys.length} key(s) for admin; SSH on${code === 0 ? '' : ' (enabling ssh failed)'}`, ok: code === 0 }
+    },
+    true,
+  )
+
+  await step(
+    'hostname.txt',
+    async (text) => {
+      const name = text.trim()
+      if (!HOSTNAME.test(name)) throw new Error(`"${name}" is not a host name (letters, digits and -, at most 63)`)
+      await writeAtomic(join(sys.etc, 'hostname'), `${name}\n`)
+      await sys.run('hostname', [name])
+      return { action: `host name ${name}`, ok: true }
+    },
+    false,
+  )
+  return out
+}
