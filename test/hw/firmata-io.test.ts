@@ -61,6 +61,16 @@ t.test("johnny-five's mock Firmata board: the panel's pins, modes and writes", a
   await panel.stop()
 })
 
+/** A panel on the board, stopped (and the board closed) at the test's end. */
+function panelOnBoard(t: { teardown(fn: () => unknown): void }, b: ReturnType<typeof board>) {
+  const p = panelOn(b.io)
+  t.teardown(async () => {
+    await p.panel.stop()
+    await b.io.close!()
+  })
+  return p
+}
+
 function board(opts: { timeoutMs?: number } = {}) {
   const [box, device] = memoryLine()
   const sim = new SimFirmataDevice({ pinCount: 20 })
@@ -73,11 +83,7 @@ function board(opts: { timeoutMs?: number } = {}) {
 t.test('byte level: the handshake, lamps and the buzzer reach the simulated board, a button press comes back', async (t) => {
   const b = board()
   b.sim.attach(b.device)
-  const { panel, calls } = panelOn(b.io)
-  t.teardown(async () => {
-    await panel.stop()
-    await b.io.close!()
-  })
+  const { panel, calls } = panelOnBoard(t, b)
   await panel.start(5000)
   t.same(calls.health, [[true, undefined]], 'StandardFirmata answered the handshake')
   t.equal(b.io.pins.length, 20, 'the capabilities the board reported')
@@ -98,11 +104,7 @@ t.test('garbage on the line before the handshake does not stop it', async (t) =>
   const b = board()
   b.device.write(Buffer.from([0x00, 0x13, 0x7f, 0xe5, 0x01, 0xf7, 0x42, 0x90]))
   b.sim.attach(b.device)
-  const { panel, calls } = panelOn(b.io)
-  t.teardown(async () => {
-    await panel.stop()
-    await b.io.close!()
-  })
+  const { panel, calls } = panelOnBoard(t, b)
   await panel.start(5000)
   t.same(calls.health, [[true, undefined]])
   panel.show(frame('red'))

@@ -49,13 +49,19 @@ function rig(stack: StackLightConfig = STACK) {
 
 const tiers = (slave: SimModbusSlave) => slave.coils.slice(0, 4).map((c) => (c ? 1 : 0)).join('')
 
-t.test('the coils follow the summary, in one Write Multiple Coils per change', async (t) => {
+/** The rig running, its line up and the green tier lit. */
+async function greenRig(t: { teardown(fn: () => unknown): void }) {
   const r = rig()
   r.controller.start()
   await r.outputs.start()
   t.teardown(() => r.outputs.stop())
   r.set('up')
   await waitFor(() => tiers(r.slave) === '0010', 1000, 'green tier')
+  return r
+}
+
+t.test('the coils follow the summary, in one Write Multiple Coils per change', async (t) => {
+  const r = await greenRig(t)
   r.requests.length = 0
   r.set('degraded')
   await waitFor(() => tiers(r.slave) === '0100', 1000, 'amber tier')
@@ -66,12 +72,7 @@ t.test('the coils follow the summary, in one Write Multiple Coils per change', a
 })
 
 t.test('a slave that stops answering: reported, retried, GPIO lamps go on; back: rewritten, cleared', async (t) => {
-  const r = rig()
-  r.controller.start()
-  await r.outputs.start()
-  t.teardown(() => r.outputs.stop())
-  r.set('up')
-  await waitFor(() => tiers(r.slave) === '0010', 1000, 'green tier')
+  const r = await greenRig(t)
   r.slave.setAnswering(false)
   r.set('down')
   await waitFor(() => r.store.snapshot.panel.outputs.modbus?.ok === false, 2000, 'reported down')
