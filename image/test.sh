@@ -69,6 +69,7 @@ echo "healthz: $healthy"
 # over the serial line: the installer's view of the running system
 python3 image/serial-console.py "$work/serial.sock" admin "$password" 300 \
   'systemctl is-system-running --wait' \
+  'systemctl --failed --no-legend' \
   'systemctl is-active linewatch.service' \
   'grep -E "^(site|box):" /etc/linewatch/linewatch.yaml' \
   'ls /boot/firmware/' \

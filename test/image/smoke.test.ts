@@ -1,0 +1,44 @@
+/**
+ * The SD image's smoke test (image/test.sh) as part of the suite: the image built by
+ * image/build.sh is booted under qemu-system-aarch64 and every check it makes over the serial
+ * console and the web port is an assertion here. It takes minutes of emulation, so it runs only
+ * when asked (LINEWATCH_IMAGE_TEST=1: .ci/run sets it as root, after building the image) and
+ * says why it is skipped otherwise. Asked for with no image built, it fails: the build broke.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import t from 'tap'
+import { missing } from '../helpers/real.js'
+
+const repo = new URL('../../', import.meta.url).pathname
+const { version } = JSON.parse(readFileSync(`${repo}package.json`, 'utf8')) as { version: string }
+const dir = process.env.LINEWATCH_IMAGE_DIR ?? `${repo}dist-image`
+const image = `${dir}/linewatch-${version}-arm64.img.xz`
+const asked = process.env.LINEWATCH_IMAGE_TEST === '1'
+const BOOT_LIMIT_S = 1200
+
+const skip = !asked
+  ? 'the image is booted only when asked: LINEWATCH_IMAGE_TEST=1 (.ci/run as root), or npm run image:test'
+  : missing('qemu-system-aarch64') || missing('mcopy')
+
+t.test('the image boots under QEMU and runs linewatch from the boot partition\'s config', { skip, timeout: (BOOT_LIMIT_S + 300) * 1000 }, async (t) => {
+  if (!existsSync(image)) {
+    // .ci/run's build step says why when arm64 cannot run here; then the image was not asked for
+    const why = existsSync(`${dir}/build-skipped.txt`) ? readFileSync(`${dir}/build-skipped.txt`, 'utf8').trim() : ''
+    if (why) return t.skip(`the image was not built: ${why}`)
+    return t.fail(`${image} is missing: image/build.sh did not make it`)
+  }
+  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+    const child = spawn('bash', [`${repo}image/test.sh`, '--dir', dir], { env: { ...process.env, LINEWATCH_IMAGE_TEST_SECONDS: String(BOOT_LIMIT_S) } })
+    let text = ''
+    child.stdout.on('data', (d) => (text += d))
+    child.stderr.on('data', (d) => (text += d))
+    child.on('close', (code) => resolve({ code, text }))
+  })
+  t.comment(out.text)
+  const checks = out.text.split('\n').filter((l) => /^(ok|FAILED): /.test(l))
+  for (const line of checks) t.ok(line.startsWith('ok: '), line.replace(/^(ok|FAILED): /, ''))
+  t.ok(checks.length >= 6, `every check ran (${checks.length} of 6)`)
+  t.match(out.text, /^boot to healthy: \d+ s/m, '/healthz answered')
+  t.equal(out.code, 0, 'image/test.sh passed')
+})
