@@ -81,7 +81,7 @@ mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-conf
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n" > "$1/etc/dpkg/dpkg.cfg.d/linewatch-nodoc"' \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
-  --essential-hook='printf "fsck.repair=yes rootwait quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
+  --essential-hook='printf "quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
   --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
   "$suite" "$work/root" "$mirror" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; echo "image: mmdebstrap failed"; exit 1; }
 test -x "$work/root/usr/bin/systemctl" || { echo "image: mmdebstrap failed"; exit 1; }
