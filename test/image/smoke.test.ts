@@ -24,9 +24,9 @@ const skip = !asked
   : missing('qemu-system-aarch64') || missing('mcopy') || (notBuilt && `the image was not built: ${notBuilt}`)
 
 // the file's own time limit (tap's is 120 s): tap's runner honours the root test's setTimeout
-if (!skip) t.setTimeout((BOOT_LIMIT_S + 600) * 1000)
+if (!skip) t.setTimeout((2 * BOOT_LIMIT_S + 600) * 1000) // two boots: virt, then the Pi 3B
 
-t.test('the image boots under QEMU and runs linewatch from the boot partition\'s config', { skip, timeout: (BOOT_LIMIT_S + 300) * 1000 }, async (t) => {
+t.test('the image boots under QEMU and runs linewatch from the boot partition\'s config', { skip, timeout: (2 * BOOT_LIMIT_S + 300) * 1000 }, async (t) => {
   if (!existsSync(image)) return t.fail(`${image} is missing: image/build.sh did not make it`)
   const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
     const child = spawn('bash', [`${repo}image/test.sh`, '--dir', dir], { env: { ...process.env, LINEWATCH_IMAGE_TEST_SECONDS: String(BOOT_LIMIT_S) } })
