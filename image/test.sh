@@ -114,7 +114,7 @@ if [ "${LINEWATCH_IMAGE_TEST_PI:-1}" = 1 ]; then
   while [ $(( $(date +%s) - t1 )) -lt "$limit" ]; do
     grep -q "Started .*linewatch.service" "$work/pi.log" 2>/dev/null && { pi_started=$(( $(date +%s) - t1 )); break; }
     grep -q "Dropping to a shell" "$work/pi.log" 2>/dev/null && break
-    boots=$(grep -ac "Kernel command line" "$work/pi.log" 2>/dev/null || true)
+    boots=$(grep -ac "Kernel command line: " "$work/pi.log" 2>/dev/null || true)
     [ "${boots:-0}" -gt 1 ] && { echo "Pi 3B: the machine restarted"; break; }
     kill -0 "$qemu_pid" 2>/dev/null || break
     sleep 5
