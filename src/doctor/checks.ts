@@ -10,13 +10,13 @@ import { spawnSync } from 'node:child_process'
 import mqtt from 'mqtt'
 import type { Config } from '../config/schema.js'
 import { systemClock } from '../core/clock.js'
-import { errorMessage } from '../core/errors.js'
+import { ErrorCode, errorMessage, hasCode } from '../core/errors.js'
 import { loadBoardMap, resolvePin } from '../hw/board-maps.js'
 import { isPiBoard } from '../hw/boards.js'
 import type { GpioChip } from '../hw/io/gpio-chip.js'
 import { openLibgpiodChip } from '../hw/io/libgpiod-chip.js'
 import { ModbusCoils, type LinkOpener } from '../hw/modbus-coils.js'
-import { closePort, type SerialOpener } from '../hw/serial.js'
+import { closePort, openFailureReason, type SerialOpener } from '../hw/serial.js'
 import { AtEngine } from '../modem/engine.js'
 import { parseCpin, parseCreg, parseCsq } from '../modem/parse.js'
 import { probeTarget } from '../uplinks/monitor.js'
@@ -45,18 +45,20 @@ export async function checkModem(m: Config['modems'][number], opener: SerialOpen
   try {
     port = await opener.open(m.port, m.baudRate)
   } catch (err) {
-    const msg = errorMessage(err)
-    if (/lock/i.test(msg)) return [bad('warn', `${name}: port`, `${m.port} is in use (${msg})`, 'the running linewatch service holds it: stop it (systemctl stop linewatch) to check the modem, or read its state on the web page')]
-    return [bad('fail', `${name}: port`, `${m.port} cannot be opened: ${msg}`, `check modems[].port: the gateway's AT port (ls -l /dev/serial/by-id/), the USB cable, and the udev rule that names it`)]
+    return [portFailure(name, m.port, err)]
   }
   const out: CheckResult[] = [ok(`${name}: port`, `${m.port} opens`)]
   const engine = new AtEngine(port, systemClock, { defaultTimeoutMs: timeoutMs })
-  // an ERROR or a timeout is an answer here: the reason goes into the finding
-  const ask = (cmd: string, expect?: string) => engine.send(cmd, { expect }).then((r) => ({ ok: true, lines: r.lines, error: '' }), (err: unknown) => ({ ok: false, lines: [] as string[], error: errorMessage(err) }))
+  // an ERROR or a timeout is an answer here: what the modem said goes into the finding, without the command
+  const ask = (cmd: string, expect?: string) =>
+    engine.send(cmd, { expect }).then(
+      (r) => ({ ok: true, lines: r.lines, error: '' }),
+      (err: unknown) => ({ ok: false, lines: [] as string[], error: hasCode(err, ErrorCode.AT_TIMEOUT) ? `no answer in ${timeoutMs / 1000} s` : errorMessage(err).replace(`${cmd}: `, '').replace(/^CM[ES] ERROR: /, '') }),
+    )
   try {
     const at = await ask('AT')
     if (!at.ok) {
-      out.push(bad('fail', `${name}: AT`, `no OK to AT on ${m.port} (${at.error})`, `this is not the modem's AT port, or the baud rate (${m.baudRate}) is wrong, or the module is off: try the other ttyUSB ports of the gateway`))
+      out.push(bad('fail', `${name}: AT`, at.error.startsWith('no answer') ? at.error : `the port says ${at.error}, not OK`, `this is not the modem's AT port, or the baud rate (${m.baudRate}) is wrong, or the module is off: try the other ttyUSB ports of the gateway`))
       return out
     }
     out.push(ok(`${name}: AT`, 'answers'))
@@ -66,7 +68,7 @@ export async function checkModem(m: Config['modems'][number], opener: SerialOpen
     if (sim !== 'READY') {
       const why = sim ?? (cpin.error || 'no +CPIN answer')
       const fix = /not inserted|10\b/i.test(why) ? 'insert the SIM card (power off first) and check it sits flat in its holder' : /PIN/.test(why) ? 'remove the PIN lock from the SIM (in a phone) or set it in the gateway' : 'check the SIM card in a phone'
-      out.push(bad('fail', `${name}: SIM`, `SIM not ready: ${why}`, fix))
+      out.push(bad('fail', `${name}: SIM`, `not ready: ${why}`, fix))
       return out
     }
     out.push(ok(`${name}: SIM`, 'ready'))
@@ -83,6 +85,22 @@ export async function checkModem(m: Config['modems'][number], opener: SerialOpen
     await closePort(port)
   }
   return out
+}
+
+/** A port that would not open: what is wrong with it, once, and what to do. */
+function portFailure(name: string, path: string, err: unknown): CheckResult {
+  const reason = hasCode(err, ErrorCode.SERIAL_OPEN_FAILED) ? (err.details as ReturnType<typeof openFailureReason>) : openFailureReason(err)
+  const check = `${name}: port`
+  switch (reason.kind) {
+    case 'in-use':
+      return bad('warn', check, `${path} is in use`, 'the running linewatch service holds it: stop it (systemctl stop linewatch) to check the modem, or read its state on the web page')
+    case 'absent':
+      return bad('fail', check, `${path} does not exist`, "check modems[].port: the gateway's AT port (ls -l /dev/serial/by-id/), the USB cable, and the udev rule that names it")
+    case 'denied':
+      return bad('fail', check, `${path}: permission denied`, 'run doctor with sudo; the udev rule that names the port must give it to group dialout (GROUP="dialout", MODE="0660": systemd/99-linewatch-gateway.rules)')
+    default:
+      return bad('fail', check, `${path} cannot be opened: ${reason.text}`, "check modems[].port: the gateway's AT port (ls -l /dev/serial/by-id/), the USB cable, and the udev rule that names it")
+  }
 }
 
 /** Every configured GPIO line of a Pi: the chip is there and the line can be requested. */
@@ -157,9 +175,24 @@ export async function checkMqtt(config: Config, timeoutMs = 5000): Promise<Check
     return ok('mqtt', `${shown}: connected${username ? ` as ${username}` : ''}`)
   } catch (err) {
     const msg = errorMessage(err)
-    if (/not authori[sz]ed|bad user ?name or password|connection refused: (5|4)/i.test(msg)) return bad('fail', 'mqtt', `${shown}: refused: ${msg}`, 'check mqtt.username and mqtt.password with the office (the broker\'s password file / ACL)')
-    return bad('fail', 'mqtt', `${shown}: not reachable: ${msg}`, 'check mqtt.url (host and port), that the broker runs, and that the firewall lets the box out on that port')
+    if (/not authori[sz]ed|bad user ?name or password|connection refused: (5|4)/i.test(msg)) return bad('fail', 'mqtt', `${shown}: the broker refuses the login (${msg.replace(/^connection refused: /i, '')})`, 'check mqtt.username and mqtt.password with the office (the broker\'s password file / ACL)')
+    return bad('fail', 'mqtt', `${shown}: not reachable: ${networkReason(err)}`, 'check mqtt.url (host and port), that the broker runs, and that the firewall lets the box out on that port')
   }
+}
+
+/** A socket error in words, without the address node adds to it ("connect ECONNREFUSED 127.0.0.1:1"). */
+function networkReason(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'nothing listens on that port (connection refused)',
+    ENOTFOUND: 'the host name is not known (DNS)',
+    EAI_AGAIN: 'the host name cannot be looked up now (DNS)',
+    ETIMEDOUT: 'no answer (timed out)',
+    EHOSTUNREACH: 'no route to the host',
+    ENETUNREACH: 'no route to that network',
+    ECONNRESET: 'the connection was cut (TLS on a plain port, or the other way round?)',
+  }
+  return (typeof code === 'string' && words[code]) || errorMessage(err)
 }
 
 /** One probe round per uplink. */
@@ -178,24 +211,33 @@ export async function checkUplinks(config: Config, prober: Prober = probe): Prom
     const targets = u.probes.targets.map(probeTarget)
     const results = await Promise.all(targets.map((t) => prober(t, { interface: u.interface, address }, u.probes.timeoutMs)))
     const good = results.filter((r) => r.ok).length
-    const detail = targets.map((t, i) => `${describeTarget(t)} ${results[i]!.ok ? 'ok' : `failed (${results[i]!.error ?? ''})`}`).join('; ')
+    const detail = targets.map((t, i) => `${describeTarget(t)} ${results[i]!.ok ? 'ok' : `failed${results[i]!.error ? ` (${results[i]!.error})` : ''}`}`).join('; ')
     if (good === results.length) out.push(ok(`uplink ${u.id}`, detail))
-    else out.push(bad(good ? 'warn' : 'fail', `uplink ${u.id}`, detail, good ? 'some targets do not answer: check they are reachable from this provider' : `nothing answers through ${u.interface}: check the provider's router and the gateway ${u.gateway ?? ''}`))
+    else out.push(bad(good ? 'warn' : 'fail', `uplink ${u.id}`, detail, good ? 'some targets do not answer: check they are reachable from this provider' : `nothing answers through ${u.interface}: check the provider's router${u.gateway ? ` and the gateway ${u.gateway}` : ''}`))
   }
   return out
 }
 
 /** The clock: alerts, call records and time bands need the right time. */
-export function checkClock(run: (cmd: string, args: string[]) => string | null = runText): CheckResult {
-  const synced = run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'])
-  if (synced === null) return { check: 'clock', status: 'skip', detail: 'timedatectl is not available here' }
+export function checkClock(run: (cmd: string, args: string[]) => RunResult = runText): CheckResult {
+  const r = run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'])
+  if (!r.ok) return { check: 'clock', status: 'skip', detail: r.why }
+  const synced = r.out
   if (synced.trim() === 'yes') return ok('clock', `synchronised (${new Date().toISOString()})`)
   return bad('fail', 'clock', `not synchronised (${new Date().toISOString()})`, 'the box needs NTP: check that systemd-timesyncd runs and that UDP port 123 is let out; a Pi has no battery clock')
 }
 
-function runText(cmd: string, args: string[]): string | null {
+export type RunResult = { ok: true; out: string } | { ok: false; why: string }
+
+/** A command's output, or why there is none in words an installer can act on. */
+function runText(cmd: string, args: string[]): RunResult {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 })
-  return r.status === 0 ? r.stdout : null
+  if (r.status === 0) return { ok: true, out: r.stdout }
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return { ok: false, why: `${cmd} is not installed, so the clock's sync cannot be read` }
+  // timedatectl asks systemd over D-Bus: in a container or chroot there is none to ask
+  if (/not been booted with systemd|failed to connect to bus/i.test(r.stderr ?? '')) return { ok: false, why: `systemd is not running here (a container or chroot?), so ${cmd} cannot tell whether the clock is synchronised` }
+  const said = (r.stderr ?? '').trim().split('\n')[0] || (r.error ? errorMessage(r.error) : `exit ${r.status}`)
+  return { ok: false, why: `${cmd} failed: ${said}` }
 }
 
 const MiB = 1024 * 1024

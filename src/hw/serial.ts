@@ -28,10 +28,31 @@ export class SerialOpener {
       port = new SerialPort({ path, baudRate, autoOpen: false })
     }
     await new Promise<void>((resolve, reject) =>
-      port.open((err: Error | null) => (err ? reject(new LinewatchError(ErrorCode.SERIAL_OPEN_FAILED, `${path}: ${errorMessage(err)}`)) : resolve())),
+      port.open((err: Error | null) => {
+        if (!err) return resolve()
+        const reason = openFailureReason(err)
+        reject(new LinewatchError(ErrorCode.SERIAL_OPEN_FAILED, `${path}: ${reason.text}`, reason))
+      }),
     )
     return port
   }
+}
+
+export type OpenFailure = 'absent' | 'denied' | 'in-use' | 'other'
+
+/**
+ * Why a device would not open, in plain words and without the path:
+ * serialport's own text ("Error: No such file or directory, cannot open
+ * /dev/x") names the path again and reads like a stack trace.
+ */
+export function openFailureReason(err: unknown): { kind: OpenFailure; text: string } {
+  const msg = errorMessage(err)
+  const code = (err as { code?: unknown } | null)?.code
+  if (code === 'ENOENT' || /no such file or directory/i.test(msg)) return { kind: 'absent', text: 'no such device' }
+  if (code === 'EACCES' || /permission denied/i.test(msg)) return { kind: 'denied', text: 'permission denied' }
+  if (code === 'EBUSY' || /cannot lock|resource (temporarily )?(unavailable|busy)/i.test(msg)) return { kind: 'in-use', text: 'in use by another program' }
+  const text = msg.replace(/^Error:?\s*/, '').replace(/,?\s*cannot open \S+$/i, '').trim()
+  return { kind: 'other', text: text || 'cannot be opened' }
 }
 
 export function closePort(port: SerialStream): Promise<void> {

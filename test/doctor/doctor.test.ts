@@ -44,13 +44,18 @@ t.test('a wrong serial port, a missing SIM and an unreachable broker, each with 
   t.match(find(rs, 'config'), { status: 'ok' })
   t.match(find(rs, 'modem good: SIM'), { status: 'ok', detail: 'ready' })
   t.match(find(rs, 'modem good: network'), { status: 'ok', detail: /registered/ })
-  t.match(find(rs, 'modem nosim: SIM'), { status: 'fail', detail: /SIM not inserted/, fix: /insert the SIM card/ })
+  t.match(find(rs, 'modem nosim: SIM'), { status: 'fail', detail: 'not ready: SIM not inserted', fix: /insert the SIM card/ })
   t.equal(find(rs, 'modem nosim: network'), undefined, 'nothing more asked of a modem without its SIM')
-  t.match(find(rs, 'modem wrong: port'), { status: 'fail', detail: /\/dev\/ttyLINEWATCH-ABSENT cannot be opened/, fix: /modems\[\]\.port.*by-id/ })
-  t.match(find(rs, 'mqtt'), { status: 'fail', detail: /mqtt:\/\/127\.0\.0\.1:1: not reachable/, fix: /check mqtt\.url/ })
+  // said once, plainly: not "/dev/x cannot be opened: /dev/x: Error: No such file or directory, cannot open /dev/x"
+  t.match(find(rs, 'modem wrong: port'), { status: 'fail', detail: '/dev/ttyLINEWATCH-ABSENT does not exist', fix: /modems\[\]\.port.*by-id/ })
+  t.match(find(rs, 'mqtt'), { status: 'fail', detail: 'mqtt://127.0.0.1:1: not reachable: nothing listens on that port (connection refused)', fix: /check mqtt\.url/ })
   t.equal(exitCode(rs), 1)
   const table = formatTable(rs)
-  t.match(table, /FAIL  modem nosim: SIM\s+SIM not ready: .*SIM not inserted\n\s+→ insert the SIM card/)
+  t.match(table, /FAIL  modem nosim: SIM\s+not ready: SIM not inserted\n\s+→ insert the SIM card/)
+  for (const r of rs) {
+    const text = `${r.detail} ${r.fix ?? ''}`
+    t.notMatch(text, /Error:|\bE[A-Z]{4,}\b|AT\+C/, `${r.check}: no error class, errno or AT command in what an installer reads`)
+  }
   t.match(table, /\d+ ok, \d+ warnings, 3 failed/)
 })
 
@@ -95,6 +100,44 @@ t.test('GPIO: each configured line requested and let go; one held elsewhere is a
   ])
   t.equal(chip.requested.size, 1, 'the doctor let go of every line it took')
   t.match(checkGpio(config, () => { throw new Error('no chip labelled pinctrl-bcm2711') }), [{ status: 'fail', fix: /board: in linewatch.yaml must match the hardware/ }])
+})
+
+t.test('a modem that does not answer AT: said once, with the fix', async (t) => {
+  const dir = tempDir(t)
+  const file = join(dir, 'linewatch.yaml')
+  await writeFile(file, yaml(dir, 'mqtt://127.0.0.1:1').replace(/  - \{ id: nosim.*\n  - \{ id: wrong.*\n/, ''))
+  const sim = simulatorFor(await loadConfig(file), systemClock)!
+  sim.get('good')!.setAnswering(false)
+  const rs = await runChecks({ file, simulator: sim, timeoutMs: 300 })
+  t.match(find(rs, 'modem good: AT'), { status: 'fail', detail: 'no answer in 0.3 s', fix: /not the modem's AT port/ })
+})
+
+t.test('a port another program holds, or one the user may not open', async (t) => {
+  const { checkModem } = await import('../../src/doctor/checks.js')
+  const { LinewatchError, ErrorCode } = await import('../../src/core/errors.js')
+  const { openFailureReason } = await import('../../src/hw/serial.js')
+  const failing = (bindingsText: string) => ({
+    open: async (path: string) => {
+      const reason = openFailureReason(new Error(bindingsText))
+      throw new LinewatchError(ErrorCode.SERIAL_OPEN_FAILED, `${path}: ${reason.text}`, reason)
+    },
+  })
+  const m = { id: 'gsm1', port: '/dev/gsm-gw1', baudRate: 115200 } as Parameters<typeof checkModem>[0]
+  // the texts are serialport's (bindings-cpp) own
+  t.match(await checkModem(m, failing('Error Resource temporarily unavailable Cannot lock port') as never), [{ status: 'warn', detail: '/dev/gsm-gw1 is in use', fix: /systemctl stop linewatch/ }])
+  t.match(await checkModem(m, failing('Error: Permission denied, cannot open /dev/gsm-gw1') as never), [{ status: 'fail', detail: '/dev/gsm-gw1: permission denied', fix: /dialout/ }])
+  t.match(await checkModem(m, failing('Error: Input/output error, cannot open /dev/gsm-gw1') as never), [{ status: 'fail', detail: '/dev/gsm-gw1 cannot be opened: Input/output error' }])
+})
+
+t.test('the clock: synchronised, not, or why it cannot be read', async (t) => {
+  const { checkClock } = await import('../../src/doctor/checks.js')
+  t.match(checkClock(() => ({ ok: true, out: 'yes\n' })), { status: 'ok', detail: /^synchronised/ })
+  t.match(checkClock(() => ({ ok: true, out: 'no\n' })), { status: 'fail', fix: /systemd-timesyncd/ })
+  // the real timedatectl on this machine: installed without systemd running (a container), or absent
+  const real = checkClock()
+  if (real.status === 'skip') t.match(real.detail, /^(timedatectl is not installed|systemd is not running here|timedatectl failed: )/, `says why: ${real.detail}`)
+  else t.match(real, { status: /ok|fail/ }, 'systemd answers here')
+  t.notMatch(real.detail, /not available here/, 'not the old vague line')
 })
 
 t.test('disk and memory headroom', async (t) => {
