@@ -33,7 +33,7 @@ export interface RunningDemo {
   stop(): Promise<void>
 }
 
-const HELP = `commands:
+export const HELP = `commands:
   break <modem>            the modem loses registration (the line goes down)
   heal <modem>             registered again, answering, good signal
   ring <modem> [number]    an incoming call with caller ID (or "withheld")
