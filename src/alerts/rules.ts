@@ -2,44 +2,66 @@ import type { AlertRecord, LineSnapshot, ModemSnapshot, UplinkSnapshot } from '.
 
 export type Language = 'en' | 'ru'
 
+/** Russian nouns agree with the number: 1 канал, 2 канала, 5 каналов (11–14 take the last form). */
+export function ruPlural(n: number, one: string, few: string, many: string): string {
+  const d10 = n % 10
+  const d100 = n % 100
+  if (d10 === 1 && d100 !== 11) return one
+  if (d10 >= 2 && d10 <= 4 && (d100 < 12 || d100 > 14)) return few
+  return many
+}
+
+const PANEL_OUTPUT = {
+  en: { modbus: 'the stack light (Modbus)', gpio: 'the lamps (GPIO)' },
+  ru: { modbus: 'сигнальная колонна (Modbus)', gpio: 'лампы (GPIO)' },
+}
+const panelOutput = (lang: Language, output: string) => (output === 'modbus' ? PANEL_OUTPUT[lang].modbus : PANEL_OUTPUT[lang].gpio)
+/** A decimal as a Russian reader writes it: 2,1 */
+const ruDecimal = (x: number) => x.toFixed(1).replace('.', ',')
+
+// Each text was read aloud once by a speaker of the language: the verb agrees with its subject
+// (the stack light *is*, the lamps *are*; колонна не работает, лампы не работают), numbers with their nouns.
 const TEXT = {
   en: {
     lineDown: (id: string, reason: string) => `Line ${id} is down: ${reason}`,
     lineUp: (id: string, reason: string) => `Line ${id} is back up: ${reason}`,
     simBad: (id: string, sim: string) => `Modem ${id}: SIM problem: ${sim}`,
-    simOk: (id: string) => `Modem ${id}: SIM ready again`,
-    silent: (id: string, minutes: number, expected: number) => `Line ${id}: no incoming call for ${minutes} min (${expected.toFixed(1)} expected); the line may be dead`,
+    simOk: (id: string) => `Modem ${id}: the SIM is ready again`,
+    silent: (id: string, minutes: number, expected: number) => `Line ${id}: no incoming calls for ${minutes} min (${expected.toFixed(1)} expected); the line may be dead`,
     silentOver: (id: string) => `Line ${id}: the silence is over`,
-    testFailed: (id: string, detail: string) => `Line ${id}: test call failed: ${detail}`,
-    testOk: (id: string) => `Line ${id}: test call passed`,
+    testFailed: (id: string, detail: string) => `Line ${id}: the test call failed: ${detail}`,
+    testOk: (id: string) => `Line ${id}: the test call passed`,
     channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
       `Line ${id}: the carrier gives fewer channels than contracted: a call was refused with ${busy} of ${bought} channels busy${cause ? ` (${cause})` : ''}`,
-    channelsOk: (id: string, bought: number) => `Line ${id}: all ${bought} channels carried calls at once`,
-    wiredDown: (ids: string[], metered: string | null) => `Internet down: every wired uplink (${ids.join(', ')}) is down${metered ? `; on ${metered} (metered)` : ''}`,
+    channelsOk: (id: string, bought: number) => (bought === 1 ? `Line ${id}: its channel carried a call` : `Line ${id}: all ${bought} channels carried calls at once`),
+    wiredDown: (ids: string[], metered: string | null) =>
+      `Internet down: ${ids.length === 1 ? `the wired uplink ${ids[0]} is down` : `every wired uplink (${ids.join(', ')}) is down`}${metered ? `; running on ${metered} (metered)` : ''}`,
     wiredUp: (id: string) => `Internet back: ${id} is up`,
-    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Plan ${plan}: bundle ${bundle} nearly used up: ${left} of ${total} min left; calls will be paid by the minute`,
+    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Plan ${plan}: bundle ${bundle} is nearly used up: ${left} of ${total} min left; calls will then be paid by the minute`,
     bundleOk: (plan: string, bundle: string) => `Plan ${plan}: bundle ${bundle} has minutes again`,
-    panelDown: (output: string, error: string) => `Status panel: the ${output === 'modbus' ? 'stack light (Modbus)' : 'lamps (GPIO)'} do not work: ${error}`,
-    panelUp: (output: string) => `Status panel: the ${output === 'modbus' ? 'stack light (Modbus)' : 'lamps (GPIO)'} work again`,
+    panelDown: (output: string, error: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'is' : 'are'} not working: ${error}`,
+    panelUp: (output: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'works' : 'work'} again`,
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
     lineUp: (id: string, reason: string) => `Линия ${id} снова работает: ${reason}`,
     simBad: (id: string, sim: string) => `Модем ${id}: проблема с SIM-картой: ${sim}`,
     simOk: (id: string) => `Модем ${id}: SIM-карта снова готова`,
-    silent: (id: string, minutes: number, expected: number) => `Линия ${id}: нет входящих звонков ${minutes} мин (ожидалось ${expected.toFixed(1)}); линия, возможно, не работает`,
+    silent: (id: string, minutes: number, expected: number) => `Линия ${id}: нет входящих звонков уже ${minutes} мин (ожидалось ${ruDecimal(expected)}); возможно, линия не работает`,
     silentOver: (id: string) => `Линия ${id}: тишина закончилась`,
     testFailed: (id: string, detail: string) => `Линия ${id}: тестовый звонок не прошёл: ${detail}`,
     testOk: (id: string) => `Линия ${id}: тестовый звонок прошёл`,
     channelsShort: (id: string, busy: number, bought: number, cause: string | null) =>
-      `Линия ${id}: оператор даёт меньше каналов, чем по договору: звонок отклонён при ${busy} занятых из ${bought}${cause ? ` (${cause})` : ''}`,
-    channelsOk: (id: string, bought: number) => `Линия ${id}: все ${bought} каналов были заняты одновременно`,
-    wiredDown: (ids: string[], metered: string | null) => `Интернет пропал: все проводные каналы (${ids.join(', ')}) не работают${metered ? `; работаем через ${metered} (платный трафик)` : ''}`,
+      `Линия ${id}: оператор даёт меньше каналов, чем по договору: звонок отклонён, когда было занято ${busy} из ${bought}${cause ? ` (${cause})` : ''}`,
+    channelsOk: (id: string, bought: number) =>
+      bought === 1 ? `Линия ${id}: её канал принял звонок` : `Линия ${id}: все ${bought} ${ruPlural(bought, 'канал', 'канала', 'каналов')} были заняты одновременно`,
+    wiredDown: (ids: string[], metered: string | null) =>
+      `Интернет пропал: ${ids.length === 1 ? `проводной канал ${ids[0]} не работает` : `все проводные каналы (${ids.join(', ')}) не работают`}${metered ? `; работаем через ${metered} (платный трафик)` : ''}`,
     wiredUp: (id: string) => `Интернет снова есть: ${id} работает`,
-    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Тариф ${plan}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; звонки будут оплачиваться поминутно`,
+    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Тариф ${plan}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; дальше звонки будут оплачиваться поминутно`,
     bundleOk: (plan: string, bundle: string) => `Тариф ${plan}: в пакете ${bundle} снова есть минуты`,
-    panelDown: (output: string, error: string) => `Световое табло: ${output === 'modbus' ? 'сигнальная колонна (Modbus)' : 'лампы (GPIO)'} не работают: ${error}`,
-    panelUp: (output: string) => `Световое табло: ${output === 'modbus' ? 'сигнальная колонна (Modbus)' : 'лампы (GPIO)'} снова работают`,
+    panelDown: (output: string, error: string) => `Световое табло: ${panelOutput('ru', output)} не ${output === 'modbus' ? 'работает' : 'работают'}: ${error}`,
+    panelUp: (output: string) => `Световое табло: ${panelOutput('ru', output)} снова ${output === 'modbus' ? 'работает' : 'работают'}`,
   },
 } as const
 

@@ -75,7 +75,7 @@ t.test('a line whose SIM is off the network: no ring within ringSeconds, an aler
   s.sims.gsm1.setRegistration('denied')
   const bad = await s.test('gsm1')
   t.match(bad, { ok: false, detail: /no ring on gsm1 within 10 s \(called from gsm2; the call no-answer\)/ })
-  t.match(s.store.snapshot.alerts['line/gsm1/test-call'], { state: 'raised', message: /test call failed: no ring on gsm1/ })
+  t.match(s.store.snapshot.alerts['line/gsm1/test-call'], { state: 'raised', message: /the test call failed: no ring on gsm1/ })
   s.sims.gsm1.setRegistration('home')
   await advance(s.clock, 1000)
   t.match(await s.test('gsm1'), { ok: true })

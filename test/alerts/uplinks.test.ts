@@ -56,7 +56,7 @@ t.test('wiredUplinksAlert: the table', async (t) => {
     {
       name: 'every wired down, the metered fallback carries the traffic',
       uplinks: [wired('wan1', 'down'), wired('wan2', 'down'), metered('lte', 'up', true)],
-      want: { id: 'uplinks/wired', severity: 'critical', sms: true, state: 'raised', message: 'Internet down: every wired uplink (wan1, wan2) is down; on lte (metered)' },
+      want: { id: 'uplinks/wired', severity: 'critical', sms: true, state: 'raised', message: 'Internet down: every wired uplink (wan1, wan2) is down; running on lte (metered)' },
     },
     {
       name: 'every wired down, the metered one down too: no fallback named',
@@ -91,7 +91,7 @@ t.test('wiredUplinksAlert: in Russian', async (t) => {
     wiredUplinksAlert([wired('wan1', 'down'), wired('wan2', 'down'), metered('lte', 'up', true)], 'ru')!.message,
     'Интернет пропал: все проводные каналы (wan1, wan2) не работают; работаем через lte (платный трафик)',
   )
-  t.equal(wiredUplinksAlert([wired('wan1', 'down')], 'ru')!.message, 'Интернет пропал: все проводные каналы (wan1) не работают')
+  t.equal(wiredUplinksAlert([wired('wan1', 'down')], 'ru')!.message, 'Интернет пропал: проводной канал wan1 не работает')
   t.equal(wiredUplinksAlert([wired('wan1', 'up')], 'ru')!.message, 'Интернет снова есть: wan1 работает')
 })
 
@@ -192,7 +192,7 @@ t.test('with the real UplinkMonitor: the raise names the metered uplink the traf
   await run(6_000)
   t.equal(monitor.active, 'lte', 'the traffic moved to the metered uplink')
   t.same(alerts.map((a) => [a.id, a.state]), [['uplinks/wired', 'raised']])
-  t.equal(alerts[0]?.message, 'Internet down: every wired uplink (wan1, wan2) is down; on lte (metered)', 'the office reads where the box is now')
+  t.equal(alerts[0]?.message, 'Internet down: every wired uplink (wan1, wan2) is down; running on lte (metered)', 'the office reads where the box is now')
   dead.delete('sim:wan2')
   await run(8_000) // upAfter: 5 good rounds
   t.same(alerts.map((a) => [a.state, a.message]).at(-1), ['cleared', 'Internet back: wan2 is up'])

@@ -51,7 +51,7 @@ t.test('a bundle covers a call only with the expected minutes left; prefixes; un
 
 t.test('the bundle alert: raised below 10 % left, cleared when the minutes are back; none for an uncapped bundle', async (t) => {
   const { bundleAlert } = await import('../../src/alerts/rules.js')
-  t.match(bundleAlert('sims', 'mob', 1799, 18000, 'en'), { id: 'routing/bundle/sims/mob', severity: 'minor', state: 'raised', message: 'Plan sims: bundle mob nearly used up: 29 of 300 min left; calls will be paid by the minute' })
+  t.match(bundleAlert('sims', 'mob', 1799, 18000, 'en'), { id: 'routing/bundle/sims/mob', severity: 'minor', state: 'raised', message: 'Plan sims: bundle mob is nearly used up: 29 of 300 min left; calls will then be paid by the minute' })
   t.match(bundleAlert('sims', 'mob', 1800, 18000, 'en'), { state: 'cleared', message: 'Plan sims: bundle mob has minutes again' })
   t.match(bundleAlert('sims', 'mob', 0, 18000, 'ru'), { state: 'raised', message: /пакет mob почти израсходован: осталось 0 из 300 мин/ })
   t.equal(bundleAlert('sims', 'flat', 0, Infinity, 'en'), null)

@@ -64,7 +64,7 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   // a long call to a mobile: the bundle's minutes nearly gone, the rest paid by the second
   t.match(await post({ path: 'gsm2', to: '89161234567', outcome: 'answered', seconds: 17_400 }), { status: 202 })
   t.match(routed.at(-1), { path: 'gsm2', bundle: 'mobile300', cost: 0 }, 'all of it within the bundle')
-  t.match(box.store.snapshot.alerts['routing/bundle/sims/mobile300'], { severity: 'minor', message: /bundle mobile300 nearly used up: 9 of 300 min left/ })
+  t.match(box.store.snapshot.alerts['routing/bundle/sims/mobile300'], { severity: 'minor', message: /bundle mobile300 is nearly used up: 9 of 300 min left/ })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'answered', seconds: 1200 }), { status: 202 })
   t.match(routed.at(-1), { bundle: 'mobile300', cost: 19.8 }, 'the bundle\'s last 9 minutes free, the other 11 at 1.80/min by the second')
   t.match(stats.at(-1), { total: { attempts: 4, answered: 3, seconds: 18_642, cost: 19.8 } })

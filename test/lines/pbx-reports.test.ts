@@ -61,7 +61,7 @@ t.test('channels: a refusal with channels free is the carrier short of channels;
     state: 'raised',
     message: 'Line trunk: the carrier gives fewer channels than contracted: a call was refused with 2 of 4 channels busy (503 Service Unavailable)',
   })
-  t.match(channelAlert(get(), 'ru'), { message: /оператор даёт меньше каналов, чем по договору: звонок отклонён при 2 занятых из 4/ })
+  t.match(channelAlert(get(), 'ru'), { message: /оператор даёт меньше каналов, чем по договору: звонок отклонён, когда было занято 2 из 4/ })
   ch.ended('trunk', 'b')
   ch.refused('trunk', null)
   t.match(get().channelUse, { busy: 1, short: { busy: 1, refusals: 2 } }, 'the fewest busy at a refusal is kept')

@@ -46,7 +46,7 @@ t.test('before it has history the fixed rule fires after 30 silent minutes; a ca
   t.equal(store.get('line', 'sip1')!.expectedCalls, null, 'no rate yet')
   minutes(1)
   t.match(store.get('line', 'sip1')!.silence, { minutes: 30, firing: 'fixed' })
-  t.match(store.snapshot.alerts['line/sip1/silent'], { state: 'raised', message: /no incoming call for 30 min/ })
+  t.match(store.snapshot.alerts['line/sip1/silent'], { state: 'raised', message: /no incoming calls for 30 min/ })
   call('sip1')
   t.match(store.get('line', 'sip1')!.silence, { minutes: 0, firing: null })
   t.equal(store.snapshot.alerts['line/sip1/silent'], undefined, 'cleared by the call')
