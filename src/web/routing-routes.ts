@@ -40,6 +40,14 @@ export function fromDialStatus(status: string): Pick<AttemptReport, 'outcome' | 
   return { outcome: 'failed', cause: s }
 }
 
+/**
+ * A `+` sent unencoded in a query string arrives as a space (form encoding): `?to=+7916…` is what every
+ * PBX's curl sends, so a leading space before the digits is read back as the `+` it was.
+ */
+export function restorePlus(to: string): string {
+  return /^ \d/.test(to) ? `+${to.slice(1)}` : to
+}
+
 export function routingRoutes(app: FastifyInstance, actions: RoutingActions): void {
   const query = {
     type: 'object',
@@ -47,7 +55,7 @@ export function routingRoutes(app: FastifyInstance, actions: RoutingActions): vo
     properties: { to: { type: 'string', maxLength: 32 }, format: { type: 'string', enum: ['json', 'asterisk'] }, peek: { type: 'string', enum: ['0', '1'] } },
   } as const
   app.get<{ Querystring: { to?: string; format?: string; peek?: string } }>('/api/v1/route', { schema: { querystring: query } }, async (req, reply) => {
-    const to = req.query.to
+    const to = req.query.to === undefined ? undefined : restorePlus(req.query.to)
     if (!to) return reply.code(400).send({ error: 'bad-request', message: 'give the number: /api/v1/route?to=89161234567' })
     const answer = actions.route(to, req.query.peek === '1')
     // for a dialplan without a JSON parser: path!dial!callerid per path, paths separated by |; empty when none

@@ -34,6 +34,10 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.match(mobile.body, { ok: true, e164: '+79161234567', expectedSeconds: 60 })
   const paths = mobile.body.paths as { path: string; cost: number; bundle: string | null }[]
   t.same(paths.slice(0, 2).map((p) => [p.path, p.cost, p.bundle]), [['gsm1', 0, 'mobile300'], ['gsm2', 0, 'mobile300']], 'the SIMs\' bundle first')
+  // curl -G 'http://box/api/v1/route?to=+79161234567': the + unencoded, read as a space by any URL decoder
+  t.match(await get('/api/v1/route?to=+79161234567'), { status: 200, body: { ok: true, e164: '+79161234567' } }, 'an unencoded + is the + it was')
+  t.match(await get('/api/v1/route?to=%2B79161234567'), { status: 200, body: { ok: true, e164: '+79161234567' } }, 'an encoded one too')
+  t.match(await get('/api/v1/route?to=%20abc'), { status: 400, body: { error: 'bad-number' } }, 'a space before letters is still refused')
   t.match(await get('/api/v1/route?to=112'), { status: 400, body: { error: 'bad-number', message: /short number/ } })
   t.match(await get('/api/v1/route'), { status: 400, body: { message: /give the number/ } })
   t.match(await get('/api/v1/route?to=1234567&to=7654321'), { status: 400 }, 'two numbers: refused, not a crash')
