@@ -117,7 +117,9 @@ export function buzzerLook(cfg: PanelConfig['buzzer'], inputs: BuzzerInputs): Pa
   const loud = sounding.filter((a) => !inputs.silenced.has(a.id))
   const severity = SEVERITIES.find((s) => loud.some((a) => a.severity === s)) ?? null
   const wanted = severity ? patternOf(severity) : 'off'
-  const quiet = wanted !== 'off' && inputs.quietHours
+  // quiet hours silence every sound, the lamp test's beep included: `quiet` says they are in force now,
+  // whether or not anything would sound
+  const quiet = inputs.quietHours
   const pattern = quiet ? 'off' : wanted
   return { on: pattern !== 'off', pattern, severity: quiet ? null : severity, muted: sounding.length > 0 && loud.length === 0, quiet }
 }

@@ -105,6 +105,33 @@ t.test('quiet hours: the buzzer keeps still in site time, the lamps do not', asy
   t.same(s.store.snapshot.panel.buzzer, { on: true, pattern: 'intermittent', severity: 'major', muted: false, quiet: false })
 })
 
+t.test('quiet hours silence every sound: the lamp test beeps neither with an alert raised nor without one', async (t) => {
+  // Monday 2026-01-05 20:30 UTC = 23:30 in Moscow
+  const night: PanelConfig = { ...PANEL, quietHours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '22:00', to: '24:00' }] }
+  for (const alert of [false, true]) {
+    const what = alert ? 'an alert raised' : 'nothing raised'
+    const r = await boardRig(night, { timeZone: 'Europe/Moscow', start: Date.UTC(2026, 0, 5, 20, 30) })
+    t.teardown(() => r.outputs.stop())
+    r.clock.advance(1500) // past the start-up lamp test
+    if (alert) r.raise('line/l1/down')
+    t.equal(r.store.snapshot.panel.buzzer.quiet, true, `quiet hours are in force (${what})`)
+    r.panel.lampTest(1000)
+    let beeped = false
+    let lit = false
+    for (let ms = 0; ms < 1000; ms++) {
+      beeped ||= r.io.level(6) === 1
+      lit ||= r.io.level(2) === 1 && r.io.level(3) === 1
+      r.clock.advance(1)
+    }
+    t.equal(beeped, false, `no beep in quiet hours (${what})`)
+    t.equal(lit, true, `the lamps are tested all the same (${what})`)
+  }
+  const day = await boardRig(night, { timeZone: 'Europe/Moscow', start: Date.UTC(2026, 0, 5, 10, 0) })
+  t.teardown(() => day.outputs.stop())
+  t.equal(day.store.snapshot.panel.buzzer.quiet, false, 'by day quiet hours are not in force')
+  t.equal(day.io.level(6), 1, 'and the start-up lamp test beeps')
+})
+
 t.test('diesFor: bi-colour amber is both dies; a separate amber LED is lit alone; the test lights all', async (t) => {
   t.same(diesFor('amber', false, false), { green: true, amber: false, red: true })
   t.same(diesFor('amber', true, false), { green: false, amber: true, red: false })
@@ -112,8 +139,8 @@ t.test('diesFor: bi-colour amber is both dies; a separate amber LED is lit alone
   t.same(diesFor('off', true, true), { green: true, amber: true, red: true })
 })
 
-async function boardRig(cfg: PanelConfig = PANEL) {
-  const s = setup(cfg)
+async function boardRig(cfg: PanelConfig = PANEL, opts: Parameters<typeof setup>[1] = {}) {
+  const s = setup(cfg, opts)
   const io = new SimIO({ pinCount: 16 })
   const health: [boolean, string | undefined][] = []
   const j5 = new J5Panel({ config: cfg, io, log: silentLogger(), on: { silence: () => s.panel.silence(), lampTest: () => s.panel.lampTest(), health: (ok, e) => health.push([ok, e]) } })

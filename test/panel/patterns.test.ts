@@ -83,6 +83,7 @@ t.test('the buzzer by severity, silenced, in quiet hours', async (t) => {
   t.same(look(alerts(['a', 'major'], ['b', 'critical']), ['b']), { on: true, pattern: 'intermittent', severity: 'major', muted: false, quiet: false }, 'a silenced critical leaves the major sounding')
   t.same(look(alerts(['a', 'major']), ['a']), { on: false, pattern: 'off', severity: null, muted: true, quiet: false })
   t.same(look(alerts(['a', 'major']), [], true), { on: false, pattern: 'off', severity: null, muted: false, quiet: true })
+  t.same(look([], [], true), { on: false, pattern: 'off', severity: null, muted: false, quiet: true }, 'quiet hours are in force with nothing to sound too')
   t.same(buzzerLook({ ...BUZZER, minor: 'chirp' }, { alerts: alerts(['a', 'minor']), silenced: new Set(), quietHours: false }).pattern, 'chirp', 'a severity set to chirp')
   t.same(buzzerLook(undefined, { alerts: alerts(['a', 'critical']), silenced: new Set(), quietHours: false }).on, false, 'no buzzer configured')
 })
