@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv'
+import { Ajv, type ErrorObject } from 'ajv'
 
 /**
  * What the PBX reports on a line, by HTTP (POST /api/v1/lines/<id>/report)
@@ -49,11 +49,37 @@ export function parsePbxReport(bytes: Buffer | string): { report: PbxReport } | 
   } catch (err) {
     return { error: `not JSON: ${(err as Error).message}` }
   }
+  return checkPbxReport(value)
+}
+
+/**
+ * A parsed report (HTTP's body, MQTT's JSON): the report, or the one thing wrong with it, said for the
+ * kind its `type` names (not every branch of the schema's oneOf).
+ */
+export function checkPbxReport(value: unknown): { report: PbxReport } | { error: string } {
   const type = (value as { type?: unknown } | null)?.type
   const check = typeof type === 'string' ? byType.get(type) : undefined
   if (!check) return { error: `"type" must be one of ${[...byType.keys()].join(', ')}` }
   if (check(value)) return { report: value }
-  const e = check.errors![0]!
-  const extra = 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''
-  return { error: `a ${type} report: ${e.instancePath || '/'} ${e.message}${extra}` }
+  return { error: `a ${type} report: ${describe(check.errors![0]!)}` }
+}
+
+const A: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', object: 'an object', boolean: 'true or false', null: 'null' }
+
+/** One ajv error in words: `"callerId" must be a string or null`, not `/callerId must be string,null`. */
+function describe(e: ErrorObject): string {
+  const field = e.instancePath ? `"${e.instancePath.slice(1).replace(/\//g, '.')}"` : 'it'
+  const p = e.params as Record<string, unknown>
+  switch (e.keyword) {
+    case 'required':
+      return `"${String(p.missingProperty)}" is missing`
+    case 'additionalProperties':
+      return `"${String(p.additionalProperty)}" is not a field of it`
+    case 'type':
+      return `${field} must be ${String(p.type).split(',').map((x) => A[x] ?? x).join(' or ')}`
+    case 'enum':
+      return `${field} must be one of ${(p.allowedValues as unknown[]).join(', ')}`
+    default:
+      return `${field} ${e.message ?? 'is not valid'}`
+  }
 }

@@ -5,7 +5,7 @@ import type { ModemCall } from '../core/state.js'
 import type { DialOptions } from '../modem/call-control.js'
 import type { SmsResult } from '../modem/sms-sender.js'
 import type { TestCallResult } from '../actions/test-call.js'
-import { PBX_REPORT_SCHEMA, type PbxReport } from '../lines/pbx-report.js'
+import { checkPbxReport, type PbxReport } from '../lines/pbx-report.js'
 
 
 /** What the HTTP side may ask of a line. */
@@ -83,9 +83,12 @@ export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { t
   const guard = guarded(opts, 'line that can be tested', (id) => actions.has(id))
   const fail = failed(opts.log)
   // the PBX's word on a line: no money spent, so like the GET routes it needs the token only when one is set
-  app.post<{ Params: { id: string }; Body: PbxReport }>('/api/v1/lines/:id/report', { schema: { body: PBX_REPORT_SCHEMA } }, async (req, reply) => {
+  // checked by the same function as MQTT's reports, so both name the one problem in the same words
+  app.post<{ Params: { id: string } }>('/api/v1/lines/:id/report', async (req, reply) => {
     if (!actions.reports(req.params.id)) return reply.code(404).send({ error: 'not-found', message: `no line "${req.params.id}" with pbxReports` })
-    actions.report(req.params.id, req.body)
+    const checked = checkPbxReport(req.body)
+    if ('error' in checked) return reply.code(400).send({ error: 'bad-report', message: checked.error })
+    actions.report(req.params.id, checked.report)
     return reply.code(202).send({ ok: true })
   })
   app.post<{ Params: { id: string } }>('/api/v1/lines/:id/test-call', async (req, reply) => {

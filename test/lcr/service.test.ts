@@ -54,6 +54,8 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.match(stats.at(-1), { currency: 'RUB', paths: { gsm1: { attempts: 1, answered: 1, seconds: 42, cost: 0 } }, total: { attempts: 1 } })
   t.match(await post({ path: 'gsm9', to: '89161234567', outcome: 'answered' }), { status: 400, body: { message: /no path "gsm9"/ } })
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'lost' }), { status: 400 })
+  t.same(await post({ path: 'gsm1', to: '89161234567' }), { status: 400, body: { error: 'bad-report', message: 'give either "outcome" or "dialstatus" (one of them)' } }, 'neither: one clear line, not every oneOf branch')
+  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'busy', dialstatus: 'BUSY' }), { status: 400, body: { message: /one of them/ } }, 'both: refused')
   t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'failed', colour: 'red' }), { status: 400 })
   t.match(await post({ path: 'pots1', to: '1234567', dialstatus: 'CONGESTION' }), { status: 202 }, 'Asterisk\'s DIALSTATUS as it is')
   t.match(await post({ path: 'pots1', to: '1234567' }), { status: 400 }, 'neither outcome nor dialstatus')

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { parsePbxReport } from '../../src/lines/pbx-report.js'
 import { FakeClock } from '../../src/core/clock.js'
 import { ErrorCode, LinewatchError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/core/logger.js'
@@ -106,7 +107,14 @@ t.test('a test call to a line through HTTP: token required, unknown lines 404, t
   t.equal((await post('sip1', { type: 'hangup', id: 'c1' })).statusCode, 202)
   t.equal((await post('sip1', { type: 'refused', cause: 'congestion' })).statusCode, 202)
   t.equal((await post('gsm1', { type: 'call' })).statusCode, 404, 'a line without pbxReports')
-  for (const bad of [{ type: 'call', callerId: 5 }, { type: 'registration', state: 'maybe' }, { type: 'dance' }, { type: 'call', extra: 1 }, { type: 'hangup' }, { type: 'refused', direction: 'sideways' }]) t.equal((await post('sip1', bad)).statusCode, 400, JSON.stringify(bad))
+  // a bad body: 400 with the one problem, in the words MQTT's reports get (not every oneOf branch)
+  for (const bad of [{ type: 'call', callerId: 5 }, { type: 'registration', state: 'maybe' }, { type: 'dance' }, { type: 'call', extra: 1 }, { type: 'hangup' }, { type: 'refused', direction: 'sideways' }]) {
+    const res = await post('sip1', bad)
+    t.equal(res.statusCode, 400, JSON.stringify(bad))
+    const overMqtt = parsePbxReport(JSON.stringify(bad))
+    t.same(res.json(), { error: 'bad-report', message: 'error' in overMqtt ? overMqtt.error : 'accepted over MQTT' }, `${JSON.stringify(bad)}: the same words as over MQTT`)
+    t.notMatch(res.json().message, /oneOf|must match exactly one schema|body\//, 'one problem, not every branch of the schema')
+  }
   t.same(reports, [
     ['sip1', { type: 'call', callerId: '+79161234567' }],
     ['sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' }],
