@@ -231,22 +231,27 @@ export class Box {
         log: this.log,
       })
       await this.notifier.start()
-      this.lines.start()
-      this.sip.start()
-      this.analog.start()
+      // Everything that reports or acts on a change listens before anything that can change a state
+      // starts: a part known at once (a SIP trunk answering the first probe, line voltage present at
+      // power-on) changes while the box is still starting, and the office must get that event too.
+      await this.mqtt.start()
       this.routes.start()
       this.divert.start()
       this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
       await this.silence.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
       await this.sitePhone.start()
-      this.testCalls.start()
       this.calls.start()
+      this.channels.start()
       this.panel.start()
       await this.#panelOutputs.start()
-      await this.mqtt.start()
       // the day's totals and a bundle low at boot, now that MQTT, the alerts and the notifier listen
       this.routing.tick()
+      // then the monitors
+      this.lines.start()
+      this.sip.start()
+      this.analog.start()
+      this.testCalls.start()
       this.uplinks.start()
       for (const m of this.modems) m.start()
       this.#minute = this.clock.setInterval(() => {
@@ -317,6 +322,7 @@ export class Box {
     this.routes.stop()
     await step('divert', () => this.divert.stop())
     this.calls.stop()
+    this.channels.stop()
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())
     await step('site phone', () => this.sitePhone?.stop())

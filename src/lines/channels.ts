@@ -1,6 +1,7 @@
 import type { LineConfig } from '../config/schema.js'
 import type { ChannelUse } from '../core/state.js'
-import type { StateStore } from '../core/store.js'
+import type { ModemSnapshot } from '../core/state.js'
+import type { StateStore, StoreChange } from '../core/store.js'
 
 /** A call the PBX never reported ended is let go after this long: a lost hang-up must not hold a channel for ever. */
 export const STALE_CALL_MS = 4 * 3600_000
@@ -9,7 +10,9 @@ const MAX_CALLS = 2000
 
 /**
  * Channels in use per line, from the calls the PBX reports (with an id, until
- * their hang-up), against the channels bought. A refusal by the carrier while
+ * their hang-up) and, for a GSM line, the calls its own modem has (ringing,
+ * dialling or in progress, test calls included: the box sees those itself,
+ * whatever the PBX says), against the channels bought. A refusal by the carrier while
  * fewer channels than bought are busy is the sign that the carrier gives fewer
  * than contracted: `channelUse.short` with the counts (the alert follows from
  * it); cleared once every bought channel has carried a call at the same time.
@@ -18,11 +21,50 @@ export class ChannelWatch {
   readonly #store: StateStore
   readonly #lines: Map<string, LineConfig>
   readonly #calls = new Map<string, Map<string, number>>()
+  /** GSM lines by the modem that carries them, and the calls each modem has now. */
+  readonly #byModem = new Map<string, string[]>()
+  readonly #modemCalls = new Map<string, number>()
+  readonly #onChange = (c: StoreChange) => {
+    if (c.kind === 'modem') this.#fromModem(c.id, c.next)
+  }
 
   constructor(deps: { store: StateStore; lines: LineConfig[] }) {
     this.#store = deps.store
     this.#lines = new Map(deps.lines.map((l) => [l.id, l]))
-    for (const l of deps.lines) this.#calls.set(l.id, new Map())
+    for (const l of deps.lines) {
+      this.#calls.set(l.id, new Map())
+      if (l.kind === 'gsm' && l.modem) this.#byModem.set(l.modem, [...(this.#byModem.get(l.modem) ?? []), l.id])
+    }
+  }
+
+  /** Follows the modems' own calls. */
+  start(): void {
+    this.#store.on('change', this.#onChange)
+    for (const modem of this.#byModem.keys()) {
+      const m = this.#store.get('modem', modem)
+      if (m) this.#fromModem(modem, m)
+    }
+  }
+
+  stop(): void {
+    this.#store.off('change', this.#onChange)
+  }
+
+  #fromModem(modem: string, m: ModemSnapshot): void {
+    const lines = this.#byModem.get(modem)
+    if (!lines) return
+    // a call ringing in, or one the modem placed (dialling, alerting, active): the SIM's channel is taken
+    const calls = m.call || m.ringing ? 1 : 0
+    if ((this.#modemCalls.get(modem) ?? 0) === calls) return
+    this.#modemCalls.set(modem, calls)
+    for (const line of lines) this.#publish(line)
+  }
+
+  /** Busy channels: the PBX's calls, or the modem's own when it has more (the PBX may report the same call, or not at all). */
+  #busy(line: string): number {
+    const modem = this.#lines.get(line)?.modem
+    const own = modem && this.#byModem.has(modem) ? (this.#modemCalls.get(modem) ?? 0) : 0
+    return Math.max(this.#calls.get(line)!.size, own)
   }
 
   /** A call holds a channel from `at` (the box's clock: a PBX clock behind must not age it). False for an id already held (a repeated report). */
@@ -44,7 +86,7 @@ export class ChannelWatch {
     const cfg = this.#lines.get(line)
     const use = this.#store.get('line', line)?.channelUse
     if (!cfg || !use) return
-    const busy = this.#calls.get(line)!.size
+    const busy = this.#busy(line)
     if (busy >= cfg.channels) return // every bought channel busy: a refusal is what was bought
     const short = use.short
     this.#store.update('line', line, {
@@ -66,7 +108,8 @@ export class ChannelWatch {
     const cfg = this.#lines.get(line)!
     const use = this.#store.get('line', line)?.channelUse
     if (!use) return
-    const busy = this.#calls.get(line)!.size
+    const busy = this.#busy(line)
+    if (busy === use.busy && busy <= use.peak && (busy < cfg.channels || use.short === null)) return
     const next: ChannelUse = { busy, peak: Math.max(use.peak, busy), short: busy >= cfg.channels ? null : use.short }
     this.#store.update('line', line, { channelUse: next })
   }
