@@ -224,7 +224,7 @@ const line = (id: string, kind: LineConfig['kind'], n: string, channels: number)
 const LINES = [line('carrier', 'sip', '+74951110000', 30), line('trunk', 'sip', '+74951110001', 30), line('sim1', 'gsm', '+79031110001', 1), line('sim2', 'gsm', '+79031110002', 1)]
 const PLANS: PlanConfig[] = LINES.map(({ id }) => ({
   id, currency: 'RUB', deck: { file: `${id}.csv` }, bands: [],
-  bundles: id.startsWith('sim') ? [{ id: 'mobile', minutes: 500, prefixes: ['79'], unlimited: false, per: 'month', resetDay: 1 }] : [],
+  bundles: id.startsWith('sim') ? [{ id: 'mobile', minutes: 500, prefixes: ['79'], unlimited: false, per: 'month', resetDay: 1, shared: false }] : [],
 }))
 const DECKS: Record<string, PrefixIndex> = { carrier: new PrefixIndex(parseDeck(CARRIER).rows), trunk: new PrefixIndex(parseDeck(TRUNK).rows) }
 DECKS.sim1 = DECKS.sim2 = new PrefixIndex(parseDeck(SIM).rows)
@@ -258,7 +258,7 @@ function pathCost(planId: string, to: string, seconds: number, at: number, count
   const digits = to.slice(1)
   const row = DECKS[planId]!.lookup(digits, at, bandAt(p.bands, at, TZ))
   if (!row) return Infinity
-  const left = counts && seconds > 0 ? coveringBundle(p, digits, 1, counts, at, TZ)?.left ?? 0 : 0
+  const left = counts && seconds > 0 ? coveringBundle(p, planId, digits, 1, counts, at, TZ)?.left ?? 0 : 0
   return callCost(row, Math.max(0, seconds - left))
 }
 

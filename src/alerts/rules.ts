@@ -37,8 +37,9 @@ const TEXT = {
     wiredDown: (ids: string[], metered: string | null) =>
       `Internet down: ${ids.length === 1 ? `the wired uplink ${ids[0]} is down` : `every wired uplink (${ids.join(', ')}) is down`}${metered ? `; running on ${metered} (metered)` : ''}`,
     wiredUp: (id: string) => `Internet back: ${id} is up`,
-    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Plan ${plan}: bundle ${bundle} is nearly used up: ${left} of ${total} min left; calls will then be paid by the minute`,
-    bundleOk: (plan: string, bundle: string) => `Plan ${plan}: bundle ${bundle} has minutes again`,
+    bundleLow: (plan: string, bundle: string, path: string | null, left: number, total: number) =>
+      `${path ? `Path ${path}` : `Plan ${plan}`}: bundle ${bundle} is nearly used up: ${left} of ${total} min left; calls will then be paid by the minute`,
+    bundleOk: (plan: string, bundle: string, path: string | null) => `${path ? `Path ${path}` : `Plan ${plan}`}: bundle ${bundle} has minutes again`,
     panelDown: (output: string, error: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'is' : 'are'} not working: ${error}`,
     panelUp: (output: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'works' : 'work'} again`,
   },
@@ -58,8 +59,9 @@ const TEXT = {
     wiredDown: (ids: string[], metered: string | null) =>
       `Интернет пропал: ${ids.length === 1 ? `проводной канал ${ids[0]} не работает` : `все проводные каналы (${ids.join(', ')}) не работают`}${metered ? `; работаем через ${metered} (платный трафик)` : ''}`,
     wiredUp: (id: string) => `Интернет снова есть: ${id} работает`,
-    bundleLow: (plan: string, bundle: string, left: number, total: number) => `Тариф ${plan}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; дальше звонки будут оплачиваться поминутно`,
-    bundleOk: (plan: string, bundle: string) => `Тариф ${plan}: в пакете ${bundle} снова есть минуты`,
+    bundleLow: (plan: string, bundle: string, path: string | null, left: number, total: number) =>
+      `${path ? `Направление ${path}` : `Тариф ${plan}`}: пакет ${bundle} почти израсходован: осталось ${left} из ${total} мин; дальше звонки будут оплачиваться поминутно`,
+    bundleOk: (plan: string, bundle: string, path: string | null) => `${path ? `Направление ${path}` : `Тариф ${plan}`}: в пакете ${bundle} снова есть минуты`,
     panelDown: (output: string, error: string) => `Световое табло: ${panelOutput('ru', output)} не ${output === 'modbus' ? 'работает' : 'работают'}: ${error}`,
     panelUp: (output: string) => `Световое табло: ${panelOutput('ru', output)} снова ${output === 'modbus' ? 'работает' : 'работают'}`,
   },
@@ -142,12 +144,16 @@ export function wiredUplinksAlert(uplinks: UplinkSnapshot[], lang: Language): Om
 /** A bundle's minutes below this share of its size: the alert is raised. */
 export const BUNDLE_LOW_SHARE = 0.1
 
-/** A bundle nearly used up (below 10 % left): raised; cleared when its new period brings the minutes back. Pure. */
-export function bundleAlert(plan: string, bundle: string, leftSeconds: number, totalSeconds: number, lang: Language): Omit<AlertRecord, 'ts'> | null {
+/**
+ * A pool of bundle minutes nearly used up (below 10 % left): raised; cleared when its new period brings
+ * the minutes back. A path's own pool is `routing/bundle/<plan>/<bundle>/<path>`, a shared one
+ * `routing/bundle/<plan>/<bundle>`. Pure.
+ */
+export function bundleAlert(plan: string, bundle: string, path: string | null, leftSeconds: number, totalSeconds: number, lang: Language): Omit<AlertRecord, 'ts'> | null {
   if (!Number.isFinite(totalSeconds) || totalSeconds <= 0) return null
-  const base = { id: `routing/bundle/${plan}/${bundle}`, severity: 'minor' as const, source: `routing/${plan}` }
-  if (leftSeconds < BUNDLE_LOW_SHARE * totalSeconds) return { ...base, state: 'raised', message: TEXT[lang].bundleLow(plan, bundle, Math.floor(leftSeconds / 60), Math.round(totalSeconds / 60)) }
-  return { ...base, state: 'cleared', message: TEXT[lang].bundleOk(plan, bundle) }
+  const base = { id: `routing/bundle/${plan}/${bundle}${path ? `/${path}` : ''}`, severity: 'minor' as const, source: path ? `routing/${path}` : `routing/${plan}` }
+  if (leftSeconds < BUNDLE_LOW_SHARE * totalSeconds) return { ...base, state: 'raised', message: TEXT[lang].bundleLow(plan, bundle, path, Math.floor(leftSeconds / 60), Math.round(totalSeconds / 60)) }
+  return { ...base, state: 'cleared', message: TEXT[lang].bundleOk(plan, bundle, path) }
 }
 
 /** A panel output (the GPIO lamps, the Modbus stack light) stopped or started working. Minor: the buzzer stays quiet by default. Pure. */

@@ -386,6 +386,7 @@ export const PlanSchema = Type.Object(
           resetDay: Type.Integer({ default: 1, minimum: 1, maximum: 28, description: 'The day of the month the minutes start again' }),
           prefixes: Type.Array(Type.String({ pattern: '^[0-9]{1,15}$' }), { default: [], description: 'E.164 prefixes without +; empty: every destination' }),
           fairUseMinutes: Type.Optional(Type.Integer({ minimum: 1 })),
+          shared: Type.Boolean({ default: false, description: 'One pool of minutes for every path on this plan (a shared family or corporate pool); by default each path (SIM) has its own, as operators sell them' }),
         },
         strict,
       ),

@@ -283,13 +283,21 @@ export interface RoutedCallRecord {
   ts: number
 }
 
+/** A pool of bundle minutes: a path's own (`path`), or the plan's when the bundle is shared (`path` null). */
+export interface BundleStatus {
+  plan: string
+  bundle: string
+  path: string | null
+  secondsLeft: number | null
+}
+
 /** `<base>/stats` (retained): today's routed calls, site time, per path, and the bundles' minutes left. */
 export interface RoutingStats {
   day: string
   currency: string | null
   paths: Record<string, { attempts: number; answered: number; seconds: number; cost: number }>
   total: { attempts: number; answered: number; seconds: number; cost: number }
-  bundles: { plan: string; bundle: string; secondsLeft: number | null }[]
+  bundles: BundleStatus[]
   ts: number
 }
 

@@ -3,7 +3,8 @@ import type { Clock } from '../core/clock.js'
 import type { RoutedCallRecord } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
 import { bandAt } from './bands.js'
-import { coveringBundle, countCall, secondsLeft, type BundleCounts } from './bundles.js'
+import { coveringBundle, countCall, pools, secondsLeft, type BundleCounts } from './bundles.js'
+import type { BundleStatus } from '../core/state.js'
 import { normaliseDialled, type DialPlan } from './dialplan.js'
 import { isPathFault, PathBreaker, PathQuality, type AttemptOutcome, type BreakerState } from './path-health.js'
 import { callCost } from './pricing.js'
@@ -140,7 +141,7 @@ export class LcrRouter {
       const key = n.digits.slice(0, DESTINATION_DIGITS)
       const d = this.#durations.get(key) ?? { calls: 0, seconds: 0 }
       this.#durations.set(key, { calls: d.calls + 1, seconds: d.seconds + seconds })
-      const counted = plan ? countCall(plan, n.digits, seconds, this.#d.counts, now, this.#d.timeZone) : null
+      const counted = plan ? countCall(plan, r.path, n.digits, seconds, this.#d.counts, now, this.#d.timeZone) : null
       if (counted) this.#d.changed()
       bundle = counted?.bundle.id ?? null
       const row = plan ? this.#d.deck(plan.id)?.lookup(n.digits, now, bandAt(plan.bands, now, this.#d.timeZone)) : null
@@ -159,16 +160,14 @@ export class LcrRouter {
   }
 
   /** Each path's health as routing sees it, and each bundle's minutes left. */
-  status(): { paths: { id: string; breaker: BreakerState; asr: number | null; uses: number }[]; bundles: { plan: string; bundle: string; secondsLeft: number | null }[] } {
+  status(): { paths: { id: string; breaker: BreakerState; asr: number | null; uses: number }[]; bundles: BundleStatus[] } {
     const now = this.#d.clock.now()
     return {
       paths: [...this.#paths].map(([id, r]) => ({ id, breaker: r.breaker.state(now), asr: r.quality.asr, uses: r.quality.uses })),
-      bundles: this.#d.config.plans.flatMap((p) =>
-        p.bundles.map((b) => {
-          const left = secondsLeft(p.id, b, this.#d.counts, now, this.#d.timeZone)
-          return { plan: p.id, bundle: b.id, secondsLeft: Number.isFinite(left) ? left : null }
-        }),
-      ),
+      bundles: pools(this.#d.config.plans, this.#d.config.paths).map((pool) => {
+        const left = secondsLeft(pool.key, pool.bundle, this.#d.counts, now, this.#d.timeZone)
+        return { plan: pool.plan, bundle: pool.bundle.id, path: pool.path, secondsLeft: Number.isFinite(left) ? left : null }
+      }),
     }
   }
 
@@ -198,7 +197,7 @@ export class LcrRouter {
     const band = bandAt(plan.bands, at, this.#d.timeZone)
     const row = deck.lookup(n.digits, at, band)
     if (!row) return { reason: `no rate for ${n.e164} in plan "${plan.id}"` }
-    const bundle = coveringBundle(plan, n.digits, expected, this.#d.counts, at, this.#d.timeZone)
+    const bundle = coveringBundle(plan, p.id, n.digits, expected, this.#d.counts, at, this.#d.timeZone)
     const quality = runtime.quality
     return {
       path: p.id,

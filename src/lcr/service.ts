@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
 import { bundleAlert } from '../alerts/rules.js'
 import type { RoutedCallRecord, RoutingStats } from '../core/state.js'
-import { bundleSeconds, localDay, secondsLeft, type BundleCounts } from './bundles.js'
+import { bundleSeconds, localDay, migrateCounts, pools, secondsLeft, type BundleCounts } from './bundles.js'
 import { DeckLibrary, type DeckStatus } from './decks.js'
 import { LcrRouter, type AttemptReport, type RouteAnswer } from './router.js'
 
@@ -53,6 +53,11 @@ export class RoutingService {
     this.#file = new JsonFileState<RoutingFile>(join(stateDir, 'routing.json'), empty(), this.#log)
     const valid = (d: unknown): d is RoutingFile => typeof (d as RoutingFile)?.counts === 'object' && (d as RoutingFile).counts !== null && typeof (d as RoutingFile).today?.paths === 'object'
     await this.#file.load(valid, empty, now)
+    // a file from before bundles were per path: each path of a plan starts from the plan's count
+    if (migrateCounts(this.#file.data.counts, this.#config.routing.plans, this.#config.routing.paths)) {
+      this.#log.info('bundle minutes counted per path now: each path of a plan starts from the count the plan had')
+      void this.#file.save()
+    }
     this.#decks = new DeckLibrary({ plans: this.#config.routing.plans, configDir: this.#deps.configDir, stateDir, log: this.#log })
     await this.#decks.loadAll(now)
     const file = this.#file
@@ -112,11 +117,10 @@ export class RoutingService {
 
   #checkBundles(): void {
     const now = this.#deps.clock.now()
-    for (const plan of this.#config.routing.plans) {
-      for (const b of plan.bundles) {
-        const alert = bundleAlert(plan.id, b.id, secondsLeft(plan.id, b, this.#file!.data.counts, now, this.#config.timezone), bundleSeconds(b), this.#config.alerts.language)
-        if (alert) this.#deps.store.setAlert(alert)
-      }
+    for (const pool of pools(this.#config.routing.plans, this.#config.routing.paths)) {
+      const left = secondsLeft(pool.key, pool.bundle, this.#file!.data.counts, now, this.#config.timezone)
+      const alert = bundleAlert(pool.plan, pool.bundle.id, pool.path, left, bundleSeconds(pool.bundle), this.#config.alerts.language)
+      if (alert) this.#deps.store.setAlert(alert)
     }
   }
 

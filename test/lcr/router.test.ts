@@ -39,7 +39,7 @@ function rig(patch: Partial<RoutingConfig> = {}, at = Date.parse('2026-11-24T10:
     qualityCalls: 50,
     plans: [
       { id: 'carrier', currency: 'RUB', deck: { file: 'c.csv' }, bands: [{ name: 'offpeak', days: ['sat', 'sun'], from: '00:00', to: '24:00' }], bundles: [] },
-      { id: 'sims', currency: 'RUB', deck: { file: 's.csv' }, bands: [], bundles: [{ id: 'mob', minutes: 3, prefixes: ['79'], unlimited: false, per: 'month', resetDay: 1 }] },
+      { id: 'sims', currency: 'RUB', deck: { file: 's.csv' }, bands: [], bundles: [{ id: 'mob', minutes: 3, prefixes: ['79'], unlimited: false, per: 'month', resetDay: 1, shared: false }] },
     ],
     paths: [
       { id: 'sip1', line: 'sip1', dial: 'PJSIP/{e164}@carrier', plan: 'carrier' },

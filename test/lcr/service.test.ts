@@ -64,16 +64,19 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   t.equal(await (await fetch(`${box.httpUrl}/api/v1/route?to=112&format=asterisk`)).text(), '', 'nothing to dial: empty')
   const routing = await get('/api/v1/routing')
   t.match(routing.body, { paths: [{ id: 'sip1' }, { id: 'pots1', uses: 1, breaker: { faultsInRow: 1 } }, { id: 'gsm1', uses: 1 }, { id: 'gsm2', uses: 0 }] })
-  t.match((routing.body.bundles as unknown[])[0], { plan: 'sims', bundle: 'mobile300', secondsLeft: 300 * 60 - 60 }, '42 s counted as a started minute')
+  t.same((routing.body.bundles as unknown[]).slice(0, 2), [{ plan: 'sims', bundle: 'mobile300', path: 'gsm1', secondsLeft: 300 * 60 - 60 }, { plan: 'sims', bundle: 'mobile300', path: 'gsm2', secondsLeft: 300 * 60 }], '42 s counted as a started minute, on gsm1 alone: a bundle belongs to its SIM')
   t.match(routing.body.decks, [{ plan: 'carrier', source: 'file', rows: 8, refused: null }, { plan: 'sims', source: 'file', rows: 2 }])
 
-  // a long call to a mobile: the bundle's minutes nearly gone, the rest paid by the second
+  // a long call to a mobile on gsm2: its bundle's minutes nearly gone, the rest paid by the second
   t.match(await post({ path: 'gsm2', to: '89161234567', outcome: 'answered', seconds: 17_400 }), { status: 202 })
   t.match(routed.at(-1), { path: 'gsm2', bundle: 'mobile300', cost: 0 }, 'all of it within the bundle')
-  t.match(box.store.snapshot.alerts['routing/bundle/sims/mobile300'], { severity: 'minor', message: /bundle mobile300 is nearly used up: 9 of 300 min left/ })
-  t.match(await post({ path: 'gsm1', to: '89161234567', outcome: 'answered', seconds: 1200 }), { status: 202 })
-  t.match(routed.at(-1), { bundle: 'mobile300', cost: 19.8 }, 'the bundle\'s last 9 minutes free, the other 11 at 1.80/min by the second')
-  t.match(stats.at(-1), { total: { attempts: 4, answered: 3, seconds: 18_642, cost: 19.8 } })
+  t.match(box.store.snapshot.alerts['routing/bundle/sims/mobile300/gsm2'], { severity: 'minor', message: 'Path gsm2: bundle mobile300 is nearly used up: 10 of 300 min left; calls will then be paid by the minute' })
+  t.equal(box.store.snapshot.alerts['routing/bundle/sims/mobile300/gsm1'], undefined, 'gsm1\'s own bundle is not low')
+  const afterGsm2 = (await get('/api/v1/route?to=89161234567')).body.paths as { path: string; cost: number; bundle: string | null }[]
+  t.match(afterGsm2.find((p) => p.path === 'gsm1'), { cost: 0, bundle: 'mobile300' }, 'gsm1 still calls free: gsm2\'s minutes are not its minutes')
+  t.match(await post({ path: 'gsm2', to: '89161234567', outcome: 'answered', seconds: 1200 }), { status: 202 })
+  t.match(routed.at(-1), { bundle: 'mobile300', cost: 18 }, 'gsm2\'s last 10 minutes free, the other 10 at 1.80/min by the second')
+  t.match(stats.at(-1), { total: { attempts: 4, answered: 3, seconds: 18_642, cost: 18 } })
 
   const reload = await fetch(`${box.httpUrl}/api/v1/routing/reload`, { method: 'POST' })
   t.match(await reload.json(), { decks: [{ plan: 'carrier', source: 'file', refused: null }, { plan: 'sims' }] }, 'the decks imported again on demand')
@@ -87,7 +90,7 @@ t.test('the demo routes over HTTP, MQTT and the CLI, and takes the PBX\'s attemp
   await client.subscribeAsync(`${base}/route/response/+`, { qos: 1 })
   const retainedStats = new Promise<Record<string, unknown>>((resolve) => client.on('message', (topic, payload) => topic === `${base}/stats` && resolve(JSON.parse(payload.toString()) as Record<string, unknown>)))
   await client.subscribeAsync(`${base}/stats`, { qos: 1 })
-  t.match(await retainedStats, { total: { attempts: 4, cost: 19.8 } }, 'the day\'s totals retained on <base>/stats')
+  t.match(await retainedStats, { total: { attempts: 4, cost: 18 } }, 'the day\'s totals retained on <base>/stats')
   await client.publishAsync(`${base}/route/request`, 'not json', { qos: 1 })
   await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'a/b', to: '1234567' }), { qos: 1 })
   await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'r2', to: 5 }), { qos: 1 })
@@ -128,4 +131,39 @@ t.test('a bad deck is refused with its lines, the last good one stays, and survi
   const none = new DeckLibrary({ plans: [{ ...plan, id: 'q', deck: { file: 'missing.csv' } }], configDir: dir, stateDir: join(dir, 'state'), log: silentLogger() })
   t.match(await none.loadAll(6), [{ plan: 'q', source: null, refused: /cannot read .*missing\.csv/ }])
   t.equal(none.get('q'), null)
+})
+
+t.test('an upgrade keeps the bundle counts: a routing.json counted per plan migrates to each SIM of the plan', async (t) => {
+  const { RoutingService } = await import('../../src/lcr/service.js')
+  const { validateConfigText } = await import('../../src/config/index.js')
+  const { testStore } = await import('../helpers/store.js')
+  const dir = tempDir(t, 'lw-routing-')
+  await writeFile(join(dir, 'sims.csv'), 'prefix,rate\n79,1.8\n')
+  const { config } = validateConfigText(`site: s
+box: b
+board: sim
+timezone: Europe/Moscow
+modems: [{ id: m1, port: "sim:m1" }, { id: m2, port: "sim:m2" }]
+lines:
+  - { id: gsm1, kind: gsm, numbers: ["+79031110001"], modem: m1 }
+  - { id: gsm2, kind: gsm, numbers: ["+79031110002"], modem: m2 }
+numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810" }
+routing:
+  plans: [{ id: sims, currency: RUB, deck: { file: sims.csv }, bundles: [{ id: mobile300, minutes: 300, prefixes: ["79"] }] }]
+  paths: [{ id: gsm1, line: gsm1, plan: sims, dial: "{national}" }, { id: gsm2, line: gsm2, plan: sims, dial: "{national}" }]
+`)
+  const { FakeClock } = await import('../../src/core/clock.js')
+  const { store, clock } = testStore(new FakeClock(Date.parse('2026-11-20T09:00:00Z')))
+  const period = '2026-11'
+  // the file as the box before this change wrote it: one count per plan and bundle
+  await writeFile(join(dir, 'routing.json'), JSON.stringify({ counts: { 'sims/mobile300': { period, seconds: 17_000 } }, today: { day: '', paths: {} } }))
+  const service = new RoutingService({ config: config!, store, clock, log: silentLogger(), configDir: dir })
+  await service.start(dir)
+  t.same(service.status().bundles, [
+    { plan: 'sims', bundle: 'mobile300', path: 'gsm1', secondsLeft: 1000 },
+    { plan: 'sims', bundle: 'mobile300', path: 'gsm2', secondsLeft: 1000 },
+  ], 'each SIM starts from what the plan had used: nothing lost, nobody richer than before')
+  await service.stop()
+  const { readFile } = await import('node:fs/promises')
+  t.same(JSON.parse(await readFile(join(dir, 'routing.json'), 'utf8')).counts, { 'gsm1/sims/mobile300': { period, seconds: 17_000 }, 'gsm2/sims/mobile300': { period, seconds: 17_000 } }, 'written back in the new form')
 })
