@@ -3,6 +3,7 @@
  * TypeScript types (Static<...>) and the JSON Schema the YAML is checked
  * against (published as schema/linewatch.schema.json by `npm run schema`).
  */
+import { DECK_ENCODINGS } from '../lcr/deck-encoding.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
@@ -371,7 +372,14 @@ export const PlanSchema = Type.Object(
   {
     id: Id,
     currency: Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. RUB, EUR' }),
-    deck: Type.Object({ file: Type.String({ minLength: 1, description: 'The rate deck (CSV with a header row); relative to the config file' }), columns: Type.Optional(DeckColumnsSchema) }, strict),
+    deck: Type.Object(
+      {
+        file: Type.String({ minLength: 1, description: 'The rate deck (CSV with a header row); relative to the config file' }),
+        columns: Type.Optional(DeckColumnsSchema),
+        encoding: Type.Optional(StringEnum(DECK_ENCODINGS, { description: 'The file\'s character set; by default a byte-order mark decides, else UTF-8 when the bytes are valid UTF-8, else Windows-1251 (Excel on a Russian Windows)' })),
+      },
+      strict,
+    ),
     bands: Type.Array(Type.Object({ name: Type.String({ pattern: '^[a-z0-9_-]{1,32}$' }), days: Days, from: Hhmm, to: Hhmm }, strict), {
       default: [],
       description: 'Time bands (site time), first match wins: a deck row with a band applies only in it',

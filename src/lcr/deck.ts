@@ -5,6 +5,7 @@
  * deckVerdict says whether an import may replace the last good deck.
  */
 import { readFile } from 'node:fs/promises'
+import { decodeDeck, type DeckEncoding } from './deck-encoding.js'
 import { parse } from 'csv-parse/sync'
 
 /** One deck row. The row applies at `at` when validFrom <= at < validTo. */
@@ -298,10 +299,10 @@ function columnsAt(header: string[], columns: Partial<DeckColumns> | undefined, 
 /** `badLines`: lines with at least one problem; `bands`: the distinct bands the rows name. */
 export type DeckSummary = { file: string; bytes: number; rows: number; badLines: number; bands: string[] }
 
-/** Read and parse a deck file (UTF-8). Throws only when the file cannot be read. */
-export async function loadDeckFile(path: string, columns?: Partial<DeckColumns>): Promise<DeckResult & { summary: DeckSummary }> {
+/** Read and parse a deck file in its encoding (deck-encoding.ts). Throws only when the file cannot be read. */
+export async function loadDeckFile(path: string, columns?: Partial<DeckColumns>, encoding?: DeckEncoding): Promise<DeckResult & { summary: DeckSummary }> {
   const buf = await readFile(path)
-  const result = parseDeck(buf.toString('utf8'), columns)
+  const result = parseDeck(decodeDeck(buf, encoding).text, columns)
   const bands = [...new Set(result.rows.map((r) => r.band).filter((b): b is string => b !== null))].sort()
   const badLines = new Set(result.problems.map((p) => p.line)).size
   return { ...result, summary: { file: path, bytes: buf.length, rows: result.rows.length, badLines, bands } }
@@ -317,12 +318,12 @@ export function deckVerdict(result: DeckResult, { maxProblemShare = 0.05 }: { ma
   const first = result.problems[0]
   if (result.rows.length === 0) {
     const why = first ? `line ${first.line}: ${first.message}` : 'the deck has no rows'
-    return { ok: false, message: `no rates imported, keeping the last good deck (${why})` }
+    return { ok: false, message: `no rates imported (${why})` }
   }
   const share = badLines / (result.rows.length + badLines)
   const pct = `${(share * 100).toFixed(1)}%`
   if (share > maxProblemShare) {
-    return { ok: false, message: `${badLines} of ${result.rows.length + badLines} rows have problems (${pct}, more than ${(maxProblemShare * 100).toFixed(1)}%), keeping the last good deck; first at line ${first?.line}: ${first?.message}` }
+    return { ok: false, message: `${badLines} of ${result.rows.length + badLines} rows have problems (${pct}, more than ${(maxProblemShare * 100).toFixed(1)}%); first at line ${first?.line}: ${first?.message}` }
   }
   return { ok: true, message: `${result.rows.length} rates imported${badLines > 0 ? `, ${badLines} rows left out (${pct})` : ''}` }
 }

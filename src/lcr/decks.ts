@@ -4,6 +4,7 @@ import type { PlanConfig } from '../config/schema.js'
 import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import { deckVerdict, parseDeck, type RateRow } from './deck.js'
+import { decodeDeck, encodingNote } from './deck-encoding.js'
 import { PrefixIndex } from './prefix-index.js'
 
 export interface DeckStatus {
@@ -61,34 +62,43 @@ export class DeckLibrary {
   async load(plan: PlanConfig, now: number): Promise<DeckStatus> {
     const file = this.#file(plan)
     const lastGood = join(this.#dir, `${plan.id}.csv`)
-    let text: string | null = null
     let refused: string | null = null
     let problems: { line: number; message: string }[] = []
+    let bytes: Buffer | null = null
     try {
-      text = await readFile(file, 'utf8')
+      bytes = await readFile(file)
     } catch (err) {
       refused = `cannot read ${file}: ${errorMessage(err)}`
     }
-    if (text !== null) {
-      const parsed = parseDeck(text, plan.deck.columns)
-      problems = parsed.problems
-      const verdict = deckVerdict(parsed)
+    if (bytes !== null) {
+      const decoded = decodeDeck(bytes, plan.deck.encoding)
+      const parsed = parseDeck(decoded.text, plan.deck.columns)
+      // a header that does not match is most often an encoding guessed wrong: say which one was used
+      problems = parsed.problems.map((p) => (/ in the header/.test(p.message) ? { ...p, message: `${p.message}; ${encodingNote(decoded)}` } : p))
+      const verdict = deckVerdict({ ...parsed, problems })
       if (verdict.ok) {
         this.#use(plan, parsed.rows, 'file', now, problems, null)
-        await this.#keep(lastGood, text)
+        // kept as UTF-8: the copy is read back without guessing
+        await this.#keep(lastGood, decoded.text)
         return this.#status.get(plan.id)!
       }
       refused = verdict.message
     }
-    this.#log.error({ plan: plan.id, file, refused, problems: problems.slice(0, 5) }, 'rate deck not taken; the last good one stays')
     if (!this.#decks.has(plan.id)) {
       // nothing in use yet (a boot): the copy of the last good file
       const kept = await readFile(lastGood, 'utf8').catch(() => null)
       if (kept !== null) {
         const parsed = parseDeck(kept, plan.deck.columns)
-        if (parsed.rows.length) return this.#use(plan, parsed.rows, 'last-good', now, problems, refused)
+        if (parsed.rows.length) {
+          this.#log.error({ plan: plan.id, file, refused, problems: problems.slice(0, 5) }, 'rate deck not taken; the last good copy from the state folder is used')
+          return this.#use(plan, parsed.rows, 'last-good', now, problems, `${refused}; the last good copy is used`)
+        }
       }
     }
+    const kept = this.#decks.has(plan.id)
+    // say what is true: the deck in use stays, or there is none and the plan has no rates
+    refused = `${refused}; ${kept ? 'the last good deck stays in use' : `there is no earlier deck: plan ${plan.id} has no rates until a good one is imported`}`
+    this.#log.error({ plan: plan.id, file, refused, problems: problems.slice(0, 5) }, kept ? 'rate deck not taken; the last good one stays' : 'rate deck not taken; no earlier deck, the plan has no rates')
     const prev = this.#status.get(plan.id)
     const status: DeckStatus = { ...(prev ?? { plan: plan.id, file, source: null, rows: 0, prefixes: 0, loadedAt: null }), problems: problems.slice(0, LISTED), problemCount: problems.length, refused }
     this.#status.set(plan.id, status)

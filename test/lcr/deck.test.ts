@@ -159,7 +159,7 @@ t.test('deckVerdict: whether an import replaces the last good deck', async (t) =
   const twoOnOneLine = [{ line: 2, message: 'a' }, { line: 2, message: 'b' }]
   t.ok(deckVerdict({ rows: rows(19), problems: twoOnOneLine }, { maxProblemShare: 0.05 }).ok, 'problems counted by line: 1 of 20')
   const none = deckVerdict({ rows: [], problems: [] })
-  t.same(none, { ok: false, message: 'no rates imported, keeping the last good deck (the deck has no rows)' })
+  t.same(none, { ok: false, message: 'no rates imported (the deck has no rows)' })
   const header = deckVerdict(parseDeck('prefix,price2\n49,1\n'))
   t.notOk(header.ok)
   t.match(header.message, /line 1: no rate column/)
