@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events'
 import five from 'johnny-five'
 import { SerialPort } from 'serialport'
 import type { PanelConfig, StackLightConfig } from '../src/config/schema.js'
-import { systemClock, type Clock } from '../src/core/clock.js'
+import { FakeClock, systemClock, type Clock } from '../src/core/clock.js'
 import { silentLogger } from '../src/core/logger.js'
 import { StateStore } from '../src/core/store.js'
 import type { IoPlugin } from '../src/hw/io/contract.js'
@@ -121,7 +121,7 @@ async function benchLatency(): Promise<Figure[]> {
   const port = new SerialPort({ path: pty.gateway, baudRate: 9600, autoOpen: false })
   await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())))
   const slave = new SimModbusSlave({ slaveId: 1, coils: 8 }).attach(port)
-  const stack: StackLightConfig = { port: pty.box, baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 1, timeoutMs: 500, shows: 'l0', coils: { red: 0, amber: 1, green: 2 }, retrySeconds: 5 }
+  const stack: StackLightConfig = { port: pty.box, baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 1, timeoutMs: 500, shows: 'l0', coils: { red: 0, amber: 1, green: 2 }, retrySeconds: 5, refreshSeconds: 10 }
   try {
     const light = () => new StackLightPanel({ config: stack, link: new ModbusCoils({ ...stack, stopBits: 1 }), clock: systemClock, log, health: () => {} })
     out.push(...(await latency('coil written (Modbus RTU stack light, pty: no baud-rate delay)', panelConfig(1, stack), () => [light()], (on) => when(slave, 'coil', (addr, v) => addr === 2 && v === on))))
@@ -182,6 +182,42 @@ async function benchBlinkCpu(): Promise<Figure[]> {
   return out
 }
 
+/**
+ * What supervising a steady stack light costs on the bus: a simulated hour at each refreshSeconds, the
+ * bytes both ways counted on the line (requests and answers, CRC included), and at 9600 baud the share
+ * of the line that is.
+ */
+export async function benchSupervision(): Promise<Figure[]> {
+  const out: Figure[] = []
+  for (const refreshSeconds of [5, 10, 60]) {
+    for (const coils of [{ red: 0, amber: 1, green: 2, buzzer: 3 }, { red: 0, green: 5 }]) {
+      const clock = new FakeClock()
+      const [box, device] = memoryLine()
+      const slave = new SimModbusSlave({ slaveId: 1, coils: 8 }).attach(device)
+      let bytes = 0
+      box.on('data', (b: Buffer) => (bytes += b.length))
+      device.on('data', (b: Buffer) => (bytes += b.length))
+      const stack: StackLightConfig = { port: 'mem', baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 1, timeoutMs: 500, shows: 'summary', coils, retrySeconds: 5, refreshSeconds }
+      const light = new StackLightPanel({ config: stack, link: new ModbusCoils({ ...stack, stopBits: 1 }, async () => box), clock, log, health: () => {} })
+      await light.start()
+      light.show({ lamps: {}, summary: 'green', buzzer: false, test: false })
+      await new Promise((r) => setTimeout(r, 20))
+      bytes = 0
+      for (let s = 0; s < 3600; s += refreshSeconds) {
+        clock.advance(refreshSeconds * 1000)
+        await new Promise((r) => setImmediate(r))
+        await new Promise((r) => setTimeout(r, 1))
+      }
+      await light.stop()
+      slave.detach()
+      const what = coils.amber !== undefined ? '4 coils in one block (FC15)' : '2 coils apart (2 × FC5)'
+      out.push({ figure: `stack light supervision, steady panel, refreshSeconds ${refreshSeconds}, ${what}: bytes per hour on the bus`, value: bytes, unit: 'B/h' })
+      out.push({ figure: `  ↳ share of a 9600 baud line`, value: round((bytes * 10 * 100) / (9600 * 3600), 4), unit: '%' })
+    }
+  }
+  return out
+}
+
 export async function benchPanel(): Promise<Figure[]> {
-  return [...(await benchLatency()), ...(await benchBlinkCpu())]
+  return [...(await benchLatency()), ...(await benchSupervision()), ...(await benchBlinkCpu())]
 }

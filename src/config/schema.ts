@@ -259,7 +259,8 @@ export const StackLightSchema = Type.Object(
     ...ModbusLinkFields,
     shows: Type.String({ default: 'summary', pattern: '^(summary|[a-z0-9][a-z0-9_-]{0,31})$', description: 'summary (the worst of everything), or the id of one of panel.lamps' }),
     coils: Type.Object({ red: Coil, amber: Type.Optional(Coil), green: Coil, buzzer: Type.Optional(Coil) }, { ...strict, description: 'Which coil lights which tier (and sounds the buzzer)' }),
-    retrySeconds: Type.Integer({ default: 5, minimum: 1, maximum: 300, description: 'A lost link is tried again this often; the GPIO panel keeps working meanwhile' }),
+    retrySeconds: Type.Integer({ default: 5, minimum: 1, maximum: 300, description: 'A lost link is first tried again after this long, then at doubling intervals up to a minute (or retrySeconds, if longer); the GPIO panel keeps working meanwhile' }),
+    refreshSeconds: Type.Integer({ default: 10, minimum: 1, maximum: 3600, description: 'While the panel is steady, the whole frame is written again this often: a slave that stopped answering or an unplugged adapter is found, and a light that was power-cycled shows the true frame again' }),
   },
   { ...strict, description: 'A stack light or a relay module on Modbus RTU (RS-485): its coils mirror one lamp of the panel and the buzzer' },
 )

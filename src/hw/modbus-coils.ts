@@ -13,6 +13,7 @@ import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import modbusSerial from 'modbus-serial'
 import { SerialPort } from 'serialport'
+import { openFailureReason } from './serial.js'
 
 type ModbusClient = InstanceType<typeof modbusSerial.default>
 const ModbusRTU = modbusSerial.default
@@ -117,9 +118,13 @@ class RtuPort extends EventEmitter {
     cb(this.isOpen ? null : new Error('port not open'))
   }
 
+  /** When the last request was handed to the port (performance.now()): a timeout is judged from here. */
+  writtenAt = 0
+
   write(request: Buffer): void {
     this.#request = request
     this.#buf = Buffer.alloc(0)
+    this.writtenAt = performance.now()
     this.link.write(request)
   }
 
@@ -184,6 +189,7 @@ export class ModbusCoils {
   #lastError: Error | null = null
   #queue: Promise<unknown> = Promise.resolve()
   #abort: ((reason: string) => void) | null = null
+  readonly #onLost: ((err: Error) => void)[] = []
 
   constructor(config: ModbusCoilsConfig, openLink: LinkOpener = openSerialLink) {
     this.config = { baudRate: 9600, parity: 'none', dataBits: 8, stopBits: 1, timeoutMs: 500, ...config }
@@ -195,6 +201,11 @@ export class ModbusCoils {
   /** The port is open and the slave answered the last request (an exception reply is an answer). */
   get connected(): boolean {
     return this.#connected && !!this.#port?.isOpen
+  }
+
+  /** Called when the open port goes away (the USB adapter unplugged), at once, not at the next call. */
+  onLost(fn: (err: Error) => void): void {
+    this.#onLost.push(fn)
   }
 
   /** Why the last call failed; null after a success. */
@@ -221,19 +232,20 @@ export class ModbusCoils {
     await this.#drop()
   }
 
+  // the bytes on the wire, both ways: request + answer (RTU framing, CRC included)
   async writeCoil(address: number, on: boolean): Promise<void> {
     checkRange(address, 1, 1)
-    await this.#run(`write coil ${address}`, (c) => c.writeCoil(address, on))
+    await this.#run(`write coil ${address}`, 8 + 8, (c) => c.writeCoil(address, on))
   }
 
   async writeCoils(address: number, values: readonly boolean[]): Promise<void> {
     checkRange(address, values.length, 1968)
-    await this.#run(`write coils ${address}..${address + values.length - 1}`, (c) => c.writeCoils(address, [...values]))
+    await this.#run(`write coils ${address}..${address + values.length - 1}`, 9 + Math.ceil(values.length / 8) + 8, (c) => c.writeCoils(address, [...values]))
   }
 
   async readCoils(address: number, count: number): Promise<boolean[]> {
     checkRange(address, count, 2000)
-    const r = await this.#run(`read coils ${address}..${address + count - 1}`, (c) => c.readCoils(address, count))
+    const r = await this.#run(`read coils ${address}..${address + count - 1}`, 8 + 5 + Math.ceil(count / 8), (c) => c.readCoils(address, count))
     return r.data.slice(0, count) // the answer comes in whole bytes
   }
 
@@ -247,15 +259,32 @@ export class ModbusCoils {
     return result
   }
 
-  #run<T>(what: string, call: (c: ModbusClient) => Promise<T>): Promise<T> {
+  /**
+   * One request. The timeout measures the link: it runs from the moment the request was handed to the
+   * port, plus the time its bytes and the answer's take on the wire at the line's baud rate. A timeout
+   * that fired late because the box itself was busy (the event loop blocked while starting, say)
+   * says nothing about the slave: its answer may be waiting unread, so the request is asked once more.
+   */
+  #run<T>(what: string, wireBytes: number, call: (c: ModbusClient) => Promise<T>): Promise<T> {
     return this.#serial(async () => {
       try {
         if (!this.#wanted) throw new Error(`${this.#who}: ${what}: not open`)
-        const client = await this.#ensureOpen()
-        const value = await new Promise<T>((resolve, reject) => {
-          this.#abort = (reason) => reject(new Error(`${this.#who}: ${what}: ${reason}`))
-          call(client).then(resolve, (err: unknown) => reject(this.#explain(what, err)))
-        })
+        const limit = this.config.timeoutMs + Math.ceil((wireBytes * bitsPerByte(this.config) * 1000) / this.config.baudRate)
+        let value!: T
+        for (let attempt = 1; ; attempt++) {
+          const client = await this.#ensureOpen()
+          client.setTimeout(limit)
+          try {
+            value = await new Promise<T>((resolve, reject) => {
+              this.#abort = (reason) => reject(new Error(`${this.#who}: ${what}: ${reason}`))
+              call(client).then(resolve, (err: unknown) => reject(this.#explain(what, err)))
+            })
+            break
+          } catch (err) {
+            const late = (err as { cause?: { errno?: string } }).cause?.errno === 'ETIMEDOUT' && this.#port && performance.now() - this.#port.writtenAt > limit + LATE_TIMER_MS
+            if (!late || attempt > 1) throw err
+          }
+        }
         this.#connected = true
         this.#lastError = null
         return value
@@ -283,13 +312,15 @@ export class ModbusCoils {
     try {
       link = await this.#openLink(this.config)
     } catch (err) {
-      throw new Error(`${this.#who}: cannot open: ${(err as Error).message}`, { cause: err })
+      // in words, once: serialport's own text names the path again ("Error: No such file or directory, cannot open /dev/x")
+      throw new Error(`${this.#who}: cannot open: ${openFailureReason(err).text}`, { cause: err })
     }
     const port = new RtuPort(link)
     port.on('lost', (err: Error) => {
       this.#connected = false
       this.#lastError = new Error(`${this.#who}: port lost: ${err.message}`, { cause: err })
       this.#abort?.(`port lost: ${err.message}`)
+      if (this.#wanted) for (const fn of this.#onLost) fn(this.#lastError)
     })
     const client = new ModbusRTU(port)
     client.on('error', () => {}) // port errors reach us as 'lost' above; an unheard 'error' would crash the process
@@ -312,6 +343,14 @@ export class ModbusCoils {
     client.destroy(() => {})
     await port.shutdown()
   }
+}
+
+/** A timer this much later than it was set for was held up by the box, not by the line. */
+const LATE_TIMER_MS = 100
+
+/** Start bit, 8 data bits, parity bit if any, stop bits. */
+function bitsPerByte(c: ResolvedModbusConfig): number {
+  return 1 + c.dataBits + (c.parity === 'none' ? 0 : 1) + c.stopBits
 }
 
 function checkRange(address: number, count: number, max: number): void {

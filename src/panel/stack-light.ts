@@ -7,7 +7,12 @@ import { diesFor } from './j5-panel.js'
 import type { PanelDriver } from './outputs.js'
 import type { PanelFrame } from './patterns.js'
 
-export type CoilLink = Pick<ModbusCoils, 'open' | 'writeCoil' | 'writeCoils' | 'close'>
+export type CoilLink = Pick<ModbusCoils, 'open' | 'writeCoil' | 'writeCoils' | 'close'> & Partial<Pick<ModbusCoils, 'onLost'>>
+
+/** A failure is confirmed by one more try this soon before it is reported: a box busy starting up, or one lost frame on the bus, is not a broken light. */
+export const CONFIRM_MS = 1000
+/** Retries after a confirmed failure back off to this (or retrySeconds, if longer). */
+const MAX_RETRY_MS = 60_000
 
 /** The coil levels for a frame: address → on. */
 export function coilsFor(cfg: StackLightConfig, frame: PanelFrame): Map<number, boolean> {
@@ -29,9 +34,15 @@ export function coilsFor(cfg: StackLightConfig, frame: PanelFrame): Map<number, 
  * than a backlog. When the coils are one contiguous block they go in a single
  * Write Multiple Coils, so tiers never show a mix of two frames.
  *
- * A failed write marks the output down (the health callback raises an
- * alert) and the whole frame is written again every `retrySeconds` until the
- * slave answers; nothing here touches the other drivers.
+ * The link is supervised while the panel is steady too: when nothing was
+ * written for `refreshSeconds`, the whole frame is written again. That finds
+ * a slave that stopped answering, and puts the true frame back on a light
+ * that was power-cycled (it comes back with every coil off). An unplugged
+ * adapter is heard at once. A failure is confirmed by one more try
+ * `CONFIRM_MS` later, then reported (the health callback raises an alert),
+ * and the whole frame is written again after `retrySeconds`, then at doubling
+ * intervals up to a minute, until the slave answers; nothing here touches the
+ * other drivers.
  */
 export class StackLightPanel implements PanelDriver {
   readonly id = 'modbus'
@@ -40,12 +51,15 @@ export class StackLightPanel implements PanelDriver {
   readonly #clock: Clock
   readonly #log: Logger
   readonly #health: (ok: boolean, error?: string) => void
-  /** What the slave is known to show; null after a failure (everything is written again). */
+  /** What the slave is known to show; null after a failure or when a refresh is due (everything is written again). */
   #written: Map<number, boolean> | null = null
   #wanted: Map<number, boolean> | null = null
   #busy = false
   #ok: boolean | null = null
+  /** Failures in a row: the first is confirmed before it is reported; later ones set the back-off. */
+  #failures = 0
   #retry: Timer | null = null
+  #refresh: Timer | null = null
   #stopped = false
   /** Frames shown and writes made, for the bench. */
   writes = 0
@@ -56,6 +70,13 @@ export class StackLightPanel implements PanelDriver {
     this.#clock = deps.clock
     this.#log = deps.log.child({ module: 'stack-light', port: deps.config.port, slave: deps.config.slaveId })
     this.#health = deps.health
+    // an unplugged USB adapter is a failure now, not at the next write
+    deps.link.onLost?.((err) => {
+      if (this.#stopped) return
+      this.#refresh?.cancel()
+      this.#refresh = null
+      if (!this.#busy && !this.#retry) this.#failed(err)
+    })
   }
 
   async start(): Promise<void> {
@@ -76,6 +97,8 @@ export class StackLightPanel implements PanelDriver {
     this.#stopped = true
     this.#retry?.cancel()
     this.#retry = null
+    this.#refresh?.cancel()
+    this.#refresh = null
     await this.#link.close()
   }
 
@@ -89,17 +112,31 @@ export class StackLightPanel implements PanelDriver {
         if (changed.length === 0) break
         await this.#write(wanted, changed)
         this.#written = wanted
+        this.#failures = 0
         if (this.#ok !== true) {
           this.#ok = true
           this.#log.info('stack light answering')
           this.#health(true)
         }
       }
+      this.#armRefresh()
     } catch (err) {
       this.#failed(err)
     } finally {
       this.#busy = false
     }
+  }
+
+  /** Steady for refreshSeconds: write the whole frame again (the only traffic on a quiet day). */
+  #armRefresh(): void {
+    this.#refresh?.cancel()
+    this.#refresh = null
+    if (this.#stopped || !this.#wanted) return
+    this.#refresh = this.#clock.setTimeout(() => {
+      this.#refresh = null
+      this.#written = null
+      void this.#flush()
+    }, this.#cfg.refreshSeconds * 1000)
   }
 
   async #write(wanted: Map<number, boolean>, changed: [number, boolean][]): Promise<void> {
@@ -112,15 +149,27 @@ export class StackLightPanel implements PanelDriver {
 
   #failed(err: unknown): void {
     this.#written = null
+    this.#refresh?.cancel()
+    this.#refresh = null
     if (this.#stopped) return
-    if (this.#ok !== false) {
-      this.#ok = false
-      this.#log.error({ err: errorMessage(err) }, `stack light not answering; trying again every ${this.#cfg.retrySeconds} s`)
-      this.#health(false, errorMessage(err))
+    this.#failures++
+    let delay: number
+    if (this.#failures === 1 && this.#ok !== false) {
+      // not yet reported: one more try soon decides
+      this.#log.warn({ err: errorMessage(err) }, 'stack light did not answer; trying once more before reporting it')
+      delay = CONFIRM_MS
+    } else {
+      if (this.#ok !== false) {
+        this.#ok = false
+        this.#log.error({ err: errorMessage(err) }, `stack light not answering; trying again from ${this.#cfg.retrySeconds} s, backing off to ${Math.max(MAX_RETRY_MS, this.#cfg.retrySeconds * 1000) / 1000} s`)
+        this.#health(false, errorMessage(err))
+      }
+      const base = this.#cfg.retrySeconds * 1000
+      delay = Math.min(base * 2 ** Math.max(0, this.#failures - 2), Math.max(MAX_RETRY_MS, base))
     }
     this.#retry ??= this.#clock.setTimeout(() => {
       this.#retry = null
       void this.#flush()
-    }, this.#cfg.retrySeconds * 1000)
+    }, delay)
   }
 }

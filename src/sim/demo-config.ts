@@ -44,8 +44,9 @@ panel:
     - { id: wan2, source: uplink/wan2, green: 24, red: 25 }
   buzzer: { pin: 6 }
   button: { pin: 7 }
-  # a stack light on RS-485 showing the worst of everything; here a simulated Modbus slave
-  modbus: { port: "sim:stacklight", slaveId: 1, coils: { red: 0, amber: 1, green: 2, buzzer: 3 } }
+  # a stack light on RS-485 showing the worst of everything; here a simulated Modbus slave, watched
+  # every 3 s so that "stack off" shows within seconds
+  modbus: { port: "sim:stacklight", slaveId: 1, coils: { red: 0, amber: 1, green: 2, buzzer: 3 }, refreshSeconds: 3, retrySeconds: 2 }
 alerts:
   language: en
 numbering: { countryCode: "7", nationalPrefix: "8", internationalPrefix: "810", areaCode: "495", localDigits: 7 }

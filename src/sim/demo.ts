@@ -202,5 +202,5 @@ function stackLightAction(box: Box, what: string | undefined): string {
   if (!slave) return 'no simulated stack light'
   if (what !== 'on' && what !== 'off') return 'stack on | stack off'
   slave.setAnswering(what === 'on')
-  return what === 'on' ? 'stack light answers again (the box writes it within panel.modbus.retrySeconds)' : 'stack light stops answering: watch the alert, the GPIO lamps go on'
+  return what === 'on' ? 'stack light answers again (the box writes it at its next retry: retrySeconds, backing off to a minute)' : 'stack light stops answering: watch the alert, the GPIO lamps go on'
 }

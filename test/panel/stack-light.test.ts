@@ -13,6 +13,7 @@ import { ModbusCoils } from '../../src/hw/modbus-coils.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { buildPanel } from '../../src/panel/build.js'
 import { StackLightPanel, coilsFor, frameAt } from '../../src/panel/index.js'
+import { CONFIRM_MS } from '../../src/panel/stack-light.js'
 import { SimIO } from '../../src/sim/gpio.js'
 import { SimModbusSlave } from '../../src/sim/modbus-slave.js'
 import { waitFor } from '../helpers/flush.js'
@@ -21,7 +22,7 @@ import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { missing, socatPair } from '../helpers/real.js'
 import { testStore } from '../helpers/store.js'
 
-const STACK: StackLightConfig = { port: 'mem', baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 2, timeoutMs: 150, shows: 'summary', coils: { red: 0, amber: 1, green: 2, buzzer: 3 }, retrySeconds: 5 }
+const STACK: StackLightConfig = { port: 'mem', baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 2, timeoutMs: 150, shows: 'summary', coils: { red: 0, amber: 1, green: 2, buzzer: 3 }, retrySeconds: 5, refreshSeconds: 10 }
 
 t.test('coilsFor: the tiers of the lamp shown, amber as red+green without an amber tier, the test lights all', async (t) => {
   const frame = (summary: 'red' | 'amber' | 'green' | 'off', buzzer = false, test = false) => ({ lamps: { l1: 'green' as const }, summary, buzzer, test })
@@ -75,7 +76,10 @@ t.test('a slave that stops answering: reported, retried, GPIO lamps go on; back:
   const r = await greenRig(t)
   r.slave.setAnswering(false)
   r.set('down')
-  await waitFor(() => r.store.snapshot.panel.outputs.modbus?.ok === false, 2000, 'reported down')
+  await new Promise((res) => setTimeout(res, 400)) // past the 150 ms timeout
+  t.equal(r.store.snapshot.panel.outputs.modbus?.ok, true, 'one failure is not reported yet: it is confirmed first')
+  r.clock.advance(CONFIRM_MS)
+  await waitFor(() => r.store.snapshot.panel.outputs.modbus?.ok === false, 2000, 'reported down once confirmed')
   t.match(r.store.snapshot.panel.outputs.modbus?.error, /no answer/)
   t.equal(r.store.snapshot.alerts['panel/modbus']?.severity, 'minor', 'an alert is raised')
   t.match(r.store.snapshot.alerts['panel/modbus']?.message, /stack light/)
@@ -123,7 +127,8 @@ t.test('over a real pseudo-terminal pair (socat): the stack light on a serial po
   const slave = new SimModbusSlave({ slaveId: 2, coils: 8 }).attach(device)
   const coils = new ModbusCoils({ port: pty.box, slaveId: 2, timeoutMs: 300 })
   const health: boolean[] = []
-  const light = new StackLightPanel({ config: { ...STACK, port: pty.box }, link: coils, clock: new FakeClock(), log: silentLogger(), health: (ok) => health.push(ok) })
+  const clock = new FakeClock()
+  const light = new StackLightPanel({ config: { ...STACK, port: pty.box }, link: coils, clock, log: silentLogger(), health: (ok) => health.push(ok) })
   t.teardown(async () => {
     await light.stop()
     slave.detach()
@@ -136,6 +141,8 @@ t.test('over a real pseudo-terminal pair (socat): the stack light on a serial po
   await waitFor(() => tiers(slave) === '1001', 2000, 'red and buzzer over the pty')
   slave.setAnswering(false)
   light.show(frameAt({ ...panel, summary: { color: 'green', pattern: 'steady' } }, 0))
+  await new Promise((res) => setTimeout(res, 700)) // past the 300 ms timeout
+  clock.advance(CONFIRM_MS)
   await waitFor(() => health.includes(false), 3000, 'the deaf slave is reported')
   t.same(health, [true, false])
 })
