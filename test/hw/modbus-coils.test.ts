@@ -4,12 +4,12 @@
  * socat pseudo-terminal pair (real termios, reads that split as they will).
  */
 import t from 'tap'
-import { SerialPort } from 'serialport'
 import { ModbusCoils, crc16, withCrc, type ModbusLink } from '../../src/hw/modbus-coils.js'
 import { SimModbusSlave } from '../../src/sim/modbus-slave.js'
 import { waitFor } from '../helpers/flush.js'
 import { memoryLine } from '../helpers/memory-line.js'
-import { missing, socatPair } from '../helpers/real.js'
+import { slaveOnPty } from '../helpers/modbus-pty.js'
+import { missing } from '../helpers/real.js'
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex')
 type Teardown = { teardown(fn: () => unknown): void }
@@ -192,15 +192,11 @@ t.test('driver (memory line): a lost port is reopened by the next call; close() 
 })
 
 t.test('driver over a real pseudo-terminal pair', { skip: missing('socat') && 'socat not installed' }, async (t) => {
-  const pty = await socatPair()
-  const device = new SerialPort({ path: pty.gateway, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => device.open((err) => (err ? reject(err) : resolve())))
-  const slave = new SimModbusSlave({ slaveId: 3, coils: 8 }).attach(device)
+  const pty = await slaveOnPty(3)
+  const slave = pty.slave
   const coils = new ModbusCoils({ port: pty.box, slaveId: 3, timeoutMs: 200 })
   t.teardown(async () => {
     await coils.close()
-    slave.detach()
-    await new Promise((r) => (device.isOpen ? device.close(r) : r(null)))
     await pty.close()
   })
 

@@ -7,7 +7,6 @@
  * (its event loop blocked while starting) does not take that for a dead slave.
  * The panel's timers run on the simulated clock; Modbus timeouts are real.
  */
-import { SerialPort } from 'serialport'
 import t from 'tap'
 import type { Config, PanelConfig, StackLightConfig } from '../../src/config/schema.js'
 import { FakeClock } from '../../src/core/clock.js'
@@ -21,7 +20,8 @@ import { memoryLine } from '../../src/sim/memory-line.js'
 import { SimModbusSlave } from '../../src/sim/modbus-slave.js'
 import { waitFor } from '../helpers/flush.js'
 import { LINE_DEFAULTS } from '../helpers/parts.js'
-import { missing, socatPair } from '../helpers/real.js'
+import { slaveOnPty } from '../helpers/modbus-pty.js'
+import { missing } from '../helpers/real.js'
 import { testStore } from '../helpers/store.js'
 
 const STACK: StackLightConfig = { port: '/dev/ttyUSB-STACK', baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 2, timeoutMs: 150, shows: 'summary', coils: { red: 0, amber: 1, green: 2, buzzer: 3 }, retrySeconds: 5, refreshSeconds: 10 }
@@ -125,15 +125,11 @@ t.test('(c) the light is power-cycled and comes back dark: the true frame within
 })
 
 t.test('a box too busy to read the answer in time (event loop blocked 900 ms) does not call the slave dead', { skip: missing('socat') && 'socat not installed' }, async (t) => {
-  const pty = await socatPair()
-  const device = new SerialPort({ path: pty.gateway, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => device.open((err) => (err ? reject(err) : resolve())))
-  const slave = new SimModbusSlave({ slaveId: 3, coils: 8 }).attach(device)
+  const pty = await slaveOnPty(3)
+  const slave = pty.slave
   const coils = new ModbusCoils({ port: pty.box, slaveId: 3, timeoutMs: 500 })
   t.teardown(async () => {
     await coils.close()
-    slave.detach()
-    await new Promise((r) => (device.isOpen ? device.close(r) : r(null)))
     await pty.close()
   })
   await coils.open()

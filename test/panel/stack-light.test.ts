@@ -5,7 +5,6 @@
  * GPIO lamps keep working; over memory and over a real pseudo-terminal.
  */
 import t from 'tap'
-import { SerialPort } from 'serialport'
 import type { Config, PanelConfig, StackLightConfig } from '../../src/config/schema.js'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
@@ -19,7 +18,8 @@ import { SimModbusSlave } from '../../src/sim/modbus-slave.js'
 import { waitFor } from '../helpers/flush.js'
 import { memoryLine } from '../helpers/memory-line.js'
 import { LINE_DEFAULTS } from '../helpers/parts.js'
-import { missing, socatPair } from '../helpers/real.js'
+import { slaveOnPty } from '../helpers/modbus-pty.js'
+import { missing } from '../helpers/real.js'
 import { testStore } from '../helpers/store.js'
 
 const STACK: StackLightConfig = { port: 'mem', baudRate: 9600, parity: 'none', stopBits: 1, slaveId: 2, timeoutMs: 150, shows: 'summary', coils: { red: 0, amber: 1, green: 2, buzzer: 3 }, retrySeconds: 5, refreshSeconds: 10 }
@@ -121,18 +121,14 @@ t.test('a frame that arrives during a slow write replaces older waiting ones (no
 })
 
 t.test('over a real pseudo-terminal pair (socat): the stack light on a serial port', { skip: missing('socat') && 'socat not installed' }, async (t) => {
-  const pty = await socatPair()
-  const device = new SerialPort({ path: pty.gateway, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => device.open((err) => (err ? reject(err) : resolve())))
-  const slave = new SimModbusSlave({ slaveId: 2, coils: 8 }).attach(device)
+  const pty = await slaveOnPty(2)
+  const slave = pty.slave
   const coils = new ModbusCoils({ port: pty.box, slaveId: 2, timeoutMs: 300 })
   const health: boolean[] = []
   const clock = new FakeClock()
   const light = new StackLightPanel({ config: { ...STACK, port: pty.box }, link: coils, clock, log: silentLogger(), health: (ok) => health.push(ok) })
   t.teardown(async () => {
     await light.stop()
-    slave.detach()
-    await new Promise((r) => (device.isOpen ? device.close(r) : r(null)))
     await pty.close()
   })
   await light.start()
