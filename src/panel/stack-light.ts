@@ -105,12 +105,14 @@ export class StackLightPanel implements PanelDriver {
   async #flush(): Promise<void> {
     if (this.#busy || this.#retry) return
     this.#busy = true
+    let wrote = false
     try {
       while (this.#wanted && !this.#stopped) {
         const wanted = this.#wanted
         const changed = [...wanted].filter(([addr, on]) => this.#written?.get(addr) !== on)
         if (changed.length === 0) break
         await this.#write(wanted, changed)
+        wrote = true
         this.#written = wanted
         this.#failures = 0
         if (this.#ok !== true) {
@@ -119,7 +121,8 @@ export class StackLightPanel implements PanelDriver {
           this.#health(true)
         }
       }
-      this.#armRefresh()
+      // the refresh counts from the last write: frames that change no coil (a lamp blinking elsewhere) do not put it off
+      if (wrote || !this.#refresh) this.#armRefresh()
     } catch (err) {
       this.#failed(err)
     } finally {
