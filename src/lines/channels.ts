@@ -1,6 +1,5 @@
 import type { LineConfig } from '../config/schema.js'
-import type { ChannelUse } from '../core/state.js'
-import type { ModemSnapshot } from '../core/state.js'
+import type { ChannelUse, ModemSnapshot } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 
 /** A call the PBX never reported ended is let go after this long: a lost hang-up must not hold a channel for ever. */
@@ -109,6 +108,7 @@ export class ChannelWatch {
     const use = this.#store.get('line', line)?.channelUse
     if (!use) return
     const busy = this.#busy(line)
+    // the same busy, peak and short as now: nothing to publish
     if (busy === use.busy && busy <= use.peak && (busy < cfg.channels || use.short === null)) return
     const next: ChannelUse = { busy, peak: Math.max(use.peak, busy), short: busy >= cfg.channels ? null : use.short }
     this.#store.update('line', line, { channelUse: next })
