@@ -58,7 +58,7 @@ export async function checkModem(m: Config['modems'][number], opener: SerialOpen
   try {
     const at = await ask('AT')
     if (!at.ok) {
-      out.push(bad('fail', `${name}: AT`, at.error.startsWith('no answer') ? at.error : `the port says ${at.error}, not OK`, `this is not the modem's AT port, or the baud rate (${m.baudRate}) is wrong, or the module is off: try the other ttyUSB ports of the gateway`))
+      out.push(bad('fail', `${name}: AT`, at.error.startsWith('no answer') ? at.error : `answers "${at.error}" to AT instead of OK`, `this is not the modem's AT port, or the baud rate (${m.baudRate}) is wrong, or the module is off: try the other ttyUSB ports of the gateway`))
       return out
     }
     out.push(ok(`${name}: AT`, 'answers'))
