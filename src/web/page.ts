@@ -10,6 +10,12 @@
  */
 import { BUZZER_PATTERNS, LAMP_TEST_BEEP_MS, PATTERNS } from '../panel/patterns.js'
 
+/**
+ * The page's Content-Security-Policy: nothing inline, nothing from elsewhere, never in a frame. The
+ * script and the style sheet are served from the box (/page.js, /page.css); the icon is an empty data: URL.
+ */
+export const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 export function statusPage(opts: { demo: boolean }): string {
   return `<!doctype html>
 <html lang="en">
@@ -18,8 +24,29 @@ export function statusPage(opts: { demo: boolean }): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>linewatch</title>
 <link rel="icon" href="data:,">
-<style>
-  :root { font-family: system-ui, sans-serif; color: #1d232a; background: #f4f5f7; }
+<link rel="stylesheet" href="/page.css">
+<script src="/page.js" defer></script>
+</head>
+<body data-demo="${opts.demo}">
+<h1 id="title">linewatch</h1>
+<div class="muted" id="conn">connecting…</div>
+<h2>Panel</h2>
+<div class="panel" id="panel"></div>
+<h2>Lines</h2>
+<div class="grid" id="lines"></div>
+<h2>Modems</h2>
+<div class="grid" id="modems"></div>
+<h2>Uplinks</h2>
+<div class="grid" id="uplinks"></div>
+<h2>Active alerts</h2>
+<div id="alerts" class="card muted">none</div>
+${opts.demo ? '<h2>MQTT messages from the box <span class="muted">(newest first)</span></h2><div id="log"></div>' : ''}
+</body>
+</html>
+`
+}
+
+export const PAGE_CSS = `  :root { font-family: system-ui, sans-serif; color: #1d232a; background: #f4f5f7; }
   body { margin: 0 auto; max-width: 1100px; padding: 1rem; }
   h1 { font-size: 1.3rem; margin: 0 0 .2rem; } h2 { font-size: 1rem; margin: 1.2rem 0 .5rem; }
   .muted { color: #66707a; font-size: .85rem; }
@@ -43,24 +70,10 @@ export function statusPage(opts: { demo: boolean }): string {
   .controls button { margin: .15rem .15rem 0 0; }
   #log { font-family: ui-monospace, monospace; font-size: .75rem; background: #1d232a; color: #cfe; padding: .5rem; border-radius: 6px; height: 16rem; overflow: auto; white-space: pre-wrap; }
   table { border-collapse: collapse; width: 100%; font-size: .85rem; } td { padding: .15rem .3rem; vertical-align: top; }
-</style>
-</head>
-<body>
-<h1 id="title">linewatch</h1>
-<div class="muted" id="conn">connecting…</div>
-<h2>Panel</h2>
-<div class="panel" id="panel"></div>
-<h2>Lines</h2>
-<div class="grid" id="lines"></div>
-<h2>Modems</h2>
-<div class="grid" id="modems"></div>
-<h2>Uplinks</h2>
-<div class="grid" id="uplinks"></div>
-<h2>Active alerts</h2>
-<div id="alerts" class="card muted">none</div>
-${opts.demo ? '<h2>MQTT messages from the box <span class="muted">(newest first)</span></h2><div id="log"></div>' : ''}
-<script>
-const DEMO = ${opts.demo ? 'true' : 'false'};
+`
+
+/** The page's script: the same for the demo and a box (the body's data-demo tells them apart). */
+export const PAGE_SCRIPT = `const DEMO = document.body.dataset.demo === 'true';
 const token = new URLSearchParams(location.search).get('token');
 const q = token ? '?token=' + encodeURIComponent(token) : '';
 let snap = null;
@@ -115,8 +128,8 @@ function render() {
     (p.buzzer.on ? esc(p.buzzer.pattern) + ' (' + esc(p.buzzer.severity) + ')' : p.buzzer.quiet ? 'quiet hours' : p.buzzer.muted ? 'silenced' : 'quiet') + '</div>' +
     (stack ? '<div class="stack' + (stack.ok ? '' : ' down') + '" id="stack" data-shows="' + esc(stack.shows || 'summary') + '" title="' + esc(stack.ok ? 'stack light (Modbus)' : 'stack light not answering: ' + stack.error) + '">' +
       ['red', 'amber', 'green'].map((c) => '<div class="tier ' + c + '" data-tier="' + c + '"></div>').join('') + 'stack' + (stack.ok ? '' : ' ✗') + '</div>' : '') +
-    '<button id="lamp-test" onclick="post(\\'/api/v1/panel/test\\')">Lamp test</button>' +
-    (DEMO ? '<button id="silence" onclick="sim(\\'button/press\\')">Silence button</button>' : '<button id="silence" onclick="post(\\'/api/v1/panel/silence\\')">Silence</button>');
+    '<button id="lamp-test" data-post="/api/v1/panel/test">Lamp test</button>' +
+    (DEMO ? '<button id="silence" data-sim="button/press">Silence button</button>' : '<button id="silence" data-post="/api/v1/panel/silence">Silence</button>');
   paint();
   document.getElementById('lines').innerHTML = Object.values(snap.lines).map((l) =>
     '<div class="card" data-line="' + esc(l.id) + '"><b>' + esc(l.id) + '</b> <span class="muted">' + esc(l.kind) + ' ' + esc(l.numbers.join(', ')) + '</span><br>' +
@@ -131,7 +144,7 @@ function render() {
     '<tr><td>SIM</td><td>' + esc(m.sim) + '</td></tr><tr><td>ringing</td><td>' + (m.ringing ? esc(m.ringing.callerId || 'withheld') : '—') + '</td></tr>' +
     '<tr><td>reason</td><td>' + esc(m.reason) + '</td></tr></table>' +
     (DEMO && m.port.startsWith('sim:') ? '<div class="controls">' + [['break', 'Break line'], ['heal', 'Heal line'], ['ring', 'Ring'], ['mute', 'Stop answering'], ['unmute', 'Answer again'], ['weak', 'Weak signal']]
-      .map(([a, t]) => '<button data-action="' + a + '" onclick="sim(\\'modem/' + esc(m.port.slice(4)) + '/' + a + '\\')">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
+      .map(([a, t]) => '<button data-action="' + a + '" data-sim="modem/' + esc(m.port.slice(4)) + '/' + a + '">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
   const num = (x, unit) => x === null ? '—' : x + unit;
   document.getElementById('uplinks').innerHTML = Object.values(snap.uplinks).map((u) =>
     '<div class="card" data-uplink="' + esc(u.id) + '" data-active="' + u.active + '"><b>' + esc(u.id) + '</b> <span class="muted">' + esc(u.interface) + (u.metered ? ', metered' : '') + '</span>' +
@@ -140,7 +153,7 @@ function render() {
     '<tr><td>MOS</td><td>' + num(u.mos, '') + (u.rFactor === null ? '' : ' (R ' + u.rFactor + ')') + '</td></tr>' +
     (u.failbackAt && u.failbackAt > Date.now() ? '<tr><td>fail-back</td><td>not before ' + time(u.failbackAt) + '</td></tr>' : '') + '</table>' +
     (DEMO && u.interface.startsWith('sim:') ? '<div class="controls">' + [['cut', 'Cut'], ['lossy', 'Lose 5 %'], ['slow', 'Slow'], ['restore', 'Restore']]
-      .map(([a, t]) => '<button data-action="' + a + '" onclick="sim(\\'uplink/' + esc(u.interface.slice(4)) + '/' + a + '\\')">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
+      .map(([a, t]) => '<button data-action="' + a + '" data-sim="uplink/' + esc(u.interface.slice(4)) + '/' + a + '">' + t + '</button>').join('') + '</div>' : '') + '</div>').join('');
   const alerts = Object.values(snap.alerts);
   document.getElementById('alerts').innerHTML = alerts.length ? alerts.map((a) => esc(a.severity) + ': ' + esc(a.message) + ' <span class="muted">' + time(a.ts) + '</span>').join('<br>') : 'none';
 }
@@ -174,9 +187,12 @@ function connect() {
   es.addEventListener('mqtt', (e) => log(JSON.parse(e.data)));
   es.onerror = () => { document.getElementById('conn').textContent = 'connection lost — retrying…'; };
 }
+// one listener for every button: the page's policy allows no inline handlers
+document.addEventListener('click', (e) => {
+  const b = e.target.closest('button');
+  if (!b) return;
+  if (b.dataset.post) post(b.dataset.post);
+  else if (b.dataset.sim) sim(b.dataset.sim);
+});
 connect();
-</script>
-</body>
-</html>
 `
-}

@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
 import { routingRoutes, type RoutingActions } from './routing-routes.js'
-import { statusPage } from './page.js'
+import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
 const SSE_MAX_BUFFER = 1024 * 1024
@@ -47,6 +47,15 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   const app = Fastify({ logger: false, forceCloseConnections: true, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   const streams = new Set<ServerResponse>()
   const token = deps.config.token
+
+  // every answer: no sniffing, never in a frame, no referrer; the page's policy allows nothing inline
+  app.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff')
+    reply.header('x-frame-options', 'DENY')
+    reply.header('referrer-policy', 'no-referrer')
+    reply.header('content-security-policy', PAGE_POLICY)
+    return payload
+  })
 
   app.addHook('onRequest', async (req, reply) => {
     const url = new URL(req.url, 'http://box')
@@ -104,6 +113,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   })
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(statusPage({ demo: deps.extraRoutes !== undefined })))
+  app.get('/page.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(PAGE_SCRIPT))
+  app.get('/page.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(PAGE_CSS))
 
   if (deps.modems) modemRoutes(app, deps.modems, { tokenSet: token !== undefined, log: deps.log })
   if (deps.lines) lineRoutes(app, deps.lines, { tokenSet: token !== undefined, log: deps.log })

@@ -89,6 +89,9 @@ t.test('status page in chromium: break, silence and heal a line from the page; i
 
   const response = await page.goto(url)
   t.equal(response?.status(), 200, 'GET / answers 200')
+  // the policy is enforced by chromium: any inline script, style or handler left would be refused (a console error, counted below)
+  t.match(response?.headers()['content-security-policy'], /script-src 'self'.*frame-ancestors 'none'/, 'served under a policy without inline script')
+  t.equal(response?.headers()['x-content-type-options'], 'nosniff')
 
   // --- live, modems up ---
   await page.locator('#conn', { hasText: /^live$/ }).waitFor(WAIT)
