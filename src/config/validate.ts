@@ -1,5 +1,5 @@
 import { knownTimeZone } from '../silence/week.js'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
@@ -31,6 +31,11 @@ const check = ajv.compile<Config>(jsonSchema())
 
 type Segment = string | number
 
+/** A config is a few kilobytes; the commented example is under 20. */
+export const MAX_CONFIG_BYTES = 1024 * 1024
+/** Aliases a config may use: a handful in practice; thousands only in a file made to explode when read. */
+const MAX_ALIASES = 100
+
 /** Parse and validate YAML text. Returns the config with defaults filled in, or the problems. */
 export function validateConfigText(text: string): { config: Config; problems: [] } | { config: null; problems: ConfigProblem[] } {
   const counter = new LineCounter()
@@ -39,7 +44,13 @@ export function validateConfigText(text: string): { config: Config; problems: []
   if (doc.errors.length > 0) {
     return { config: null, problems: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: lineAt(e.pos[0]) })) }
   }
-  const data: unknown = doc.toJS() ?? {}
+  let data: unknown
+  try {
+    // the yaml library refuses a file whose aliases expand without end (a "billion laughs"): say so, plainly
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}
+  } catch (err) {
+    return { config: null, problems: [{ path: '', message: `YAML: refused: ${/alias/i.test(errorMessage(err)) ? `more than ${MAX_ALIASES} uses of aliases (*name), as in a file built to blow up when read` : errorMessage(err)}`, line: null }] }
+  }
   if (!check(data)) {
     const problems = dedupe((check.errors ?? []).map((e) => problemFromAjv(e, doc, lineAt)))
     return { config: null, problems }
@@ -51,6 +62,9 @@ export function validateConfigText(text: string): { config: Config; problems: []
 export async function loadConfig(file: string): Promise<Config> {
   let text: string
   try {
+    // a config is a few kilobytes: a larger file is a mistake (or an attack), not read into memory
+    const size = (await stat(file)).size
+    if (size > MAX_CONFIG_BYTES) throw new Error(`the file is ${Math.round(size / 1024)} KiB; a config may be at most ${MAX_CONFIG_BYTES / 1024} KiB`)
     text = await readFile(file, 'utf8')
   } catch (err) {
     throw new LinewatchError(ErrorCode.CONFIG_UNREADABLE, `${file}: cannot read: ${errorMessage(err)}`)

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events'
 import type { ServerResponse } from 'node:http'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
 import type { HttpConfig } from '../config/schema.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
@@ -9,6 +9,8 @@ import { routingRoutes, type RoutingActions } from './routing-routes.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
+/** The largest body a request may carry: every report, SMS and command is far below it. */
+export const BODY_LIMIT = 64 * 1024
 const SSE_MAX_BUFFER = 1024 * 1024
 
 export interface MqttLogEntry {
@@ -44,7 +46,18 @@ export interface WebDeps {
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
   // bodies are taken as sent: an unknown field or a number where a string belongs is refused, not quietly fixed
-  const app = Fastify({ logger: false, forceCloseConnections: true, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
+  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: BODY_LIMIT, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
+  // junk gets a 4xx with one line that says what is wrong; a fault of the box's own is logged and never shows its insides
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (status === 500) {
+      deps.log.error({ err: err.message, method: req.method, url: req.routeOptions.url }, 'HTTP request failed')
+      return reply.code(500).send({ error: 'internal', message: 'the box could not answer this request; it is in the log' })
+    }
+    const message = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `the body is over ${BODY_LIMIT / 1024} KiB` : err.message
+    return reply.code(status).send({ error: status === 413 ? 'too-large' : status === 415 ? 'unsupported-media-type' : 'bad-request', message })
+  })
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` }))
   const streams = new Set<ServerResponse>()
   const token = deps.config.token
 
@@ -58,11 +71,11 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   })
 
   app.addHook('onRequest', async (req, reply) => {
-    const url = new URL(req.url, 'http://box')
-    // the raw path, as the router sees it: URL() would resolve /x/..\..\healthz to /healthz
-    if (!token || req.url.split('?')[0] === '/healthz') return
+    // the raw path, as the router sees it: URL() would resolve /x/..\..\healthz to /healthz (and throws on //x)
+    const [path, query = ''] = req.url.split('?', 2) as [string, string?]
+    if (!token || path === '/healthz') return
     const header = req.headers.authorization?.replace(/^Bearer\s+/i, '')
-    if (header !== token && url.searchParams.get('token') !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
+    if (header !== token && new URLSearchParams(query).get('token') !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
   })
 
   app.get('/healthz', async (_req, reply) => {

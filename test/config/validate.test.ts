@@ -163,3 +163,23 @@ t.test('a boot wait shorter than a key press (plus 2 s to switch off) is refused
   t.same(problems(cfg), ['modems[0].bootWaitSeconds: must be longer than powerKey.pulseMs + 2 s (5 s) (line 8)'])
   t.same(problems(cfg.replace('bootWaitSeconds: 5', 'bootWaitSeconds: 6')), [])
 })
+
+t.test('hostile files: an alias bomb and an oversized file are refused with one clear line, quickly', async (t) => {
+  const run = promisify(execFile)
+  const bin = new URL('../../bin/linewatch.js', import.meta.url).pathname
+  const dir = tempDir(t, 'lw-hostile-')
+  // a "billion laughs": nine levels of nine aliases, 9^9 strings if expanded
+  let bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+  for (let i = 1; i < 9; i++) bomb += `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9).fill(`*${'abcdefghi'[i - 1]}`).join(',')}]\n`
+  const bombFile = join(dir, 'bomb.yaml')
+  await writeFile(bombFile, `site: s\nbox: b\nboard: sim\nextra:\n${bomb.replace(/^/gm, '  ')}`)
+  const a = await run(process.execPath, [bin, 'validate', bombFile]).catch((e: { code: number; stderr: string }) => e)
+  t.equal((a as { code: number }).code, 1)
+  t.equal((a as { stderr: string }).stderr.trim(), `${bombFile}: (file): YAML: refused: more than 100 uses of aliases (*name), as in a file built to blow up when read`)
+  const big = join(dir, 'big.yaml')
+  await writeFile(big, `site: s\nbox: b\nboard: sim\n# ${'x'.repeat(2 * 1024 * 1024)}\n`)
+  const b = await run(process.execPath, [bin, 'validate', big]).catch((e: { code: number; stderr: string }) => e)
+  t.equal((b as { code: number }).code, 1)
+  t.match((b as { stderr: string }).stderr.trim(), /big\.yaml: cannot read: the file is 2048 KiB; a config may be at most 1024 KiB$/)
+  t.same(problems('site: s\nbox: b\nboard: sim\ntimezone: &tz Europe/Moscow\nsilence: { businessHours: [{ days: [mon], from: "09:00", to: "18:00" }] }\n'), [], 'a few ordinary aliases are fine')
+})

@@ -45,6 +45,8 @@ t.test('with a token, everything but /healthz needs it', async (t) => {
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer wrong' } })).statusCode, 401)
   t.equal((await app.inject({ url: '/api/v1/state', headers: { authorization: 'Bearer s3cret-token-0123456789' } })).statusCode, 200)
   t.equal((await app.inject('/?token=s3cret-token-0123456789')).statusCode, 200)
+  t.equal((await app.inject('//..%2fx')).statusCode, 401, 'a path URL() cannot parse (//host) is refused, not a 500')
+  t.equal((await app.inject({ url: '//..%2fx?token=s3cret-token-0123456789' })).statusCode, 404, 'and with the token it is simply not there')
   // a raw path that URL() would resolve to /healthz is not /healthz to the router: it needs the token
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port

@@ -1,0 +1,99 @@
+/**
+ * Hostile input at a running box (the demo: its HTTP routes, its broker):
+ * generated requests (every route, wrong methods, mutated paths and queries,
+ * bodies of the wrong type or shape, random bytes, bodies over the limit) and
+ * junk on every MQTT topic the box listens to. Never a 5xx, never a crash;
+ * afterwards the box still answers, is still on MQTT, and still reports every
+ * line and uplink. Seeded: a failure replays. LINEWATCH_FUZZ_N sets the count
+ * (3,000 requests and 3,000 MQTT payloads by default; the issue's long run is
+ * LINEWATCH_FUZZ_N=100000).
+ */
+import mqtt from 'mqtt'
+import t from 'tap'
+import { prng } from '../../src/sim/prng.js'
+import { runDemo } from '../../src/sim/demo.js'
+import { BODY_LIMIT } from '../../src/web/server.js'
+import { waitFor } from '../helpers/flush.js'
+
+const N = Number(process.env.LINEWATCH_FUZZ_N ?? 3000)
+const ROUTES: [string, string][] = [
+  ['GET', '/healthz'], ['GET', '/api/v1/state'], ['GET', '/api/v1/calls'], ['GET', '/api/v1/panel'], ['GET', '/api/v1/route'],
+  ['GET', '/api/v1/routing'], ['POST', '/api/v1/calls'], ['POST', '/api/v1/lines/pots1/report'], ['POST', '/api/v1/lines/gsm1/report'],
+  ['POST', '/api/v1/lines/gsm1/test-call'], ['POST', '/api/v1/modems/gsm1/sms'], ['POST', '/api/v1/modems/gsm2/dial'],
+  ['POST', '/api/v1/panel/test'], ['POST', '/api/v1/panel/silence'], ['POST', '/api/v1/routing/reload'], ['GET', '/'], ['GET', '/page.js'],
+]
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']
+const TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'multipart/form-data; boundary=x', '']
+
+function junkValue(rnd: () => number, depth = 0): unknown {
+  const r = rnd()
+  if (r < 0.12) return null
+  if (r < 0.24) return rnd() < 0.5
+  if (r < 0.4) return [0, -1, 1e308, 3.5, -0.0, 2 ** 53, 86401][Math.floor(rnd() * 7)]
+  if (r < 0.7) return ['', 'call', 'hangup', 'registration', 'answered', 'failed', '+79161234567', '89161234567', 'x'.repeat(Math.floor(rnd() * 300)), '\u0000\uffff', 'Линия', '{"a":1}', '../../etc/passwd', '<script>'][Math.floor(rnd() * 14)]
+  if (depth > 3) return {}
+  if (r < 0.85) return Array.from({ length: Math.floor(rnd() * 4) }, () => junkValue(rnd, depth + 1))
+  const keys = ['type', 'id', 'callerId', 'to', 'path', 'outcome', 'dialstatus', 'seconds', 'cause', 'text', 'number', 'state', 'at', 'direction', '__proto__', 'constructor']
+  return Object.fromEntries(Array.from({ length: Math.floor(rnd() * 5) }, () => [keys[Math.floor(rnd() * keys.length)]!, junkValue(rnd, depth + 1)]))
+}
+
+function junkBody(rnd: () => number): string | Buffer | undefined {
+  const r = rnd()
+  if (r < 0.15) return undefined
+  if (r < 0.55) return JSON.stringify(junkValue(rnd))
+  if (r < 0.8) return Buffer.from(Array.from({ length: Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 256)))
+  if (r < 0.9) return '{"type":"call",' // cut short
+  return 'x'.repeat(BODY_LIMIT + 1 + Math.floor(rnd() * 1000))
+}
+
+function junkPath(rnd: () => number, path: string): string {
+  const r = rnd()
+  const q = rnd() < 0.4 ? `?to=${encodeURIComponent(String(junkValue(rnd)))}&format=${['asterisk', 'json', 'x'][Math.floor(rnd() * 3)]}&peek=${Math.floor(rnd() * 3)}` : ''
+  if (r < 0.6) return path + q
+  if (r < 0.75) return path.replace(/[a-z0-9]+$/, encodeURIComponent(String(junkValue(rnd)).slice(0, 40))) + q
+  if (r < 0.85) return `${path}/${'..%2f'.repeat(Math.floor(rnd() * 4))}x` + q
+  return `/api/v1/${Math.floor(rnd() * 1e6).toString(36)}` + q
+}
+
+t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, the box still reports`, async (t) => {
+  const demo = await runDemo({ httpPort: 0, print: () => {} })
+  t.teardown(() => demo.stop())
+  const { box } = demo
+  await waitFor(() => box.mqtt.connected && box.store.get('line', 'gsm1')?.state === 'up', 15_000, 'the demo up')
+  const rnd = prng(16_17)
+  const statuses = new Map<number, number>()
+  const fives: string[] = []
+  for (let i = 0; i < N; i++) {
+    const [routeMethod, route] = ROUTES[Math.floor(rnd() * ROUTES.length)]!
+    const method = rnd() < 0.8 ? routeMethod : METHODS[Math.floor(rnd() * METHODS.length)]!
+    const body = method === 'GET' || method === 'HEAD' ? undefined : junkBody(rnd)
+    const type = TYPES[Math.floor(rnd() * TYPES.length)]!
+    const url = junkPath(rnd, route)
+    const res = await box.web.inject({ method: method as 'GET', url, payload: body, headers: type ? { 'content-type': type } : {} })
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    if (res.statusCode >= 500) fives.push(`${method} ${url} (${type}): ${res.statusCode} ${res.body.slice(0, 200)}`)
+  }
+  t.same(fives, [], `no 5xx (statuses: ${JSON.stringify(Object.fromEntries(statuses))})`)
+  t.ok((statuses.get(413) ?? 0) > 0, 'bodies over the limit were refused with 413')
+
+  // junk on every topic the box listens to
+  const client = await mqtt.connectAsync(box.config.mqtt.url, { clientId: 'fuzzer' })
+  t.teardown(() => client.endAsync(true))
+  const base = box.mqtt.base
+  const topics = ['panel/test', 'panel/silence', 'pbx/pots1/report', 'pbx/gsm1/report', 'pbx/../report', 'route/request']
+  for (let i = 0; i < N; i++) {
+    const body = junkBody(rnd) ?? ''
+    await client.publishAsync(`${base}/${topics[Math.floor(rnd() * topics.length)]}`, typeof body === 'string' ? body.slice(0, 10_000) : body, { qos: 0 })
+  }
+  // a good request after all that is still answered
+  const answer = new Promise<string>((resolve) => client.on('message', (_topic, payload) => resolve(payload.toString())))
+  await client.subscribeAsync(`${base}/route/response/after-fuzz`, { qos: 1 })
+  await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'after-fuzz', to: '89161234567' }), { qos: 1 })
+  t.match(JSON.parse(await answer), { ok: true, e164: '+79161234567' }, 'routing still answers over MQTT')
+
+  const health = await box.web.inject('/healthz')
+  t.match(health.json(), { ok: true, mqtt: 'connected' }, 'still on MQTT')
+  const state = box.store.snapshot
+  t.same(Object.keys(state.lines).sort(), ['gsm1', 'gsm2', 'pots1', 'sip1'], 'every line still reported')
+  t.same(Object.keys(state.uplinks).sort(), ['lte', 'wan1', 'wan2'], 'every uplink still reported')
+})
