@@ -121,6 +121,8 @@ async function validate(args: string[]): Promise<number> {
 
 async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } })
+  // every file the box writes (alerts, outbox, queues, decks, learnt rates) is its own: 0600, folders 0700
+  process.umask(0o077)
   const file = values.config!
   let config: Config
   try {

@@ -2,9 +2,9 @@
  * `linewatch run` as the installer runs it: a separate process, a config file,
  * a broker; SIGTERM stops it cleanly within 2 s.
  */
-import { writeFile } from 'node:fs/promises'
+import { readdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { startEmbeddedBroker } from '../../src/sim/broker.js'
 import { waitFor } from '../helpers/flush.js'
@@ -35,7 +35,7 @@ storage: { dir: "${join(dir, 'state')}" }
   return file
 }
 
-const run = (file: string) => linewatch(['run', '--config', file])
+const run = (file: string) => Object.assign(linewatch(['run', '--config', file]), { configFile: file })
 
 async function stopWithSigterm(t: Test, r: Running): Promise<void> {
   const { code, ms } = await sigterm(r)
@@ -77,6 +77,12 @@ t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once',
   const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { mqtt: string }
   t.equal(health.mqtt, 'disconnected')
   await stopWithSigterm(t, r)
+  // what the box wrote is its own: the outbox (events waiting for the broker) and the rest
+  const stateDir = join(dirname(r.configFile), 'state')
+  t.equal((await stat(stateDir)).mode & 0o777, 0o700, 'the state folder: the service user only')
+  const files = (await readdir(stateDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile())
+  t.ok(files.some((f) => f.name === 'outbox.json'), 'the outbox was written')
+  for (const f of files) t.equal((await stat(join(f.path, f.name))).mode & 0o777, 0o600, `${f.name}: 0600`)
 })
 
 t.test('run: SIGTERM against mosquitto is a clean DISCONNECT, so the last will is not sent', { skip: missing('mosquitto') }, async (t) => {
