@@ -15,7 +15,7 @@
  * tests run it in a temporary folder.
  */
 import { createHash } from 'node:crypto'
-import { chown, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { validateConfigText, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
@@ -42,13 +42,6 @@ async function writeAtomic(path: string, text: string, mode = 0o644): Promise<vo
   const tmp = `${path}.tmp-${process.pid}`
   await writeFile(tmp, text, { mode })
   await rename(tmp, path)
-}
-
-/** Gives a file to a group of this system (its /etc/group), when there is such a group and we may. */
-async function chownToGroup(path: string, group: string, etc: string): Promise<void> {
-  const line = ((await readIf(join(etc, 'group'))) ?? '').split('\n').find((l) => l.startsWith(`${group}:`))
-  const gid = Number(line?.split(':')[2])
-  if (Number.isInteger(gid)) await chown(path, -1, gid).catch(() => {})
 }
 
 async function readIf(path: string): Promise<string | null> {
@@ -84,9 +77,7 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       const problems = checked.problems.map((p) => formatProblem(p)).join('; ')
       const installed = await readIf(target)
       if (installed !== null && sha(installed) === sha(text)) return { action: checked.config ? 'unchanged' : `unchanged, still invalid: ${problems}`, ok: !!checked.config }
-      // it may hold the broker's password: root writes it, the service's group reads it, nobody else
-      await writeAtomic(target, text, 0o640)
-      await chownToGroup(target, 'linewatch', sys.etc)
+      await writeAtomic(target, text)
       return checked.config ? { action: `installed as ${target}`, ok: true } : { action: `installed as ${target}, but invalid (the system lamp shows it): ${problems}`, ok: false }
     },
     false,
