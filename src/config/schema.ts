@@ -441,6 +441,10 @@ export const MqttSchema = Type.Object(
     baseTopic: Type.String({ default: 'linewatch', pattern: '^[^#+]+$', description: 'Topics are <baseTopic>/<site>/<box>/...' }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    passwordFile: Type.Optional(Type.String({ minLength: 1, description: 'The password from a file of its own (its first line), relative to the config file; instead of password' })),
+    ca: Type.Optional(Type.String({ minLength: 1, description: 'mqtts/wss: the CA certificate (PEM file) the broker\'s certificate must chain to, relative to the config file; default: the system\'s CAs' })),
+    cert: Type.Optional(Type.String({ minLength: 1, description: 'mqtts/wss: the box\'s client certificate (PEM file), relative to the config file; with key' })),
+    key: Type.Optional(Type.String({ minLength: 1, description: 'mqtts/wss: the client certificate\'s private key (PEM file), relative to the config file; with cert' })),
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 100 }),
     reconnectMaxMs: Type.Integer({ default: 60000, minimum: 1000 }),
@@ -453,6 +457,7 @@ export const HttpSchema = Type.Object(
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
     token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for everything but /healthz' })),
+    tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'The token from a file of its own (its first line), relative to the config file; instead of token' })),
   },
   { ...strict, default: {} },
 )
@@ -502,6 +507,7 @@ export const ConfigSchema = Type.Object(
             {
               url: Type.String({ pattern: '^https?://', description: 'POSTed the site\'s numbers (JSON) whenever a line goes down or comes back; retried until it answers 2xx' }),
               token: Type.Optional(Type.String({ minLength: 8, description: 'Sent as Authorization: Bearer <token>' })),
+              tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'The token from a file of its own (its first line), relative to the config file; instead of token' })),
             },
             strict,
           ),

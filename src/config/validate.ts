@@ -1,5 +1,7 @@
 import { knownTimeZone } from '../silence/week.js'
 import { readFile, stat } from 'node:fs/promises'
+import { dirname, resolve as resolvePath } from 'node:path'
+import { resolveSecrets } from './secrets.js'
 import { Ajv, type ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
@@ -71,6 +73,8 @@ export async function loadConfig(file: string): Promise<Config> {
   }
   const result = validateConfigText(text)
   if (result.config === null) throw new ConfigError(file, result.problems)
+  const secrets = await resolveSecrets(result.config, dirname(resolvePath(file)))
+  if (secrets.length) throw new ConfigError(file, secrets.map((p) => ({ ...p, line: null })))
   return result.config
 }
 

@@ -8,6 +8,7 @@ import { statfs } from 'node:fs/promises'
 import { freemem, totalmem } from 'node:os'
 import { spawnSync } from 'node:child_process'
 import mqtt from 'mqtt'
+import { brokerAuth } from '../report/mqtt-options.js'
 import type { Config } from '../config/schema.js'
 import { systemClock } from '../core/clock.js'
 import { ErrorCode, errorMessage, hasCode } from '../core/errors.js'
@@ -168,7 +169,7 @@ export async function checkMqtt(config: Config, timeoutMs = 5000): Promise<Check
   const shown = url.replace(/\/\/[^@/]*@/, '//')
   try {
     const client = await Promise.race([
-      mqtt.connectAsync(url, { username, password, reconnectPeriod: 0, connectTimeout: timeoutMs, clientId: `linewatch-doctor-${process.pid}` }),
+      mqtt.connectAsync(url, { ...brokerAuth(config.mqtt), reconnectPeriod: 0, connectTimeout: timeoutMs, clientId: `linewatch-doctor-${process.pid}` }),
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs).unref()),
     ])
     await client.endAsync()

@@ -1,3 +1,4 @@
+import { brokerAuth } from './mqtt-options.js'
 import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
@@ -86,8 +87,7 @@ export class MqttReporter {
     await this.outbox.load(this.#clock.now())
     this.#client = mqtt.connect(this.#cfg.url, {
       clientId: this.#clientId,
-      username: this.#cfg.username,
-      password: this.#cfg.password,
+      ...brokerAuth(this.#cfg),
       reconnectPeriod: 0, // our own back-off below
       connectTimeout: 10_000,
       will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },

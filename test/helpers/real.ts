@@ -46,18 +46,19 @@ export interface Mosquitto {
  * while a subscriber reconnects still reach it.
  */
 /** `host`: the address it listens on (another than loopback for a box in a network namespace). */
-export async function startMosquitto(host = '127.0.0.1'): Promise<Mosquitto> {
+/** `tls`: the listener's own lines (certfile, keyfile, require_certificate, password_file…); the URL is then mqtts:// and anonymous clients are refused. */
+export async function startMosquitto(host = '127.0.0.1', tls?: string[]): Promise<Mosquitto> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'lw-mosq-'))
   const conf = join(dir, 'mosquitto.conf')
   await writeFile(
     conf,
-    [`listener ${port} ${host}`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
+    [`listener ${port} ${host}`, ...(tls ?? ['allow_anonymous true']), 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
   )
   let proc: ChildProcess | null = null
   const log: string[] = []
   const m: Mosquitto = {
-    url: `mqtt://${host}:${port}`,
+    url: `${tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     port,
     log,
     async start() {
