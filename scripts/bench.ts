@@ -16,7 +16,7 @@
  *     and computed for linewatch, mwan3 and RutOS defaults; false switches under 5 % loss.
  *  9. Least-cost routing (bench-lcr.ts): deck load, memory, lookups/s and p99 at 10k/100k/1M prefixes next
  *     to FreeSWITCH mod_lcr's SQLite query (better-sqlite3, optional); a simulated month's money.
- * 10. Status panel (bench-panel.ts): state change → pin/coil write per output; CPU of blinking at idle
+ * 10. Status panel (bench-panel.ts): state change → pin/coil write per output; bytes an hour of stack light supervision; CPU of blinking at idle
  *     next to johnny-five's Led.blink().
  * 11. The SD image (bench-image.ts): size, build time, boot to /healthz under QEMU and the service's
  *     memory there, as image/build.sh and image/test.sh last measured them.
