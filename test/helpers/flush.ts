@@ -21,3 +21,16 @@ export async function advance(clock: { advance(ms: number): void }, ms: number, 
   }
   await flush()
 }
+
+/**
+ * For code that waits on real I/O (a serial timeout) and then on a FakeClock timer: move the clock by
+ * `step` whenever real time has let the I/O happen, until `check` holds (or `ms` of real time pass).
+ * Whatever the machine's load, the fake timer is reached once the real wait is over.
+ */
+export async function waitAdvancing(clock: { advance(ms: number): void }, step: number, check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  await waitFor(() => {
+    if (check()) return true
+    clock.advance(step)
+    return check()
+  }, ms, what)
+}

@@ -14,11 +14,11 @@ import { silentLogger } from '../../src/core/logger.js'
 import { ModbusCoils, type ModbusLink } from '../../src/hw/modbus-coils.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { buildPanel } from '../../src/panel/build.js'
-import { CONFIRM_MS } from '../../src/panel/stack-light.js'
+import { CONFIRM_MS, StackLightPanel } from '../../src/panel/stack-light.js'
 import { SimIO } from '../../src/sim/gpio.js'
 import { memoryLine } from '../../src/sim/memory-line.js'
 import { SimModbusSlave } from '../../src/sim/modbus-slave.js'
-import { waitFor } from '../helpers/flush.js'
+import { flush, waitAdvancing, waitFor } from '../helpers/flush.js'
 import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { slaveOnPty } from '../helpers/modbus-pty.js'
 import { missing } from '../helpers/real.js'
@@ -83,10 +83,7 @@ t.test('(a) the slave stops answering while the panel is steady: found, confirme
   const r = await steadyRig(t)
   r.slave.setAnswering(false)
   await r.pass(10_000)
-  await sleep(300) // the refresh's 150 ms timeout
-  t.equal(r.modbus()?.ok, true, 'one silence is not reported yet')
-  await r.pass(CONFIRM_MS)
-  await waitFor(() => r.modbus()?.ok === false, 2000, 'reported after the confirming try')
+  await waitAdvancing(r.clock, CONFIRM_MS / 4, () => r.modbus()?.ok === false, 5000, 'reported after the confirming try')
   t.match(r.modbus()?.error, /no answer/)
   t.match(r.alert(), { severity: 'minor', state: 'raised', message: /the stack light \(Modbus\) is not working: .*no answer/ })
   r.slave.setAnswering(true)
@@ -113,6 +110,36 @@ t.test('(b) the adapter is unplugged: reported at once (after the confirming try
   await waitFor(() => r.modbus()?.ok === true, 2000, 'back once it is plugged in')
   t.equal(tiers(r.slave), '0010', 'the frame written on the new port')
   t.equal(r.alert(), undefined)
+})
+
+t.test('one failure is confirmed by one more try CONFIRM_MS later before it is reported; a confirmed one is', async (t) => {
+  const clock = new FakeClock()
+  const health: boolean[] = []
+  let answering = false
+  const link = { open: async () => {}, close: async () => {}, writeCoil: async () => {}, writeCoils: async () => { if (!answering) throw new Error('no answer') } }
+  const light = new StackLightPanel({ config: STACK, link, clock, log: silentLogger(), health: (ok) => health.push(ok) })
+  await light.start()
+  t.teardown(() => light.stop())
+  light.show({ lamps: {}, summary: 'green', buzzer: false, test: false })
+  await flush()
+  t.same(health, [], 'one failure: nothing reported')
+  clock.advance(CONFIRM_MS - 1)
+  await flush()
+  t.same(health, [], 'not before the confirming try')
+  clock.advance(1)
+  await flush()
+  t.same(health, [false], 'the confirming try failed too: reported')
+  answering = true
+  clock.advance(STACK.retrySeconds * 1000)
+  await flush()
+  t.same(health, [false, true], 'answering at the retry: cleared')
+  answering = false
+  clock.advance(STACK.refreshSeconds * 1000)
+  await flush()
+  t.same(health, [false, true], 'a failure after a success is confirmed again first')
+  clock.advance(CONFIRM_MS)
+  await flush()
+  t.same(health, [false, true, false])
 })
 
 t.test('(c) the light is power-cycled and comes back dark: the true frame within one refresh period', async (t) => {
