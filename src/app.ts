@@ -25,6 +25,7 @@ import { SimBinding, SimGateway, modbusOpener, simulatorFor } from './sim/bindin
 import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+import { WebAuth } from './web/auth.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
@@ -74,6 +75,7 @@ export class Box {
   mqtt!: MqttReporter
   readonly web: FastifyInstance
   stateDir = ''
+  readonly auth: WebAuth
   #alerts: AlertManager | null = null
   /** Silence detection; built at start, once the state folder (rates.json) is known. */
   silence: SilenceWatch | null = null
@@ -132,7 +134,9 @@ export class Box {
     }
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
-    this.web = buildWebServer({ config: config.http, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, ...opts.web })
+    this.auth = new WebAuth({ mode: config.http.auth, configToken: config.http.token, sessionHours: config.http.sessionHours, setupMinutes: config.http.setupMinutes, clock: this.clock, log: this.log })
+    this.web = buildWebServer({ config: config.http, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
+    // ↑ the simulator's controls exist only on the simulated board
   }
 
   /** Real uplinks probe and route through the kernel; simulated ones (`sim:`) through the simulator's internet. */
@@ -204,6 +208,7 @@ export class Box {
     this.#started = true
     try {
       this.stateDir = await resolveStateDir(this.config.storage.dir)
+      this.auth.open(this.stateDir)
       const { mqtt, site, box } = this.config
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))

@@ -12,6 +12,7 @@ import { SystemdNotifier } from './core/sd-notify.js'
 import { Watchdog } from './core/watchdog.js'
 import { VERSION } from './core/version.js'
 import { runRoute } from './lcr/cli.js'
+import { runPasswd, runToken } from './auth/cli.js'
 import { exitCode, formatTable, runChecks } from './doctor/index.js'
 import { applyBootFiles } from './firstboot/apply.js'
 import { runSimModem } from './sim/cli.js'
@@ -42,6 +43,13 @@ usage:
                                           when each detector fired, without and with four weeks of history
   linewatch route NUMBER [--url URL] [--token T] [--json]
                                           ask the running box which paths a call to NUMBER takes, cheapest first
+  linewatch passwd [USER] [--role viewer|operator|admin] [--remove]
+                                          set a web user's password (default user admin), from the terminal or
+                                          the first line of stdin; --remove deletes the user
+  linewatch token add NAME --scope S[,S…] | list | revoke NAME
+                                          API tokens: made with scopes (read, route, report, operate, admin, pbx,
+                                          viewer, operator), shown once, stored hashed; revoked at once
+                                          (passwd and token take [--config FILE | --state DIR])
   linewatch schema                        print the config's JSON Schema
   linewatch --version | --help
 
@@ -76,6 +84,10 @@ export async function main(argv: string[]): Promise<number> {
         return await doctor(rest)
       case 'firstboot':
         return await firstboot(rest)
+      case 'passwd':
+        return await runPasswd(rest, DEFAULT_CONFIG)
+      case 'token':
+        return await runToken(rest, DEFAULT_CONFIG)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2

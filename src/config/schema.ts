@@ -456,8 +456,11 @@ export const HttpSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
     port: Type.Integer({ default: 8080, minimum: 0, maximum: 65535 }),
-    token: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for everything but /healthz' })),
+    auth: Type.Union([Type.Literal('required'), Type.Literal('none')], { default: 'required', description: 'required: every route but /healthz and the login needs a login or a token; none: open to anyone who can reach it, allowed only with a loopback host (the demo)' }),
+    token: Type.Optional(Type.String({ minLength: 16, description: 'An admin token for scripts (Authorization: Bearer); prefer named tokens (linewatch token add)' })),
     tokenFile: Type.Optional(Type.String({ minLength: 1, description: 'The token from a file of its own (its first line), relative to the config file; instead of token' })),
+    sessionHours: Type.Integer({ default: 12, minimum: 1, maximum: 720, description: 'A login ends after this many hours without a request (an open page keeps it alive)' }),
+    setupMinutes: Type.Integer({ default: 30, minimum: 0, maximum: 1440, description: 'With no web password set, the setup page is open this long after the box starts; 0: never (linewatch passwd only)' }),
   },
   { ...strict, default: {} },
 )

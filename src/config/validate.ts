@@ -178,7 +178,12 @@ function crossCheck(c: Config): { path: Segment[]; message: string }[] {
   if (c.panel.buzzer) usePin(c.panel.buzzer.pin, ['panel', 'buzzer', 'pin'])
   if (c.panel.button) usePin(c.panel.button.pin, ['panel', 'button', 'pin'])
   out.push(...panelChecks(c, ports))
+  if (c.http.auth === 'none' && !isLoopback(c.http.host)) out.push({ path: ['http', 'auth'], message: `"none" is allowed only with a loopback http.host (127.0.0.1 or ::1), not "${c.http.host}": anyone on the network could silence the alarms and steer the calls` })
   return out
+}
+
+export function isLoopback(host: string): boolean {
+  return /^127(\.\d{1,3}){3}$/.test(host) || host === '::1' || host === 'localhost'
 }
 
 /** The board's own settings, quiet hours, and the stack light: a lamp it can show, coils once, a port of its own. */

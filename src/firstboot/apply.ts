@@ -15,10 +15,11 @@
  * tests run it in a temporary folder.
  */
 import { createHash } from 'node:crypto'
-import { readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { validateConfigText, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
+import { writeFileAtomic } from '../core/atomic-file.js'
 
 export interface System {
   /** Where /etc is (the tests: a temporary folder). */
@@ -35,14 +36,6 @@ export interface Applied {
 }
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
-
-/** Write via a temporary file and rename: a power cut leaves the old file or the new one, never half. */
-async function writeAtomic(path: string, text: string, mode = 0o644): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  await writeFile(tmp, text, { mode })
-  await rename(tmp, path)
-}
 
 async function readIf(path: string): Promise<string | null> {
   try {
@@ -77,7 +70,7 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       const problems = checked.problems.map((p) => formatProblem(p)).join('; ')
       const installed = await readIf(target)
       if (installed !== null && sha(installed) === sha(text)) return { action: checked.config ? 'unchanged' : `unchanged, still invalid: ${problems}`, ok: !!checked.config }
-      await writeAtomic(target, text)
+      await writeFileAtomic(target, text)
       return checked.config ? { action: `installed as ${target}`, ok: true } : { action: `installed as ${target}, but invalid (the system lamp shows it): ${problems}`, ok: false }
     },
     false,
@@ -111,7 +104,7 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       if (!/^[A-Z]{2}$/.test(kv.country ?? '')) throw new Error('wifi.txt needs country=XX (two letters, e.g. RU): the radio may not transmit without it')
       const quote = (s: string) => `"${s.replace(/(["\\])/g, '\\$1')}"`
       const network = kv.password === undefined ? `  key_mgmt=NONE` : `  psk=${quote(kv.password)}\n  key_mgmt=WPA-PSK`
-      await writeAtomic(join(sys.etc, 'wpa_supplicant', 'wpa_supplicant-wlan0.conf'), `# written by linewatch-firstboot from wifi.txt\nctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev\ncountry=${kv.country}\nnetwork={\n  ssid=${quote(kv.ssid)}\n${network}\n}\n`, 0o600)
+      await writeFileAtomic(join(sys.etc, 'wpa_supplicant', 'wpa_supplicant-wlan0.conf'), `# written by linewatch-firstboot from wifi.txt\nctrl_interface=DIR=/run/wpa_supplicant GROUP=netdev\ncountry=${kv.country}\nnetwork={\n  ssid=${quote(kv.ssid)}\n${network}\n}\n`, 0o600)
       const code = await sys.run('systemctl', ['enable', 'wpa_supplicant@wlan0.service'])
       return { action: `Wi-Fi "${kv.ssid}" configured${code === 0 ? '' : ' (enabling wpa_supplicant@wlan0 failed)'}`, ok: code === 0 }
     },
@@ -123,7 +116,7 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
     async (text) => {
       const keys = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+/.test(l))
       if (keys.length === 0) throw new Error('no public key in ssh.pub (a line like "ssh-ed25519 AAAA… name")')
-      await writeAtomic(join(sys.etc, 'ssh', 'authorized_keys.d', 'admin'), `${keys.join('\n')}\n`, 0o644)
+      await writeFileAtomic(join(sys.etc, 'ssh', 'authorized_keys.d', 'admin'), `${keys.join('\n')}\n`, 0o644)
       const code = await sys.run('systemctl', ['enable', '--now', 'ssh.service'])
       return { action: `${keys.length} key(s) for admin; SSH on${code === 0 ? '' : ' (enabling ssh failed)'}`, ok: code === 0 }
     },
@@ -135,7 +128,7 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
     async (text) => {
       const name = text.trim()
       if (!HOSTNAME.test(name)) throw new Error(`"${name}" is not a host name (letters, digits and -, at most 63)`)
-      await writeAtomic(join(sys.etc, 'hostname'), `${name}\n`)
+      await writeFileAtomic(join(sys.etc, 'hostname'), `${name}\n`)
       await sys.run('hostname', [name])
       return { action: `host name ${name}`, ok: true }
     },

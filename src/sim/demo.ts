@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline'
 import mqtt from 'mqtt'
 import type { FastifyInstance } from 'fastify'
 import { Box } from '../app.js'
-import { validateConfigText, formatProblem, type Config } from '../config/index.js'
+import { validateConfigText, formatProblem, isLoopback, type Config } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
 import { createLogger } from '../core/logger.js'
 import type { MqttLogEntry } from '../web/index.js'
@@ -68,6 +68,8 @@ export function demoConfig(opts: DemoOptions, brokerUrl: string, stateDir: strin
   c.mqtt.url = brokerUrl
   c.http.port = opts.httpPort ?? 8080
   c.http.host = opts.httpHost ?? '127.0.0.1'
+  // the one documented exception to the login: the demo on loopback; on any other address it asks for one like a real box
+  c.http.auth = isLoopback(c.http.host) ? 'none' : 'required'
   c.storage.dir = stateDir
   // the demo's rate decks are the examples shipped with the package
   for (const p of c.routing.plans) p.deck.file = join(packageRoot(), 'examples', p.deck.file)

@@ -51,15 +51,11 @@ const dialBody = {
   },
 } as const
 
-/**
- * POST /api/v1/modems/:id/sms and /dial. They cost money and reach people, so
- * they exist only when the box has an HTTP token: without one they answer 403.
- */
-/** Actions cost money and reach people: only with a token set (403 otherwise), and only on what exists (404). */
-function guarded(opts: { tokenSet: boolean }, what: string, has: (id: string) => boolean) {
+/** Actions cost money and reach people: never on a box open to anyone (403), and only on what exists (404). */
+function guarded(opts: { spending: boolean }, what: string, has: (id: string) => boolean) {
   return (id: string, reply: FastifyReply): boolean => {
-    if (!opts.tokenSet) {
-      void reply.code(403).send({ error: 'forbidden', message: 'sending SMS and dialling need http.token to be set in the configuration' })
+    if (!opts.spending) {
+      void reply.code(403).send({ error: 'forbidden', message: 'sending SMS and calling need the box\'s login (http.auth: required): with http.auth: none anyone could spend money' })
       return false
     }
     if (!has(id)) {
@@ -79,10 +75,9 @@ function failed(log: Logger) {
 }
 
 /** POST /api/v1/lines/:id/test-call: a test call now; answers with the result when it is over. */
-export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { tokenSet: boolean; log: Logger }): void {
+export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { spending: boolean; log: Logger }): void {
   const guard = guarded(opts, 'line that can be tested', (id) => actions.has(id))
   const fail = failed(opts.log)
-  // the PBX's word on a line: no money spent, so like the GET routes it needs the token only when one is set
   // checked by the same function as MQTT's reports, so both name the one problem in the same words
   app.post<{ Params: { id: string } }>('/api/v1/lines/:id/report', async (req, reply) => {
     if (!actions.reports(req.params.id)) return reply.code(404).send({ error: 'not-found', message: `no line "${req.params.id}" with pbxReports` })
@@ -101,7 +96,7 @@ export function lineRoutes(app: FastifyInstance, actions: LineActions, opts: { t
   })
 }
 
-export function modemRoutes(app: FastifyInstance, actions: ModemActions, opts: { tokenSet: boolean; log: Logger }): void {
+export function modemRoutes(app: FastifyInstance, actions: ModemActions, opts: { spending: boolean; log: Logger }): void {
   const guard = guarded(opts, 'modem', (id) => actions.has(id))
   const fail = failed(opts.log)
 

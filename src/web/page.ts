@@ -16,7 +16,10 @@ import { BUZZER_PATTERNS, LAMP_TEST_BEEP_MS, PATTERNS } from '../panel/patterns.
  */
 export const PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
-export function statusPage(opts: { demo: boolean }): string {
+const attr = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+/** `csrf` and `user` when a person is logged in: the page sends the token back with every change (x-csrf-token). */
+export function statusPage(opts: { demo: boolean; csrf?: string | undefined; user?: string | undefined }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -25,10 +28,10 @@ export function statusPage(opts: { demo: boolean }): string {
 <title>linewatch</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/page.css">
-<script src="/page.js" defer></script>
+${opts.csrf ? `<meta name="csrf-token" content="${attr(opts.csrf)}">\n` : ''}<script src="/page.js" defer></script>
 </head>
 <body data-demo="${opts.demo}">
-<h1 id="title">linewatch</h1>
+${opts.user && opts.csrf ? `<form class="who" method="post" action="/logout"><span class="muted" id="user">${attr(opts.user)}</span> <input type="hidden" name="csrf" value="${attr(opts.csrf)}"><button id="logout">Log out</button></form>\n` : ''}<h1 id="title">linewatch</h1>
 <div class="muted" id="conn">connecting…</div>
 <h2>Panel</h2>
 <div class="panel" id="panel"></div>
@@ -50,6 +53,8 @@ export const PAGE_CSS = `  :root { font-family: system-ui, sans-serif; color: #1
   body { margin: 0 auto; max-width: 1100px; padding: 1rem; }
   h1 { font-size: 1.3rem; margin: 0 0 .2rem; } h2 { font-size: 1rem; margin: 1.2rem 0 .5rem; }
   .muted { color: #66707a; font-size: .85rem; }
+  .who { float: right; } body.login { max-width: 26rem; } .login form label { display: block; margin: 0 0 .6rem; }
+  .login input { display: block; width: 100%; box-sizing: border-box; padding: .4rem; margin-top: .2rem; } .error { color: #a11b1b; }
   .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: .75rem; }
   .card { background: #fff; border-radius: 8px; padding: .75rem; box-shadow: 0 1px 2px #0002; }
   .state { font-weight: 600; text-transform: uppercase; font-size: .8rem; padding: .1rem .4rem; border-radius: 4px; }
@@ -74,8 +79,13 @@ export const PAGE_CSS = `  :root { font-family: system-ui, sans-serif; color: #1
 
 /** The page's script: the same for the demo and a box (the body's data-demo tells them apart). */
 export const PAGE_SCRIPT = `const DEMO = document.body.dataset.demo === 'true';
-const token = new URLSearchParams(location.search).get('token');
-const q = token ? '?token=' + encodeURIComponent(token) : '';
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content;
+// every change carries the session's CSRF token; a lapsed login goes back to the login page
+async function change(url) {
+  const r = await fetch(url, { method: 'POST', headers: csrf ? { 'x-csrf-token': csrf } : {} });
+  if (r.status === 401) location.assign('/login');
+  return r;
+}
 let snap = null;
 const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
 const time = (ms) => ms ? new Date(ms).toLocaleTimeString() : '—';
@@ -110,7 +120,7 @@ function paint() {
 }
 setInterval(paint, 20);
 async function post(path) {
-  const r = await fetch(path + q, { method: 'POST' });
+  const r = await change(path);
   if (!r.ok) alert(path + ': ' + (await r.text()));
 }
 const badge = (s) => '<span class="state ' + esc(s) + '" data-state="' + esc(s) + '">' + esc(s) + '</span>';
@@ -176,16 +186,19 @@ function log(m) {
 }
 
 async function sim(path) {
-  const r = await fetch('/api/v1/sim/' + path + q, { method: 'POST' });
+  const r = await change('/api/v1/sim/' + path);
   if (!r.ok) alert('simulator: ' + (await r.text()));
 }
 
 function connect() {
-  const es = new EventSource('/api/v1/events' + q);
+  const es = new EventSource('/api/v1/events');
   es.addEventListener('snapshot', (e) => { snap = JSON.parse(e.data); document.getElementById('conn').textContent = 'live'; render(); });
   es.addEventListener('change', (e) => apply(JSON.parse(e.data)));
   es.addEventListener('mqtt', (e) => log(JSON.parse(e.data)));
-  es.onerror = () => { document.getElementById('conn').textContent = 'connection lost — retrying…'; };
+  es.onerror = () => {
+    document.getElementById('conn').textContent = 'connection lost — retrying…';
+    fetch('/api/v1/panel').then((r) => { if (r.status === 401) location.assign('/login'); }, () => {});
+  };
 }
 // one listener for every button: the page's policy allows no inline handlers
 document.addEventListener('click', (e) => {

@@ -51,7 +51,7 @@ export function routingRoutes(app: FastifyInstance, actions: RoutingActions): vo
   const query = {
     type: 'object',
     additionalProperties: false,
-    properties: { to: { type: 'string', maxLength: 32 }, format: { type: 'string', enum: ['json', 'asterisk'] }, peek: { type: 'string', enum: ['0', '1'] } },
+    properties: { to: { type: 'string', maxLength: 32 }, format: { type: 'string', enum: ['json', 'asterisk'] }, peek: { type: 'string', enum: ['0', '1'] }, token: { type: 'string' } },
   } as const
   app.get<{ Querystring: { to?: string; format?: string; peek?: string } }>('/api/v1/route', { schema: { querystring: query } }, async (req, reply) => {
     const to = req.query.to === undefined ? undefined : restorePlus(req.query.to)

@@ -1,11 +1,13 @@
 import type { EventEmitter } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
-import type { HttpConfig } from '../config/schema.js'
+import type { Config, HttpConfig } from '../config/schema.js'
+import { redactConfig } from '../config/redact.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
 import { routingRoutes, type RoutingActions } from './routing-routes.js'
+import type { WebAuth } from './auth.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -22,9 +24,13 @@ export interface MqttLogEntry {
 
 export interface WebDeps {
   config: HttpConfig
+  /** Who may do what (src/web/auth.ts); its open() must have been called with the state folder. */
+  auth: WebAuth
+  /** The whole config, for GET /api/v1/config (admin; secrets redacted). */
+  fullConfig?: Config
   store: StateStore
   log: Logger
-  /** Whether the box is connected to its broker (for /healthz). */
+  /** Whether the box is connected to its broker (GET /api/v1/health). */
   mqttConnected: () => boolean
   /** Demo only: a feed of MQTT messages seen on the box's topics, shown on the page. */
   mqttLog?: EventEmitter<{ message: [MqttLogEntry] }>
@@ -42,7 +48,8 @@ export interface WebDeps {
 
 /**
  * The box's HTTP side: health, the snapshot, a live event stream (SSE) and
- * the status page. Everything but /healthz needs the token when one is set.
+ * the status page. Who may call what is decided by the gate (auth.ts) from
+ * the table in access.ts.
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
   // bodies are taken as sent: an unknown field or a number where a string belongs is refused, not quietly fixed
@@ -59,7 +66,6 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   })
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not-found', message: `no route ${req.method} ${req.url.split('?')[0]!.slice(0, 200)}` }))
   const streams = new Set<ServerResponse>()
-  const token = deps.config.token
 
   // every answer: no sniffing, never in a frame, no referrer; the page's policy allows nothing inline
   app.addHook('onSend', async (_req, reply, payload) => {
@@ -70,18 +76,12 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     return payload
   })
 
-  app.addHook('onRequest', async (req, reply) => {
-    // the raw path, as the router sees it: URL() would resolve /x/..\..\healthz to /healthz (and throws on //x)
-    const [path, query = ''] = req.url.split('?', 2) as [string, string?]
-    if (!token || path === '/healthz') return
-    const header = req.headers.authorization?.replace(/^Bearer\s+/i, '')
-    if (header !== token && new URLSearchParams(query).get('token') !== token) return reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required (Authorization: Bearer <token> or ?token=)' })
-  })
+  deps.auth.install(app)
 
-  app.get('/healthz', async (_req, reply) => {
-    const mqtt = deps.mqttConnected()
-    return reply.code(200).send({ ok: true, mqtt: mqtt ? 'connected' : 'disconnected', ts: deps.store.clock.now() })
-  })
+  // open to anyone: up or not, nothing more (no versions, no state)
+  app.get('/healthz', async () => ({ ok: true }))
+  // the same with what a logged-in reader may know
+  app.get('/api/v1/health', async () => ({ ok: true, mqtt: deps.mqttConnected() ? 'connected' : 'disconnected', version: deps.store.snapshot.box.version, ts: deps.store.clock.now() }))
 
   app.get('/api/v1/state', async () => deps.store.snapshot)
 
@@ -125,12 +125,21 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     return reply.hijack()
   })
 
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(statusPage({ demo: deps.extraRoutes !== undefined })))
+  app.get('/', async (req, reply) => {
+    const id = req.identity
+    const page = statusPage({ demo: deps.extraRoutes !== undefined, csrf: id?.session?.csrf, user: id?.via === 'session' ? id.who : undefined })
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page)
+  })
   app.get('/page.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(PAGE_SCRIPT))
   app.get('/page.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(PAGE_CSS))
 
-  if (deps.modems) modemRoutes(app, deps.modems, { tokenSet: token !== undefined, log: deps.log })
-  if (deps.lines) lineRoutes(app, deps.lines, { tokenSet: token !== undefined, log: deps.log })
+  const config = deps.fullConfig
+  if (config) app.get('/api/v1/config', async () => redactConfig(config))
+
+  // SMS and calls cost money and reach people: never from a box open to anyone (http.auth: none)
+  const spending = deps.auth.mode === 'required'
+  if (deps.modems) modemRoutes(app, deps.modems, { spending, log: deps.log })
+  if (deps.lines) lineRoutes(app, deps.lines, { spending, log: deps.log })
   if (deps.routing) routingRoutes(app, deps.routing)
   deps.extraRoutes?.(app)
 

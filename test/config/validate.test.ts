@@ -183,3 +183,11 @@ t.test('hostile files: an alias bomb and an oversized file are refused with one 
   t.match((b as { stderr: string }).stderr.trim(), /big\.yaml: cannot read: the file is 2048 KiB; a config may be at most 1024 KiB$/)
   t.same(problems('site: s\nbox: b\nboard: sim\ntimezone: &tz Europe/Moscow\nsilence: { businessHours: [{ days: [mon], from: "09:00", to: "18:00" }] }\n'), [], 'a few ordinary aliases are fine')
 })
+
+t.test('http.auth: none only on a loopback address', async (t) => {
+  const base = 'site: s\nbox: b\nboard: sim\n'
+  t.same(validateConfigText(`${base}http: { host: 127.0.0.1, auth: none }\n`).problems, [])
+  t.same(validateConfigText(`${base}http: { host: "::1", auth: none }\n`).problems, [])
+  const open = validateConfigText(`${base}http: { auth: none }\n`).problems.map((p) => formatProblem(p))
+  t.same(open, ['http.auth: "none" is allowed only with a loopback http.host (127.0.0.1 or ::1), not "0.0.0.0": anyone on the network could silence the alarms and steer the calls (line 4)'])
+})

@@ -43,7 +43,7 @@ panel:
   buzzer: { pin: 6 }
   button: { pin: 7 }
 mqtt: { url: "${broker.url}", reconnectMinMs: 200, reconnectMaxMs: 1000 }
-http: { host: 127.0.0.1, port: 0 }
+http: { host: 127.0.0.1, port: 0, auth: none }
 storage: { dir: "${dir}" }
 `)
   t.same(problems, [])
@@ -116,7 +116,7 @@ storage: { dir: "${dir}" }
   const raisedBefore = alerts().filter((a) => a.state === 'raised').length
   sim.setRegistration('denied')
   await waitFor(() => box.store.get('line', 'gsm1')?.state === 'down', 5000, 'line down while the broker is away')
-  t.equal((await fetch(`${box.httpUrl}/healthz`).then((r) => r.json()) as { mqtt: string }).mqtt, 'disconnected', 'the rest of the box runs')
+  t.equal((await fetch(`${box.httpUrl}/api/v1/health`).then((r) => r.json()) as { mqtt: string }).mqtt, 'disconnected', 'the rest of the box runs')
   await broker.start()
   await watch.until(() => alerts().filter((a) => a.state === 'raised').length > raisedBefore, 'alert raised while away is delivered', 15000)
   t.match(await retained(broker.url, `${base}/line/gsm1`), { state: 'down', reason: /denied/ }, 'state that changed while the broker was away is published on reconnect')

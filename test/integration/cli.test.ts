@@ -13,7 +13,8 @@ import { freePort, missing, startMosquitto } from '../helpers/real.js'
 import { tempDir } from '../helpers/tmp.js'
 import { linewatch, sigterm, type Running } from '../helpers/cli.js'
 
-async function configFile(mqttUrl: string, httpPort: number): Promise<string> {
+/** `auth` '' keeps the default (a login required); ', auth: none' opens the loopback server. */
+async function configFile(mqttUrl: string, httpPort: number, auth = ''): Promise<string> {
   const dir = tempDir(t, 'lw-run-')
   const file = join(dir, 'linewatch.yaml')
   await writeFile(
@@ -28,7 +29,7 @@ lines:
   - { id: gsm1, kind: gsm, modem: sim1 }
   - { id: gsm2, kind: gsm, modem: gone }
 mqtt: { url: "${mqttUrl}", reconnectMinMs: 200, reconnectMaxMs: 2000 }
-http: { host: 127.0.0.1, port: ${httpPort} }
+http: { host: 127.0.0.1, port: ${httpPort}${auth} }
 storage: { dir: "${join(dir, 'state')}" }
 `,
   )
@@ -57,8 +58,27 @@ t.test('run: a missing serial port makes that modem down while the rest runs; SI
   t.match(watch.last(`${base}/modem/gone`), { state: 'down', reason: /\/dev\/ttyLINEWATCH-ABSENT/ })
   t.match(watch.last(`${base}/line/gsm2`), { state: 'down', reason: /modem gone: port/ })
   t.equal(watch.last(`${base}/status`), 'online')
-  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { ok: boolean; mqtt: string }
+  // secure by default: a token made by `linewatch token add` (the running box notices it), a password by `linewatch passwd`
+  const url = `http://127.0.0.1:${httpPort}`
+  t.same(await (await fetch(`${url}/healthz`)).json(), { ok: true }, '/healthz: up, nothing more')
+  t.equal((await fetch(`${url}/api/v1/health`)).status, 401, 'the rest needs a credential')
+  const made = linewatch(['token', 'add', 'office', '--scope', 'read', '--config', r.configFile])
+  t.equal((await made.exited).code, 0, made.output())
+  const token = /^lwt_\S+$/m.exec(made.output())?.[0]
+  t.ok(token, 'the token is printed once')
+  const health = (await (await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as { ok: boolean; mqtt: string }
   t.same([health.ok, health.mqtt], [true, 'connected'])
+  t.equal((await fetch(`${url}/api/v1/panel/silence`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status, 403, 'a read token cannot silence')
+  const passwd = linewatch(['passwd', '--role', 'operator', 'ops', '--config', r.configFile])
+  passwd.proc.stdin!.end('a long password 1\n')
+  t.equal((await passwd.exited).code, 0, passwd.output())
+  const login = await fetch(`${url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=ops&password=a%20long%20password%201' })
+  t.equal(login.status, 303, 'the password set from the console logs in')
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!
+  t.equal((await fetch(`${url}/`, { headers: { cookie } })).status, 200)
+  const revoke = linewatch(['token', 'revoke', 'office', '--config', r.configFile])
+  t.equal((await revoke.exited).code, 0)
+  t.equal((await fetch(`${url}/api/v1/health`, { headers: { authorization: `Bearer ${token}` } })).status, 401, 'revoked: refused at once')
   await stopWithSigterm(t, r)
   await watch.until((w) => w.last(`${base}/status`) === 'offline', 'offline published')
   t.notMatch(r.output(), /error while stopping|took too long/)
@@ -67,14 +87,14 @@ t.test('run: a missing serial port makes that modem down while the rest runs; SI
 t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once', async (t) => {
   const httpPort = await freePort()
   // port 1: nothing listens there (and nothing else in the suite can take it)
-  const r = run(await configFile('mqtt://127.0.0.1:1', httpPort))
+  const r = run(await configFile('mqtt://127.0.0.1:1', httpPort, ', auth: none'))
   t.teardown(() => r.proc.kill('SIGKILL'))
   let state: { lines?: Record<string, { state: string }> } = {}
   await waitFor(async () => {
     state = (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`).then((x) => x.json()).catch(() => ({}))) as typeof state
     return state.lines?.gsm1?.state === 'up'
   }, 15000, 'the box to run without a broker')
-  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).json()) as { mqtt: string }
+  const health = (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).json()) as { mqtt: string }
   t.equal(health.mqtt, 'disconnected')
   await stopWithSigterm(t, r)
   // what the box wrote is its own: the outbox (events waiting for the broker) and the rest

@@ -20,7 +20,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/healthz'], ['GET', '/api/v1/state'], ['GET', '/api/v1/calls'], ['GET', '/api/v1/panel'], ['GET', '/api/v1/route'],
   ['GET', '/api/v1/routing'], ['POST', '/api/v1/calls'], ['POST', '/api/v1/lines/pots1/report'], ['POST', '/api/v1/lines/gsm1/report'],
   ['POST', '/api/v1/lines/gsm1/test-call'], ['POST', '/api/v1/modems/gsm1/sms'], ['POST', '/api/v1/modems/gsm2/dial'],
-  ['POST', '/api/v1/panel/test'], ['POST', '/api/v1/panel/silence'], ['POST', '/api/v1/routing/reload'], ['GET', '/'], ['GET', '/page.js'],
+  ['POST', '/api/v1/panel/test'], ['POST', '/api/v1/panel/silence'], ['POST', '/api/v1/routing/reload'], ['GET', '/'], ['GET', '/page.js'], ['POST', '/login'], ['POST', '/setup'], ['POST', '/logout'], ['GET', '/api/v1/config'], ['GET', '/api/v1/health'],
 ]
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']
 const TYPES = ['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'multipart/form-data; boundary=x', '']
@@ -91,7 +91,7 @@ t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, t
   await client.publishAsync(`${base}/route/request`, JSON.stringify({ id: 'after-fuzz', to: '89161234567' }), { qos: 1 })
   t.match(JSON.parse(await answer), { ok: true, e164: '+79161234567' }, 'routing still answers over MQTT')
 
-  const health = await box.web.inject('/healthz')
+  const health = await box.web.inject('/api/v1/health')
   t.match(health.json(), { ok: true, mqtt: 'connected' }, 'still on MQTT')
   const state = box.store.snapshot
   t.same(Object.keys(state.lines).sort(), ['gsm1', 'gsm2', 'pots1', 'sip1'], 'every line still reported')

@@ -5,7 +5,7 @@ import { ErrorCode, LinewatchError } from '../../src/core/errors.js'
 import { silentLogger } from '../../src/core/logger.js'
 import { StateStore } from '../../src/core/store.js'
 import type { ModemActions } from '../../src/web/modem-routes.js'
-import { buildWebServer } from '../../src/web/index.js'
+import { testWeb } from '../helpers/web.js'
 
 const TOKEN = 'a-token-of-24-characters'
 const auth = { authorization: `Bearer ${TOKEN}` }
@@ -25,7 +25,7 @@ function setup(token: string | undefined, behave: Partial<ModemActions> = {}) {
     },
     ...behave,
   }
-  return { app: buildWebServer({ config: { host: '127.0.0.1', port: 0, token }, store, log: silentLogger(), mqttConnected: () => false, modems }), calls }
+  return { app: testWeb({ http: { token }, store, modems }).app, calls }
 }
 
 t.test('SMS and dial through HTTP, with the token', async (t) => {
@@ -44,11 +44,11 @@ t.test('SMS and dial through HTTP, with the token', async (t) => {
   await app.close()
 })
 
-t.test('without a configured token the actions are off (403): an open LAN must not send SMS', async (t) => {
+t.test('on a box open to anyone (http.auth: none, the demo) the actions are off (403): nobody may spend money unasked', async (t) => {
   const { app, calls } = setup(undefined)
   const r = await app.inject({ method: 'POST', url: '/api/v1/modems/gsm1/sms', payload: { to: '+79031234567', text: 'x' } })
   t.equal(r.statusCode, 403)
-  t.match(r.json().message, /http\.token/)
+  t.match(r.json().message, /http\.auth: required/)
   t.same(calls, [])
   await app.close()
 })
@@ -91,16 +91,16 @@ t.test('a test call to a line through HTTP: token required, unknown lines 404, t
     reports: (id: string) => id === 'sip1',
     report: (id: string, r: unknown) => void reports.push([id, r]),
   }
-  const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, token: TOKEN }, store, log: silentLogger(), mqttConnected: () => false, lines })
+  const { app } = testWeb({ http: { token: TOKEN }, store, lines })
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 401)
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/lines/sip9/test-call', headers: auth })).statusCode, 404)
   const r = await app.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call', headers: auth })
   t.equal(r.statusCode, 200)
   t.match(r.json(), { ok: true, from: 'gsm2' })
   await app.close()
-  const open = buildWebServer({ config: { host: '127.0.0.1', port: 0 }, store, log: silentLogger(), mqttConnected: () => false, lines })
-  t.equal((await open.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 403, 'no token configured: off')
-  // the PBX's reports: no token needed when none is set (they spend nothing); bodies checked
+  const { app: open } = testWeb({ store, lines })
+  t.equal((await open.inject({ method: 'POST', url: '/api/v1/lines/gsm1/test-call' })).statusCode, 403, 'a box open to anyone (http.auth: none): off')
+  // the PBX's reports on an open box (they spend nothing); bodies checked
   const post = (id: string, body: unknown) => open.inject({ method: 'POST', url: `/api/v1/lines/${id}/report`, payload: body as object })
   t.equal((await post('sip1', { type: 'call', callerId: '+79161234567' })).statusCode, 202)
   t.equal((await post('sip1', { type: 'registration', state: 'unregistered', reason: '408 Request Timeout' })).statusCode, 202)

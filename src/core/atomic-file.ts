@@ -1,0 +1,28 @@
+import { open, rename, mkdir, rm } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+/**
+ * Write a whole file so that a power cut leaves the old one or the new one, never half:
+ * a temporary file beside it, fsync, rename, then fsync the folder so the rename itself is on the card.
+ */
+export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const tmp = `${path}.tmp-${process.pid}`
+  await rm(tmp, { force: true }) // a leftover from a power cut would keep its old mode
+  const file = await open(tmp, 'w', mode)
+  try {
+    await file.writeFile(text)
+    await file.sync()
+  } finally {
+    await file.close()
+  }
+  try {
+    await rename(tmp, path)
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
+  }
+  const dir = await open(dirname(path), 'r').catch(() => null)
+  await dir?.sync().catch(() => {})
+  await dir?.close()
+}
