@@ -230,10 +230,14 @@ function cookie(header: string | undefined, name: string): string | undefined {
   return undefined
 }
 
-/** A browser says where a request comes from (Origin, Sec-Fetch-Site): a change from another site is forged. */
+/**
+ * A browser says where a request comes from: Sec-Fetch-Site (every current browser), else Origin.
+ * A change from another site is forged. (With the box's Referrer-Policy: no-referrer a browser sends
+ * `Origin: null` even for the page's own forms, so Sec-Fetch-Site is read first.)
+ */
 function crossSite(req: FastifyRequest): boolean {
   const site = req.headers['sec-fetch-site']
-  if (site === 'cross-site' || site === 'same-site') return true
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none'
   const origin = req.headers.origin
   if (!origin) return false
   try {
