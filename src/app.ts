@@ -26,6 +26,7 @@ import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { WebAuth } from './web/auth.js'
+import { CLEAR_RETAINED_MARK } from './report/clear-retained.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
@@ -210,7 +211,7 @@ export class Box {
       this.stateDir = await resolveStateDir(this.config.storage.dir)
       this.auth.open(this.stateDir)
       const { mqtt, site, box } = this.config
-      this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json') })
+      this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json'), clearRetainedMark: join(this.stateDir, CLEAR_RETAINED_MARK) })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
       await this.routing.start(this.stateDir)
       // the office can run the lamp test or silence the buzzer from afar

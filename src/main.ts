@@ -30,9 +30,10 @@ usage:
   linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
-  linewatch firstboot [--boot DIR] [--etc DIR]
-                                          apply the installer's files on the boot partition (linewatch.yaml, admin
-                                          password, Wi-Fi, SSH key, host name); secrets are removed from it
+  linewatch firstboot [--boot DIR] [--etc DIR] [--state DIR]
+                                          apply the installer's files on the boot partition (factory reset,
+                                          linewatch.yaml, admin and web passwords, Wi-Fi, SSH key, host name);
+                                          secrets are removed from it
   linewatch doctor [--config FILE] [--json]
                                           check everything an installer can get wrong (config, modems and SIMs,
                                           GPIO, Modbus, MQTT, uplinks, clock, disk), each with its fix; exit 1 on a failure
@@ -198,7 +199,7 @@ async function showConfigError(file: string, err: ConfigError): Promise<number> 
 
 /** The installer's files on the boot partition, applied (linewatch-firstboot.service); one line each to the journal. */
 async function firstboot(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { boot: { type: 'string', default: '/boot/firmware' }, etc: { type: 'string', default: '/etc' } } })
+  const { values } = parseArgs({ args, options: { boot: { type: 'string', default: '/boot/firmware' }, etc: { type: 'string', default: '/etc' }, state: { type: 'string' } } })
   const run = (cmd: string, a: string[], input?: string) =>
     new Promise<number>((res) => {
       const child = spawn(cmd, a, { stdio: [input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'] })
@@ -206,7 +207,7 @@ async function firstboot(args: string[]): Promise<number> {
       child.once('exit', (code) => res(code ?? 1))
       if (input !== undefined) child.stdin!.end(input)
     })
-  const applied = await applyBootFiles(values.boot!, { etc: values.etc!, run })
+  const applied = await applyBootFiles(values.boot!, { etc: values.etc!, state: values.state, run })
   for (const a of applied) process.stdout.write(`${values.boot}/${a.file}: ${a.action}\n`)
   if (applied.length === 0) process.stdout.write(`${values.boot}: nothing to apply\n`)
   return applied.every((a) => a.ok) ? 0 : 1

@@ -4,9 +4,14 @@
  *
  *   linewatch.yaml        the box's config → /etc/linewatch/linewatch.yaml (kept on the card:
  *                         edit it there and reboot to change it)
- *   admin-password.txt    the password of the `admin` login (console, SSH)      ┐ secrets: removed
- *   wifi.txt              ssid=…, password=…, country=…  (a Wi-Fi uplink)       │ from the card once
- *   ssh.pub               public key(s) for admin; turns SSH on (off otherwise) ┘ applied
+ *   factory-reset.txt     any content: empties the state folder (web users and  ┐
+ *                         tokens, counters, outbox) and has the box clear its    │
+ *                         retained MQTT topics; applied first                    │
+ *   admin-password.txt    the password of the `admin` login (console, SSH), and  │ secrets: removed
+ *                         of the web user admin unless web-password.txt is there │ from the card once
+ *   web-password.txt      the password of the web user admin only                │ applied
+ *   wifi.txt              ssid=…, password=…, country=…  (a Wi-Fi uplink)        │
+ *   ssh.pub               public key(s) for admin; turns SSH on (off otherwise)  ┘
  *   hostname.txt          the box's host name
  *
  * A config that does not validate is still installed: the service then shows
@@ -15,15 +20,20 @@
  * tests run it in a temporary folder.
  */
 import { createHash } from 'node:crypto'
-import { readFile, rm } from 'node:fs/promises'
+import { readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { validateConfigText, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
 import { writeFileAtomic } from '../core/atomic-file.js'
+import { Credentials } from '../auth/credentials.js'
+import { DEFAULT_STATE_DIR } from '../config/storage.js'
+import { CLEAR_RETAINED_MARK } from '../report/clear-retained.js'
 
 export interface System {
   /** Where /etc is (the tests: a temporary folder). */
   etc: string
+  /** The state folder; default: the installed config's storage.dir, else /var/lib/linewatch. */
+  state?: string
   /** Runs a command; resolves with its exit code. `input` goes to its stdin. */
   run(cmd: string, args: string[], input?: string): Promise<number>
 }
@@ -62,6 +72,25 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
     if (secret) await rm(path, { force: true })
   }
 
+  const stateDir = async () => {
+    if (sys.state) return sys.state
+    const installed = validateConfigText((await readIf(join(sys.etc, 'linewatch', 'linewatch.yaml'))) ?? '')
+    return installed.config?.storage.dir ?? DEFAULT_STATE_DIR
+  }
+
+  await step(
+    'factory-reset.txt',
+    async () => {
+      const dir = await stateDir()
+      const entries = await readdir(dir).catch(() => [] as string[])
+      for (const e of entries) await rm(join(dir, e), { recursive: true, force: true })
+      // the box clears its retained topics at its next connection to the broker (src/report/clear-retained.ts)
+      await writeFileAtomic(join(dir, CLEAR_RETAINED_MARK), `factory reset at ${new Date().toISOString()}\n`, 0o600)
+      return { action: `factory reset: ${entries.length} item(s) removed from ${dir} (web users and tokens among them); the box clears its retained MQTT topics when it next connects`, ok: true }
+    },
+    true,
+  )
+
   await step(
     'linewatch.yaml',
     async (text) => {
@@ -76,6 +105,12 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
     false,
   )
 
+  const webPasswordGiven = (await readIf(join(boot, 'web-password.txt'))) !== null
+  const setWebPassword = async (password: string) => {
+    const credentials = new Credentials(join(await stateDir(), 'credentials.json'))
+    await credentials.setPassword('admin', password, 'admin', Date.now())
+  }
+
   await step(
     'admin-password.txt',
     async (text) => {
@@ -84,7 +119,18 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       if (/[:\s]/.test(password)) throw new Error('no spaces or colons in the password')
       const code = await sys.run('chpasswd', [], `admin:${password}\n`)
       if (code !== 0) throw new Error(`chpasswd exited with ${code}`)
-      return { action: 'the admin password is set', ok: true }
+      if (webPasswordGiven) return { action: 'the admin password is set (the web password comes from web-password.txt)', ok: true }
+      await setWebPassword(password)
+      return { action: 'the admin password is set, for the console and SSH and for the web user admin', ok: true }
+    },
+    true,
+  )
+
+  await step(
+    'web-password.txt',
+    async (text) => {
+      await setWebPassword(text.split(/\r?\n/)[0]!)
+      return { action: 'the web password of admin is set', ok: true }
     },
     true,
   )

@@ -9,6 +9,8 @@ import type { Logger } from '../core/logger.js'
 import type { RoutingStats } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
+import { clearRetained } from './clear-retained.js'
+import { existsSync, rmSync } from 'node:fs'
 import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
 
 const RETAINED: IClientPublishOptions = { qos: 1, retain: true }
@@ -58,7 +60,12 @@ export class MqttReporter {
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
   readonly #listeners: { filter: string; on: (topic: string, payload: Buffer) => void }[] = []
 
-  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; outboxFile: string }) {
+  /** After a factory reset: this mark file exists until the box has cleared its old retained topics. */
+  readonly #clearMark: string | undefined
+  #clearing = false
+
+  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; outboxFile: string; clearRetainedMark?: string }) {
+    this.#clearMark = deps.clearRetainedMark
     this.#cfg = deps.config
     this.#store = deps.store
     this.#clock = deps.clock
@@ -102,7 +109,7 @@ export class MqttReporter {
     this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
     this.#client.on('message', (topic, payload, packet) => {
       // what we listen to are events: a retained copy would be heard again on every reconnect
-      if (packet.retain) return this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
+      if (packet.retain) return this.#clearing ? undefined : this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
       for (const l of this.#listeners) {
         if (!topicMatches(l.filter, topic)) continue
         try {
@@ -219,6 +226,25 @@ export class MqttReporter {
   #onConnect(): void {
     this.#backoff.reset()
     this.#log.info({ base: this.base }, 'connected to broker')
+    if (this.#clearMark && existsSync(this.#clearMark) && this.#client) {
+      this.#clearing = true
+      void clearRetained(this.#client, this.base)
+        .then((topics) => {
+          rmSync(this.#clearMark!, { force: true })
+          this.#log.warn({ cleared: topics.length }, 'factory reset: the retained topics the box had left on the broker are cleared')
+        })
+        .catch((err) => this.#log.warn({ err: errorMessage(err) }, 'factory reset: clearing the old retained topics failed; tried again at the next connection'))
+        .finally(() => {
+          this.#clearing = false
+          if (this.connected) this.#publishAll()
+        })
+      return
+    }
+    this.#publishAll()
+  }
+
+  /** The whole state, the subscriptions and what waits in the outbox: on every connection. */
+  #publishAll(): void {
     this.#publishRetained('status', 'online')
     const snap = this.#store.snapshot
     for (const m of Object.values(snap.modems)) this.#publishRetained(`modem/${m.id}`, m)

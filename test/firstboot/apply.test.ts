@@ -7,6 +7,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
 import { applyBootFiles, type System } from '../../src/firstboot/apply.js'
+import { Credentials } from '../../src/auth/credentials.js'
 import { linewatch } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -19,8 +20,9 @@ async function rig(t: Parameters<typeof tempDir>[0], files: Record<string, strin
   await mkdir(boot)
   for (const [name, text] of Object.entries(files)) await writeFile(join(boot, name), text)
   const ran: { cmd: string; args: string[]; input?: string }[] = []
-  const sys: System = { etc, run: async (cmd, args, input) => (ran.push({ cmd, args, input }), codes[cmd] ?? 0) }
-  return { boot, etc, ran, sys }
+  const state = join(root, 'state')
+  const sys: System = { etc, state, run: async (cmd, args, input) => (ran.push({ cmd, args, input }), codes[cmd] ?? 0) }
+  return { boot, etc, state, ran, sys }
 }
 
 t.test('everything at once: config installed, password set, Wi-Fi, SSH on, host name; secrets removed', async (t) => {
@@ -80,4 +82,21 @@ t.test('the CLI: one line per file; exit 1 when something was not applied', asyn
   const none = linewatch(['firstboot', '--boot', empty, '--etc', join(empty, 'etc')])
   t.equal((await none.exited).code, 0)
   t.match(none.output(), /nothing to apply/)
+})
+
+t.test('the web password: from admin-password.txt, or web-password.txt when both are there; gone from the card', async (t) => {
+  const one = await rig(t, { 'admin-password.txt': 'os-and-web-1\n' })
+  t.match(await applyBootFiles(one.boot, one.sys), [{ file: 'admin-password.txt', ok: true, action: /for the web user admin/ }])
+  const creds = new Credentials(join(one.state, 'credentials.json'))
+  t.ok(await creds.checkPassword('admin', 'os-and-web-1'), 'the web admin logs in with the admin password')
+  t.equal((await stat(creds.file)).mode & 0o777, 0o600)
+  const two = await rig(t, { 'admin-password.txt': 'console-only-1\n', 'web-password.txt': 'web only password\r\n' })
+  t.match(await applyBootFiles(two.boot, two.sys), [{ file: 'admin-password.txt', ok: true }, { file: 'web-password.txt', ok: true }])
+  const webOnly = new Credentials(join(two.state, 'credentials.json'))
+  t.ok(await webOnly.checkPassword('admin', 'web only password'))
+  t.equal(await webOnly.checkPassword('admin', 'console-only-1'), null)
+  t.same(await readdir(two.boot), [], 'both secrets removed')
+  const bad = await rig(t, { 'web-password.txt': 'short\n' })
+  t.match(await applyBootFiles(bad.boot, bad.sys), [{ file: 'web-password.txt', ok: false, action: /at least 8 characters/ }])
+  t.same(await readdir(bad.boot), [], 'removed even though refused')
 })
