@@ -38,7 +38,10 @@ EOF
 # a password for the serial login, given as the installer would (firstboot sets it, then deletes the file)
 password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$password" > "$work/admin-password.txt"
-mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" "$work/admin-password.txt" ::/
+# and the web page's own (the image has none built in: nothing works on the page until one is set)
+web_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$web_password" > "$work/web-password.txt"
+mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" "$work/admin-password.txt" "$work/web-password.txt" ::/
 port=$(( 20000 + RANDOM % 20000 ))
 t0=$(date +%s)
 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -display none -monitor none \
@@ -80,10 +83,15 @@ section() { awk -v c="== $1" '$0 == c { on = 1; next } /^== / { on = 0 } on' "$w
 check "the system is running (serial)" '[ "$(section "systemctl is-system-running --wait")" = running ]'
 check "linewatch.service is active (serial)" '[ "$(section "systemctl is-active linewatch.service")" = active ]'
 check "linewatch.yaml from the boot partition installed (serial)" 'section "grep -E \"^(site|box):\" /etc/linewatch/linewatch.yaml" | grep -q "site: smoke"'
-check "admin-password.txt removed from the boot partition (serial)" '! section "ls /boot/firmware/" | grep -q admin-password'
+check "admin-password.txt and web-password.txt removed from the boot partition (serial)" '! section "ls /boot/firmware/" | grep -q -e admin-password -e web-password'
 check "firstboot said what it applied (serial)" 'grep -q "linewatch.yaml: installed as" "$work/serial.log"'
+# the web page: nothing without a credential, not the OS password, not a guess; the web password logs in
+login() { curl -sS -o /dev/null -w '%{http_code}' -c "$work/cookies" --data-urlencode user=admin --data-urlencode "password=$1" "http://127.0.0.1:$port/login"; }
+check "no credential: the state is refused (web)" '[ "$(curl -sS -o /dev/null -w "%{http_code}" "http://127.0.0.1:$port/api/v1/state")" = 401 ]'
+check "the OS password is not the web password (web)" '[ "$(login "$password")" = 401 ]'
+check "web-password.txt logs in (web)" '[ "$(login "$web_password")" = 303 ]'
 runs_smoke_config() {
-  curl -fsS "http://127.0.0.1:$port/api/v1/state" | node -e '
+  curl -fsS -b "$work/cookies" "http://127.0.0.1:$port/api/v1/state" | node -e '
     const j = JSON.parse(require("fs").readFileSync(0, "utf8"))
     process.exit(j.box.site === "smoke" && j.box.box === "qemu" && j.modems.gsm1 ? 0 : 1)'
 }
