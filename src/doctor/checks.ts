@@ -5,6 +5,8 @@
  * the GPIO line) and let go at once.
  */
 import { statfs } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Credentials } from '../auth/credentials.js'
 import { freemem, totalmem } from 'node:os'
 import { spawnSync } from 'node:child_process'
 import mqtt from 'mqtt'
@@ -258,4 +260,19 @@ export async function checkHeadroom(stateDir: string, mem = { free: freemem(), t
   const detail = `${Math.round(mem.free / MiB)} MiB of ${Math.round(mem.total / MiB)} MiB free`
   out.push(mem.free < 64 * MiB ? bad('warn', 'memory', detail, 'something else uses the memory: top; the box needs ~100 MiB') : ok('memory', detail))
   return out
+}
+
+/** The web page's login: open on loopback (the demo), a password set, or not yet (and how to set one). */
+export function checkWebLogin(config: Config, stateDir: string): CheckResult {
+  const { http } = config
+  if (http.auth === 'none') return ok('web login', `none: the page is open to anyone on ${http.host} (http.auth: none, loopback only)`)
+  const creds = new Credentials(join(stateDir, 'credentials.json'))
+  const users = creds.users()
+  if (creds.damaged) return bad('fail', 'web login', `nobody can log in: ${creds.damaged}`, 'set a password again: sudo linewatch passwd (the damaged file is kept aside)')
+  const tokens = creds.tokens().length + (http.token ? 1 : 0)
+  if (users.length === 0) {
+    const window = http.setupMinutes > 0 ? `the page's first setup (/setup) is open for ${http.setupMinutes} min after the service starts` : 'the page has no setup (http.setupMinutes: 0)'
+    return bad('warn', 'web login', `no web password set: ${window}${tokens ? `; ${tokens} API token(s)` : ''}`, 'set one: sudo linewatch passwd, or web-password.txt on the boot partition and a reboot')
+  }
+  return ok('web login', `${users.length} web user(s) (${users.map((u) => `${u.name}: ${u.role}`).join(', ')}), ${tokens} API token(s)`)
 }

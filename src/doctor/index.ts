@@ -3,7 +3,7 @@ import { systemClock } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import { SerialOpener } from '../hw/serial.js'
 import { SimBinding, modbusOpener, simulatorFor, type SimGateway } from '../sim/binding.js'
-import { checkClock, checkGpio, checkHeadroom, checkModbus, checkModem, checkMqtt, checkUplinks, type CheckResult } from './checks.js'
+import { checkClock, checkGpio, checkHeadroom, checkModbus, checkModem, checkMqtt, checkUplinks, checkWebLogin, type CheckResult } from './checks.js'
 
 export type { CheckResult } from './checks.js'
 
@@ -42,7 +42,9 @@ export async function runChecks(opts: DoctorOptions): Promise<CheckResult[]> {
   out.push(...(await guard('mqtt', async () => [await checkMqtt(config, opts.timeoutMs)])))
   out.push(...(await guard('uplinks', () => checkUplinks(config))))
   out.push(checkClock())
-  out.push(...(await guard('disk', async () => checkHeadroom(await resolveStateDir(config.storage.dir)))))
+  const stateDir = await resolveStateDir(config.storage.dir)
+  out.push(...(await guard('web login', () => [checkWebLogin(config, stateDir)])))
+  out.push(...(await guard('disk', async () => checkHeadroom(stateDir))))
   return out
 }
 

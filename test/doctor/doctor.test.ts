@@ -8,9 +8,10 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { loadConfig } from '../../src/config/index.js'
+import { loadConfig, validateConfigText } from '../../src/config/index.js'
 import { systemClock } from '../../src/core/clock.js'
-import { checkGpio, checkHeadroom } from '../../src/doctor/checks.js'
+import { checkGpio, checkHeadroom, checkWebLogin } from '../../src/doctor/checks.js'
+import { Credentials } from '../../src/auth/credentials.js'
 import { exitCode, formatTable, runChecks, type CheckResult } from '../../src/doctor/index.js'
 import { simulatorFor } from '../../src/sim/binding.js'
 import { startEmbeddedBroker } from '../../src/sim/broker.js'
@@ -66,10 +67,12 @@ t.test('a healthy box: every check ok, exit 0', async (t) => {
   const file = join(dir, 'linewatch.yaml')
   const text = yaml(dir, broker.url).replace(/  - \{ id: nosim.*\n  - \{ id: wrong.*\n/, '')
   await writeFile(file, `${text}panel:\n  lamps: [{ id: sys, source: system, green: 2, red: 3 }]\n  modbus: { port: "sim:stack", slaveId: 4, coils: { red: 0, green: 1 } }\n`)
+  await new Credentials(join(dir, 'state', 'credentials.json')).setPassword('admin', 'a web password', 'admin', 0)
   const rs = await runChecks({ file, timeoutMs: 1500 })
   t.same(rs.filter((r) => r.status === 'fail' || r.status === 'warn'), [], 'no failure, no warning')
   t.match(find(rs, 'mqtt'), { status: 'ok', detail: /connected/ })
   t.match(find(rs, 'modbus: stack light'), { status: 'ok', detail: 'sim:stack slave 4 answers' })
+  t.match(find(rs, 'web login'), { status: 'ok', detail: '1 web user(s) (admin: admin), 0 API token(s)' })
   t.equal(exitCode(rs), 0)
 })
 
@@ -159,4 +162,14 @@ t.test('the CLI: a config error with its line, as a table and as JSON; exit 1', 
   const j = linewatch(['doctor', '--config', file, '--json'])
   t.equal((await j.exited).code, 1)
   t.match(JSON.parse(j.output()), { ok: false, checks: [{ check: 'config', status: 'fail' }] })
+})
+
+t.test('the web login: no password yet (a warning with the ways to set one), a damaged file (a failure), open on loopback', async (t) => {
+  const dir = tempDir(t)
+  const config = (http: string) => validateConfigText(`site: s\nbox: b\nboard: sim\n${http}`).config!
+  const none = checkWebLogin(config(''), dir)
+  t.match(none, { status: 'warn', detail: /no web password set: the page's first setup \(\/setup\) is open for 30 min after the service starts/, fix: /sudo linewatch passwd, or web-password.txt/ })
+  await writeFile(join(dir, 'credentials.json'), 'not json')
+  t.match(checkWebLogin(config(''), dir), { status: 'fail', detail: /nobody can log in/ })
+  t.match(checkWebLogin(config('http: { host: 127.0.0.1, auth: none }\n'), dir), { status: 'ok', detail: /open to anyone on 127\.0\.0\.1/ })
 })
