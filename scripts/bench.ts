@@ -20,6 +20,7 @@
  *     next to johnny-five's Led.blink().
  * 11. The SD image (bench-image.ts): size, build time, boot to /healthz under QEMU and the service's
  *     memory there, as image/build.sh and image/test.sh last measured them.
+ * 12. The login (bench-security.ts): one scrypt check's time and memory; 1,000 wrong guesses against the brake.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -47,6 +48,7 @@ import { benchProbeCpu, benchUplinksNamespace, benchUplinksSimulated } from './b
 import { benchLcr } from './bench-lcr.js'
 import { benchPanel } from './bench-panel.js'
 import { benchImage } from './bench-image.js'
+import { benchSecurity } from './bench-security.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -246,7 +248,8 @@ async function main(): Promise<void> {
     const panel = await benchPanel()
     const image = await benchImage()
     if (image.skipped) console.log(`image figures: ${image.skipped}`)
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures]
+    const security = await benchSecurity()
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }
