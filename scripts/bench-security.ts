@@ -40,7 +40,7 @@ export async function benchSecurity(): Promise<Figure[]> {
   const auth = new WebAuth({ mode: 'required', sessionHours: 12, setupMinutes: 0, clock, log: silentLogger() })
   auth.open(dir)
   await auth.credentials.setPassword('admin', 'the right password', 'admin', 0)
-  const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, auth: 'required', sessionHours: 12, setupMinutes: 0 }, auth, store, log: silentLogger(), mqttConnected: () => false })
+  const app = buildWebServer({ config: { host: '127.0.0.1', port: 0, auth: 'required', tls: 'off', sessionHours: 12, setupMinutes: 0 }, auth, store, log: silentLogger(), mqttConnected: () => false })
   const start = clock.now()
   let checked = 0
   let braked = 0

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -26,6 +27,8 @@ import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { WebAuth } from './web/auth.js'
+import { httpsWanted, tlsFiles } from './web/tls.js'
+import type { Server as TlsServer } from 'node:tls'
 import { CLEAR_RETAINED_MARK } from './report/clear-retained.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
@@ -77,6 +80,9 @@ export class Box {
   readonly web: FastifyInstance
   stateDir = ''
   readonly auth: WebAuth
+  /** Whether the page and the API are served over HTTPS (http.tls), and the certificate's fingerprint once started. */
+  readonly https: boolean
+  tlsFingerprint: string | null = null
   #alerts: AlertManager | null = null
   /** Silence detection; built at start, once the state folder (rates.json) is known. */
   silence: SilenceWatch | null = null
@@ -136,7 +142,8 @@ export class Box {
     const modems = { has: (id: string) => this.modems.some((m) => m.id === id), sendSms: (id: string, to: string, text: string) => this.#driver(id).sendSms(to, text), dial: (id: string, n: string, o: DialOptions) => this.#driver(id).dial(n, o) }
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.auth = new WebAuth({ mode: config.http.auth, configToken: config.http.token, sessionHours: config.http.sessionHours, setupMinutes: config.http.setupMinutes, clock: this.clock, log: this.log })
-    this.web = buildWebServer({ config: config.http, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
+    this.https = httpsWanted(config)
+    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
     // ↑ the simulator's controls exist only on the simulated board
   }
 
@@ -269,6 +276,12 @@ export class Box {
         this.routing.tick()
         this.panel.tick()
       }, 60_000)
+      if (this.https) {
+        const tls = await tlsFiles(this.config, this.stateDir)
+        ;(this.web.server as unknown as TlsServer).setSecureContext({ cert: await readFile(tls.cert), key: await readFile(tls.key) })
+        this.log.info({ fingerprint: tls.fingerprint, cert: tls.cert }, tls.own ? "HTTPS with the box's own certificate: compare this SHA-256 fingerprint with the browser's" : 'HTTPS with the certificate from http.cert')
+        this.tlsFingerprint = tls.fingerprint
+      }
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
       // a half-started box (say, the HTTP port is taken) must not leave ports and timers behind
@@ -282,7 +295,7 @@ export class Box {
     const addr = this.web.server.address() as AddressInfo | null
     if (!addr) return ''
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address
-    return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`
+    return `${this.https ? 'https' : 'http'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`
   }
 
   /**

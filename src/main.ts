@@ -14,7 +14,7 @@ import { VERSION } from './core/version.js'
 import { runRoute } from './lcr/cli.js'
 import { runPasswd, runToken } from './auth/cli.js'
 import { exitCode, formatTable, runChecks } from './doctor/index.js'
-import { applyBootFiles } from './firstboot/apply.js'
+import { applyBootFiles, HTTPS_STEP } from './firstboot/apply.js'
 import { runSimModem } from './sim/cli.js'
 import { runDemo } from './sim/demo.js'
 import { formatDay, runDay, type Fault } from './sim/day.js'
@@ -208,7 +208,7 @@ async function firstboot(args: string[]): Promise<number> {
       if (input !== undefined) child.stdin!.end(input)
     })
   const applied = await applyBootFiles(values.boot!, { etc: values.etc!, state: values.state, run })
-  for (const a of applied) process.stdout.write(`${values.boot}/${a.file}: ${a.action}\n`)
+  for (const a of applied) process.stdout.write(`${a.file === HTTPS_STEP ? 'https' : `${values.boot}/${a.file}`}: ${a.action}\n`)
   if (applied.length === 0) process.stdout.write(`${values.boot}: nothing to apply\n`)
   return applied.every((a) => a.ok) ? 0 : 1
 }

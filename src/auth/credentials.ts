@@ -11,9 +11,9 @@
  * the file: the box reads it again whenever it has changed on disk.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { chownSync, readFileSync, renameSync, statSync } from 'node:fs'
+import { readFileSync, renameSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { writeFileAtomic } from '../core/atomic-file.js'
+import { ownLikeFolder, writeFileAtomic } from '../core/atomic-file.js'
 import { errorMessage } from '../core/errors.js'
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js'
 import { isRole, permissionsOfScopes, type Role } from './permissions.js'
@@ -105,10 +105,7 @@ export class Credentials {
   async #save(next: CredentialsFile): Promise<void> {
     await writeFileAtomic(this.file, `${JSON.stringify(next, null, 1)}\n`, 0o600)
     // `sudo linewatch passwd` runs as root: the file must stay the service user's
-    if (process.getuid?.() === 0) {
-      const owner = statSync(dirname(this.file))
-      chownSync(this.file, owner.uid, owner.gid)
-    }
+    await ownLikeFolder(dirname(this.file), this.file)
     this.#seen = ''
   }
 

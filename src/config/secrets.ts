@@ -2,7 +2,7 @@
  * Secrets kept out of the config file: `mqtt.passwordFile`, `http.tokenFile` and
  * `sitePhone.webhook.tokenFile` name a file (relative to the config file) whose
  * first line is the secret, so the YAML can be shown, copied or committed
- * without it. The TLS files (`mqtt.ca`, `.cert`, `.key`) are made absolute the
+ * without it. The TLS files (`mqtt.ca`, `.cert`, `.key`, `http.cert`, `.key`) are made absolute the
  * same way. A file that cannot be read is a config problem that names the file,
  * never its contents.
  */
@@ -44,6 +44,13 @@ export async function resolveSecrets(config: Config, configDir: string): Promise
     await access(m[k]!, constants.R_OK).catch((err: NodeJS.ErrnoException) => problems.push({ path: `mqtt.${k}`, message: `cannot read ${m[k]}: ${err.code ?? errorMessage(err)}` }))
   }
   if ((m.cert === undefined) !== (m.key === undefined)) problems.push({ path: m.cert === undefined ? 'mqtt.cert' : 'mqtt.key', message: 'missing: a client certificate needs both cert and key' })
+  const h = config.http
+  for (const k of ['cert', 'key'] as const) {
+    if (h[k] === undefined) continue
+    h[k] = at(h[k]!)
+    await access(h[k]!, constants.R_OK).catch((err: NodeJS.ErrnoException) => problems.push({ path: `http.${k}`, message: `cannot read ${h[k]}: ${err.code ?? errorMessage(err)}` }))
+  }
+  if ((h.cert === undefined) !== (h.key === undefined)) problems.push({ path: h.cert === undefined ? 'http.cert' : 'http.key', message: 'missing: a certificate needs both cert and key' })
   config.http.token = await secret('http.tokenFile', config.http.tokenFile, config.http.token, 16)
   const hook = config.sitePhone.webhook
   if (hook) hook.token = await secret('sitePhone.webhook.tokenFile', hook.tokenFile, hook.token, 8)

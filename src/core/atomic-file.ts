@@ -1,4 +1,4 @@
-import { open, rename, mkdir, rm } from 'node:fs/promises'
+import { chown, open, rename, mkdir, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 
 /**
@@ -25,4 +25,14 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
   const dir = await open(dirname(path), 'r').catch(() => null)
   await dir?.sync().catch(() => {})
   await dir?.close()
+}
+
+/**
+ * Run as root (`sudo linewatch passwd`, firstboot), a file made in the state folder would be root's:
+ * give it (and `extra` folders) to the folder's owner, the service user.
+ */
+export async function ownLikeFolder(folder: string, ...paths: string[]): Promise<void> {
+  if (process.getuid?.() !== 0) return
+  const owner = await stat(folder)
+  for (const p of paths) await chown(p, owner.uid, owner.gid)
 }

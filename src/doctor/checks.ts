@@ -4,7 +4,8 @@
  * touch the hardware the way the box would (open the port, ask AT, request
  * the GPIO line) and let go at once.
  */
-import { statfs } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
+import { fingerprintOf, httpsWanted } from '../web/tls.js'
 import { join } from 'node:path'
 import { Credentials } from '../auth/credentials.js'
 import { freemem, totalmem } from 'node:os'
@@ -275,4 +276,25 @@ export function checkWebLogin(config: Config, stateDir: string): CheckResult {
     return bad('warn', 'web login', `no web password set: ${window}${tokens ? `; ${tokens} API token(s)` : ''}`, 'set one: sudo linewatch passwd, or web-password.txt on the boot partition and a reboot')
   }
   return ok('web login', `${users.length} web user(s) (${users.map((u) => `${u.name}: ${u.role}`).join(', ')}), ${tokens} API token(s)`)
+}
+
+/** HTTPS: on (with the fingerprint to compare in the browser), or plain and whether that is a risk. */
+export async function checkHttps(config: Config, stateDir: string): Promise<CheckResult> {
+  if (!httpsWanted(config)) {
+    if (config.board === 'sim') return ok('https', 'plain HTTP (board: sim)')
+    return bad('warn', 'https', 'plain HTTP on a real board (http.tls: off): passwords and tokens cross the LAN readable', 'http.tls: auto (the default), unless a proxy in front does HTTPS')
+  }
+  if (config.http.cert) {
+    try {
+      return ok('https', `HTTPS with ${config.http.cert}, SHA-256 ${fingerprintOf(await readFile(config.http.cert, 'utf8'))}`)
+    } catch (err) {
+      return bad('fail', 'https', `${config.http.cert}: ${errorMessage(err)}`, 'give a PEM certificate in http.cert and its key in http.key')
+    }
+  }
+  const own = join(stateDir, 'tls', 'cert.pem')
+  try {
+    return ok('https', `HTTPS with the box's own certificate, SHA-256 ${fingerprintOf(await readFile(own, 'utf8'))}: the browser shows the same`)
+  } catch {
+    return bad('warn', 'https', `the box's own certificate is not made yet (${own})`, 'the service makes it at its first start (or linewatch firstboot at boot); run doctor again then')
+  }
 }

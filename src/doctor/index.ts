@@ -3,7 +3,7 @@ import { systemClock } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import { SerialOpener } from '../hw/serial.js'
 import { SimBinding, modbusOpener, simulatorFor, type SimGateway } from '../sim/binding.js'
-import { checkClock, checkGpio, checkHeadroom, checkModbus, checkModem, checkMqtt, checkUplinks, checkWebLogin, type CheckResult } from './checks.js'
+import { checkClock, checkGpio, checkHeadroom, checkModbus, checkModem, checkMqtt, checkHttps, checkUplinks, checkWebLogin, type CheckResult } from './checks.js'
 
 export type { CheckResult } from './checks.js'
 
@@ -44,6 +44,7 @@ export async function runChecks(opts: DoctorOptions): Promise<CheckResult[]> {
   out.push(checkClock())
   const stateDir = await resolveStateDir(config.storage.dir)
   out.push(...(await guard('web login', () => [checkWebLogin(config, stateDir)])))
+  out.push(...(await guard('https', async () => [await checkHttps(config, stateDir)])))
   out.push(...(await guard('disk', async () => checkHeadroom(stateDir))))
   return out
 }

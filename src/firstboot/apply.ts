@@ -28,6 +28,7 @@ import { writeFileAtomic } from '../core/atomic-file.js'
 import { Credentials } from '../auth/credentials.js'
 import { DEFAULT_STATE_DIR } from '../config/storage.js'
 import { CLEAR_RETAINED_MARK } from '../report/clear-retained.js'
+import { boxCertificate, httpsWanted } from '../web/tls.js'
 
 export interface System {
   /** Where /etc is (the tests: a temporary folder). */
@@ -44,6 +45,9 @@ export interface Applied {
   action: string
   ok: boolean
 }
+
+/** Not a file on the card: the step that makes the page's certificate. */
+export const HTTPS_STEP = 'https'
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
 
@@ -180,5 +184,16 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
     },
     false,
   )
+  // HTTPS: the box's own certificate made now, so its fingerprint is on the console before anyone opens the page
+  const installed = validateConfigText((await readIf(join(sys.etc, 'linewatch', 'linewatch.yaml'))) ?? '').config
+  if (installed && httpsWanted(installed) && !installed.http.cert) {
+    const name = ((await readIf(join(sys.etc, 'hostname'))) ?? '').trim() || 'linewatch'
+    try {
+      const tls = await boxCertificate(await stateDir(), name)
+      out.push({ file: HTTPS_STEP, action: `the page's certificate (${tls.cert}), SHA-256 ${tls.fingerprint}: the browser must show the same`, ok: true })
+    } catch (err) {
+      out.push({ file: HTTPS_STEP, action: `no certificate: ${errorMessage(err)}`, ok: false })
+    }
+  }
   return out
 }

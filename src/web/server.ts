@@ -30,6 +30,8 @@ export interface WebDeps {
   fullConfig?: Config
   store: StateStore
   log: Logger
+  /** Serve HTTPS (src/web/tls.ts); the certificate is set on app.server before listen. */
+  https?: boolean
   /** Whether the box is connected to its broker (GET /api/v1/health). */
   mqttConnected: () => boolean
   /** Demo only: a feed of MQTT messages seen on the box's topics, shown on the page. */
@@ -53,7 +55,8 @@ export interface WebDeps {
  */
 export function buildWebServer(deps: WebDeps): FastifyInstance {
   // bodies are taken as sent: an unknown field or a number where a string belongs is refused, not quietly fixed
-  const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: BODY_LIMIT, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
+  // HTTPS: the server is made without its certificate, which the box sets before it listens (setSecureContext)
+  const app = Fastify({ ...(deps.https ? { https: {} } : {}), logger: false, forceCloseConnections: true, bodyLimit: BODY_LIMIT, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   // junk gets a 4xx with one line that says what is wrong; a fault of the box's own is logged and never shows its insides
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500

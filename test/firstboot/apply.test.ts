@@ -6,7 +6,9 @@
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import t from 'tap'
-import { applyBootFiles, type System } from '../../src/firstboot/apply.js'
+import { X509Certificate } from 'node:crypto'
+import { applyBootFiles, HTTPS_STEP, type System } from '../../src/firstboot/apply.js'
+import { missing } from '../helpers/real.js'
 import { Credentials } from '../../src/auth/credentials.js'
 import { linewatch } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -99,4 +101,15 @@ t.test('the web password: from admin-password.txt, or web-password.txt when both
   const bad = await rig(t, { 'web-password.txt': 'short\n' })
   t.match(await applyBootFiles(bad.boot, bad.sys), [{ file: 'web-password.txt', ok: false, action: /at least 8 characters/ }])
   t.same(await readdir(bad.boot), [], 'removed even though refused')
+})
+
+t.test("a real board: the page's certificate made at boot for the card's host name, its fingerprint said on the console", { skip: missing('openssl') }, async (t) => {
+  const r = await rig(t, { 'linewatch.yaml': 'site: shop1\nbox: b1\nboard: pi-4b\n', 'hostname.txt': 'shop1-box\n' })
+  const applied = await applyBootFiles(r.boot, r.sys)
+  const https = applied.find((a) => a.file === HTTPS_STEP)
+  const cert = new X509Certificate(await readFile(join(r.state, 'tls', 'cert.pem')))
+  t.match(cert.subject, /CN=shop1-box/, 'named for the host name given on the same card')
+  t.same(https, { file: HTTPS_STEP, ok: true, action: `the page's certificate (${join(r.state, 'tls', 'cert.pem')}), SHA-256 ${cert.fingerprint256}: the browser must show the same` })
+  const again = await applyBootFiles(r.boot, r.sys)
+  t.equal(again.find((a) => a.file === HTTPS_STEP)?.action, https?.action, 'kept at the next boot')
 })

@@ -8,7 +8,7 @@ import { buildWebServer, type WebDeps } from '../../src/web/index.js'
 
 /** http: as the config's defaults make it; a token given means the login is required, else the box is open (auth: none). */
 export function httpConfig(over: Partial<HttpConfig> = {}): HttpConfig {
-  return { host: '127.0.0.1', port: 0, auth: over.token ? 'required' : 'none', sessionHours: 12, setupMinutes: 30, ...over }
+  return { host: '127.0.0.1', port: 0, auth: over.token ? 'required' : 'none', tls: 'off', sessionHours: 12, setupMinutes: 30, ...over }
 }
 
 /** The box's web server as Box builds it, with its credentials in a fresh folder (`stateDir`). */

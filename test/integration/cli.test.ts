@@ -56,6 +56,8 @@ t.test('run: a missing serial port makes that modem down while the rest runs; SI
   await watch.until((w) => (w.last(`${base}/line/gsm1`) as { state?: string })?.state === 'up', 'gsm1 up', 15000)
   await watch.until((w) => (w.last(`${base}/modem/gone`) as { state?: string })?.state === 'down', 'modem gone down')
   t.match(watch.last(`${base}/modem/gone`), { state: 'down', reason: /\/dev\/ttyLINEWATCH-ABSENT/ })
+  // the line follows its modem on the next evaluation, not in the same message
+  await watch.until((w) => (w.last(`${base}/line/gsm2`) as { state?: string })?.state === 'down', 'line gsm2 down')
   t.match(watch.last(`${base}/line/gsm2`), { state: 'down', reason: /modem gone: port/ })
   t.equal(watch.last(`${base}/status`), 'online')
   // secure by default: a token made by `linewatch token add` (the running box notices it), a password by `linewatch passwd`
