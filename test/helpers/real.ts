@@ -46,8 +46,8 @@ export interface Mosquitto {
  * while a subscriber reconnects still reach it.
  */
 /** `host`: the address it listens on (another than loopback for a box in a network namespace). */
-/** `tls`: the listener's own lines (certfile, keyfile, require_certificate, password_file…); the URL is then mqtts:// and anonymous clients are refused. */
-export async function startMosquitto(host = '127.0.0.1', tls?: string[]): Promise<Mosquitto> {
+/** `tls`: the listener's own lines (certfile, keyfile, require_certificate, password_file…); the URL is then mqtts:// (unless `secure` is false) and anonymous clients are refused. */
+export async function startMosquitto(host = '127.0.0.1', tls?: string[], secure = tls !== undefined): Promise<Mosquitto> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'lw-mosq-'))
   const conf = join(dir, 'mosquitto.conf')
@@ -58,7 +58,7 @@ export async function startMosquitto(host = '127.0.0.1', tls?: string[]): Promis
   let proc: ChildProcess | null = null
   const log: string[] = []
   const m: Mosquitto = {
-    url: `${tls ? 'mqtts' : 'mqtt'}://${host}:${port}`,
+    url: `${secure ? 'mqtts' : 'mqtt'}://${host}:${port}`,
     port,
     log,
     async start() {
