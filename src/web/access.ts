@@ -34,6 +34,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/v1/modems/:id/dial': 'operate',
   'POST /api/v1/routing/reload': 'operate',
   'GET /api/v1/config': 'admin',
+  'GET /api/v1/users': 'admin',
+  'PUT /api/v1/users/:name': 'admin',
+  'DELETE /api/v1/users/:name': 'admin',
+  'GET /api/v1/tokens': 'admin',
+  'POST /api/v1/tokens': 'admin',
+  'DELETE /api/v1/tokens/:name': 'admin',
 }
 
 /** The simulator's controls (the demo only): operating the simulated world. */

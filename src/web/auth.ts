@@ -113,9 +113,9 @@ export class WebAuth {
     const sid = cookie(req.headers.cookie, SESSION_COOKIE)
     const session = sid ? this.sessions.use(sid) : null
     if (!session) return null
-    // a user removed or demoted since the login loses the session at once
+    // a user removed, demoted or given a new password since the login (here or by `linewatch passwd`) loses the session
     const user = this.credentials.users().find((u) => u.name === session.user)
-    if (!user || user.role !== session.role) {
+    if (!user || user.role !== session.role || user.changedAt > session.createdAt) {
       this.sessions.end(session.id)
       return null
     }

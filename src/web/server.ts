@@ -8,6 +8,7 @@ import type { StateStore, StoreChange } from '../core/store.js'
 import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
 import { routingRoutes, type RoutingActions } from './routing-routes.js'
 import type { WebAuth } from './auth.js'
+import { adminRoutes } from './admin-routes.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -138,6 +139,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
 
   const config = deps.fullConfig
   if (config) app.get('/api/v1/config', async () => redactConfig(config))
+  if (deps.auth.mode === 'required') adminRoutes(app, deps.auth, () => deps.store.clock.now())
 
   // SMS and calls cost money and reach people: never from a box open to anyone (http.auth: none)
   const spending = deps.auth.mode === 'required'

@@ -4,6 +4,7 @@ import { StateStore } from '../../src/core/store.js'
 import { ROUTE_ACCESS, type Access } from '../../src/web/access.js'
 import { SESSION_COOKIE } from '../../src/web/auth.js'
 import { LoginBrake } from '../../src/auth/sessions.js'
+import { Credentials } from '../../src/auth/credentials.js'
 import { testWeb } from '../helpers/web.js'
 
 const CONFIG_TOKEN = 'config-token-0123456789'
@@ -212,5 +213,44 @@ t.test('http.auth: none (the demo on loopback): no login, but a change from anot
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/panel/test' })).statusCode, 200)
   t.equal((await app.inject({ method: 'POST', url: '/api/v1/panel/test', headers: { origin: 'http://evil.example' } })).statusCode, 403)
   t.equal(done.tests, 1)
+  await app.close()
+})
+
+t.test('an admin manages users and tokens over HTTP; a new password ends the old logins', async (t) => {
+  const { app, auth, clock } = box()
+  await auth.credentials.setPassword('admin', 'admin-password-1', 'admin', clock.now())
+  clock.advance(1000)
+  const admin = await login(app, 'admin', 'admin-password-1')
+  const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec((await app.inject({ url: '/', headers: { cookie: admin.cookie! } })).body)![1]!
+  const as = (method: 'GET' | 'PUT' | 'POST' | 'DELETE', url: string, payload?: object) => app.inject({ method, url, headers: { cookie: admin.cookie!, 'x-csrf-token': csrf }, ...(payload ? { payload } : {}) })
+  t.equal((await as('PUT', '/api/v1/users/ops', { password: 'short', role: 'operator' })).statusCode, 400)
+  t.equal((await as('PUT', '/api/v1/users/ops', { password: 'operator pass 1', role: 'root' })).statusCode, 400)
+  t.equal((await as('PUT', '/api/v1/users/ops', { password: 'operator pass 1', role: 'operator' })).statusCode, 201)
+  const users = await as('GET', '/api/v1/users')
+  t.same(users.json().users.map((u: { name: string; role: string }) => [u.name, u.role]), [['admin', 'admin'], ['ops', 'operator']])
+  t.notMatch(users.body, /scrypt/, 'no hash leaves the box')
+  const ops = await login(app, 'ops', 'operator pass 1')
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { cookie: ops.cookie! } })).statusCode, 200)
+  clock.advance(1000)
+  t.equal((await as('PUT', '/api/v1/users/ops', { password: 'operator pass 2', role: 'operator' })).statusCode, 200)
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { cookie: ops.cookie! } })).statusCode, 401, 'the new password ends the old login')
+  // the same when the password changes from the console (another process): the file says when
+  const ops2 = await login(app, 'ops', 'operator pass 2')
+  clock.advance(1000)
+  await new Credentials(auth.credentials.file).setPassword('ops', 'operator pass 3', 'operator', clock.now())
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { cookie: ops2.cookie! } })).statusCode, 401, 'linewatch passwd ends it too')
+  const made = await as('POST', '/api/v1/tokens', { name: 'pbx', scopes: ['pbx'] })
+  t.equal(made.statusCode, 201)
+  t.equal(made.headers['cache-control'], 'no-store')
+  const token = made.json().token as string
+  t.equal((await app.inject(`/api/v1/route?to=%2B79161234567&token=${token}`)).statusCode, 200)
+  t.same((await as('GET', '/api/v1/tokens')).json().tokens.map((x: { name: string }) => x.name), ['pbx'])
+  t.notMatch((await as('GET', '/api/v1/tokens')).body, new RegExp(token.slice(4)), 'listed without its text')
+  t.equal((await as('POST', '/api/v1/tokens', { name: 'x', scopes: ['everything'] })).statusCode, 400)
+  t.equal((await as('DELETE', '/api/v1/tokens/pbx')).statusCode, 204)
+  t.equal((await app.inject(`/api/v1/route?to=%2B79161234567&token=${token}`)).statusCode, 401, 'revoked')
+  t.equal((await as('DELETE', '/api/v1/tokens/pbx')).statusCode, 404)
+  t.equal((await as('DELETE', '/api/v1/users/admin')).statusCode, 409, 'an admin cannot remove themself')
+  t.equal((await as('DELETE', '/api/v1/users/ops')).statusCode, 204)
   await app.close()
 })
