@@ -30,6 +30,8 @@ import { WebAuth } from './web/auth.js'
 import { httpsWanted, tlsFiles } from './web/tls.js'
 import type { Server as TlsServer } from 'node:tls'
 import { CLEAR_RETAINED_MARK } from './report/clear-retained.js'
+import { storageProblem } from './core/storage-watch.js'
+import { storageAlert } from './alerts/rules.js'
 import { SilenceWatch } from './silence/watch.js'
 import { SmsNotifier } from './alerts/sms-notifier.js'
 import { SitePhoneAction } from './actions/site-phone.js'
@@ -267,7 +269,9 @@ export class Box {
       this.testCalls.start()
       this.uplinks.start()
       for (const m of this.modems) m.start()
+      await this.#checkStorage()
       this.#minute = this.clock.setInterval(() => {
+        void this.#checkStorage()
         const now = this.clock.now()
         this.lines.tick(now)
         this.channels.tick(now)
@@ -289,6 +293,12 @@ export class Box {
       throw err
     }
     this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
+  }
+
+  /** A state folder that went read-only or full is an alert (raised once, cleared when it heals); the box runs on from memory. */
+  async #checkStorage(): Promise<void> {
+    const problem = await storageProblem(this.stateDir).catch((err: unknown) => errorMessage(err))
+    this.store.setAlert(storageAlert(problem, this.config.alerts.language))
   }
 
   get httpUrl(): string {

@@ -42,6 +42,8 @@ const TEXT = {
     bundleOk: (plan: string, bundle: string, path: string | null) => `${path ? `Path ${path}` : `Plan ${plan}`}: bundle ${bundle} has minutes again`,
     panelDown: (output: string, error: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'is' : 'are'} not working: ${error}`,
     panelUp: (output: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'works' : 'work'} again`,
+    storageDown: (problem: string) => `The box cannot save its state: ${problem}. It keeps working from memory; what changes now is lost at a restart`,
+    storageUp: () => 'The box can save its state again',
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -64,6 +66,8 @@ const TEXT = {
     bundleOk: (plan: string, bundle: string, path: string | null) => `${path ? `Направление ${path}` : `Тариф ${plan}`}: в пакете ${bundle} снова есть минуты`,
     panelDown: (output: string, error: string) => `Световое табло: ${panelOutput('ru', output)} не ${output === 'modbus' ? 'работает' : 'работают'}: ${error}`,
     panelUp: (output: string) => `Световое табло: ${panelOutput('ru', output)} снова ${output === 'modbus' ? 'работает' : 'работают'}`,
+    storageDown: (problem: string) => `Коробка не может сохранять своё состояние: ${problem}. Она продолжает работать по памяти; то, что изменится сейчас, потеряется при перезапуске`,
+    storageUp: () => 'Коробка снова сохраняет своё состояние',
   },
 } as const
 
@@ -160,4 +164,10 @@ export function bundleAlert(plan: string, bundle: string, path: string | null, l
 export function panelOutputAlert(output: string, ok: boolean, error: string | undefined, lang: Language): Omit<AlertRecord, 'ts'> {
   const base = { id: `panel/${output}`, severity: 'minor' as const, source: 'panel' }
   return ok ? { ...base, state: 'cleared', message: TEXT[lang].panelUp(output) } : { ...base, state: 'raised', message: TEXT[lang].panelDown(output, error ?? 'failed') }
+}
+
+/** The state folder cannot be written (read-only, full): major, the box runs from memory. Pure. */
+export function storageAlert(problem: string | null, lang: Language): Omit<AlertRecord, 'ts'> {
+  const base = { id: 'box/storage', severity: 'major' as const, source: 'box' }
+  return problem === null ? { ...base, state: 'cleared', message: TEXT[lang].storageUp() } : { ...base, state: 'raised', message: TEXT[lang].storageDown(problem) }
 }

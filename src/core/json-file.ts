@@ -1,14 +1,37 @@
-import { rename } from 'node:fs/promises'
-import { Low } from 'lowdb'
-import { JSONFile } from 'lowdb/node'
+import { readFile, rename } from 'node:fs/promises'
+import { Low, type Adapter } from 'lowdb'
+import { writeFileAtomic } from './atomic-file.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 
 /**
- * A small JSON state file on the SD card, through lowdb (steno writes a temp
- * file and renames it, so a power cut leaves the old or the new file, never
- * half of one). Saves coalesce: while one write runs, any number of changes
- * make one more write, not one each.
+ * lowdb's JSONFile writes through steno: a temp file renamed, but never
+ * fsynced, so after a power cut the renamed file can be empty on the card.
+ * This adapter writes through writeFileAtomic (fsync, rename, fsync of the
+ * folder) and reads what is there.
+ */
+class DurableJsonFile<T> implements Adapter<T> {
+  constructor(readonly file: string) {}
+
+  async read(): Promise<T | null> {
+    try {
+      return JSON.parse(await readFile(this.file, 'utf8')) as T
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw err
+    }
+  }
+
+  async write(data: T): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify(data, null, 2), 0o600)
+  }
+}
+
+/**
+ * A small JSON state file on the SD card, through lowdb with a durable
+ * adapter: a power cut leaves the old or the new file, never half of one, and
+ * a save that returned is on the card. Saves coalesce: while one write runs,
+ * any number of changes make one more write, not one each.
  */
 export class JsonFileState<T> {
   readonly #db: Low<T>
@@ -22,7 +45,7 @@ export class JsonFileState<T> {
   constructor(file: string, fallback: T, log: Logger) {
     this.#file = file
     this.#log = log
-    this.#db = new Low<T>(new JSONFile<T>(file), fallback)
+    this.#db = new Low<T>(new DurableJsonFile<T>(file), fallback)
   }
 
   get data(): T {

@@ -5,6 +5,7 @@
  * the GPIO line) and let go at once.
  */
 import { readFile, statfs } from 'node:fs/promises'
+import { storageProblem } from '../core/storage-watch.js'
 import { fingerprintOf, httpsWanted } from '../web/tls.js'
 import { join } from 'node:path'
 import { Credentials } from '../auth/credentials.js'
@@ -249,6 +250,8 @@ const MiB = 1024 * 1024
 /** Room on the state folder's disk and in memory. */
 export async function checkHeadroom(stateDir: string, mem = { free: freemem(), total: totalmem() }): Promise<CheckResult[]> {
   const out: CheckResult[] = []
+  const problem = await storageProblem(stateDir, 0).catch(() => null)
+  if (problem && /EROFS|EACCES/.test(problem)) out.push(bad('fail', 'disk', problem, 'a read-only card is failing: back up /var/lib/linewatch and replace it (dmesg | grep -i mmc says why); otherwise systemd-tmpfiles --create'))
   try {
     const s = await statfs(stateDir)
     const free = s.bavail * s.bsize
