@@ -123,7 +123,8 @@ install -D -m 0644 "$s/99-linewatch-gateway.rules" "$root/etc/udev/rules.d/99-li
 install -D -m 0644 "$s/journald-linewatch.conf" "$root/etc/systemd/journald.conf.d/linewatch.conf"
 install -D -m 0644 "$s/watchdog-linewatch.conf" "$root/etc/systemd/system.conf.d/linewatch-watchdog.conf"
 chroot "$root" systemd-sysusers >/dev/null 2>&1
-chroot "$root" useradd -m -G sudo,dialout,gpio -s /bin/bash admin
+# admin reads the config (0640 root:linewatch: it may hold the broker's password) as a member of linewatch
+chroot "$root" useradd -m -G sudo,dialout,gpio,linewatch -s /bin/bash admin
 chroot "$root" passwd -l admin >/dev/null # no password until admin-password.txt
 printf 'AuthorizedKeysFile .ssh/authorized_keys /etc/ssh/authorized_keys.d/%%u\nPasswordAuthentication no\n' > "$root/etc/ssh/sshd_config.d/linewatch.conf"
 chroot "$root" systemctl disable ssh.service >/dev/null 2>&1 || true # off unless the installer gives a key

@@ -75,6 +75,7 @@ python3 image/serial-console.py "$work/serial.sock" admin "$password" 300 \
   'systemctl --failed --no-legend' \
   'systemctl is-active linewatch.service' \
   'grep -E "^(site|box):" /etc/linewatch/linewatch.yaml' \
+  'stat -c "%a %U:%G" /etc/linewatch/linewatch.yaml' \
   'ls /boot/firmware/' \
   'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value linewatch.service)"' \
   'free -m' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; tail -40 "$work/serial.log"; exit 1; }
@@ -83,6 +84,7 @@ section() { awk -v c="== $1" '$0 == c { on = 1; next } /^== / { on = 0 } on' "$w
 check "the system is running (serial)" '[ "$(section "systemctl is-system-running --wait")" = running ]'
 check "linewatch.service is active (serial)" '[ "$(section "systemctl is-active linewatch.service")" = active ]'
 check "linewatch.yaml from the boot partition installed (serial)" 'section "grep -E \"^(site|box):\" /etc/linewatch/linewatch.yaml" | grep -q "site: smoke"'
+check "linewatch.yaml is 0640 root:linewatch, read by admin as a member (serial)" '[ "$(section "stat -c \"%a %U:%G\" /etc/linewatch/linewatch.yaml")" = "640 root:linewatch" ]'
 check "admin-password.txt and web-password.txt removed from the boot partition (serial)" '! section "ls /boot/firmware/" | grep -q -e admin-password -e web-password'
 check "firstboot said what it applied (serial)" 'grep -q "linewatch.yaml: installed as" "$work/serial.log"'
 # the web page: nothing without a credential, not the OS password, not a guess; the web password logs in

@@ -20,7 +20,7 @@
  * tests run it in a temporary folder.
  */
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { chown, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { validateConfigText, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
@@ -50,6 +50,13 @@ export interface Applied {
 export const HTTPS_STEP = 'https'
 
 const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
+
+/** Gives a file to a group of this system (its /etc/group), when there is such a group and we may. */
+async function chownToGroup(path: string, group: string, etc: string): Promise<void> {
+  const line = ((await readIf(join(etc, 'group'))) ?? '').split('\n').find((l) => l.startsWith(`${group}:`))
+  const gid = Number(line?.split(':')[2])
+  if (Number.isInteger(gid)) await chown(path, -1, gid).catch(() => {})
+}
 
 async function readIf(path: string): Promise<string | null> {
   try {
@@ -103,7 +110,9 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       const problems = checked.problems.map((p) => formatProblem(p)).join('; ')
       const installed = await readIf(target)
       if (installed !== null && sha(installed) === sha(text)) return { action: checked.config ? 'unchanged' : `unchanged, still invalid: ${problems}`, ok: !!checked.config }
-      await writeFileAtomic(target, text)
+      // it may hold the broker's password: root writes it, the service's group (and the admin account, a member) reads it
+      await writeFileAtomic(target, text, 0o640)
+      await chownToGroup(target, 'linewatch', sys.etc)
       return checked.config ? { action: `installed as ${target}`, ok: true } : { action: `installed as ${target}, but invalid (the system lamp shows it): ${problems}`, ok: false }
     },
     false,

@@ -38,6 +38,7 @@ t.test('everything at once: config installed, password set, Wi-Fi, SSH on, host 
   const applied = await applyBootFiles(r.boot, r.sys)
   t.same(applied.map((a) => [a.file, a.ok]), [['linewatch.yaml', true], ['admin-password.txt', true], ['wifi.txt', true], ['ssh.pub', true], ['hostname.txt', true]])
   t.equal(await readFile(join(r.etc, 'linewatch', 'linewatch.yaml'), 'utf8'), GOOD)
+  t.equal((await stat(join(r.etc, 'linewatch', 'linewatch.yaml'))).mode & 0o777, 0o640, "the config (it may hold the broker's password): root and the service's group only")
   t.same(r.ran[0], { cmd: 'chpasswd', args: [], input: 'admin:correct-horse\n' })
   const wpa = await readFile(join(r.etc, 'wpa_supplicant', 'wpa_supplicant-wlan0.conf'), 'utf8')
   t.match(wpa, /country=RU\nnetwork=\{\n  ssid="Shop \\"5G\\""\n  psk="s3cret-pass"\n  key_mgmt=WPA-PSK\n\}/)

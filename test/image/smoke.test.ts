@@ -38,7 +38,7 @@ t.test('the image boots under QEMU and runs linewatch from the boot partition\'s
   t.comment(out.text)
   const checks = out.text.split('\n').filter((l) => /^(ok|FAILED): /.test(l))
   for (const line of checks) t.ok(line.startsWith('ok: '), line.replace(/^(ok|FAILED): /, ''))
-  t.ok(checks.length >= 11, `every check ran (${checks.length} of 11)`)
+  t.ok(checks.length >= 12, `every check ran (${checks.length} of 12)`)
   t.match(out.text, /^boot to healthy: \d+ s/m, '/healthz answered')
   t.equal(out.code, 0, 'image/test.sh passed')
 })
