@@ -4,7 +4,9 @@
  * bodies of the wrong type or shape, random bytes, bodies over the limit) and
  * junk on every MQTT topic the box listens to. Never a 5xx, never a crash;
  * afterwards the box still answers, is still on MQTT, and still reports every
- * line and uplink. Seeded: a failure replays. LINEWATCH_FUZZ_N sets the count
+ * line and uplink. The same requests at a box with the login on, each with
+ * junk, stale or real credentials: never a 5xx, and no change made by a
+ * credential that lacks the permission or the CSRF token. Seeded: a failure replays. LINEWATCH_FUZZ_N sets the count
  * (3,000 requests and 3,000 MQTT payloads by default; the issue's long run is
  * LINEWATCH_FUZZ_N=100000).
  */
@@ -14,6 +16,9 @@ import { prng } from '../../src/sim/prng.js'
 import { runDemo } from '../../src/sim/demo.js'
 import { BODY_LIMIT } from '../../src/web/server.js'
 import { waitFor } from '../helpers/flush.js'
+import { FakeClock } from '../../src/core/clock.js'
+import { StateStore } from '../../src/core/store.js'
+import { testWeb } from '../helpers/web.js'
 
 const N = Number(process.env.LINEWATCH_FUZZ_N ?? 3000)
 const ROUTES: [string, string][] = [
@@ -96,4 +101,38 @@ t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, t
   const state = box.store.snapshot
   t.same(Object.keys(state.lines).sort(), ['gsm1', 'gsm2', 'pots1', 'sip1'], 'every line still reported')
   t.same(Object.keys(state.uplinks).sort(), ['lte', 'wan1', 'wan2'], 'every uplink still reported')
+})
+
+t.test(`${N} generated requests at a box with the login on, with junk, stale and real credentials: no 5xx, nothing done without the permission`, async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 11, 3, 9))
+  const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
+  const done = { silenced: 0, tests: 0 }
+  const { app, auth } = testWeb({ http: { auth: 'required' }, store, panel: { lampTest: () => void done.tests++, silence: () => void done.silenced++ } })
+  t.teardown(() => app.close())
+  await auth.credentials.setPassword('admin', 'admin password 1', 'admin', clock.now())
+  const read = await auth.credentials.addToken('reader', ['read'], clock.now())
+  const login = await app.inject({ method: 'POST', url: '/login', payload: 'user=admin&password=admin%20password%201', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+  const cookie = String(login.headers['set-cookie']).split(';')[0]!
+  const rnd = prng(17_17)
+  const credentials = [
+    {}, { authorization: 'Bearer lwt_forged' }, { authorization: `Bearer ${read}` }, { authorization: String(junkValue(rnd)).slice(0, 100) },
+    { cookie }, { cookie: `${cookie}x` }, { cookie: 'lw_session=' + 'A'.repeat(43) }, { cookie, 'x-csrf-token': 'guess' }, { cookie, origin: 'http://evil.example' },
+  ] as Record<string, string>[]
+  const statuses = new Map<number, number>()
+  const fives: string[] = []
+  for (let i = 0; i < N; i++) {
+    const [routeMethod, route] = ROUTES[Math.floor(rnd() * ROUTES.length)]!
+    const method = rnd() < 0.8 ? routeMethod : METHODS[Math.floor(rnd() * METHODS.length)]!
+    const body = method === 'GET' || method === 'HEAD' ? undefined : junkBody(rnd)
+    const type = TYPES[Math.floor(rnd() * TYPES.length)]!
+    const url = junkPath(rnd, route)
+    const headers = { ...credentials[Math.floor(rnd() * credentials.length)]!, ...(type ? { 'content-type': type } : {}) }
+    const res = await app.inject({ method: method as 'GET', url, payload: body, headers })
+    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+    if (res.statusCode >= 500) fives.push(`${method} ${url} (${type}): ${res.statusCode} ${res.body.slice(0, 200)}`)
+  }
+  t.same(fives, [], `no 5xx (statuses: ${JSON.stringify(Object.fromEntries(statuses))})`)
+  t.ok((statuses.get(401) ?? 0) > 0 && (statuses.get(403) ?? 0) > 0, 'refusals of both kinds happened')
+  t.same(done, { silenced: 0, tests: 0 }, 'no change went through: none of the credentials could make one (a read token; a session without its CSRF token)')
+  t.equal((await app.inject({ url: '/api/v1/state', headers: { cookie } })).statusCode, 200, 'the real login still works after all that')
 })
