@@ -12,6 +12,7 @@
  */
 import mqtt from 'mqtt'
 import t from 'tap'
+import type { FastifyInstance } from 'fastify'
 import { prng } from '../../src/sim/prng.js'
 import { runDemo } from '../../src/sim/demo.js'
 import { BODY_LIMIT } from '../../src/web/server.js'
@@ -60,12 +61,8 @@ function junkPath(rnd: () => number, path: string): string {
   return `/api/v1/${Math.floor(rnd() * 1e6).toString(36)}` + q
 }
 
-t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, the box still reports`, async (t) => {
-  const demo = await runDemo({ httpPort: 0, print: () => {} })
-  t.teardown(() => demo.stop())
-  const { box } = demo
-  await waitFor(() => box.mqtt.connected && box.store.get('line', 'gsm1')?.state === 'up', 15_000, 'the demo up')
-  const rnd = prng(16_17)
+/** N generated requests (a route, often the wrong method, a mutated path, a junk body and type) with `extra` headers each; the statuses seen and any 5xx. */
+async function throwRequests(app: Pick<FastifyInstance, 'inject'>, rnd: () => number, extra: () => Record<string, string>) {
   const statuses = new Map<number, number>()
   const fives: string[] = []
   for (let i = 0; i < N; i++) {
@@ -74,10 +71,20 @@ t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, t
     const body = method === 'GET' || method === 'HEAD' ? undefined : junkBody(rnd)
     const type = TYPES[Math.floor(rnd() * TYPES.length)]!
     const url = junkPath(rnd, route)
-    const res = await box.web.inject({ method: method as 'GET', url, payload: body, headers: type ? { 'content-type': type } : {} })
+    const res = await app.inject({ method: method as 'GET', url, payload: body, headers: { ...extra(), ...(type ? { 'content-type': type } : {}) } })
     statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
     if (res.statusCode >= 500) fives.push(`${method} ${url} (${type}): ${res.statusCode} ${res.body.slice(0, 200)}`)
   }
+  return { statuses, fives }
+}
+
+t.test(`${N} generated requests and ${N} junk MQTT payloads: no 5xx, no crash, the box still reports`, async (t) => {
+  const demo = await runDemo({ httpPort: 0, print: () => {} })
+  t.teardown(() => demo.stop())
+  const { box } = demo
+  await waitFor(() => box.mqtt.connected && box.store.get('line', 'gsm1')?.state === 'up', 15_000, 'the demo up')
+  const rnd = prng(16_17)
+  const { statuses, fives } = await throwRequests(box.web, rnd, () => ({}))
   t.same(fives, [], `no 5xx (statuses: ${JSON.stringify(Object.fromEntries(statuses))})`)
   t.ok((statuses.get(413) ?? 0) > 0, 'bodies over the limit were refused with 413')
 
@@ -118,19 +125,7 @@ t.test(`${N} generated requests at a box with the login on, with junk, stale and
     {}, { authorization: 'Bearer lwt_forged' }, { authorization: `Bearer ${read}` }, { authorization: String(junkValue(rnd)).slice(0, 100) },
     { cookie }, { cookie: `${cookie}x` }, { cookie: 'lw_session=' + 'A'.repeat(43) }, { cookie, 'x-csrf-token': 'guess' }, { cookie, origin: 'http://evil.example' },
   ] as Record<string, string>[]
-  const statuses = new Map<number, number>()
-  const fives: string[] = []
-  for (let i = 0; i < N; i++) {
-    const [routeMethod, route] = ROUTES[Math.floor(rnd() * ROUTES.length)]!
-    const method = rnd() < 0.8 ? routeMethod : METHODS[Math.floor(rnd() * METHODS.length)]!
-    const body = method === 'GET' || method === 'HEAD' ? undefined : junkBody(rnd)
-    const type = TYPES[Math.floor(rnd() * TYPES.length)]!
-    const url = junkPath(rnd, route)
-    const headers = { ...credentials[Math.floor(rnd() * credentials.length)]!, ...(type ? { 'content-type': type } : {}) }
-    const res = await app.inject({ method: method as 'GET', url, payload: body, headers })
-    statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-    if (res.statusCode >= 500) fives.push(`${method} ${url} (${type}): ${res.statusCode} ${res.body.slice(0, 200)}`)
-  }
+  const { statuses, fives } = await throwRequests(app, rnd, () => credentials[Math.floor(rnd() * credentials.length)]!)
   t.same(fives, [], `no 5xx (statuses: ${JSON.stringify(Object.fromEntries(statuses))})`)
   t.ok((statuses.get(401) ?? 0) > 0 && (statuses.get(403) ?? 0) > 0, 'refusals of both kinds happened')
   t.same(done, { silenced: 0, tests: 0 }, 'no change went through: none of the credentials could make one (a read token; a session without its CSRF token)')
