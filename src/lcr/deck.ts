@@ -100,8 +100,10 @@ function eachQuoted(text: string, delimiter: string, problems: DeckProblem[], fn
   try {
     records = parse(text, { delimiter, relax_column_count: true, relax_quotes: true })
   } catch (err) {
-    const e = err as { lines?: unknown; message?: unknown }
-    problems.push({ line: Number(e.lines) || 1, message: `unreadable CSV, nothing imported: ${String(e.message)}` })
+    // the parser's code, never its message: that quotes the file's text, and a deck path pointed at another file must not show it
+    const e = err as { lines?: unknown; code?: unknown }
+    const why = e.code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quote is opened and never closed' : `the CSV parser stopped (${String(e.code ?? 'unknown error')})`
+    problems.push({ line: Number(e.lines) || 1, message: `unreadable CSV, nothing imported: ${why}` })
     return
   }
   let line = 1

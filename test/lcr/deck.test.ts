@@ -142,7 +142,12 @@ t.test('quoted decks: line numbers count line breaks inside fields; an unclosed 
   const open = parseDeck('prefix,rate\n1,2\n"open,3\n4,5\n')
   t.same(open.rows, [])
   t.equal(open.problems.length, 1)
-  t.match(open.problems[0]?.message, /^unreadable CSV, nothing imported: Quote Not Closed/)
+  t.match(open.problems[0]?.message, /^unreadable CSV, nothing imported: a quote is opened and never closed$/)
+  // a deck path pointed at another file (a key, a password file) must not make its text appear in a problem
+  const secret = parseDeck('-----BEGIN PRIVATE KEY-----\n"MIGHAgEAMBMGByqGSM49AgEGCCqGSM49\n')
+  t.notMatch(JSON.stringify(secret.problems), /MIGH|PRIVATE/, `no text of the file in ${JSON.stringify(secret.problems)}`)
+  const header = parseDeck('admin:scrypt$14$8$5$c2FsdA==$aGFzaA==,other\n')
+  t.notMatch(JSON.stringify(header.problems), /scrypt|c2FsdA/, `not from its first line either: ${JSON.stringify(header.problems)}`)
 })
 
 t.test('deckVerdict: whether an import replaces the last good deck', async (t) => {
