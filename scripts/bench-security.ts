@@ -1,7 +1,9 @@
 /**
  * 12. The login (bench-security.ts): what one password check costs the box (scrypt, N=2^14 r=8 p=5),
  *     and how long 1,000 wrong guesses at one user take through the real POST /login with its
- *     brake, on the simulated clock (each 429 is waited out as its Retry-After says).
+ *     brake, on the simulated clock (each 429 is waited out as its Retry-After says). Then the
+ *     demo box under LINEWATCH_BENCH_FUZZ_N (20,000) generated hostile requests: requests/s and
+ *     RSS before and after (GC forced when run with --expose-gc, as npm run bench does).
  * Run alone: node dist/scripts/bench-security.js
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -9,7 +11,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { setTimeout } from 'node:timers/promises'
 import { hashPassword, verifyPassword } from '../src/auth/passwords.js'
+import { runDemo } from '../src/sim/demo.js'
+import { throwRequests } from '../src/sim/http-fuzz.js'
+import { prng } from '../src/sim/prng.js'
 import { FakeClock } from '../src/core/clock.js'
 import { silentLogger } from '../src/core/logger.js'
 import { StateStore } from '../src/core/store.js'
@@ -21,7 +27,38 @@ type Figure = { figure: string; value: number; unit: string }
 const GUESSES = 1000
 const MiB = 1024 * 1024
 
+const FUZZ_N = Number(process.env.LINEWATCH_BENCH_FUZZ_N ?? 20_000)
+
+async function benchFuzzRss(): Promise<Figure[]> {
+  const demo = await runDemo({ httpPort: 0, print: () => {} })
+  try {
+    await setTimeout(3000)
+    const gc = () => (globalThis as { gc?: () => void }).gc?.()
+    gc()
+    const before = process.memoryUsage().rss
+    const t0 = performance.now()
+    const { fives } = await throwRequests(demo.box.web, FUZZ_N, prng(20), () => ({}))
+    const seconds = (performance.now() - t0) / 1000
+    await setTimeout(2000)
+    gc()
+    const after = process.memoryUsage().rss
+    return [
+      { figure: `fuzz: ${FUZZ_N.toLocaleString('en-US')} hostile requests at the demo, answered per second`, value: Math.round(FUZZ_N / seconds), unit: 'req/s' },
+      { figure: 'fuzz: of them answered 5xx', value: fives.length, unit: 'requests' },
+      { figure: 'fuzz: RSS before', value: Number((before / MiB).toFixed(1)), unit: 'MiB' },
+      { figure: 'fuzz: RSS after (2 s later)', value: Number((after / MiB).toFixed(1)), unit: 'MiB' },
+      { figure: 'fuzz: RSS after / before', value: Math.round((after / before) * 100), unit: '%' },
+    ]
+  } finally {
+    await demo.stop()
+  }
+}
+
 export async function benchSecurity(): Promise<Figure[]> {
+  return [...(await benchLogin()), ...(await benchFuzzRss())]
+}
+
+async function benchLogin(): Promise<Figure[]> {
   const hash = await hashPassword('the right password')
   const times: number[] = []
   const rss0 = process.memoryUsage().rss
