@@ -82,9 +82,8 @@ export class Box {
   readonly web: FastifyInstance
   stateDir = ''
   readonly auth: WebAuth
-  /** Whether the page and the API are served over HTTPS (http.tls), and the certificate's fingerprint once started. */
+  /** Whether the page and the API are served over HTTPS (http.tls). */
   readonly https: boolean
-  tlsFingerprint: string | null = null
   #alerts: AlertManager | null = null
   /** Silence detection; built at start, once the state folder (rates.json) is known. */
   silence: SilenceWatch | null = null
@@ -284,7 +283,6 @@ export class Box {
         const tls = await tlsFiles(this.config, this.stateDir)
         ;(this.web.server as unknown as TlsServer).setSecureContext({ cert: await readFile(tls.cert), key: await readFile(tls.key) })
         this.log.info({ fingerprint: tls.fingerprint, cert: tls.cert }, tls.own ? "HTTPS with the box's own certificate: compare this SHA-256 fingerprint with the browser's" : 'HTTPS with the certificate from http.cert')
-        this.tlsFingerprint = tls.fingerprint
       }
       await this.web.listen({ host: this.config.http.host, port: this.config.http.port })
     } catch (err) {
