@@ -14,6 +14,7 @@ import { createIo, outputPins } from './hw/gpio.js'
 import { SerialOpener } from './hw/serial.js'
 import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
+import { SimPinLedger } from './modem/pin-ledger.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -99,6 +100,8 @@ export class Box {
   notifier: SmsNotifier | null = null
   readonly #panelOutputs: PanelOutputs
   #started = false
+  /** The SIM PINs the SIMs refused: read from the state folder before a modem starts. */
+  readonly #simPins = new SimPinLedger()
   #minute: Timer | null = null
 
   constructor(opts: BoxOptions) {
@@ -112,7 +115,7 @@ export class Box {
     this.io = opts.io ?? createIo(config, this.clock)
     if (this.simulator && this.io instanceof SimIO) wireSim(this.simulator, config, this.io, this.clock)
     const pins = outputPins(this.io, this.clock)
-    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering }))
+    this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering, pinLedger: this.#simPins }))
     this.lines = new LineMonitor(this.store, config.lines)
     this.calls = new CallTracker(this.store, config.lines)
     this.routing = new RoutingService({ config, store: this.store, clock: this.clock, log: this.log, configDir: opts.configDir ?? process.cwd() })
@@ -218,6 +221,7 @@ export class Box {
     try {
       this.stateDir = await resolveStateDir(this.config.storage.dir)
       this.auth.open(this.stateDir)
+      await this.#simPins.open(this.stateDir, this.log, this.clock.now())
       const { mqtt, site, box } = this.config
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json'), clearRetainedMark: join(this.stateDir, CLEAR_RETAINED_MARK) })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))

@@ -1,7 +1,8 @@
 import { redactUrl } from '../core/logger.js'
 
 /** Keys whose values are secrets wherever they appear in the config. */
-const SECRET_KEYS = new Set(['password', 'token', 'pin', 'puk', 'secret'])
+// (`pin` alone is a GPIO number in this config, not a secret)
+const SECRET_KEYS = new Set(['password', 'token', 'simpin', 'puk', 'secret'])
 
 /** The config as an admin may read it back: every secret replaced, URLs without their passwords. */
 export function redactConfig<T>(config: T): T {

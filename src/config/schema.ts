@@ -70,6 +70,10 @@ export const ModemSchema = Type.Object(
         { ...strict, description: "The GPIO that cuts the module's supply (a relay or a load switch): the last recovery step, for a module deaf even to its power key" },
       ),
     ),
+    simPin: Type.Optional(
+      Type.String({ pattern: '^[0-9]{4,8}$', description: "The SIM's PIN (4-8 digits), entered when the module asks for it; a PIN the SIM refused is never tried again" }),
+    ),
+    simPinFile: Type.Optional(Type.String({ minLength: 1, description: 'The SIM PIN from a file of its own (its first line), relative to the config file; instead of simPin' })),
     balance: Type.Optional(
       Type.Object(
         {

@@ -1,6 +1,6 @@
 /**
- * Secrets kept out of the config file: `mqtt.passwordFile`, `http.tokenFile` and
- * `sitePhone.webhook.tokenFile` name a file (relative to the config file) whose
+ * Secrets kept out of the config file: `mqtt.passwordFile`, `http.tokenFile`,
+ * `sitePhone.webhook.tokenFile` and `modems[].simPinFile` name a file (relative to the config file) whose
  * first line is the secret, so the YAML can be shown, copied or committed
  * without it. The TLS files (`mqtt.ca`, `.cert`, `.key`, `http.cert`, `.key`) are made absolute the
  * same way. A file that cannot be read is a config problem that names the file,
@@ -54,5 +54,11 @@ export async function resolveSecrets(config: Config, configDir: string): Promise
   config.http.token = await secret('http.tokenFile', config.http.tokenFile, config.http.token, 16)
   const hook = config.sitePhone.webhook
   if (hook) hook.token = await secret('sitePhone.webhook.tokenFile', hook.tokenFile, hook.token, 8)
+  for (const [i, modem] of config.modems.entries()) {
+    modem.simPin = await secret(`modems[${i}].simPinFile`, modem.simPinFile, modem.simPin, 4)
+    if (modem.simPinFile !== undefined && modem.simPin !== undefined && !/^[0-9]{4,8}$/.test(modem.simPin)) {
+      problems.push({ path: `modems[${i}].simPinFile`, message: `${at(modem.simPinFile)}: its first line must be the PIN, 4 to 8 digits` })
+    }
+  }
   return problems
 }

@@ -9,7 +9,7 @@ export function createLogger(opts: { level?: string; destination?: NodeJS.Writab
       level: opts.level ?? process.env.LINEWATCH_LOG_LEVEL ?? 'info',
       base: { app: 'linewatch' },
       redact: {
-        paths: ['password', '*.password', '*.*.password', 'token', '*.token', '*.*.token', 'url'],
+        paths: ['password', '*.password', '*.*.password', 'token', '*.token', '*.*.token', 'simPin', '*.simPin', 'url'],
         censor: (value: unknown, path: string[]) => (path.at(-1) === 'url' ? redactUrl(value) : '[redacted]'),
       },
     },

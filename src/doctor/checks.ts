@@ -72,7 +72,13 @@ export async function checkModem(m: Config['modems'][number], opener: SerialOpen
     const sim = cpin.lines.map(parseCpin).find((x) => x) ?? null
     if (sim !== 'READY') {
       const why = sim ?? (cpin.error || 'no +CPIN answer')
-      const fix = /not inserted|10\b/i.test(why) ? 'insert the SIM card (power off first) and check it sits flat in its holder' : /PIN/.test(why) ? 'remove the PIN lock from the SIM (in a phone) or set it in the gateway' : 'check the SIM card in a phone'
+      const fix = /not inserted|10\b/i.test(why)
+        ? 'insert the SIM card (power off first) and check it sits flat in its holder'
+        : /PUK/.test(why)
+          ? 'three wrong PINs locked the SIM: unlock it in a phone with the PUK from its card'
+          : /PIN/.test(why)
+            ? `put the PIN in modems[].simPinFile (linewatch run enters it; a PIN the SIM refused is never sent again${m.simPin ? ': the configured one may be wrong, check it in a phone' : ''}) or remove the lock in a phone`
+            : 'check the SIM card in a phone'
       out.push(bad('fail', `${name}: SIM`, `not ready: ${why}`, fix))
       return out
     }

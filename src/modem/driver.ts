@@ -18,6 +18,7 @@ import { CallControl, type DialOptions } from './call-control.js'
 import { sendSms, type SmsResult } from './sms-sender.js'
 import { callerIdE164, type NumberingPlan } from '../numbers/e164.js'
 import { parseCops, parseCpin, parseCreg, parseCsq } from './parse.js'
+import { SimPinLedger } from './pin-ledger.js'
 
 /** GPIO outputs the driver may drive (the modem's power key). */
 export interface OutputPins {
@@ -27,6 +28,9 @@ export interface OutputPins {
 
 /** Commands that put a module into the mode this driver expects. */
 export const INIT_SEQUENCE = ['ATE0', 'ATV1', 'AT+CMEE=2', 'AT+CLIP=1', 'AT+CREG=2'] as const
+
+/** Some modules take seconds to check a PIN against the SIM. */
+const PIN_TIMEOUT_MS = 15_000
 
 /** A call's RINGs come every ~5 s; this long without one and the ringing is over. */
 const RING_GAP_MS = 8000
@@ -76,6 +80,7 @@ export class ModemDriver {
   readonly #numbering: NumberingPlan | null
   readonly #balance: BalanceCheck | null
   readonly #calls: CallControl
+  readonly #pinLedger: SimPinLedger
   /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
   #exclusiveTail: Promise<unknown> = Promise.resolve()
   /** The concatenation reference of the next long SMS; random at start so a restart does not reuse the last one. */
@@ -83,8 +88,19 @@ export class ModemDriver {
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
 
-  constructor(deps: { config: ModemConfig; store: StateStore; clock: Clock; opener: SerialOpener; log: Logger; pins?: OutputPins | null; numbering?: NumberingPlan | null }) {
+  constructor(deps: {
+    config: ModemConfig
+    store: StateStore
+    clock: Clock
+    opener: SerialOpener
+    log: Logger
+    pins?: OutputPins | null
+    numbering?: NumberingPlan | null
+    /** The PINs the SIMs refused, kept in the state folder by the box; in memory when absent. */
+    pinLedger?: SimPinLedger
+  }) {
     this.#cfg = deps.config
+    this.#pinLedger = deps.pinLedger ?? new SimPinLedger()
     this.#numbering = deps.numbering ?? null
     this.#store = deps.store
     this.#clock = deps.clock
@@ -304,7 +320,8 @@ export class ModemDriver {
       if (!this.#initialised) {
         for (const cmd of INIT_SEQUENCE) await this.#send(cmd)
         const cpin = await this.#send('AT+CPIN?', { expect: '+CPIN:' }).catch((e: unknown) => this.#simError(e))
-        const sim = cpin ? (parseCpin(cpin[0] ?? '') ?? 'unknown') : undefined
+        let sim = cpin ? (parseCpin(cpin[0] ?? '') ?? 'unknown') : undefined
+        if (sim === 'SIM PIN' && this.#cfg.simPin) sim = await this.#enterPin(this.#cfg.simPin)
         this.#initialised = true
         if (sim) this.#publish({ sim })
         const identity = await readIdentity((cmd) => this.#send(cmd))
@@ -360,6 +377,38 @@ export class ModemDriver {
     this.#timeoutsInRow = 0
     this.#ladder.end()
     if (!this.#store.get('modem', this.#cfg.id)?.answering) this.#publish({ answering: true })
+  }
+
+  /**
+   * Unlock the SIM with the configured PIN, at most once per PIN: a PIN the SIM
+   * refused is remembered in the state folder and never sent again, so no
+   * restart loop can spend the SIM's three tries. The PIN is never logged; an
+   * error carrying the command is replaced by one without it. Returns the SIM state to publish.
+   */
+  async #enterPin(pin: string): Promise<string | undefined> {
+    const id = this.#cfg.id
+    const refusedText = 'SIM PIN (the PIN in the config was refused; not tried again)'
+    if (this.#pinLedger.refused(id, pin)) {
+      this.#log.error('the SIM refused this PIN before: it is not sent again (a SIM allows three wrong PINs); put the right one in simPin or simPinFile')
+      return refusedText
+    }
+    try {
+      await this.#send(`AT+CPIN="${pin}"`, { timeoutMs: PIN_TIMEOUT_MS })
+    } catch (err) {
+      if (!hasCode(err, ErrorCode.AT_ERROR)) {
+        const code = hasCode(err, ErrorCode.AT_TIMEOUT) ? ErrorCode.AT_TIMEOUT : ErrorCode.AT_PORT_CLOSED
+        throw new LinewatchError(code, 'AT+CPIN=<the PIN>: no answer')
+      }
+      await this.#pinLedger.refuse(id, pin)
+      const final = (err.details as AtResponse | undefined)?.final
+      this.#log.error({ answer: final?.detail ?? final?.code }, 'the SIM refused the PIN in the config; it will not be sent again')
+      return refusedText
+    }
+    await this.#pinLedger.accepted(id)
+    this.#log.info('SIM PIN entered')
+    const again = await this.#send('AT+CPIN?', { expect: '+CPIN:' }).catch((e: unknown) => this.#simError(e))
+    // an error answer was published as the SIM state by #simError
+    return again ? (parseCpin(again[0] ?? '') ?? 'unknown') : undefined
   }
 
   #simError(err: unknown): null {

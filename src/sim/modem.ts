@@ -29,6 +29,8 @@ export interface SimModemOptions {
   bootMs?: number
   /** The SIM's own number: the caller ID of its calls on the simulated network. */
   msisdn?: string
+  /** The SIM's PIN lock: it asks for this PIN after every boot (default: no lock). */
+  simPin?: string
 }
 
 interface SimModemEvents {
@@ -82,6 +84,10 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   /** Completed boots so far (power key, supply, soft reset or its own): what the tests and the demo watch. */
   boots = 0
   simPresent = true
+  /** The SIM's PIN (null: no lock), asked for after every boot; three wrong ones and it wants the PUK. */
+  simPin: string | null
+  #simLock: 'none' | 'pin' | 'puk' = 'none'
+  #pinTries = 3
 
   constructor(opts: SimModemOptions) {
     super()
@@ -89,6 +95,8 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#csq = opts.csq ?? 21
     this.#bootMs = opts.bootMs ?? 3000
     this.msisdn = opts.msisdn ?? null
+    this.simPin = opts.simPin ?? null
+    this.#simLock = this.simPin ? 'pin' : 'none'
     this.#operator = opts.operator ?? 'SimTel'
     this.personality = PERSONALITIES[opts.personality ?? 'quectel']
     this.#info = {
@@ -111,7 +119,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
         return self.simPresent
       },
       get registered() {
-        return self.#registration === 'home' || self.#registration === 'roaming'
+        return self.#registered()
       },
       get msisdn() {
         return self.msisdn
@@ -311,7 +319,9 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       this.#power = 'on'
       this.#hang = null
       this.boots++
-      for (const banner of this.personality.bootBanners) this.#urc(banner)
+      // a SIM with a PIN locks again with every power-up of the module
+      if (this.#simLock === 'none' && this.simPin) this.#simLock = 'pin'
+      for (const banner of this.personality.bootBanners) this.#urc(banner === '+CPIN: READY' ? `+CPIN: ${this.#simState() ?? 'NOT INSERTED'}` : banner)
     }, this.#bootMs)
   }
 
@@ -351,15 +361,20 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     if (body === '+CGMM') return this.#reply([this.#info.model])
     if (body === '+CGSN' || body === '+GSN') return this.#reply([this.#info.imei])
     if (body === '+CGMR') return this.#reply([`Revision: ${this.personality.firmware}`])
-    if (body === '+CIMI') return this.simPresent ? this.#reply(['250026612345678']) : this.#cmeError(10, 'SIM not inserted')
+    if (body === '+CIMI') return void (this.#simReadable() && this.#reply(['250026612345678']))
     if ((this.personality.iccid.commands as readonly string[]).includes(body)) {
-      return this.simPresent ? this.#reply([`${this.personality.iccid.prefix}89701020304050607080`]) : this.#cmeError(10, 'SIM not inserted')
+      return void (this.#simReadable() && this.#reply([`${this.personality.iccid.prefix}89701020304050607080`]))
     }
     if (body === '+CSQ') return this.#reply([`+CSQ: ${this.#csq},99`])
     if (body === '+CREG?') return this.#reply([this.#cregReport(true)])
-    if (body === '+CPIN?') return this.simPresent ? this.#reply(['+CPIN: READY']) : this.#cmeError(10, 'SIM not inserted')
+    if (body === '+CPIN?') {
+      const state = this.#simState()
+      return state ? this.#reply([`+CPIN: ${state}`]) : this.#cmeError(10, 'SIM not inserted')
+    }
+    const pin = /^\+CPIN="?([0-9]*)"?$/.exec(body)
+    if (pin) return this.#enterPin(pin[1]!)
     if (body === '+COPS?') {
-      const registered = this.#registration === 'home' || this.#registration === 'roaming'
+      const registered = this.#registered()
       const name = this.#sms.charset === 'UCS2' ? encodeUcs2Hex(this.#operator) : this.#operator
       return this.#reply([registered ? `+COPS: 0,0,"${name}",7` : '+COPS: 0'])
     }
@@ -386,8 +401,57 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     return this.#answer('ERROR')
   }
 
+  /** What AT+CPIN? says; null without a SIM. */
+  #simState(): string | null {
+    if (!this.simPresent) return null
+    return this.#simLock === 'pin' ? 'SIM PIN' : this.#simLock === 'puk' ? 'SIM PUK' : 'READY'
+  }
+
+  /** A SIM that can be read (IMSI, ICCID); otherwise answers the error and returns false. */
+  #simReadable(): boolean {
+    if (!this.simPresent) this.#cmeError(10, 'SIM not inserted')
+    else if (this.#simLock === 'pin') this.#cmeError(11, 'SIM PIN required')
+    else if (this.#simLock === 'puk') this.#cmeError(12, 'SIM PUK required')
+    else return true
+    return false
+  }
+
+  /** A locked SIM keeps the module off the network. */
+  #registered(): boolean {
+    return this.#simLock === 'none' && (this.#registration === 'home' || this.#registration === 'roaming')
+  }
+
+  #enterPin(pin: string): void {
+    if (!this.simPresent) return this.#cmeError(10, 'SIM not inserted')
+    if (this.#simLock === 'puk') return this.#cmeError(12, 'SIM PUK required')
+    if (this.#simLock === 'none') return this.#cmeError(3, 'operation not allowed')
+    if (pin !== this.simPin) {
+      this.#pinTries--
+      if (this.#pinTries === 0) this.#simLock = 'puk'
+      return this.#cmeError(16, 'incorrect password')
+    }
+    this.#pinTries = 3
+    this.#simLock = 'none'
+    this.#answer('OK')
+    // the SIM says it is ready, then the module registers
+    this.#urc('+CPIN: READY')
+    if (this.#cregN > 0 && this.#registered()) this.#urc(this.#cregReport(false))
+  }
+
+  /** A SIM with this PIN (locked now, as after a boot), or with the lock removed (null). */
+  setSimPin(pin: string | null): void {
+    this.simPin = pin
+    this.#simLock = pin ? 'pin' : 'none'
+    this.#pinTries = 3
+  }
+
+  /** Tries left before the SIM wants its PUK (what a phone would show). */
+  get pinTriesLeft(): number {
+    return this.#pinTries
+  }
+
   #cregReport(answer: boolean): string {
-    const stat = STAT[this.#registration]
+    const stat = STAT[this.#simLock === 'none' ? this.#registration : 'not-registered']
     const q = this.personality.quoteLocation ? '"' : ''
     const act = this.personality.act === null ? '' : `,${this.personality.act}`
     const loc = this.#cregN === 2 && (stat === 1 || stat === 5) ? `,${q}${this.#info.lac}${q},${q}${this.#info.cellId}${q}${act}` : ''

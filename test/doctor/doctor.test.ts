@@ -58,6 +58,13 @@ t.test('a wrong serial port, a missing SIM and an unreachable broker, each with 
     t.notMatch(text, /Error:|\bE[A-Z]{4,}\b|AT\+C/, `${r.check}: no error class, errno or AT command in what an installer reads`)
   }
   t.match(table, /\d+ ok, \d+ warnings, 3 failed/)
+
+  // a SIM with a PIN lock: the fix names the key, and the doctor sends no PIN (it would spend a try)
+  sim.get('nosim')!.simPresent = true
+  sim.get('nosim')!.setSimPin('4721')
+  const locked = find(await runChecks({ file, simulator: sim, timeoutMs: 1500 }), 'modem nosim: SIM')
+  t.match(locked, { status: 'fail', detail: 'not ready: SIM PIN', fix: /modems\[\]\.simPinFile/ })
+  t.equal(sim.get('nosim')!.pinTriesLeft, 3, 'no PIN tried')
 })
 
 t.test('a healthy box: every check ok, exit 0', async (t) => {
