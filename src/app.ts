@@ -15,6 +15,7 @@ import { SerialOpener } from './hw/serial.js'
 import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
 import { SimPinLedger } from './modem/pin-ledger.js'
+import { BoxMemory } from './core/box-memory.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -102,6 +103,7 @@ export class Box {
   #started = false
   /** The SIM PINs the SIMs refused: read from the state folder before a modem starts. */
   readonly #simPins = new SimPinLedger()
+  #memory: BoxMemory | null = null
   #minute: Timer | null = null
 
   constructor(opts: BoxOptions) {
@@ -155,6 +157,7 @@ export class Box {
   #uplinkMonitor(): UplinkMonitor {
     const { uplinks, failover } = this.config
     const sim = this.simulator?.internet ?? null
+    const addressOf = sim?.addressOf ?? interfaceAddress
     return new UplinkMonitor({
       store: this.store,
       uplinks,
@@ -162,12 +165,13 @@ export class Box {
       clock: this.clock,
       log: this.log,
       prober: sim?.probe ?? probe,
-      addressOf: sim?.addressOf ?? interfaceAddress,
+      addressOf,
       routes: failover.routes === 'metrics' ? (sim ?? new IpRouteControl()) : null,
-      onSwitch: (from, to) => {
-        // the broker connection ran over the old uplink: connect again now, not after TCP notices
-        if (from !== null) this.mqtt?.reconnectNow()
+      onSwitch: (_from, to) => {
+        // a broker connection made over another uplink (the old one, or at boot whichever the kernel
+        // routed by) stays on it: connect again now, not after TCP notices
         this.mqtt?.throttle(to?.metered ? failover.meteredReportSeconds * 1000 : 0)
+        this.mqtt?.follow(to ? addressOf(to.interface) : null)
       },
     })
   }
@@ -226,6 +230,12 @@ export class Box {
       this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json'), clearRetainedMark: join(this.stateDir, CLEAR_RETAINED_MARK) })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
       await this.routing.start(this.stateDir)
+      // what the lines, the channels and routing knew before a restart, before any of them starts
+      this.#memory = new BoxMemory({ stateDir: this.stateDir, clock: this.clock, log: this.log })
+      await this.#memory.load()
+      this.#memory.keep('lines', this.lines)
+      this.#memory.keep('channels', this.channels)
+      this.#memory.keep('routing', this.routing)
       // the office can run the lamp test or silence the buzzer from afar
       this.mqtt.listen('panel/test', () => this.panel.lampTest())
       this.mqtt.listen('panel/silence', () => this.panel.silence())
@@ -358,6 +368,7 @@ export class Box {
     await step('sms notifier', () => this.notifier?.stop())
     await step('site phone', () => this.sitePhone?.stop())
     await step('routing', () => this.routing.stop())
+    await step('memory', () => this.#memory?.flush())
     this.testCalls.stop()
     await step('alerts', () => this.#alerts?.stop())
     this.simulator?.stop()

@@ -452,6 +452,22 @@ export const MqttSchema = Type.Object(
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 100 }),
     reconnectMaxMs: Type.Integer({ default: 60000, minimum: 1000 }),
+    protocol: StringEnum(['auto', '5', '3.1.1'] as const, {
+      default: 'auto',
+      description: 'auto: MQTT 5, and 3.1.1 with a broker that refuses 5 (the demo\'s embedded broker); 5 or 3.1.1: only that',
+    }),
+    willDelaySeconds: Type.Integer({
+      default: 30,
+      minimum: 0,
+      maximum: 3600,
+      description: 'MQTT 5: the broker says status offline only after the box has been away this long, so a reconnect (an uplink switch) shows nothing',
+    }),
+    sessionExpirySeconds: Type.Integer({
+      default: 86400,
+      minimum: 0,
+      maximum: 2592000,
+      description: 'MQTT 5: the broker keeps the box\'s session (its subscriptions and the commands sent to it) this long while it is away',
+    }),
   },
   { ...strict, default: {} },
 )

@@ -29,6 +29,13 @@ export interface BreakerState {
   retryAt: number | null
 }
 
+/** What a breaker must not forget at a restart (a half-open trial in progress is forgotten: the next call is the trial). */
+export interface BreakerMemory {
+  faults: number
+  openUntil: number | null
+  opens: number
+}
+
 const MAX_OPEN_DOUBLINGS = 4
 /** A trial call offered while half-open that is never reported (the PBX took another path, or crashed) stops blocking after this. */
 const TRIAL_MS = 120_000
@@ -44,6 +51,17 @@ export class PathBreaker {
     private readonly faultsToOpen: number,
     private readonly openMs: number,
   ) {}
+
+  memory(): BreakerMemory {
+    return { faults: this.#faults, openUntil: this.#openUntil, opens: this.#opens }
+  }
+
+  recall(m: BreakerMemory): void {
+    const count = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) && x >= 0 ? Math.floor(x) : 0)
+    this.#faults = count(m.faults)
+    this.#openUntil = typeof m.openUntil === 'number' && Number.isFinite(m.openUntil) ? m.openUntil : null
+    this.#opens = Math.min(count(m.opens), MAX_OPEN_DOUBLINGS + 1)
+  }
 
   /** Whether a call may take the path now; in half-open, only one until it reports. */
   allows(now: number): boolean {

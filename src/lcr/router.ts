@@ -6,7 +6,7 @@ import { bandAt } from './bands.js'
 import { coveringBundle, countCall, pools, secondsLeft, type BundleCounts } from './bundles.js'
 import type { BundleStatus } from '../core/state.js'
 import { normaliseDialled, type DialPlan } from './dialplan.js'
-import { isPathFault, PathBreaker, PathQuality, type AttemptOutcome, type BreakerState } from './path-health.js'
+import { isPathFault, PathBreaker, PathQuality, type BreakerMemory, type AttemptOutcome, type BreakerState } from './path-health.js'
 import { callCost } from './pricing.js'
 import type { PrefixIndex } from './prefix-index.js'
 
@@ -73,6 +73,16 @@ interface PathRuntime {
 const DESTINATION_DIGITS = 5
 /** Report ids remembered to count a repeated report once. */
 const IDS_KEPT = 1000
+/** …of which those younger than this are kept across a restart (a PBX or a QoS 1 redelivery repeats a report within minutes). */
+const IDS_REMEMBERED_MS = 3600_000
+
+/** What routing must not forget at a restart: a circuit-broken path is not offered again, durations learnt are not lost, a report is counted once. */
+export interface RouterMemory {
+  breakers: Record<string, BreakerMemory>
+  durations: Record<string, { calls: number; seconds: number }>
+  /** Report ids with when they were seen. */
+  seen: [string, number][]
+}
 /** The learnt average is used from this many answered calls on. */
 const MIN_CALLS_FOR_AVERAGE = 3
 
@@ -90,7 +100,9 @@ export class LcrRouter {
   readonly #paths = new Map<string, PathRuntime>()
   readonly #durations = new Map<string, { calls: number; seconds: number }>()
   readonly #storeNumbers: Set<string>
-  readonly #seen = new Set<string>()
+  /** Report ids and when each was seen, oldest first. */
+  readonly #seen = new Map<string, number>()
+  memoryChanged?: () => void
 
   constructor(deps: RouterDeps) {
     this.#d = deps
@@ -126,11 +138,12 @@ export class LcrRouter {
     if (!n.ok) return n.reason
     if (r.id !== undefined) {
       if (this.#seen.has(r.id)) return null
-      this.#seen.add(r.id)
-      // a Set iterates in insertion order: the oldest goes first
-      if (this.#seen.size > IDS_KEPT) this.#seen.delete(this.#seen.values().next().value!)
+      this.#seen.set(r.id, this.#d.clock.now())
+      // a Map iterates in insertion order: the oldest goes first
+      if (this.#seen.size > IDS_KEPT) this.#seen.delete(this.#seen.keys().next().value!)
     }
     const now = this.#d.clock.now()
+    this.memoryChanged?.()
     runtime.breaker.record(isPathFault(r.outcome, r.cause), now, r.outcome === 'answered' || r.outcome === 'busy')
     runtime.quality.record(r.outcome)
     const plan = this.#plan(r.path)
@@ -151,6 +164,26 @@ export class LcrRouter {
     const path = this.#d.config.paths.find((p) => p.id === r.path)!
     this.#d.onAttempt?.({ type: 'routed', path: r.path, line: path.line, to: n.e164, outcome: r.outcome, cause: r.cause ?? null, seconds, cost, currency: plan?.currency ?? '', bundle })
     return null
+  }
+
+  remember(): RouterMemory {
+    const since = this.#d.clock.now() - IDS_REMEMBERED_MS
+    return {
+      breakers: Object.fromEntries([...this.#paths].map(([id, r]) => [id, r.breaker.memory()])),
+      durations: Object.fromEntries(this.#durations),
+      seen: [...this.#seen].filter(([, at]) => at >= since),
+    }
+  }
+
+  /** What routing knew before the restart; paths no longer in the config are forgotten. */
+  recall(m: RouterMemory): void {
+    for (const [id, b] of Object.entries(m?.breakers ?? {})) this.#paths.get(id)?.breaker.recall(b)
+    for (const [key, d] of Object.entries(m?.durations ?? {})) {
+      if (Number.isFinite(d?.calls) && Number.isFinite(d?.seconds) && d.calls > 0) this.#durations.set(key, { calls: d.calls, seconds: d.seconds })
+    }
+    for (const entry of Array.isArray(m?.seen) ? m.seen.slice(-IDS_KEPT) : []) {
+      if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'number') this.#seen.set(entry[0], entry[1])
+    }
   }
 
   /** The duration a call to this destination is priced for: its learnt average, or the configured default. */

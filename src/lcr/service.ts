@@ -9,7 +9,8 @@ import { bundleAlert } from '../alerts/rules.js'
 import type { RoutedCallRecord, RoutingStats } from '../core/state.js'
 import { bundleSeconds, localDay, migrateCounts, pools, secondsLeft, type BundleCounts } from './bundles.js'
 import { DeckLibrary, type DeckStatus } from './decks.js'
-import { LcrRouter, type AttemptReport, type RouteAnswer } from './router.js'
+import { LcrRouter, type AttemptReport, type RouteAnswer, type RouterMemory } from './router.js'
+import type { Remembering } from '../core/box-memory.js'
 
 type Totals = RoutingStats['total']
 
@@ -33,7 +34,7 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/
  * `<base>/call`, the day's totals on `<base>/stats`, and a bundle nearly used
  * up raises an alert.
  */
-export class RoutingService {
+export class RoutingService implements Remembering<RouterMemory> {
   readonly #config: Config
   readonly #log: Logger
   readonly #deps: { store: StateStore; clock: Clock; configDir: string }
@@ -126,6 +127,19 @@ export class RoutingService {
 
   async stop(): Promise<void> {
     await this.#file?.flushed()
+  }
+
+  // the router's breakers, learnt durations and report ids outlive a restart (BoxMemory, after start)
+  remember(): RouterMemory {
+    return this.#started().remember()
+  }
+
+  recall(saved: RouterMemory): void {
+    this.#started().recall(saved)
+  }
+
+  set memoryChanged(fn: () => void) {
+    this.#started().memoryChanged = fn
   }
 
   /** `peek`: a look (the CLI), not a call: it does not take a half-open path's one trial. */

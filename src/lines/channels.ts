@@ -1,6 +1,10 @@
 import type { LineConfig } from '../config/schema.js'
 import type { ChannelUse, ModemSnapshot } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
+import type { Remembering } from '../core/box-memory.js'
+
+/** The PBX's calls in progress per line, each with when it started: kept across a restart, so a repeated report is not a second call and the busy channels stay right. */
+export type ChannelMemory = Record<string, [string, number][]>
 
 /** A call the PBX never reported ended is let go after this long: a lost hang-up must not hold a channel for ever. */
 export const STALE_CALL_MS = 4 * 3600_000
@@ -16,7 +20,8 @@ const MAX_CALLS = 2000
  * than contracted: `channelUse.short` with the counts (the alert follows from
  * it); cleared once every bought channel has carried a call at the same time.
  */
-export class ChannelWatch {
+export class ChannelWatch implements Remembering<ChannelMemory> {
+  memoryChanged?: () => void
   readonly #store: StateStore
   readonly #lines: Map<string, LineConfig>
   readonly #calls = new Map<string, Map<string, number>>()
@@ -36,6 +41,18 @@ export class ChannelWatch {
     }
   }
 
+  remember(): ChannelMemory {
+    return Object.fromEntries([...this.#calls].map(([line, calls]) => [line, [...calls]]))
+  }
+
+  recall(saved: ChannelMemory): void {
+    for (const [line, calls] of this.#calls) {
+      const kept = saved?.[line]
+      if (!Array.isArray(kept)) continue
+      for (const c of kept.slice(-MAX_CALLS)) if (Array.isArray(c) && typeof c[0] === 'string' && typeof c[1] === 'number') calls.set(c[0], c[1])
+    }
+  }
+
   /** Follows the modems' own calls. */
   start(): void {
     this.#store.on('change', this.#onChange)
@@ -43,6 +60,8 @@ export class ChannelWatch {
       const m = this.#store.get('modem', modem)
       if (m) this.#fromModem(modem, m)
     }
+    // calls recalled from before a restart hold their channels
+    for (const line of this.#calls.keys()) this.#publish(line)
   }
 
   stop(): void {
@@ -73,12 +92,15 @@ export class ChannelWatch {
     calls.set(id, at)
     // a PBX that never reports hang-ups must not grow this without end
     if (calls.size > MAX_CALLS) calls.delete(calls.keys().next().value!)
+    this.memoryChanged?.()
     this.#publish(line)
     return true
   }
 
   ended(line: string, id: string): void {
-    if (this.#calls.get(line)?.delete(id)) this.#publish(line)
+    if (!this.#calls.get(line)?.delete(id)) return
+    this.memoryChanged?.()
+    this.#publish(line)
   }
 
   refused(line: string, cause: string | null): void {
@@ -99,7 +121,9 @@ export class ChannelWatch {
     for (const [line, calls] of this.#calls) {
       let dropped = false
       for (const [id, at] of calls) if (now - at > STALE_CALL_MS) dropped = calls.delete(id) || dropped
-      if (dropped) this.#publish(line)
+      if (!dropped) continue
+      this.memoryChanged?.()
+      this.#publish(line)
     }
   }
 

@@ -4,7 +4,8 @@ import type { LineSnapshot, ModemSnapshot, PartState } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { gsmLineState } from './gsm.js'
 import { combineSignals } from './signals.js'
-import { LineStateMachine } from './state-machine.js'
+import type { Remembering } from '../core/box-memory.js'
+import { LineStateMachine, type LineMemory } from './state-machine.js'
 
 const HOUR_MS = 3600_000
 
@@ -59,7 +60,8 @@ export function initialLine(cfg: LineConfig, now: number): LineSnapshot {
  * a call proves the line works, a flagged silence or a failed test call says
  * it may not.
  */
-export class LineMonitor {
+export class LineMonitor implements Remembering<Record<string, LineMemory>> {
+  memoryChanged?: () => void
   readonly #store: StateStore
   readonly #lines: LineConfig[]
   readonly #machines = new Map<string, LineStateMachine>()
@@ -77,6 +79,15 @@ export class LineMonitor {
       store.init('line', line)
       this.#machines.set(l.id, new LineStateMachine(l.hysteresis, line.reason))
     }
+  }
+
+  remember(): Record<string, LineMemory> {
+    return Object.fromEntries([...this.#machines].map(([id, m]) => [id, m.memory()]))
+  }
+
+  /** Each line's state before the restart (a line no longer in the config is forgotten). */
+  recall(saved: Record<string, LineMemory>, now: number): void {
+    for (const [id, m] of this.#machines) if (saved?.[id]) m.recall(saved[id], now)
   }
 
   start(): void {
@@ -123,6 +134,7 @@ export class LineMonitor {
   }
 
   #publish(id: string, machine: LineStateMachine, patch: Partial<LineSnapshot> = {}): void {
+    if (machine.state !== this.#store.get('line', id)?.state) this.memoryChanged?.()
     this.#store.update('line', id, { ...patch, state: machine.state, reason: machine.reason, transition: machine.transition })
     this.#timers.get(id)?.cancel()
     this.#timers.delete(id)

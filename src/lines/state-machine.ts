@@ -12,6 +12,15 @@ export interface LineHysteresis {
   holdDownSeconds: number
 }
 
+/** What a line's machine must not forget at a restart: a line that was down is not up at once after a reboot. */
+export interface LineMemory {
+  /** The last state other than unknown, and since when. */
+  lastKnown: PartState
+  since: number
+  upAt: number | null
+  flaps: number
+}
+
 export interface Verdict {
   state: PartState
   reason: string
@@ -52,6 +61,7 @@ export class LineStateMachine {
   #lastKnown: PartState = 'unknown'
   #upAt: number | null = null
   #flaps = 0
+  #knownSince = 0
 
   constructor(h: LineHysteresis, reason: string) {
     this.#h = h
@@ -65,6 +75,24 @@ export class LineStateMachine {
 
   get reason(): string {
     return this.#reason
+  }
+
+  memory(): LineMemory {
+    return { lastKnown: this.#lastKnown, since: this.#knownSince, upAt: this.#upAt, flaps: this.#flaps }
+  }
+
+  /**
+   * Before the restart the line was `lastKnown`: a first report that agrees is taken at once, any
+   * other has its hysteresis (a line that was down waits out its hold-down). The flapping count
+   * holds while its window runs.
+   */
+  recall(m: LineMemory, now: number): void {
+    if (!(m.lastKnown in RANK) || m.lastKnown === 'unknown') return
+    this.#lastKnown = m.lastKnown
+    this.#knownSince = m.since
+    this.#upAt = m.upAt
+    const window = FLAP_WINDOW_HOLDDOWNS * this.#h.holdDownSeconds * 1000
+    this.#flaps = m.upAt !== null && now - m.upAt < window ? Math.min(Math.max(0, Math.floor(m.flaps)), MAX_FLAP_DOUBLINGS) : 0
   }
 
   /** The hold-down a recovery waits for now (longer while the line flaps). */
@@ -152,6 +180,9 @@ export class LineStateMachine {
     this.#state = v.state
     this.#reason = v.reason
     this.#pending = null
-    if (v.state !== 'unknown') this.#lastKnown = v.state
+    if (v.state !== 'unknown') {
+      if (v.state !== this.#lastKnown) this.#knownSince = now
+      this.#lastKnown = v.state
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { brokerAuth } from './mqtt-options.js'
-import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
@@ -18,6 +18,31 @@ const DURABLE: IClientPublishOptions = { qos: 1, retain: false }
 /** Shutdown budget (within the box's 2 s): the `offline` acknowledgement, then the DISCONNECT. */
 const OFFLINE_ACK_MS = 800
 const DISCONNECT_MS = 500
+/** After a switch to a metered uplink, and after each connection, changes go at once this long: the switch itself is news. */
+const SWITCH_REPORT_MS = 5000
+/** A CONNACK that refuses the protocol version: 3.1.1's return code 1, MQTT 5's reason 0x84. */
+const PROTOCOL_REFUSED = new Set([1, 0x84])
+
+/**
+ * The session the box asks for. MQTT 5: the session outlives a connection
+ * (clean start off, an expiry), so what the office sends while the box is away
+ * waits for it, and the will is delayed, so a reconnect within the delay never
+ * shows the box offline. 3.1.1 has neither: a clean session and a will at once.
+ */
+function sessionOptions(cfg: MqttConfig, base: string, v5: boolean): Partial<IClientOptions> {
+  const will = { topic: `${base}/status`, payload: Buffer.from('offline'), qos: 1 as const, retain: true }
+  if (!v5) return { protocolVersion: 4, clean: true, properties: undefined, will }
+  return {
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: cfg.sessionExpirySeconds },
+    will: { ...will, properties: { willDelayInterval: cfg.willDelaySeconds } },
+  }
+}
+
+/** 10.0.0.2 and ::ffff:10.0.0.2 are one address. */
+const plainAddress = (a: string) => a.replace(/^::ffff:/, '')
+const isLoopback = (a: string) => a.startsWith('127.') || a === '::1'
 
 /**
  * Publishes the store to the broker: retained state per part, `status` with a
@@ -53,6 +78,10 @@ export class MqttReporter {
   #atOnce = false
   /** >0: retained state is held and sent this often (a metered uplink); the newest per topic wins. */
   #throttleMs = 0
+  /** Retained state is held only from this moment on (see SWITCH_REPORT_MS). */
+  #holdFrom = 0
+  /** The protocol of the connection being made: MQTT 5 unless the broker refused it (mqtt.protocol: auto). */
+  #v5: boolean
   readonly #held = new Map<string, string>()
   #stats: RoutingStats | null = null
   #heldTimer: Timer | null = null
@@ -74,6 +103,12 @@ export class MqttReporter {
     this.#clientId = deps.config.clientId ?? `linewatch-${deps.site}-${deps.box}`
     this.#backoff = new Backoff(deps.config.reconnectMinMs, deps.config.reconnectMaxMs, 0.2)
     this.outbox = new Outbox({ file: deps.outboxFile, log: this.#log })
+    this.#v5 = deps.config.protocol !== '3.1.1'
+  }
+
+  /** The MQTT version in use (or being tried): 5 or 4 (3.1.1). */
+  get protocolVersion(): 5 | 4 {
+    return this.#v5 ? 5 : 4
   }
 
   get connected(): boolean {
@@ -97,7 +132,8 @@ export class MqttReporter {
       ...brokerAuth(this.#cfg),
       reconnectPeriod: 0, // our own back-off below
       connectTimeout: 10_000,
-      will: { topic: `${this.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+      resubscribe: false, // #publishAll subscribes on every connection
+      ...sessionOptions(this.#cfg, this.base, this.#v5),
     })
     this.#client.on('connect', () => this.#onConnect())
     this.#client.on('close', () => {
@@ -106,7 +142,17 @@ export class MqttReporter {
       this.#abandonInFlight()
       this.#scheduleReconnect()
     })
-    this.#client.on('error', (err) => this.#log.warn({ err: errorMessage(err) }, 'broker error'))
+    this.#client.on('error', (err) => {
+      const code = (err as { code?: number }).code
+      if (this.#v5 && this.#cfg.protocol === 'auto' && code !== undefined && PROTOCOL_REFUSED.has(code) && this.#client) {
+        // the close that follows reconnects at once, in 3.1.1
+        this.#v5 = false
+        Object.assign(this.#client.options, sessionOptions(this.#cfg, this.base, false))
+        this.#atOnce = true
+        return this.#log.warn('the broker does not speak MQTT 5: using 3.1.1 (no will delay: an uplink switch shows the box offline for a moment)')
+      }
+      this.#log.warn({ err: errorMessage(err) }, 'broker error')
+    })
     this.#client.on('message', (topic, payload, packet) => {
       // what we listen to are events: a retained copy would be heard again on every reconnect
       if (packet.retain) return this.#clearing ? undefined : this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
@@ -140,6 +186,18 @@ export class MqttReporter {
     else this.#scheduleReconnect()
   }
 
+  /**
+   * The traffic now leaves by the uplink with this address (null: unknown).
+   * A connection made from another address runs over the old path: a source
+   * rule keeps it there, dead or alive, until TCP gives up. Move it now. One
+   * to a broker on this machine never leaves it and stays.
+   */
+  follow(address: string | null): void {
+    const local = this.#client?.stream && 'localAddress' in this.#client.stream ? (this.#client.stream as { localAddress?: string }).localAddress : undefined
+    if (this.connected && local && (isLoopback(plainAddress(local)) || plainAddress(local) === address)) return
+    this.reconnectNow()
+  }
+
   /** A reply to a request (QoS 1, not retained, not queued: an answer is no use once the asker has given up). */
   respond(topic: string, payload: unknown): void {
     if (!this.connected) return
@@ -151,6 +209,7 @@ export class MqttReporter {
   /** Hold retained state and send it every `ms` (0: at once again). Alerts and events always go at once. */
   throttle(ms: number): void {
     if (ms === this.#throttleMs || this.#stopping) return
+    if (this.#throttleMs === 0) this.#holdFrom = this.#clock.now() + SWITCH_REPORT_MS
     this.#throttleMs = ms
     this.#heldTimer?.cancel()
     this.#heldTimer = null
@@ -186,7 +245,7 @@ export class MqttReporter {
   #publishRetained<T extends keyof TopicPayloads & string>(topic: T, payload: TopicPayloads[T]): void {
     if (!this.connected) return
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload)
-    if (this.#throttleMs > 0 && topic !== 'status') {
+    if (this.#throttleMs > 0 && topic !== 'status' && this.#clock.now() >= this.#holdFrom) {
       this.#held.set(`${this.base}/${topic}`, body)
       return
     }
@@ -245,6 +304,8 @@ export class MqttReporter {
 
   /** The whole state, the subscriptions and what waits in the outbox: on every connection. */
   #publishAll(): void {
+    // the first report on a new connection goes whole and at once, throttled or not
+    this.#holdFrom = this.#clock.now() + SWITCH_REPORT_MS
     this.#publishRetained('status', 'online')
     const snap = this.#store.snapshot
     for (const m of Object.values(snap.modems)) this.#publishRetained(`modem/${m.id}`, m)

@@ -82,6 +82,8 @@ export async function runDemo(opts: DemoOptions = {}): Promise<RunningDemo> {
   const broker = opts.mqttUrl ? null : await startEmbeddedBroker()
   // each demo its own throw-away state folder, removed when it stops
   const config = demoConfig(opts, opts.mqttUrl ?? broker!.url, mkdtempSync(join(tmpdir(), 'linewatch-demo-')))
+  // the embedded broker (aedes) speaks 3.1.1 only: no MQTT 5 attempt to be refused first
+  if (broker) config.mqtt.protocol = '3.1.1'
   const mqttLog = new EventEmitter<{ message: [MqttLogEntry] }>()
   let box: Box | null = null
   const extraRoutes = (app: FastifyInstance) => {

@@ -53,7 +53,7 @@ async function rig(t: Test, broker: Mosquitto, clock: Clock) {
   const { store } = testStore(clock instanceof FakeClock ? clock : new FakeClock())
   store.init('line', initialLine({ id: 'l1', kind: 'sip', numbers: [], channels: 1, ...LINE_DEFAULTS }, 0))
   store.init('uplink', { ...WAN1 })
-  const config: MqttConfig = { url: broker.url, baseTopic: 'lwtest', ...SLOW_BACKOFF }
+  const config: MqttConfig = { url: broker.url, baseTopic: 'lwtest', protocol: 'auto', willDelaySeconds: 30, sessionExpirySeconds: 600, ...SLOW_BACKOFF }
   const reporter = new MqttReporter({ config, site: 'shop1', box, store, clock, log: silentLogger(), outboxFile: join(tempDir(t, 'lw-mqtt-failover-'), 'outbox.json') })
   const base = reporter.base
   // a persistent session: what the reporter sends while the watcher itself reconnects (broker restart) still reaches it
@@ -159,6 +159,7 @@ async function throttled(t: Test) {
 t.test('throttle: retained state is held, the newest per topic goes when the interval ends; events and alerts at once', { skip }, async (t) => {
   const r = await throttled(t)
   r.reporter.throttle(60_000)
+  r.clock.advance(5_000) // past the switch's own report (next test)
   r.store.update('line', 'l1', { state: 'down', reason: 'first' })
   r.store.update('line', 'l1', { reason: 'second' })
   r.store.update('line', 'l1', { reason: 'third' })
@@ -169,7 +170,7 @@ t.test('throttle: retained state is held, the newest per topic goes when the int
   t.equal(r.seen('uplink/wan1').length, 1, 'the uplink: nothing at once')
   t.match(r.payloads('event'), [{ type: 'state', source: 'line/l1', from: 'unknown', to: 'down', reason: 'first' }], 'the state event went at once')
 
-  r.clock.advance(59_000)
+  r.clock.advance(54_000) // 59 s after throttle()
   await r.barrier()
   t.equal(r.seen('line/l1').length, 1, 'not before the interval')
   r.clock.advance(1_000)
@@ -196,9 +197,12 @@ t.test('throttle: retained state is held, the newest per topic goes when the int
   t.equal(r.seen('line/l1').length, 4, 'no interval left running')
 })
 
-t.test('throttle: a reconnect says online at once; the state it resends waits for the interval', { skip }, async (t) => {
+t.test('throttle: the switch itself goes at once (the state resent on the new connection, and what changes in the next 5 s); only later changes wait', { skip }, async (t) => {
   const r = await throttled(t)
-  r.reporter.throttle(60_000)
+  // the switch to LTE: wan1 is no longer active; then the reporter moves its connection
+  r.reporter.throttle(300_000)
+  r.store.update('uplink', 'wan1', { state: 'down', active: false, reason: 'cut' })
+  await waitFor(() => r.seen('uplink/wan1').length === 2, 2000, 'the switch at once, not after 300 s')
   const statusBefore = r.seen('status').length
   r.reporter.reconnectNow()
   r.clock.advance(0) // the at-once attempt is a timer of 0 ms on the box's clock
@@ -206,11 +210,18 @@ t.test('throttle: a reconnect says online at once; the state it resends waits fo
     r.clock.advance(0)
     await new Promise((res) => setTimeout(res, 20))
   }
-  await waitFor(() => r.reporter.connected && r.payloads('status').slice(statusBefore).at(-1) === 'online', 2000, 'online again')
+  await waitFor(() => r.reporter.connected && r.seen('line/l1').length === 2 && r.seen('uplink/wan1').length === 3, 2000, 'the whole state at once on the new connection')
+  t.match(r.payloads('uplink/wan1').at(-1), { state: 'down', active: false })
+  r.clock.advance(4_000)
+  r.store.update('line', 'l1', { reason: 'still the switch' })
+  await waitFor(() => r.seen('line/l1').length === 3, 2000, 'a change within 5 s of the connection: at once')
+  r.clock.advance(1_000)
+  r.store.update('line', 'l1', { reason: 'later' })
   await r.barrier()
-  t.equal(r.seen('line/l1').length, 1, 'the state resent on connect is held like any other')
-  r.clock.advance(60_000)
-  await waitFor(() => r.seen('line/l1').length === 2 && r.seen('uplink/wan1').length === 2, 2000, 'the held state')
+  t.equal(r.seen('line/l1').length, 3, 'a later change waits for the interval')
+  r.clock.advance(300_000)
+  await waitFor(() => r.seen('line/l1').length === 4, 2000, 'the held state')
+  t.match(r.payloads('line/l1').at(-1), { reason: 'later' })
 })
 
 t.test('throttle(0) while away, then throttled again later: no stale state goes out over the newer one', { skip }, async (t) => {
