@@ -16,6 +16,8 @@ import { CallTracker } from './calls/tracker.js'
 import { LineMonitor } from './lines/index.js'
 import { SimPinLedger } from './modem/pin-ledger.js'
 import { BoxMemory } from './core/box-memory.js'
+import { Journal } from './core/journal.js'
+import { adoptLegacyState } from './report/legacy-state.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -104,6 +106,7 @@ export class Box {
   /** The SIM PINs the SIMs refused: read from the state folder before a modem starts. */
   readonly #simPins = new SimPinLedger()
   #memory: BoxMemory | null = null
+  #journal: Journal | null = null
   #minute: Timer | null = null
 
   constructor(opts: BoxOptions) {
@@ -227,7 +230,11 @@ export class Box {
       this.auth.open(this.stateDir)
       await this.#simPins.open(this.stateDir, this.log, this.clock.now())
       const { mqtt, site, box } = this.config
-      this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, outboxFile: join(this.stateDir, 'outbox.json'), clearRetainedMark: join(this.stateDir, CLEAR_RETAINED_MARK) })
+      // the outbox and the raised alerts share one journal: an alert and its messages are one durable write
+      this.#journal = new Journal(join(this.stateDir, 'journal.log'), this.log)
+      this.#journal.open()
+      const legacy = adoptLegacyState(this.#journal, this.stateDir, this.log)
+      this.mqtt = new MqttReporter({ config: mqtt, site, box, store: this.store, clock: this.clock, log: this.log, journal: this.#journal, clearRetainedMark: join(this.stateDir, CLEAR_RETAINED_MARK) })
       if (this.config.lines.some((l) => l.pbxReports)) this.mqtt.listen('pbx/+/report', (topic, payload) => this.#pbxMessage(topic, payload))
       await this.routing.start(this.stateDir)
       // what the lines, the channels and routing knew before a restart, before any of them starts
@@ -245,8 +252,8 @@ export class Box {
           if (reply) this.mqtt?.respond(reply.topic, reply.body)
         })
       }
-      this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, stateDir: this.stateDir, log: this.log })
-      await this.#alerts.start()
+      this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, journal: this.#journal, log: this.log })
+      this.#alerts.start()
       // the notifier listens before anything can change an alert, so it hears every raise and clear
       this.notifier = new SmsNotifier({
         store: this.store,
@@ -263,6 +270,7 @@ export class Box {
       // starts: a part known at once (a SIP trunk answering the first probe, line voltage present at
       // power-on) changes while the box is still starting, and the office must get that event too.
       await this.mqtt.start()
+      legacy.done()
       this.routes.start()
       this.divert.start()
       this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
@@ -371,6 +379,8 @@ export class Box {
     await step('memory', () => this.#memory?.flush())
     this.testCalls.stop()
     await step('alerts', () => this.#alerts?.stop())
+    // last: whatever the parts said while stopping is on the card
+    await step('journal', () => this.#journal?.close())
     this.simulator?.stop()
     this.log.info('linewatch stopped')
   }

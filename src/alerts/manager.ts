@@ -1,24 +1,26 @@
-import { join } from 'node:path'
-import { JsonFileState } from '../core/json-file.js'
+import type { Journal } from '../core/journal.js'
 import type { Logger } from '../core/logger.js'
 import type { AlertRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { channelAlert, lineAlert, silenceAlert, simAlert, testCallAlert, wiredUplinksAlert, type Language } from './rules.js'
 
-interface AlertFile {
+/** One line of the alerts' history in the journal: the raised alerts after a change. */
+interface AlertsRecord {
   active: AlertRecord[]
 }
 
 /**
- * Raises and clears alerts from part states, and keeps the raised ones on
- * disk (JsonFileState: atomic, coalesced writes). After a reboot an alert
- * raised before it is still known, so its clear is sent when the line comes back.
+ * Raises and clears alerts from part states, and keeps the raised ones in the
+ * journal, in the same write as the alert's outbox entry and its event. After
+ * a reboot an alert raised before it is still known, so its clear is sent
+ * when the line comes back.
  */
 export class AlertManager {
   readonly #store: StateStore
   readonly #lang: Language
   readonly #log: Logger
-  readonly #file: JsonFileState<AlertFile>
+  readonly #journal: Journal
+  #write: ((r: AlertsRecord) => Promise<void>) | null = null
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'line' || c.kind === 'modem') {
       const alerts = c.kind === 'line' ? [lineAlert(c.next, this.#lang), silenceAlert(c.next, this.#lang), testCallAlert(c.next, this.#lang), channelAlert(c.next, this.#lang)] : [simAlert(c.next, this.#lang)]
@@ -29,27 +31,31 @@ export class AlertManager {
       const a = wiredUplinksAlert(Object.values(this.#store.snapshot.uplinks), this.#lang)
       if (a) this.#store.setAlert(a)
     } else if (c.kind === 'alert') {
-      this.#file.data = { active: Object.values(this.#store.snapshot.alerts) }
-      void this.#file.save()
+      void this.#write?.({ active: Object.values(this.#store.snapshot.alerts) })
     }
   }
 
-  constructor(deps: { store: StateStore; language: Language; stateDir: string; log: Logger }) {
+  constructor(deps: { store: StateStore; language: Language; journal: Journal; log: Logger }) {
     this.#store = deps.store
     this.#lang = deps.language
     this.#log = deps.log.child({ module: 'alerts' })
-    this.#file = new JsonFileState<AlertFile>(join(deps.stateDir, 'alerts.json'), { active: [] }, this.#log)
+    this.#journal = deps.journal
   }
 
-  async start(): Promise<void> {
-    const valid = (d: unknown): d is AlertFile => Array.isArray((d as AlertFile)?.active)
-    await this.#file.load(valid, () => ({ active: [] }), this.#store.clock.now())
-    this.#store.restoreAlerts(this.#file.data.active)
+  start(): void {
+    let active: AlertRecord[] = []
+    this.#write = this.#journal.section('alerts', {
+      replay: (records) => {
+        const last = records.at(-1) as AlertsRecord | undefined
+        if (Array.isArray(last?.active)) active = last.active
+      },
+      live: () => [{ active: Object.values(this.#store.snapshot.alerts) }],
+    })
+    this.#store.restoreAlerts(active)
     this.#store.on('change', this.#onChange)
   }
 
-  async stop(): Promise<void> {
+  stop(): void {
     this.#store.off('change', this.#onChange)
-    await this.#file.flushed()
   }
 }

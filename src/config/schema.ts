@@ -452,6 +452,16 @@ export const MqttSchema = Type.Object(
     clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 100 }),
     reconnectMaxMs: Type.Integer({ default: 60000, minimum: 1000 }),
+    outboxKB: Type.Integer({
+      default: 10240,
+      minimum: 64,
+      maximum: 1048576,
+      description: 'The disk budget of the messages waiting for the broker (KiB); over it the oldest state events go first, then call records, alerts last, each drop counted and reported',
+    }),
+    officeAck: Type.Boolean({
+      default: false,
+      description: 'Keep every message until the office confirms it on <base>/ack (the highest seq it has stored), not only until the broker\'s PUBACK',
+    }),
     protocol: StringEnum(['auto', '5', '3.1.1'] as const, {
       default: 'auto',
       description: 'auto: MQTT 5, and 3.1.1 with a broker that refuses 5 (the demo\'s embedded broker); 5 or 3.1.1: only that',

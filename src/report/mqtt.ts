@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.js'
 import type { RoutingStats } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
+import type { Journal } from '../core/journal.js'
 import { clearRetained } from './clear-retained.js'
 import { existsSync, rmSync } from 'node:fs'
 import { baseTopic, type StateEvent, type TopicPayloads } from './topics.js'
@@ -18,6 +19,10 @@ const DURABLE: IClientPublishOptions = { qos: 1, retain: false }
 /** Shutdown budget (within the box's 2 s): the `offline` acknowledgement, then the DISCONNECT. */
 const OFFLINE_ACK_MS = 800
 const DISCONNECT_MS = 500
+/** A message of the outbox without its PUBACK this long is sent again (from the outbox, on the next drain). */
+const PUBACK_MS = 10_000
+/** With the office's acknowledgement on: what it has not confirmed for this long is sent again. */
+const OFFICE_RESEND_MS = 30_000
 /** After a switch to a metered uplink, and after each connection, changes go at once this long: the switch itself is news. */
 const SWITCH_REPORT_MS = 5000
 /** A CONNACK that refuses the protocol version: 3.1.1's return code 1, MQTT 5's reason 0x84. */
@@ -85,6 +90,7 @@ export class MqttReporter {
   readonly #held = new Map<string, string>()
   #stats: RoutingStats | null = null
   #heldTimer: Timer | null = null
+  #resend: Timer | null = null
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
   readonly #listeners: { filter: string; on: (topic: string, payload: Buffer) => void }[] = []
@@ -93,7 +99,10 @@ export class MqttReporter {
   readonly #clearMark: string | undefined
   #clearing = false
 
-  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; outboxFile: string; clearRetainedMark?: string }) {
+  readonly #journal: Journal
+
+  constructor(deps: { config: MqttConfig; site: string; box: string; store: StateStore; clock: Clock; log: Logger; journal: Journal; clearRetainedMark?: string }) {
+    this.#journal = deps.journal
     this.#clearMark = deps.clearRetainedMark
     this.#cfg = deps.config
     this.#store = deps.store
@@ -102,7 +111,9 @@ export class MqttReporter {
     this.base = baseTopic(deps.config.baseTopic, deps.site, deps.box)
     this.#clientId = deps.config.clientId ?? `linewatch-${deps.site}-${deps.box}`
     this.#backoff = new Backoff(deps.config.reconnectMinMs, deps.config.reconnectMaxMs, 0.2)
-    this.outbox = new Outbox({ file: deps.outboxFile, log: this.#log })
+    this.outbox = new Outbox({ log: this.#log, budgetBytes: deps.config.outboxKB * 1024, officeAck: deps.config.officeAck })
+    // the office's word that it has stored everything up to a seq: only then is it gone from the box
+    if (deps.config.officeAck) this.listen('ack', (_topic, payload) => this.#officeAck(payload))
     this.#v5 = deps.config.protocol !== '3.1.1'
   }
 
@@ -126,7 +137,16 @@ export class MqttReporter {
 
   async start(): Promise<void> {
     this.#stopping = false
-    await this.outbox.load(this.#clock.now())
+    this.outbox.load(this.#journal)
+    this.outbox.onDurable = () => this.#drain()
+    if (this.#cfg.officeAck) {
+      this.#resend = this.#clock.setInterval(() => {
+        if (this.connected && this.outbox.resendIfStalled()) {
+          this.#log.warn({ waiting: this.outbox.size }, 'the office has not confirmed what was sent: sending it again')
+          this.#drain()
+        }
+      }, OFFICE_RESEND_MS)
+    }
     this.#client = mqtt.connect(this.#cfg.url, {
       clientId: this.#clientId,
       ...brokerAuth(this.#cfg),
@@ -228,6 +248,7 @@ export class MqttReporter {
     this.#stopping = true
     this.#retry?.cancel()
     this.#heldTimer?.cancel()
+    this.#resend?.cancel()
     this.#store.off('change', this.#onChange)
     const client = this.#client
     if (!client) return
@@ -238,7 +259,21 @@ export class MqttReporter {
     const clean = await within(new Promise<void>((r) => client.end(!client.connected, {}, () => r())), DISCONNECT_MS)
     if (!clean) client.stream?.destroy()
     this.#client = null
-    await this.outbox.flushed()
+  }
+
+  /** `<base>/ack`: `{"seq":N}` or the bare number. */
+  #officeAck(payload: Buffer): void {
+    const text = payload.toString().trim()
+    let seq = Number(text)
+    if (!Number.isSafeInteger(seq)) {
+      try {
+        seq = Number((JSON.parse(text) as { seq?: unknown }).seq)
+      } catch {
+        seq = NaN
+      }
+    }
+    if (!Number.isSafeInteger(seq) || seq < 1) return this.#log.warn({ payload: text.slice(0, 80) }, 'ack: not a seq ({"seq":N} or N); ignored')
+    this.outbox.officeStored(seq)
   }
 
   /** Retained state: sent only while connected; on connect the whole state is sent again. */
@@ -257,8 +292,8 @@ export class MqttReporter {
 
   /** QoS 1 messages go through the outbox: none is lost while the broker is away or the box restarts. */
   #publishDurable<T extends 'alert' | 'event' | 'call'>(topic: T, payload: TopicPayloads[T]): void {
+    // sent once it is on the card (Outbox.onDurable)
     this.outbox.add(`${this.base}/${topic}`, payload)
-    this.#drain()
   }
 
   /**
@@ -276,14 +311,22 @@ export class MqttReporter {
   #drain(): void {
     const client = this.#client
     if (!client?.connected) return
-    void this.outbox.drain(async (m) => {
-      if (!client.connected) throw new Error('disconnected')
-      await client.publishAsync(m.topic, m.payload, DURABLE)
-    })
+    void this.outbox
+      .drain(async (m) => {
+        if (!client.connected) throw new Error('disconnected')
+        // a PUBACK that never comes (a connection half gone) must not hold the outbox for ever
+        if (!(await within(client.publishAsync(m.topic, m.payload, DURABLE), PUBACK_MS))) throw new Error('no PUBACK')
+      })
+      .then(() => {
+        // what was dropped for the disk budget is said once the office can hear it: the seq gaps are explained
+        const dropped = client.connected && this.outbox.size === 0 ? this.outbox.takeDropReport() : null
+        if (dropped) this.#publishDurable('event', { type: 'dropped', dropped, ts: this.#clock.now() })
+      })
   }
 
   #onConnect(): void {
     this.#backoff.reset()
+    this.outbox.reconnected()
     this.#log.info({ base: this.base }, 'connected to broker')
     if (this.#clearMark && existsSync(this.#clearMark) && this.#client) {
       this.#clearing = true

@@ -11,7 +11,14 @@ export interface TopicPayloads {
   alert: AlertRecord
   call: CallRecord | RoutedCallRecord
   stats: RoutingStats
-  event: StateEvent | RecoveryEvent | ActionEvent
+  event: StateEvent | RecoveryEvent | ActionEvent | DroppedEvent
+}
+
+/** Messages the outbox dropped over its disk budget since the last such event, by kind: the seq gaps they left. */
+export interface DroppedEvent {
+  type: 'dropped'
+  dropped: { event: number; call: number; alert: number }
+  ts: number
 }
 
 export interface StateEvent {

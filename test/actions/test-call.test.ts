@@ -1,4 +1,5 @@
 import { LINE_DEFAULTS } from '../helpers/parts.js'
+import { tempJournal } from '../helpers/journal.js'
 import t, { type Test } from 'tap'
 import type { LineConfig, ModemConfig } from '../../src/config/schema.js'
 import { FakeClock } from '../../src/core/clock.js'
@@ -30,7 +31,7 @@ async function site(t: Test) {
   const drivers = Object.fromEntries(['gsm1', 'gsm2'].map((id) => [id, new ModemDriver({ config: cfg(id), store, clock, opener, log: silentLogger() })]))
   const lines = new LineMonitor(store, LINES)
   lines.start()
-  const alerts = new AlertManager({ store, language: 'en', stateDir: tempDir(t, 'lw-tc-'), log: silentLogger() })
+  const alerts = new AlertManager({ store, language: 'en', journal: tempJournal(t), log: silentLogger() })
   await alerts.start()
   for (const d of Object.values(drivers)) d.start()
   await Promise.all(Object.values(drivers).map((d) => d.settled()))

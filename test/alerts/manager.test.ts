@@ -6,6 +6,7 @@ import { AlertManager } from '../../src/alerts/index.js'
 import { lineAlert } from '../../src/alerts/rules.js'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
+import { Journal } from '../../src/core/journal.js'
 import type { AlertRecord, PartState } from '../../src/core/state.js'
 import { initialLine } from '../../src/lines/monitor.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -18,10 +19,22 @@ async function box(dir: string, language: 'en' | 'ru' = 'en') {
   store.init('line', initialLine({ id: 'l1', kind: 'gsm', numbers: [], channels: 1, modem: 'm', ...LINE_DEFAULTS }, clock.now()))
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
-  const mgr = new AlertManager({ store, language, stateDir: dir, log: silentLogger() })
-  await mgr.start()
+  const journal = new Journal(join(dir, 'journal.log'), silentLogger())
+  journal.open()
+  const mgr = new AlertManager({ store, language, journal, log: silentLogger() })
+  mgr.start()
   const set = (state: PartState, reason = 'r') => store.update('line', 'l1', { state, reason })
-  return { store, alerts, mgr, set }
+  /** The box stops: what was said is on the card. */
+  const stop = () => {
+    mgr.stop()
+    journal.close()
+  }
+  /** The raised alerts as the journal has them (the last record of the alerts' section). */
+  const onCard = async () => {
+    const lines = (await readFile(join(dir, 'journal.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { s: string; r: unknown })
+    return lines.filter((l) => l.s === 'alerts').at(-1)?.r
+  }
+  return { store, alerts, mgr, set, stop, onCard }
 }
 
 t.test('raised once when a line goes down, cleared when it is back', async (t) => {
@@ -38,7 +51,7 @@ t.test('raised once when a line goes down, cleared when it is back', async (t) =
   set('up', 'registered')
   t.same(alerts.map((a) => a.state), ['raised', 'cleared'])
   t.same(store.snapshot.alerts, {})
-  await mgr.stop()
+  mgr.stop()
 })
 
 t.test('messages in Russian', async (t) => {
@@ -50,28 +63,32 @@ t.test('an alert raised before a restart is cleared after it, not raised again',
   const dir = tempDir(t, 'lw-alerts-')
   const first = await box(dir)
   first.set('down')
-  await first.mgr.stop()
-  t.match(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [{ id: 'line/l1/down', state: 'raised' }] })
+  first.stop()
+  t.match(await first.onCard(), { active: [{ id: 'line/l1/down', state: 'raised' }] })
   const second = await box(dir)
   t.ok(second.store.snapshot.alerts['line/l1/down'], 'restored')
   second.set('down')
   t.same(second.alerts, [], 'still down after the restart: no second raise')
   second.set('up')
   t.same(second.alerts.map((a) => a.state), ['cleared'])
-  await second.mgr.stop()
-  t.same(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [] })
+  second.stop()
+  t.same(await second.onCard(), { active: [] })
 })
 
-t.test('a damaged alert file (power cut, bad card) is put aside and the box starts', async (t) => {
+t.test('a journal torn by a power cut in the middle of a write: the torn record is cut off, the rest kept', async (t) => {
   const dir = tempDir(t, 'lw-alerts-')
-  await writeFile(join(dir, 'alerts.json'), '{"active": [{"id": "line/l1/do')
-  const { alerts, mgr, set } = await box(dir)
-  set('down')
-  t.equal(alerts.length, 1)
-  await mgr.stop()
-  const files = await readdir(dir)
-  t.ok(files.some((f) => f.startsWith('alerts.json.damaged-')), 'damaged file kept for a person to look at')
-  t.match(JSON.parse(await readFile(join(dir, 'alerts.json'), 'utf8')), { active: [{ id: 'line/l1/down' }] })
+  const first = await box(dir)
+  first.set('down')
+  first.stop()
+  const whole = await readFile(join(dir, 'journal.log'), 'utf8')
+  await writeFile(join(dir, 'journal.log'), `${whole}{"s":"alerts","r":{"active":[{"id":"line/l1/do`)
+  const { alerts, store, stop, set } = await box(dir)
+  t.ok(store.snapshot.alerts['line/l1/down'], 'the alert from before the torn write')
+  set('up')
+  t.same(alerts.map((a) => a.state), ['cleared'])
+  stop()
+  t.same(await readFile(join(dir, 'journal.log'), 'utf8').then((x) => x.includes('line/l1/do"')), false, 'the torn line is gone')
+  t.equal((await readdir(dir)).filter((f) => f !== 'journal.log').length, 0)
 })
 
 t.test('a SIM problem is one alert while it lasts, cleared when the SIM is ready', async (t) => {
@@ -83,5 +100,5 @@ t.test('a SIM problem is one alert while it lasts, cleared when the SIM is ready
   t.equal(alerts[0]!.message, 'Модем m1: проблема с SIM-картой: SIM not inserted')
   store.update('modem', 'm1', { sim: 'READY' })
   t.same(alerts.map((a) => a.state), ['raised', 'cleared'])
-  await mgr.stop()
+  mgr.stop()
 })

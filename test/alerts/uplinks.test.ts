@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
+import { tempJournal } from '../helpers/journal.js'
 import t, { type Test } from 'tap'
 import { AlertManager } from '../../src/alerts/index.js'
 import { wiredUplinksAlert } from '../../src/alerts/rules.js'
@@ -101,10 +102,11 @@ async function managerBox(t: Test, language: 'en' | 'ru' = 'en') {
   for (const u of [uplinkIn('wan1', { preference: 1 }), uplinkIn('wan2', { preference: 2 }), uplinkIn('lte', { preference: 3, metered: true })]) store.init('uplink', u)
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
-  const mgr = new AlertManager({ store, language, stateDir: dir, log: silentLogger() })
+  const journal = tempJournal(t, {}, dir)
+  const mgr = new AlertManager({ store, language, journal, log: silentLogger() })
   await mgr.start()
   const set = (id: string, patch: Partial<UplinkSnapshot>) => store.update('uplink', id, patch)
-  return { dir, store, clock, alerts, mgr, set }
+  return { dir, store, clock, alerts, mgr, set, journal }
 }
 
 t.test('AlertManager: uplinks/wired raised when the last wired uplink goes down, cleared when one is back', async (t) => {
@@ -132,7 +134,9 @@ t.test('AlertManager: uplinks/wired raised when the last wired uplink goes down,
   b.set('wan2', { state: 'down', reason: 'cut' })
   t.same(b.alerts.map((a) => a.state), ['raised', 'cleared', 'raised'], 'down again: raised again')
   await b.mgr.stop()
-  t.match(JSON.parse(await readFile(join(b.dir, 'alerts.json'), 'utf8')), { active: [{ id: 'uplinks/wired', state: 'raised', sms: true }] }, 'kept on disk like the others')
+  b.journal.flushNow()
+  const records = (await readFile(join(b.dir, 'journal.log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { s: string; r: unknown })
+  t.match(records.filter((r) => r.s === 'alerts').at(-1)?.r, { active: [{ id: 'uplinks/wired', state: 'raised', sms: true }] }, 'kept on disk like the others')
 })
 
 t.test('AlertManager: one wired uplink down while the other is still unknown raises nothing; Russian text', async (t) => {
@@ -174,7 +178,7 @@ t.test('with the real UplinkMonitor: the raise names the metered uplink the traf
     onSwitch: () => {},
   })
   for (const u of monitor.initial(clock.now())) store.init('uplink', u)
-  const mgr = new AlertManager({ store, language: 'en', stateDir: tempDir(t, 'lw-uplink-alerts-'), log: silentLogger() })
+  const mgr = new AlertManager({ store, language: 'en', journal: tempJournal(t), log: silentLogger() })
   await mgr.start()
   const alerts: AlertRecord[] = []
   store.on('change', (c) => c.kind === 'alert' && alerts.push(c.next))
@@ -252,7 +256,7 @@ t.test('SmsNotifier: an sms alert goes by SMS at once though online and not alwa
 t.test('AlertManager and SmsNotifier together: the wired uplinks going down and back reach the phone', async (t) => {
   const s = await notifierBox(t)
   for (const u of [uplinkIn('wan1', { state: 'up' }), uplinkIn('wan2', { state: 'up', preference: 2 })]) s.store.init('uplink', u)
-  const mgr = new AlertManager({ store: s.store, language: 'en', stateDir: tempDir(t, 'lw-uplink-alerts-'), log: silentLogger() })
+  const mgr = new AlertManager({ store: s.store, language: 'en', journal: tempJournal(t), log: silentLogger() })
   await mgr.start()
   s.store.update('uplink', 'wan1', { state: 'down' })
   await s.run()

@@ -16,11 +16,11 @@ export function missing(program: string): string | false {
   return r.status === 0 ? false : `${program} is not installed (CI installs it with apt-get)`
 }
 
-/** SIGTERM a child and wait until it has exited (nothing if it is gone already). */
-export async function terminate(p: ChildProcess | null): Promise<void> {
+/** SIGTERM (or another signal) a child and wait until it has exited (nothing if it is gone already). */
+export async function terminate(p: ChildProcess | null, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!p || p.exitCode !== null || p.signalCode !== null) return
   const exited = new Promise((r) => p.once('exit', r))
-  p.kill('SIGTERM')
+  p.kill(signal)
   await exited
 }
 
@@ -37,6 +37,8 @@ export interface Mosquitto {
   port: number
   log: string[]
   stop(): Promise<void>
+  /** SIGKILL: no chance to save its persistence file. */
+  kill(): Promise<void>
   start(): Promise<void>
 }
 
@@ -78,6 +80,11 @@ export async function startMosquitto(host = '127.0.0.1', tls?: string[], secure 
       const p = proc
       proc = null
       await terminate(p)
+    },
+    async kill() {
+      const p = proc
+      proc = null
+      await terminate(p, 'SIGKILL')
     },
   }
   await m.start()

@@ -103,7 +103,7 @@ t.test('run: an unreachable broker blocks nothing; SIGTERM still exits at once',
   const stateDir = join(dirname(r.configFile), 'state')
   t.equal((await stat(stateDir)).mode & 0o777, 0o700, 'the state folder: the service user only')
   const files = (await readdir(stateDir, { recursive: true, withFileTypes: true })).filter((f) => f.isFile())
-  t.ok(files.some((f) => f.name === 'outbox.json'), 'the outbox was written')
+  t.ok(files.some((f) => f.name === 'journal.log'), 'the journal (the outbox and the alerts) was written')
   for (const f of files) t.equal((await stat(join(f.path, f.name))).mode & 0o777, 0o600, `${f.name}: 0600`)
 })
 

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { tempJournal } from '../helpers/journal.js'
 import t, { type Test } from 'tap'
 import type { MqttConfig } from '../../src/config/schema.js'
 import { FakeClock } from '../../src/core/clock.js'
@@ -27,8 +28,8 @@ async function rig(t: Test, url: string, mqttConfig: Partial<MqttConfig> = {}) {
   const clock = new FakeClock()
   const { store } = testStore(clock)
   const box = `s${++boxes}-${process.pid}`
-  const config: MqttConfig = { url, baseTopic: 'lwsession', protocol: 'auto', willDelaySeconds: 2, sessionExpirySeconds: 600, reconnectMinMs: 30_000, reconnectMaxMs: 60_000, ...mqttConfig }
-  const reporter = new MqttReporter({ config, site: 'shop1', box, store, clock, log: silentLogger(), outboxFile: join(tempDir(t, 'lw-session-'), 'outbox.json') })
+  const config: MqttConfig = { url, baseTopic: 'lwsession', outboxKB: 10240, officeAck: false, protocol: 'auto', willDelaySeconds: 2, sessionExpirySeconds: 600, reconnectMinMs: 30_000, reconnectMaxMs: 60_000, ...mqttConfig }
+  const reporter = new MqttReporter({ config, site: 'shop1', box, store, clock, log: silentLogger(), journal: tempJournal(t, {}, tempDir(t, 'lw-session-')) })
   const heard: string[] = []
   reporter.listen('panel/test', (_topic, payload) => heard.push(payload.toString()))
   const watch = await MqttWatch.open(url, `${reporter.base}/status`)

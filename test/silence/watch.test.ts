@@ -1,6 +1,7 @@
 import { LINE_DEFAULTS } from '../helpers/parts.js'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { tempJournal } from '../helpers/journal.js'
 import t, { type Test } from 'tap'
 import { FakeClock } from '../../src/core/clock.js'
 import { silentLogger } from '../../src/core/logger.js'
@@ -25,7 +26,7 @@ async function setup(t: Test, dir = tempDir(t, 'lw-silence-')) {
   const { store } = testStore(clock)
   for (const l of LINES) store.init('line', { ...initialLine(l, clock.now()), state: 'up' })
   const watch = new SilenceWatch({ store, lines: LINES, config: CFG, timeZone: 'UTC', stateDir: dir, log: silentLogger() })
-  const alerts = new AlertManager({ store, language: 'en', stateDir: dir, log: silentLogger() })
+  const alerts = new AlertManager({ store, language: 'en', journal: tempJournal(t, {}, dir), log: silentLogger() })
   await alerts.start()
   await watch.start()
   const call = (line: string) => store.update('line', line, { lastCallAt: clock.now() })
