@@ -21,6 +21,8 @@
  * 11. The SD image (bench-image.ts): size, build time, boot to /healthz under QEMU and the service's
  *     memory there, as image/build.sh and image/test.sh last measured them.
  * 12. The login (bench-security.ts): one scrypt check's time and memory; 1,000 wrong guesses against the brake.
+ * 13. The office link (bench-office.ts): messages/s to mosquitto, the drain of 100,000 queued messages, and the
+ *     bytes written to the state folder per idle hour, per idle day and per busy hour.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -49,6 +51,7 @@ import { benchLcr } from './bench-lcr.js'
 import { benchPanel } from './bench-panel.js'
 import { benchImage } from './bench-image.js'
 import { benchSecurity } from './bench-security.js'
+import { benchOffice } from './bench-office.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -249,7 +252,9 @@ async function main(): Promise<void> {
     const image = await benchImage()
     if (image.skipped) console.log(`image figures: ${image.skipped}`)
     const security = await benchSecurity()
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security]
+    const office = await benchOffice()
+    if (office.skipped) console.log(`office link throughput skipped: ${office.skipped}`)
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security, ...office.figures]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

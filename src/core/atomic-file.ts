@@ -1,5 +1,6 @@
 import { chown, open, rename, mkdir, rm, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
+import { countWrite } from './disk-writes.js'
 
 /**
  * Write a whole file so that a power cut leaves the old one or the new one, never half:
@@ -13,6 +14,7 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
   try {
     await file.writeFile(text)
     await file.sync()
+    countWrite(Buffer.byteLength(text))
   } finally {
     await file.close()
   }

@@ -1,5 +1,6 @@
 import { closeSync, fdatasyncSync, fstatSync, openSync, readFileSync, renameSync, ftruncateSync, writeSync, fsyncSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { countWrite } from './disk-writes.js'
 import { errorMessage } from './errors.js'
 import type { Logger } from './logger.js'
 
@@ -199,6 +200,7 @@ export class Journal {
         }
         this.#bytes += wrote
         this.bytesWritten += wrote
+        countWrite(wrote)
         this.fsyncs++
       }
       if (this.#broken) this.#log.info({ file: this.#file }, 'journal: writing again')
@@ -233,6 +235,7 @@ export class Journal {
     fsyncFolder(this.#file)
     this.#bytes = Buffer.byteLength(text)
     this.bytesWritten += this.#bytes
+    countWrite(this.#bytes)
     this.fsyncs += 2
     this.#compactWanted = false
   }

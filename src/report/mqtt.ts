@@ -325,6 +325,8 @@ export class MqttReporter {
   }
 
   #onConnect(): void {
+    // small packets (PUBACKs, state) go at once, not after the broker's delayed ACK
+    ;(this.#client?.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true)
     this.#backoff.reset()
     this.outbox.reconnected()
     this.#log.info({ base: this.base }, 'connected to broker')

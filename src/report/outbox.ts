@@ -24,8 +24,13 @@ type OutboxRecord =
   | { next: number; dropped: DropCounts }
 
 const sizeOf = (m: OutboxMessage) => m.topic.length + m.payload.length + 16
-/** Messages sent at once before their PUBACKs are awaited: a drain is not one round trip per message. */
-const WINDOW = 64
+/**
+ * Messages sent at once before their PUBACKs are awaited: a drain is not one round trip per message.
+ * Large, because a broker with Nagle's algorithm on (mosquitto's default, set_tcp_nodelay false) holds
+ * back its last PUBACK of a burst until the box's delayed ACK: ~40 ms per window (measured: 16 → 360
+ * msg/s, 64 → 3,700, 256 → 9,600 against mosquitto 2.0.11 on loopback; with nodelay on, ~9,000 for all three).
+ */
+const WINDOW = 256
 
 /**
  * QoS 1 messages (alerts, events, calls) wait here until they are delivered:
