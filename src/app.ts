@@ -18,6 +18,7 @@ import { SimPinLedger } from './modem/pin-ledger.js'
 import { BoxMemory } from './core/box-memory.js'
 import { Journal } from './core/journal.js'
 import { adoptLegacyState } from './report/legacy-state.js'
+import { OfficeCommands, type CommandSpec } from './report/commands.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -106,6 +107,7 @@ export class Box {
   /** The SIM PINs the SIMs refused: read from the state folder before a modem starts. */
   readonly #simPins = new SimPinLedger()
   #memory: BoxMemory | null = null
+  readonly #createdAt: number
   #journal: Journal | null = null
   #minute: Timer | null = null
 
@@ -113,6 +115,7 @@ export class Box {
     const { config } = opts
     this.config = config
     this.clock = opts.clock ?? systemClock
+    this.#createdAt = this.clock.now()
     this.log = opts.log ?? createLogger()
     this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
@@ -246,6 +249,12 @@ export class Box {
       // the office can run the lamp test or silence the buzzer from afar
       this.mqtt.listen('panel/test', () => this.panel.lampTest())
       this.mqtt.listen('panel/silence', () => this.panel.silence())
+      // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
+      const commands = new OfficeCommands({ specs: this.#commandSpecs(), disabled: this.config.mqtt.disabledCommands, log: this.log })
+      this.mqtt.listen('cmd/+', (topic, payload, packet) => {
+        const name = topic.slice(topic.lastIndexOf('/') + 1)
+        void commands.handle(name, payload).then((result) => this.mqtt?.commandResult(`cmd/${name}/result`, result, packet))
+      })
       if (this.config.routing.paths.length) {
         this.mqtt.listen('route/request', (_topic, payload) => {
           const reply = this.routing.answer(payload)
@@ -313,6 +322,37 @@ export class Box {
       throw err
     }
     this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
+  }
+
+  /** What each office command does (OfficeCommands checks the fields first). */
+  #commandSpecs(): Record<string, CommandSpec> {
+    const line = { type: 'string', minLength: 1, maxLength: 32 }
+    const specs: Record<string, CommandSpec> = {
+      ping: { run: () => ({ ok: true, message: 'pong', data: { version: VERSION, uptimeSeconds: Math.round((this.clock.now() - this.#createdAt) / 1000) } }) },
+      'lamp-test': { run: () => (this.panel.lampTest(), { ok: true, message: 'lamp test started' }) },
+      silence: { run: () => (this.panel.silence(), { ok: true, message: 'buzzer silenced for the alerts raised now' }) },
+      'test-call': {
+        fields: { line },
+        required: ['line'],
+        run: async ({ line: id }) => {
+          if (!this.testCalls.testable.some((l) => l.id === id)) return { ok: false, message: `no line "${String(id)}" that test calls can reach (lines: ${this.testCalls.testable.map((l) => l.id).join(', ') || 'none'})` }
+          const r = await this.testCalls.run(String(id))
+          return { ok: r.ok, message: r.detail, data: r }
+        },
+      },
+    }
+    if (this.config.routing.paths.length) {
+      specs.route = {
+        fields: { to: { type: 'string', minLength: 1, maxLength: 32 } },
+        required: ['to'],
+        run: ({ to }) => {
+          const answer = this.routing.route(String(to))
+          return { ok: answer.ok, message: answer.ok ? `${answer.paths.length} paths, cheapest first` : answer.reason, data: answer }
+        },
+      }
+      specs['reload-decks'] = { run: async () => ({ ok: true, message: 'decks reloaded', data: await this.routing.reload() }) }
+    }
+    return specs
   }
 
   /** A state folder that went read-only or full is an alert (raised once, cleared when it heals); the box runs on from memory. */

@@ -462,6 +462,10 @@ export const MqttSchema = Type.Object(
       default: false,
       description: 'Keep every message until the office confirms it on <base>/ack (the highest seq it has stored), not only until the broker\'s PUBACK',
     }),
+    disabledCommands: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description: 'Office commands (<base>/cmd/<name>) this box refuses, by name',
+    }),
     protocol: StringEnum(['auto', '5', '3.1.1'] as const, {
       default: 'auto',
       description: 'auto: MQTT 5, and 3.1.1 with a broker that refuses 5 (the demo\'s embedded broker); 5 or 3.1.1: only that',

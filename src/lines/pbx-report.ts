@@ -61,13 +61,13 @@ export function checkPbxReport(value: unknown): { report: PbxReport } | { error:
   const check = typeof type === 'string' ? byType.get(type) : undefined
   if (!check) return { error: `"type" must be one of ${[...byType.keys()].join(', ')}` }
   if (check(value)) return { report: value }
-  return { error: `a ${type} report: ${describe(check.errors![0]!)}` }
+  return { error: `a ${type} report: ${describeAjvError(check.errors![0]!)}` }
 }
 
 const A: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', object: 'an object', boolean: 'true or false', null: 'null' }
 
 /** One ajv error in words: `"callerId" must be a string or null`, not `/callerId must be string,null`. */
-function describe(e: ErrorObject): string {
+export function describeAjvError(e: ErrorObject): string {
   const field = e.instancePath ? `"${e.instancePath.slice(1).replace(/\//g, '.')}"` : 'it'
   const p = e.params as Record<string, unknown>
   switch (e.keyword) {

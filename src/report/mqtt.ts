@@ -1,5 +1,5 @@
 import { brokerAuth } from './mqtt-options.js'
-import mqtt, { type IClientOptions, type IClientPublishOptions, type MqttClient } from 'mqtt'
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import type { MqttConfig } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
@@ -93,7 +93,7 @@ export class MqttReporter {
   #resend: Timer | null = null
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
-  readonly #listeners: { filter: string; on: (topic: string, payload: Buffer) => void }[] = []
+  readonly #listeners: { filter: string; on: (topic: string, payload: Buffer, packet: IPublishPacket) => void }[] = []
 
   /** After a factory reset: this mark file exists until the box has cleared its old retained topics. */
   readonly #clearMark: string | undefined
@@ -131,7 +131,7 @@ export class MqttReporter {
    * each connect (clean session: the broker forgets subscriptions), QoS 1.
    * Call before start.
    */
-  listen(filter: string, on: (topic: string, payload: Buffer) => void): void {
+  listen(filter: string, on: (topic: string, payload: Buffer, packet: IPublishPacket) => void): void {
     this.#listeners.push({ filter: `${this.base}/${filter}`, on })
   }
 
@@ -179,7 +179,7 @@ export class MqttReporter {
       for (const l of this.#listeners) {
         if (!topicMatches(l.filter, topic)) continue
         try {
-          l.on(topic, payload)
+          l.on(topic, payload, packet)
         } catch (err) {
           this.#log.warn({ topic, err: errorMessage(err) }, 'message handler failed')
         }
@@ -216,6 +216,20 @@ export class MqttReporter {
     const local = this.#client?.stream && 'localAddress' in this.#client.stream ? (this.#client.stream as { localAddress?: string }).localAddress : undefined
     if (this.connected && local && (isLoopback(plainAddress(local)) || plainAddress(local) === address)) return
     this.reconnectNow()
+  }
+
+  /**
+   * A command's result on `<base>/<topic>`, and, when the request (MQTT 5) named a response topic, there
+   * too with its correlation data. QoS 1, not retained, not queued, like any reply.
+   */
+  commandResult(topic: string, payload: unknown, request: IPublishPacket): void {
+    this.respond(topic, payload)
+    const responseTopic = request.properties?.responseTopic
+    if (!responseTopic || !this.connected || !this.#v5) return
+    const correlationData = request.properties?.correlationData
+    this.#client?.publish(responseTopic, JSON.stringify(payload), { ...DURABLE, properties: correlationData ? { correlationData } : {} }, (err) => {
+      if (err && !this.#stopping && err.message !== 'Message removed') this.#log.warn({ responseTopic, err: errorMessage(err) }, 'reply failed')
+    })
   }
 
   /** A reply to a request (QoS 1, not retained, not queued: an answer is no use once the asker has given up). */

@@ -85,7 +85,8 @@ t.test('every MQTT topic the box publishes or listens to is in docs/mqtt.md', as
   const body = contract.slice(contract.indexOf('export interface TopicPayloads'), contract.indexOf('}\n', contract.indexOf('export interface TopicPayloads')))
   const published = [...body.matchAll(/^\s+(?:'([^']+)'|(\w+)):/gm)].map((m) => m[1] ?? m[2]!)
   const parts = [...body.matchAll(/\[\w+: `(\w+)\/\$\{string\}`\]/g)].map((m) => `${m[1]}/<id>`)
-  const heard = [...read('src/app.ts').matchAll(/\.listen\('([^']+)'/g)].map((m) => m[1]!.replace('+', '<line>'))
+  // `+` is a line in pbx/+/report and a command's name in cmd/+
+  const heard = [...read('src/app.ts').matchAll(/\.listen\('([^']+)'/g)].map((m) => m[1]!.replace(/^cmd\/\+$/, 'cmd/<name>').replace('+', '<line>'))
   const topics = [...published, ...parts, ...heard]
   t.ok(topics.length >= 14, `found the topics (${topics.length})`)
   const doc = read('docs/mqtt.md')

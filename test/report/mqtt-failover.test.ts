@@ -54,7 +54,7 @@ async function rig(t: Test, broker: Mosquitto, clock: Clock) {
   const { store } = testStore(clock instanceof FakeClock ? clock : new FakeClock())
   store.init('line', initialLine({ id: 'l1', kind: 'sip', numbers: [], channels: 1, ...LINE_DEFAULTS }, 0))
   store.init('uplink', { ...WAN1 })
-  const config: MqttConfig = { url: broker.url, baseTopic: 'lwtest', outboxKB: 10240, officeAck: false, protocol: 'auto', willDelaySeconds: 30, sessionExpirySeconds: 600, ...SLOW_BACKOFF }
+  const config: MqttConfig = { url: broker.url, baseTopic: 'lwtest', outboxKB: 10240, officeAck: false, disabledCommands: [], protocol: 'auto', willDelaySeconds: 30, sessionExpirySeconds: 600, ...SLOW_BACKOFF }
   const reporter = new MqttReporter({ config, site: 'shop1', box, store, clock, log: silentLogger(), journal: tempJournal(t, {}, tempDir(t, 'lw-mqtt-failover-')) })
   const base = reporter.base
   // a persistent session: what the reporter sends while the watcher itself reconnects (broker restart) still reaches it

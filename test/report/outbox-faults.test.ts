@@ -75,7 +75,7 @@ async function reporter(t: Test, broker: Mosquitto, config: Partial<MqttConfig>)
   const clock = new FakeClock()
   const { store } = testStore(clock)
   const box = `f${++boxes}-${process.pid}`
-  const cfg: MqttConfig = { url: broker.url, baseTopic: 'lwfault', outboxKB: 10240, officeAck: false, protocol: 'auto', willDelaySeconds: 30, sessionExpirySeconds: 3600, reconnectMinMs: 1000, reconnectMaxMs: 60_000, ...config }
+  const cfg: MqttConfig = { url: broker.url, baseTopic: 'lwfault', outboxKB: 10240, officeAck: false, disabledCommands: [], protocol: 'auto', willDelaySeconds: 30, sessionExpirySeconds: 3600, reconnectMinMs: 1000, reconnectMaxMs: 60_000, ...config }
   const r = new MqttReporter({ config: cfg, site: 'shop1', box, store, clock, log: silentLogger(), journal: tempJournal(t) })
   /** Let the reporter's reconnect timers run (they are on the box's clock). */
   const nudge = async (ms = 2000) => {

@@ -1,0 +1,98 @@
+import { Ajv } from 'ajv'
+import type { Logger } from '../core/logger.js'
+import { errorMessage } from '../core/errors.js'
+import { describeAjvError } from '../lines/pbx-report.js'
+
+/** What a command says back. */
+export interface CommandOutcome {
+  ok: boolean
+  message: string
+  data?: unknown
+}
+
+/** On `<base>/cmd/<name>/result` (and the MQTT 5 response topic when the request named one). */
+export interface CommandResult extends CommandOutcome {
+  /** The request's id; null when the request had none that could be read. */
+  id: string | null
+  command: string
+  /** True when this id was done before: the result is the stored one, the command did not run again. */
+  repeated?: true
+}
+
+/** One command: the JSON Schema of its fields besides `id`, and what it does. */
+export interface CommandSpec {
+  fields?: Record<string, object>
+  required?: string[]
+  run(args: Record<string, unknown>): Promise<CommandOutcome> | CommandOutcome
+}
+
+/** An id becomes part of a topic level elsewhere: no wildcards, no slashes. */
+const ID = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } as const
+/** Ids remembered, so a command sent twice (QoS 1, an office retrying) runs once. */
+const IDS_KEPT = 500
+
+/**
+ * The office's commands, `<base>/cmd/<name>` with a JSON body carrying an `id`:
+ * each body checked against its command's schema, junk answered with an error
+ * result (never a crash), a command switched off in the config refused, and an
+ * id already done answered with its stored result instead of running again.
+ */
+export class OfficeCommands {
+  readonly #specs: Map<string, { spec: CommandSpec; check: ReturnType<Ajv['compile']> }>
+  readonly #disabled: Set<string>
+  readonly #log: Logger
+  readonly #done = new Map<string, Promise<CommandResult>>()
+
+  constructor(deps: { specs: Record<string, CommandSpec>; disabled: string[]; log: Logger }) {
+    const ajv = new Ajv({ allErrors: false, strict: false })
+    this.#specs = new Map(
+      Object.entries(deps.specs).map(([name, spec]) => [
+        name,
+        { spec, check: ajv.compile({ type: 'object', required: ['id', ...(spec.required ?? [])], additionalProperties: false, properties: { id: ID, ...(spec.fields ?? {}) } }) },
+      ]),
+    )
+    this.#disabled = new Set(deps.disabled)
+    this.#log = deps.log.child({ module: 'commands' })
+  }
+
+  /** The commands this box takes (the config's switched-off ones left out). */
+  get names(): string[] {
+    return [...this.#specs.keys()].filter((n) => !this.#disabled.has(n))
+  }
+
+  /** A request's bytes in, its result out (always one, whatever came in). */
+  async handle(name: string, payload: Buffer | string): Promise<CommandResult> {
+    let body: unknown
+    try {
+      body = JSON.parse(payload.toString())
+    } catch (err) {
+      return { id: null, command: name, ok: false, message: `not JSON: ${errorMessage(err)}` }
+    }
+    const rawId = (body as { id?: unknown } | null)?.id
+    const id = typeof rawId === 'string' && ID.pattern && new RegExp(ID.pattern).test(rawId) ? rawId : null
+    const fail = (message: string): CommandResult => ({ id, command: name, ok: false, message })
+    const entry = this.#specs.get(name)
+    if (!entry) return fail(`no command "${name}" (commands: ${this.names.join(', ')})`)
+    if (this.#disabled.has(name)) return fail(`the command "${name}" is switched off in the config (mqtt.disabledCommands)`)
+    if (!entry.check(body)) return fail(`a ${name} command: ${describeAjvError(entry.check.errors![0]!)}`)
+    const key = `${name}\u0000${id!}`
+    const before = this.#done.get(key)
+    if (before) return { ...(await before), repeated: true }
+    const run = this.#run(name, id!, entry.spec, body as Record<string, unknown>)
+    this.#done.set(key, run)
+    if (this.#done.size > IDS_KEPT) this.#done.delete(this.#done.keys().next().value!)
+    return run
+  }
+
+  async #run(name: string, id: string, spec: CommandSpec, body: Record<string, unknown>): Promise<CommandResult> {
+    const { id: _id, ...args } = body
+    try {
+      const outcome = await spec.run(args)
+      this.#log.info({ command: name, id, ok: outcome.ok }, 'office command')
+      return { id, command: name, ...outcome }
+    } catch (err) {
+      this.#log.warn({ command: name, id, err: errorMessage(err) }, 'office command failed')
+      return { id, command: name, ok: false, message: errorMessage(err) }
+    }
+  }
+}
