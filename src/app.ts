@@ -251,6 +251,8 @@ export class Box {
       this.mqtt.listen('panel/silence', () => this.panel.silence())
       // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
       const commands = new OfficeCommands({ specs: this.#commandSpecs(), disabled: this.config.mqtt.disabledCommands, log: this.log })
+      // a command redelivered after a restart (the session outlives it) is not run twice
+      this.#memory.keep('commands', commands)
       this.mqtt.listen('cmd/+', (topic, payload, packet) => {
         const name = topic.slice(topic.lastIndexOf('/') + 1)
         void commands.handle(name, payload).then((result) => this.mqtt?.commandResult(`cmd/${name}/result`, result, packet))

@@ -2,6 +2,7 @@ import { Ajv } from 'ajv'
 import type { Logger } from '../core/logger.js'
 import { errorMessage } from '../core/errors.js'
 import { describeAjvError } from '../lines/pbx-report.js'
+import type { Remembering } from '../core/box-memory.js'
 
 /** What a command says back. */
 export interface CommandOutcome {
@@ -37,11 +38,14 @@ const IDS_KEPT = 500
  * result (never a crash), a command switched off in the config refused, and an
  * id already done answered with its stored result instead of running again.
  */
-export class OfficeCommands {
+export class OfficeCommands implements Remembering<[string, CommandResult][]> {
+  memoryChanged?: () => void
   readonly #specs: Map<string, { spec: CommandSpec; check: ReturnType<Ajv['compile']> }>
   readonly #disabled: Set<string>
   readonly #log: Logger
   readonly #done = new Map<string, Promise<CommandResult>>()
+  /** The results of the commands done, by name and id: kept across a restart. */
+  readonly #results = new Map<string, CommandResult>()
 
   constructor(deps: { specs: Record<string, CommandSpec>; disabled: string[]; log: Logger }) {
     const ajv = new Ajv({ allErrors: false, strict: false })
@@ -53,6 +57,18 @@ export class OfficeCommands {
     )
     this.#disabled = new Set(deps.disabled)
     this.#log = deps.log.child({ module: 'commands' })
+  }
+
+  remember(): [string, CommandResult][] {
+    return [...this.#results]
+  }
+
+  recall(saved: [string, CommandResult][]): void {
+    for (const entry of Array.isArray(saved) ? saved.slice(-IDS_KEPT) : []) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1]?.ok !== 'boolean') continue
+      this.#results.set(entry[0], entry[1])
+      this.#done.set(entry[0], Promise.resolve(entry[1]))
+    }
   }
 
   /** The commands this box takes (the config's switched-off ones left out). */
@@ -80,8 +96,17 @@ export class OfficeCommands {
     if (before) return { ...(await before), repeated: true }
     const run = this.#run(name, id!, entry.spec, body as Record<string, unknown>)
     this.#done.set(key, run)
-    if (this.#done.size > IDS_KEPT) this.#done.delete(this.#done.keys().next().value!)
-    return run
+    if (this.#done.size > IDS_KEPT) {
+      const oldest = this.#done.keys().next().value!
+      this.#done.delete(oldest)
+      this.#results.delete(oldest)
+    }
+    const result = await run
+    if (this.#done.has(key)) {
+      this.#results.set(key, result)
+      this.memoryChanged?.()
+    }
+    return result
   }
 
   async #run(name: string, id: string, spec: CommandSpec, body: Record<string, unknown>): Promise<CommandResult> {

@@ -34,6 +34,14 @@ t.test('OfficeCommands: junk, unknown, switched off, wrong fields, a repeated id
   t.equal(runs, 1)
   for (let i = 0; i < 2000; i++) await c.handle('ping', Buffer.from([i % 256, 0x7b, 0x22]))
   t.equal(runs, 1, 'junk ran nothing')
+
+  // a restart: what was done is remembered (BoxMemory keeps remember()), so a redelivered command does not run again
+  const after = new OfficeCommands({ specs: { ping: { run: () => ({ ok: true, message: 'pong', data: ++runs }) } }, disabled: [], log: silentLogger() })
+  after.recall(JSON.parse(JSON.stringify(c.remember())) as ReturnType<OfficeCommands['remember']>)
+  t.match(await after.handle('ping', '{"id":"p2"}'), { id: 'p2', data: 1, repeated: true })
+  t.equal(runs, 1, 'not run again after the restart')
+  after.recall([['x', null], 'junk'] as never)
+  t.match(await after.handle('ping', '{"id":"p3"}'), { id: 'p3', data: 2 }, 'junk in the memory is ignored')
 })
 
 t.test('over MQTT 5 against mosquitto: result topic, response topic with correlation data, a lamp test and a route', { skip: missing('mosquitto') }, async (t) => {
