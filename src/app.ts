@@ -18,7 +18,8 @@ import { SimPinLedger } from './modem/pin-ledger.js'
 import { BoxMemory } from './core/box-memory.js'
 import { Journal } from './core/journal.js'
 import { adoptLegacyState } from './report/legacy-state.js'
-import { OfficeCommands, type CommandSpec } from './report/commands.js'
+import { OfficeCommands } from './report/commands.js'
+import { boxCommands } from './report/box-commands.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -250,7 +251,8 @@ export class Box {
       this.mqtt.listen('panel/test', () => this.panel.lampTest())
       this.mqtt.listen('panel/silence', () => this.panel.silence())
       // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
-      const commands = new OfficeCommands({ specs: this.#commandSpecs(), disabled: this.config.mqtt.disabledCommands, log: this.log })
+      const specs = boxCommands({ panel: this.panel, testCalls: this.testCalls, routing: this.config.routing.paths.length ? this.routing : null, uptimeSeconds: () => Math.round((this.clock.now() - this.#createdAt) / 1000) })
+      const commands = new OfficeCommands({ specs, disabled: this.config.mqtt.disabledCommands, log: this.log })
       // a command redelivered after a restart (the session outlives it) is not run twice
       this.#memory.keep('commands', commands)
       this.mqtt.listen('cmd/+', (topic, payload, packet) => {
@@ -324,37 +326,6 @@ export class Box {
       throw err
     }
     this.log.info({ http: this.httpUrl, mqtt: this.mqtt.base, stateDir: this.stateDir }, 'linewatch started')
-  }
-
-  /** What each office command does (OfficeCommands checks the fields first). */
-  #commandSpecs(): Record<string, CommandSpec> {
-    const line = { type: 'string', minLength: 1, maxLength: 32 }
-    const specs: Record<string, CommandSpec> = {
-      ping: { run: () => ({ ok: true, message: 'pong', data: { version: VERSION, uptimeSeconds: Math.round((this.clock.now() - this.#createdAt) / 1000) } }) },
-      'lamp-test': { run: () => (this.panel.lampTest(), { ok: true, message: 'lamp test started' }) },
-      silence: { run: () => (this.panel.silence(), { ok: true, message: 'buzzer silenced for the alerts raised now' }) },
-      'test-call': {
-        fields: { line },
-        required: ['line'],
-        run: async ({ line: id }) => {
-          if (!this.testCalls.testable.some((l) => l.id === id)) return { ok: false, message: `no line "${String(id)}" that test calls can reach (lines: ${this.testCalls.testable.map((l) => l.id).join(', ') || 'none'})` }
-          const r = await this.testCalls.run(String(id))
-          return { ok: r.ok, message: r.detail, data: r }
-        },
-      },
-    }
-    if (this.config.routing.paths.length) {
-      specs.route = {
-        fields: { to: { type: 'string', minLength: 1, maxLength: 32 } },
-        required: ['to'],
-        run: ({ to }) => {
-          const answer = this.routing.route(String(to))
-          return { ok: answer.ok, message: answer.ok ? `${answer.paths.length} paths, cheapest first` : answer.reason, data: answer }
-        },
-      }
-      specs['reload-decks'] = { run: async () => ({ ok: true, message: 'decks reloaded', data: await this.routing.reload() }) }
-    }
-    return specs
   }
 
   /** A state folder that went read-only or full is an alert (raised once, cleared when it heals); the box runs on from memory. */
