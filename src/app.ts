@@ -251,7 +251,14 @@ export class Box {
       this.mqtt.listen('panel/test', () => this.panel.lampTest())
       this.mqtt.listen('panel/silence', () => this.panel.silence())
       // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
-      const specs = boxCommands({ panel: this.panel, testCalls: this.testCalls, routing: this.config.routing.paths.length ? this.routing : null, uptimeSeconds: () => Math.round((this.clock.now() - this.#createdAt) / 1000) })
+      const specs = boxCommands({
+        panel: this.panel,
+        testCalls: this.testCalls,
+        modems: this.modems,
+        routing: this.config.routing.paths.length ? this.routing : null,
+        name: `${this.config.site}/${this.config.box}`,
+        uptimeSeconds: () => Math.round((this.clock.now() - this.#createdAt) / 1000),
+      })
       const commands = new OfficeCommands({ specs, disabled: this.config.mqtt.disabledCommands, log: this.log })
       // a command redelivered after a restart (the session outlives it) is not run twice
       this.#memory.keep('commands', commands)

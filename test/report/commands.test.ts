@@ -52,6 +52,8 @@ t.test('over MQTT 5 against mosquitto: result topic, response topic with correla
   const { config, problems } = validateConfigText(`site: shop1
 box: b1
 board: sim
+modems:
+  - { id: gsm1, port: "sim:gsm1" }
 lines:
   - { id: sip1, kind: sip, numbers: ["+74951110000"], channels: 4, pbxReports: true }
 routing:
@@ -87,9 +89,17 @@ storage: { dir: "${join(dir, 'state')}" }
   await waitFor(() => heard.some((h) => h.topic === `${base}/cmd/route/result`), 5000, 'the route')
   t.match(heard.find((h) => h.topic === `${base}/cmd/route/result`)?.body, { id: 'c3', ok: true, data: { e164: '+74957770000', paths: [{ path: 'a' }] } })
 
+  await box.settled()
+  await office.publishAsync(`${base}/cmd/test-sms`, '{"id":"c5","modem":"gsm1","to":"+79161234567","text":"проверка"}', { qos: 1 })
+  await waitFor(() => heard.some((h) => h.topic === `${base}/cmd/test-sms/result`), 10_000, 'the SMS result')
+  t.match(heard.find((h) => h.topic === `${base}/cmd/test-sms/result`)?.body, { id: 'c5', ok: true, data: { to: '+79161234567', encoding: 'ucs2', parts: 1 } }, 'sent through the simulated modem')
+  await office.publishAsync(`${base}/cmd/test-sms`, '{"id":"c6","modem":"gsm9","to":"+79161234567"}', { qos: 1 })
+  await waitFor(() => heard.filter((h) => h.topic === `${base}/cmd/test-sms/result`).length === 2, 5000, 'the refusal')
+  t.match(heard.filter((h) => h.topic === `${base}/cmd/test-sms/result`).at(-1)?.body, { id: 'c6', ok: false, message: 'no modem "gsm9" (modems: gsm1)' })
+
   await office.publishAsync(`${base}/cmd/silence`, '{"id":"c4"}', { qos: 1 })
   await office.publishAsync(`${base}/cmd/route`, 'garbage', { qos: 1 })
-  await waitFor(() => heard.filter((h) => h.topic.endsWith('/result')).length >= 5, 5000, 'the refusals')
+  await waitFor(() => heard.filter((h) => h.topic.endsWith('/result')).length >= 7, 5000, 'the refusals')
   t.match(heard.find((h) => h.topic === `${base}/cmd/silence/result`)?.body, { id: 'c4', ok: false, message: /switched off/ })
   t.match(heard.filter((h) => h.topic === `${base}/cmd/route/result`).at(-1)?.body, { id: null, ok: false, message: /^not JSON/ })
   t.ok(box.mqtt.connected, 'still connected after junk')
