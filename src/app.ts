@@ -19,7 +19,7 @@ import { BoxMemory } from './core/box-memory.js'
 import { Journal } from './core/journal.js'
 import { adoptLegacyState } from './report/legacy-state.js'
 import { OfficeCommands } from './report/commands.js'
-import { boxCommands } from './report/box-commands.js'
+import { boxCommands, type ConfigReload } from './report/box-commands.js'
 import { ModemDriver } from './modem/index.js'
 import type { PanelController, PanelOutputs } from './panel/index.js'
 import { buildPanel } from './panel/build.js'
@@ -65,6 +65,8 @@ export interface BoxOptions {
   web?: Pick<WebDeps, 'mqttLog' | 'extraRoutes'>
   /** The IO board (tests give a GpiodIO on a fake chip); default: the one `board` names. */
   io?: IoPlugin
+  /** The office's reload-config, when something outside the box can restart it on a new config (`linewatch run`). */
+  reloadConfig?: ConfigReload
 }
 
 /**
@@ -111,12 +113,16 @@ export class Box {
   readonly #createdAt: number
   #journal: Journal | null = null
   #minute: Timer | null = null
+  /** The office's commands, from start on. */
+  commands: OfficeCommands | null = null
+  readonly #reloadConfig: ConfigReload | null
 
   constructor(opts: BoxOptions) {
     const { config } = opts
     this.config = config
     this.clock = opts.clock ?? systemClock
     this.#createdAt = this.clock.now()
+    this.#reloadConfig = opts.reloadConfig ?? null
     this.log = opts.log ?? createLogger()
     this.store = new StateStore({ site: config.site, box: config.box, version: VERSION, startedAt: this.clock.now() }, this.clock)
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
@@ -256,15 +262,17 @@ export class Box {
         testCalls: this.testCalls,
         modems: this.modems,
         routing: this.config.routing.paths.length ? this.routing : null,
+        alerts: () => this.#alerts,
+        reloadConfig: this.#reloadConfig,
         name: `${this.config.site}/${this.config.box}`,
         uptimeSeconds: () => Math.round((this.clock.now() - this.#createdAt) / 1000),
       })
-      const commands = new OfficeCommands({ specs, disabled: this.config.mqtt.disabledCommands, log: this.log })
+      const commands = (this.commands = new OfficeCommands({ specs, disabled: this.config.mqtt.disabledCommands, log: this.log }))
       // a command redelivered after a restart (the session outlives it) is not run twice
       this.#memory.keep('commands', commands)
       this.mqtt.listen('cmd/+', (topic, payload, packet) => {
         const name = topic.slice(topic.lastIndexOf('/') + 1)
-        void commands.handle(name, payload).then((result) => this.mqtt?.commandResult(`cmd/${name}/result`, result, packet))
+        void commands.handle(name, payload, packet).then((result) => this.mqtt?.commandResult(`cmd/${name}/result`, result, packet))
       })
       if (this.config.routing.paths.length) {
         this.mqtt.listen('route/request', (_topic, payload) => {

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Box } from './app.js'
 import { ConfigError, jsonSchema, loadConfig, formatProblem, type Config } from './config/index.js'
+import { BoxRunner, runConfig } from './config/reload.js'
 import { panelOfBrokenConfig, runConfigErrorPanel } from './panel/config-error.js'
 import { ErrorCode, errorMessage, hasCode, LinewatchError } from './core/errors.js'
 import { createLogger } from './core/logger.js'
@@ -137,26 +138,35 @@ async function run(args: string[]): Promise<number> {
   // every file the box writes (alerts, outbox, queues, decks, learnt rates) is its own: 0600, folders 0700
   process.umask(0o077)
   const file = values.config!
+  const log = createLogger()
   let config: Config
+  let source: string
   try {
-    config = await loadConfig(file)
+    ;({ config, source } = await runConfig(file, log))
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     return showConfigError(file, err)
   }
-  const log = createLogger()
-  const box = new Box({ config, log, configDir: dirname(resolve(file)) })
-  await box.start()
+  if (source !== file) log.warn({ config: source }, "running on the config the office sent (reload-config); an edit of the installer's file takes over again")
+  // the office's reload-config restarts the box on a new config: the runner outlives each box
+  const runner = new BoxRunner({
+    file,
+    config,
+    clock: systemClock,
+    log,
+    make: (c, r) => new Box({ config: c, log, configDir: dirname(resolve(file)), reloadConfig: (req) => r.reload(req) }),
+  })
+  await runner.box.start()
   // under systemd (Type=notify): ready once started, then the watchdog while healthy
   const systemd = SystemdNotifier.fromEnv(log)
   const watchdogMs = systemd?.watchdogMs
-  const watchdog = systemd && watchdogMs ? new Watchdog({ notifier: systemd, intervalMs: watchdogMs, clock: systemClock, log, problem: () => box.health() }) : null
+  const watchdog = systemd && watchdogMs ? new Watchdog({ notifier: systemd, intervalMs: watchdogMs, clock: systemClock, log, problem: () => runner.box.health() }) : null
   await systemd?.ready(`watching ${config.lines.length} lines, ${config.modems.length} modems`)
   watchdog?.start()
   return untilSignal(async () => {
     watchdog?.stop()
     await systemd?.stopping()
-    await box.stop()
+    await runner.box.stop()
   })
 }
 

@@ -58,4 +58,39 @@ export class AlertManager {
   stop(): void {
     this.#store.off('change', this.#onChange)
   }
+
+  /** A person knows of this alert (the office's alert-ack): it stays raised until its cause is gone, without the buzzer. */
+  acknowledge(id: string, by: string | null): { ok: boolean; message: string; data?: AlertRecord } {
+    const alert = this.#store.acknowledgeAlert(id, by)
+    if (!alert) return { ok: false, message: this.#notRaised(id) }
+    this.#log.info({ alert: id, by }, 'alert acknowledged')
+    return { ok: true, message: `alert ${id} acknowledged`, data: alert }
+  }
+
+  /**
+   * Clear an alert by hand. Refused while the rules would raise it again from
+   * the parts as they are now: clearing it would only hide a fault. An alert
+   * whose part left the config (kept across the restart) is what this is for.
+   */
+  clear(id: string): { ok: boolean; message: string } {
+    const alert = this.#store.snapshot.alerts[id]
+    if (!alert) return { ok: false, message: this.#notRaised(id) }
+    if (this.#raisedNow().has(id)) return { ok: false, message: `alert ${id}: its cause is still there (${alert.message}); it clears by itself when that is gone: acknowledge it instead (alert-ack)` }
+    this.#store.setAlert({ id, severity: alert.severity, source: alert.source, state: 'cleared', message: this.#lang === 'ru' ? 'снято вручную из офиса' : 'cleared by hand from the office' })
+    this.#log.info({ alert: id }, 'alert cleared by hand')
+    return { ok: true, message: `alert ${id} cleared` }
+  }
+
+  #notRaised(id: string): string {
+    const raised = Object.keys(this.#store.snapshot.alerts)
+    return `no raised alert "${id}" (raised: ${raised.join(', ') || 'none'})`
+  }
+
+  /** The ids the part rules raise from the snapshot as it is. */
+  #raisedNow(): Set<string> {
+    const snap = this.#store.snapshot
+    const lines = Object.values(snap.lines).flatMap((l) => [lineAlert(l, this.#lang), silenceAlert(l, this.#lang), testCallAlert(l, this.#lang), channelAlert(l, this.#lang)])
+    const all = [...lines, ...Object.values(snap.modems).map((m) => simAlert(m, this.#lang)), wiredUplinksAlert(Object.values(snap.uplinks), this.#lang)]
+    return new Set(all.filter((a) => a?.state === 'raised').map((a) => a!.id))
+  }
 }

@@ -63,7 +63,8 @@ export class SmsNotifier {
   #sending = false
   #stopped = false
   readonly #onChange = (c: StoreChange) => {
-    if (c.kind === 'alert') this.#consider(c.next)
+    // an acknowledgement changes the record, not the alert's state: nobody is told twice
+    if (c.kind === 'alert' && c.prev?.state !== c.next.state) this.#consider(c.next)
     // a modem back up: whatever waits goes now, not at the end of a back-off grown while none was
     else if (c.kind === 'modem' && c.next.state === 'up' && c.prev?.state !== 'up' && this.queued > 0) this.#retryNow()
   }

@@ -71,10 +71,15 @@ export async function loadConfig(file: string): Promise<Config> {
   } catch (err) {
     throw new LinewatchError(ErrorCode.CONFIG_UNREADABLE, `${file}: cannot read: ${errorMessage(err)}`)
   }
+  return configFromText(text, dirname(resolvePath(file)), file)
+}
+
+/** A config's text checked, its secret files (named relative to `dir`) read: the config, or a ConfigError naming `label`. */
+export async function configFromText(text: string, dir: string, label: string): Promise<Config> {
   const result = validateConfigText(text)
-  if (result.config === null) throw new ConfigError(file, result.problems)
-  const secrets = await resolveSecrets(result.config, dirname(resolvePath(file)))
-  if (secrets.length) throw new ConfigError(file, secrets.map((p) => ({ ...p, line: null })))
+  if (result.config === null) throw new ConfigError(label, result.problems)
+  const secrets = await resolveSecrets(result.config, dir)
+  if (secrets.length) throw new ConfigError(label, secrets.map((p) => ({ ...p, line: null })))
   return result.config
 }
 

@@ -208,6 +208,8 @@ export interface AlertRecord {
   source: string
   state: 'raised' | 'cleared'
   message: string
+  /** Acknowledged by a person (the office's alert-ack): still raised, but the buzzer no longer sounds for it. */
+  acknowledged?: { by: string | null; at: number }
   ts: number
 }
 

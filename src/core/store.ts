@@ -162,6 +162,17 @@ export class StateStore extends EventEmitter<StoreEvents> {
     this.#announce({ kind: 'alert', id: alert.id, prev, next })
   }
 
+  /** Mark a raised alert acknowledged (announced like a change of the alert: the office hears it). Null when it is not raised. */
+  acknowledgeAlert(id: string, by: string | null): AlertRecord | null {
+    const prev = this.#snap.alerts[id]
+    if (!prev) return null
+    // the record keeps the time it was raised; the acknowledgement has its own
+    const next: AlertRecord = { ...prev, acknowledged: { by, at: this.clock.now() } }
+    this.#snap.alerts[id] = next
+    this.#announce({ kind: 'alert', id, prev, next })
+    return next
+  }
+
   /**
    * Every listener hears a change before anyone hears the changes it caused:
    * the modem's new state, then the line it brought down, then the alert.

@@ -10,10 +10,13 @@ export interface Balance {
   at: number
 }
 
+/** How long an asked balance may take to come back (a +CUSD often follows the OK by seconds). */
+export const BALANCE_ANSWER_MS = 30_000
+
 export interface BalanceDeps {
   clock: Clock
-  /** The operator's balance code, e.g. *100#. */
-  code: string
+  /** The operator's balance code, e.g. *100#; null: none configured (only asked with a code). */
+  code: string | null
   everyMs: number
   send: (cmd: string) => Promise<unknown>
   report: (b: Balance) => void
@@ -29,6 +32,8 @@ export class BalanceCheck {
   readonly #deps: BalanceDeps
   #first: Timer | null = null
   #every: Timer | null = null
+  /** Who asked now and waits for the answer (the office's sim-balance). */
+  #waiting: { resolve: (b: Balance) => void; reject: (e: Error) => void; timer: Timer }[] = []
 
   constructor(deps: BalanceDeps) {
     this.#deps = deps
@@ -36,6 +41,7 @@ export class BalanceCheck {
 
   start(): void {
     this.stop()
+    if (!this.#deps.code) return
     this.#first = this.#deps.clock.setTimeout(() => this.check(), 60_000)
     this.#every = this.#deps.clock.setInterval(() => this.check(), this.#deps.everyMs)
   }
@@ -44,19 +50,52 @@ export class BalanceCheck {
     this.#first?.cancel()
     this.#every?.cancel()
     this.#first = this.#every = null
+    for (const w of this.#waiting.splice(0)) {
+      w.timer.cancel()
+      w.reject(new Error('the modem stopped'))
+    }
   }
 
   /** Ask now. A failure is logged; the next scheduled check tries again. */
   check(): void {
+    if (this.#deps.code) this.#send(this.#deps.code).catch((err: unknown) => this.#deps.log.warn({ err: String(err) }, 'balance request failed'))
+  }
+
+  /** Ask now (with this code, or the configured one) and wait for the answer. */
+  async ask(code = this.#deps.code): Promise<Balance> {
+    if (!code) throw new Error('no balance code: set modems[].balance.ussd or give one')
+    const answer = new Promise<Balance>((resolve, reject) => {
+      const timer = this.#deps.clock.setTimeout(() => {
+        this.#waiting = this.#waiting.filter((w) => w.timer !== timer)
+        reject(new Error(`no answer to ${code} within ${BALANCE_ANSWER_MS / 1000} s`))
+      }, BALANCE_ANSWER_MS)
+      this.#waiting.push({ resolve, reject, timer })
+    })
+    // a refused request fails at once; its waiter is not left behind
+    await this.#send(code).catch((err: unknown) => {
+      for (const w of this.#waiting.splice(0)) {
+        w.timer.cancel()
+        w.reject(err instanceof Error ? err : new Error(String(err)))
+      }
+    })
+    return answer
+  }
+
+  #send(code: string): Promise<unknown> {
     // 15 = GSM-7 default alphabet, language unspecified (27.007 / 23.038)
-    this.#deps.send(`AT+CUSD=1,"${this.#deps.code}",15`).catch((err: unknown) => this.#deps.log.warn({ err: String(err) }, 'balance request failed'))
+    return this.#deps.send(`AT+CUSD=1,"${code}",15`)
   }
 
   /** A +CUSD line: true when it was the answer to a balance request and has been taken. */
   onLine(line: string): boolean {
     const r = parseCusd(line)
     if (!r || r.decoded === null || (r.status !== 0 && r.status !== 2)) return false
-    this.#deps.report({ amount: parseBalance(r.decoded), text: r.decoded, at: this.#deps.clock.now() })
+    const balance = { amount: parseBalance(r.decoded), text: r.decoded, at: this.#deps.clock.now() }
+    this.#deps.report(balance)
+    for (const w of this.#waiting.splice(0)) {
+      w.timer.cancel()
+      w.resolve(balance)
+    }
     return true
   }
 }

@@ -9,7 +9,7 @@ import type { ModemConfig } from '../config/schema.js'
 import { closePort, type SerialOpener, type SerialStream } from '../hw/serial.js'
 import { classifyBanner } from './banners.js'
 import { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
-import { BalanceCheck } from './balance.js'
+import { BalanceCheck, type Balance } from './balance.js'
 import { RecoveryLadder, STEP_TEXT } from './recovery.js'
 import { readIdentity } from './identity.js'
 import { initialModem, modemHealth } from './modem-state.js'
@@ -78,7 +78,11 @@ export class ModemDriver {
   readonly #ladder: RecoveryLadder
   readonly #pins: OutputPins | null
   readonly #numbering: NumberingPlan | null
-  readonly #balance: BalanceCheck | null
+  readonly #balance: BalanceCheck
+  /** Signs that the module restarted (a boot banner, the port opened again, a command unanswered): an asked restart waits for one. */
+  #restartSigns = 0
+  /** An asked restart waiting for the module to be set up again. */
+  #restartWaiter: (() => void) | null = null
   readonly #calls: CallControl
   readonly #pinLedger: SimPinLedger
   /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
@@ -129,20 +133,19 @@ export class ModemDriver {
       { bootWaitMs: deps.config.bootWaitSeconds * 1000, cutOffMs: powerCut?.offMs ?? 0, keyReleaseMs: (powerKey?.pulseMs ?? 0) + 2000 },
     )
     const b = deps.config.balance
-    this.#balance = b
-      ? new BalanceCheck({
-          clock: this.#clock,
-          code: b.ussd,
-          everyMs: b.everyMinutes * 60_000,
-          // not in the middle of an SMS: it switches the character set, which also shapes the USSD reply
-          send: (cmd) => this.#exclusive(() => this.#send(cmd, { timeoutMs: 20_000 })),
-          report: (balance) => {
-            this.#log.info({ amount: balance.amount }, 'balance')
-            this.#publish({ balance })
-          },
-          log: this.#log,
-        })
-      : null
+    // always there, so the office can ask with a code of its own; checked on a schedule only when configured
+    this.#balance = new BalanceCheck({
+      clock: this.#clock,
+      code: b?.ussd ?? null,
+      everyMs: (b?.everyMinutes ?? 360) * 60_000,
+      // not in the middle of an SMS: it switches the character set, which also shapes the USSD reply
+      send: (cmd) => this.#exclusive(() => this.#send(cmd, { timeoutMs: 20_000 })),
+      report: (balance) => {
+        this.#log.info({ amount: balance.amount }, 'balance')
+        this.#publish({ balance })
+      },
+      log: this.#log,
+    })
     this.#calls = new CallControl({
       clock: this.#clock,
       send: (cmd, opts) => this.#send(cmd, opts),
@@ -192,6 +195,48 @@ export class ModemDriver {
     return result
   }
 
+  /** The SIM's balance now (the office's sim-balance), with this USSD code or the configured one. */
+  balanceNow(code?: string): Promise<Balance> {
+    if (!this.#engine) return Promise.reject(this.#notOpen())
+    return this.#balance.ask(code ?? undefined)
+  }
+
+  /**
+   * Restart the module on request (the office's restart-modem): AT+CFUN=1,1,
+   * or a cut of its supply. Resolves with the time taken once it has been set
+   * up again; rejects when it is not back within two boot waits.
+   */
+  async restart(opts: { power: boolean; force: boolean }): Promise<{ seconds: number }> {
+    const call = this.#store.get('modem', this.#cfg.id)?.call
+    if (call && call.state !== 'ended' && !opts.force) throw new Error(`modem ${this.#cfg.id}: a call is in progress (${call.state}); send force: true to restart anyway`)
+    const cut = this.#cfg.powerCut
+    if (opts.power && !(cut && this.#pins)) throw new Error(`modem ${this.#cfg.id}: no power switch wired (modems[].powerCut)`)
+    if (!opts.power && !this.#engine) throw this.#notOpen()
+    if (this.#restartWaiter) throw new Error(`modem ${this.#cfg.id}: a restart is already under way`)
+    const started = this.#clock.now()
+    const signs = this.#restartSigns
+    const limitMs = 2 * this.#cfg.bootWaitSeconds * 1000 + (opts.power ? (cut?.offMs ?? 0) : 0)
+    const back = new Promise<void>((resolve, reject) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#restartWaiter = null
+        reject(new LinewatchError(ErrorCode.AT_TIMEOUT, `modem ${this.#cfg.id}: not set up again within ${Math.round(limitMs / 1000)} s of the restart`))
+      }, limitMs)
+      this.#restartWaiter = () => {
+        // set up again, after a sign that it did restart (not a poll that ran before the reboot)
+        if (this.#restartSigns === signs || !this.#initialised) return
+        timer.cancel()
+        this.#restartWaiter = null
+        resolve()
+      }
+    })
+    this.#log.warn({ power: opts.power }, 'restart asked by the office')
+    if (opts.power) this.#cutPower(this.#pins!, cut!)
+    else await this.#exclusive(() => this.#send('AT+CFUN=1,1')).catch((err: unknown) => this.#log.warn({ err: errorMessage(err) }, 'AT+CFUN=1,1 not acknowledged; waiting for the module anyway'))
+    this.#initialised = false
+    await back
+    return { seconds: Math.round((this.#clock.now() - started) / 1000) }
+  }
+
   /** What a request to a modem without an open port gets: the port's own error when there is one. */
   #notOpen(): LinewatchError {
     return new LinewatchError(ErrorCode.AT_PORT_CLOSED, `modem ${this.#cfg.id}: ${this.#portError ?? 'port not open'}`)
@@ -210,14 +255,14 @@ export class ModemDriver {
     const cut = this.#cfg.powerCut
     if (cut && this.#pins) this.#pins.write(cut.pin, cut.cutLevel === 1 ? 0 : 1)
     void this.#open()
-    this.#balance?.start()
+    this.#balance.start()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     this.#resolveFirst()
     this.#ladder.stop()
-    this.#balance?.stop()
+    this.#balance.stop()
     this.#calls.stop()
     this.#poll?.cancel()
     this.#reopen?.cancel()
@@ -237,6 +282,7 @@ export class ModemDriver {
       if (this.#stopped) return void (await closePort(port))
       this.#port = port
       this.#portError = null
+      this.#restartSigns++
       this.#openedAt = this.#clock.now()
       this.#ladder.portBack()
       const engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
@@ -327,6 +373,7 @@ export class ModemDriver {
         const identity = await readIdentity((cmd) => this.#send(cmd))
         this.#log.info({ identity }, 'initialised')
         this.#publish({ identity })
+        this.#restartWaiter?.()
       }
       const csq = parseCsq((await this.#send('AT+CSQ', { expect: '+CSQ:' }))[0] ?? '')
       if (csq) this.#publish({ signal: { csq: csq.csq, rssiDbm: csq.rssiDbm } })
@@ -361,6 +408,7 @@ export class ModemDriver {
       if (hasCode(err, ErrorCode.AT_TIMEOUT) && networkBound) this.#log.warn({ cmd }, 'command timed out waiting for the network')
       else if (hasCode(err, ErrorCode.AT_TIMEOUT)) {
         this.#timeoutsInRow++
+        this.#restartSigns++
         this.#log.warn({ cmd, inRow: this.#timeoutsInRow }, 'command timed out')
         // a module that missed a command may have rebooted and forgotten ATE0, +CLIP and +CREG
         this.#initialised = false
@@ -424,7 +472,7 @@ export class ModemDriver {
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
     if (clip) return this.#ring(callerIdE164(clip.callerId, this.#numbering))
-    if (line.startsWith('+CUSD:') && this.#balance?.onLine(line)) return
+    if (line.startsWith('+CUSD:') && this.#balance.onLine(line)) return
     const cpin = parseCpin(line)
     if (cpin) return this.#publish({ sim: cpin }) // a SIM pulled or locked while running, or ready after a boot
     const creg = parseCreg(line)
@@ -438,6 +486,7 @@ export class ModemDriver {
     if (banner === 'boot' || banner === 'power-down') {
       // it restarted (or is about to): it forgot ATE0, +CLIP and +CREG
       this.#initialised = false
+      this.#restartSigns++
       this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
       if (banner === 'power-down') this.#ladder.poweredDown()
       if (banner === 'boot') {

@@ -90,7 +90,8 @@ export class PanelController {
     this.#store.setPanel({
       lamps: this.#cfg.lamps.map((lamp) => ({ id: lamp.id, source: lamp.source, ...lampLook(lamp, snap, this.#configError) })),
       summary: summaryLook(snap),
-      buzzer: buzzerLook(this.#cfg.buzzer, { alerts, silenced: this.#silenced, quietHours }),
+      // an acknowledged alert is known to a person: it no longer sounds either
+      buzzer: buzzerLook(this.#cfg.buzzer, { alerts, silenced: new Set([...this.#silenced, ...alerts.filter((a) => a.acknowledged).map((a) => a.id)]), quietHours }),
       test: this.#test,
       outputs: { ...this.#outputs },
     })

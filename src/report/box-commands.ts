@@ -1,9 +1,15 @@
+import type { IPublishPacket } from 'mqtt'
 import type { TestCaller } from '../actions/test-call.js'
+import type { AlertManager } from '../alerts/manager.js'
 import { VERSION } from '../core/version.js'
 import type { RoutingService } from '../lcr/service.js'
 import type { ModemDriver } from '../modem/driver.js'
 import type { PanelController } from '../panel/index.js'
-import type { CommandSpec } from './commands.js'
+import { COMMAND_REQUESTS, type CommandArgs, type CommandName } from './command-schemas.js'
+import type { CommandOutcome, CommandSpec } from './commands.js'
+
+/** The office's reload-config, carried out by whoever runs the box (`linewatch run`): it outlives this box. */
+export type ConfigReload = (req: { text: string | null; id: string; request: IPublishPacket | undefined }) => Promise<CommandOutcome>
 
 /** What each office command does, on the box's own parts (OfficeCommands checks the fields first). */
 export function boxCommands(box: {
@@ -11,45 +17,62 @@ export function boxCommands(box: {
   testCalls: TestCaller
   modems: ModemDriver[]
   routing: RoutingService | null
+  alerts: () => AlertManager | null
+  reloadConfig: ConfigReload | null
   /** For the default text of a test SMS. */
   name: string
   uptimeSeconds: () => number
 }): Record<string, CommandSpec> {
   const { panel, testCalls, routing, modems } = box
-  const specs: Record<string, CommandSpec> = {
-    ping: { run: () => ({ ok: true, message: 'pong', data: { version: VERSION, uptimeSeconds: box.uptimeSeconds() } }) },
-    'lamp-test': { run: () => (panel.lampTest(), { ok: true, message: 'lamp test started' }) },
-    silence: { run: () => (panel.silence(), { ok: true, message: 'buzzer silenced for the alerts raised now' }) },
-    'test-call': {
-      fields: { line: { type: 'string', minLength: 1, maxLength: 32 } },
-      required: ['line'],
-      run: async ({ line }) => {
-        const lines = testCalls.testable.map((l) => l.id)
-        if (!lines.includes(String(line))) return { ok: false, message: `no line "${String(line)}" that test calls can reach (lines: ${lines.join(', ') || 'none'})` }
-        const r = await testCalls.run(String(line))
-        return { ok: r.ok, message: r.detail, data: r }
-      },
-    },
-    'test-sms': {
-      fields: { modem: { type: 'string', minLength: 1, maxLength: 32 }, to: { type: 'string', pattern: '^\\+?[0-9]{3,16}$' }, text: { type: 'string', minLength: 1, maxLength: 480 } },
-      required: ['modem', 'to'],
-      run: async ({ modem, to, text }) => {
-        const driver = modems.find((m) => m.id === modem)
-        if (!driver) return { ok: false, message: `no modem "${String(modem)}" (modems: ${modems.map((m) => m.id).join(', ') || 'none'})` }
-        const sent = await driver.sendSms(String(to), typeof text === 'string' ? text : `linewatch ${box.name}: test SMS`)
-        return { ok: true, message: `sent in ${sent.parts} part(s)`, data: sent }
-      },
-    },
+  const specs: Partial<Record<CommandName, CommandSpec>> = {}
+  // each command typed by its own schema (command-schemas.ts), which OfficeCommands checks first
+  const on = <N extends CommandName>(name: N, run: (args: CommandArgs<N>, ctx: { id: string; request?: IPublishPacket }) => Promise<CommandOutcome> | CommandOutcome) => {
+    specs[name] = { schema: COMMAND_REQUESTS[name], run: run as CommandSpec['run'] }
   }
-  if (!routing) return specs
-  specs.route = {
-    fields: { to: { type: 'string', minLength: 1, maxLength: 32 } },
-    required: ['to'],
-    run: ({ to }) => {
-      const answer = routing.route(String(to))
+  const modem = (id: string): ModemDriver => {
+    const driver = modems.find((m) => m.id === id)
+    if (!driver) throw new Error(`no modem "${id}" (modems: ${modems.map((m) => m.id).join(', ') || 'none'})`)
+    return driver
+  }
+  const alerts = (): AlertManager => {
+    const a = box.alerts()
+    if (!a) throw new Error('the alerts are not running yet')
+    return a
+  }
+
+  on('ping', () => ({ ok: true, message: 'pong', data: { version: VERSION, uptimeSeconds: box.uptimeSeconds() } }))
+  on('lamp-test', () => (panel.lampTest(), { ok: true, message: 'lamp test started' }))
+  on('silence', () => (panel.silence(), { ok: true, message: 'buzzer silenced for the alerts raised now' }))
+  on('test-call', async ({ line }) => {
+    const lines = testCalls.testable.map((l) => l.id)
+    if (!lines.includes(line)) return { ok: false, message: `no line "${line}" that test calls can reach (lines: ${lines.join(', ') || 'none'})` }
+    const r = await testCalls.run(line)
+    return { ok: r.ok, message: r.detail, data: r }
+  })
+  on('test-sms', async ({ modem: id, to, text }) => {
+    const sent = await modem(id).sendSms(to, text ?? `linewatch ${box.name}: test SMS`)
+    return { ok: true, message: `sent in ${sent.parts} part(s)`, data: sent }
+  })
+  on('alert-ack', ({ alert, by }) => alerts().acknowledge(alert, by ?? null))
+  on('alert-clear', ({ alert }) => alerts().clear(alert))
+  on('restart-modem', async ({ modem: id, power, force }) => {
+    const { seconds } = await modem(id).restart({ power: power ?? false, force: force ?? false })
+    return { ok: true, message: `modem ${id} restarted and set up again in ${seconds} s`, data: { seconds } }
+  })
+  on('sim-balance', async ({ modem: id, ussd }) => {
+    const balance = await modem(id).balanceNow(ussd)
+    return { ok: true, message: balance.text, data: balance }
+  })
+  if (box.reloadConfig) {
+    const reload = box.reloadConfig
+    on('reload-config', ({ config }, { id, request }) => reload({ text: config ?? null, id, request }))
+  }
+  if (routing) {
+    on('route', ({ to }) => {
+      const answer = routing.route(to)
       return { ok: answer.ok, message: answer.ok ? `${answer.paths.length} paths, cheapest first` : answer.reason, data: answer }
-    },
+    })
+    on('reload-decks', async () => ({ ok: true, message: 'decks reloaded', data: await routing.reload() }))
   }
-  specs['reload-decks'] = { run: async () => ({ ok: true, message: 'decks reloaded', data: await routing.reload() }) }
-  return specs
+  return specs as Record<string, CommandSpec>
 }

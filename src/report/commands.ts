@@ -1,34 +1,26 @@
 import { Ajv } from 'ajv'
+import type { Static, TObject } from '@sinclair/typebox'
+import type { IPublishPacket } from 'mqtt'
 import type { Logger } from '../core/logger.js'
 import { errorMessage } from '../core/errors.js'
 import { describeAjvError } from '../lines/pbx-report.js'
 import type { Remembering } from '../core/box-memory.js'
-
-/** What a command says back. */
-export interface CommandOutcome {
-  ok: boolean
-  message: string
-  data?: unknown
-}
+import { CommandId, type CommandResultSchema } from './command-schemas.js'
 
 /** On `<base>/cmd/<name>/result` (and the MQTT 5 response topic when the request named one). */
-export interface CommandResult extends CommandOutcome {
-  /** The request's id; null when the request had none that could be read. */
-  id: string | null
-  command: string
-  /** True when this id was done before: the result is the stored one, the command did not run again. */
-  repeated?: true
-}
+export type CommandResult = Static<typeof CommandResultSchema>
 
-/** One command: the JSON Schema of its fields besides `id`, and what it does. */
+/** What a command says back: its result without the request's id and name. */
+export type CommandOutcome = Omit<CommandResult, 'id' | 'command' | 'repeated'>
+
+/** One command: its request's schema (command-schemas.ts) and what it does with the fields besides `id`. */
 export interface CommandSpec {
-  fields?: Record<string, object>
-  required?: string[]
-  run(args: Record<string, unknown>): Promise<CommandOutcome> | CommandOutcome
+  schema: TObject
+  /** ctx: the request's id, and its MQTT packet (for a result sent later, to its response topic). */
+  run(args: Record<string, unknown>, ctx: { id: string; request?: IPublishPacket }): Promise<CommandOutcome> | CommandOutcome
 }
 
-/** An id becomes part of a topic level elsewhere: no wildcards, no slashes. */
-const ID = { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,64}$' } as const
+const ID_PATTERN = new RegExp(CommandId.pattern!)
 /** Ids remembered, so a command sent twice (QoS 1, an office retrying) runs once. */
 const IDS_KEPT = 500
 
@@ -52,7 +44,7 @@ export class OfficeCommands implements Remembering<[string, CommandResult][]> {
     this.#specs = new Map(
       Object.entries(deps.specs).map(([name, spec]) => [
         name,
-        { spec, check: ajv.compile({ type: 'object', required: ['id', ...(spec.required ?? [])], additionalProperties: false, properties: { id: ID, ...(spec.fields ?? {}) } }) },
+        { spec, check: ajv.compile(spec.schema) },
       ]),
     )
     this.#disabled = new Set(deps.disabled)
@@ -77,7 +69,7 @@ export class OfficeCommands implements Remembering<[string, CommandResult][]> {
   }
 
   /** A request's bytes in, its result out (always one, whatever came in). */
-  async handle(name: string, payload: Buffer | string): Promise<CommandResult> {
+  async handle(name: string, payload: Buffer | string, request?: IPublishPacket): Promise<CommandResult> {
     let body: unknown
     try {
       body = JSON.parse(payload.toString())
@@ -85,7 +77,7 @@ export class OfficeCommands implements Remembering<[string, CommandResult][]> {
       return { id: null, command: name, ok: false, message: `not JSON: ${errorMessage(err)}` }
     }
     const rawId = (body as { id?: unknown } | null)?.id
-    const id = typeof rawId === 'string' && ID.pattern && new RegExp(ID.pattern).test(rawId) ? rawId : null
+    const id = typeof rawId === 'string' && ID_PATTERN.test(rawId) ? rawId : null
     const fail = (message: string): CommandResult => ({ id, command: name, ok: false, message })
     const entry = this.#specs.get(name)
     if (!entry) return fail(`no command "${name}" (commands: ${this.names.join(', ')})`)
@@ -94,7 +86,7 @@ export class OfficeCommands implements Remembering<[string, CommandResult][]> {
     const key = `${name}\u0000${id!}`
     const before = this.#done.get(key)
     if (before) return { ...(await before), repeated: true }
-    const run = this.#run(name, id!, entry.spec, body as Record<string, unknown>)
+    const run = this.#run(name, id!, entry.spec, body as Record<string, unknown>, request)
     this.#done.set(key, run)
     if (this.#done.size > IDS_KEPT) {
       const oldest = this.#done.keys().next().value!
@@ -109,10 +101,19 @@ export class OfficeCommands implements Remembering<[string, CommandResult][]> {
     return result
   }
 
-  async #run(name: string, id: string, spec: CommandSpec, body: Record<string, unknown>): Promise<CommandResult> {
+  /** A result that came later, from elsewhere (reload-config's, sent by the box started on the new config): kept as this id's. */
+  record(result: CommandResult): void {
+    if (!result.id) return
+    const key = `${result.command}\u0000${result.id}`
+    this.#results.set(key, result)
+    this.#done.set(key, Promise.resolve(result))
+    this.memoryChanged?.()
+  }
+
+  async #run(name: string, id: string, spec: CommandSpec, body: Record<string, unknown>, request?: IPublishPacket): Promise<CommandResult> {
     const { id: _id, ...args } = body
     try {
-      const outcome = await spec.run(args)
+      const outcome = await spec.run(args, { id, request })
       this.#log.info({ command: name, id, ok: outcome.ok }, 'office command')
       return { id, command: name, ...outcome }
     } catch (err) {

@@ -12,6 +12,8 @@ import { Box } from '../../src/app.js'
 import { validateConfigText } from '../../src/config/index.js'
 import { silentLogger } from '../../src/core/logger.js'
 import { OfficeCommands } from '../../src/report/commands.js'
+import { Type } from '@sinclair/typebox'
+import { COMMAND_REQUESTS } from '../../src/report/command-schemas.js'
 import { waitFor } from '../helpers/flush.js'
 import { missing, startMosquitto } from '../helpers/real.js'
 import { tempDir } from '../helpers/tmp.js'
@@ -19,7 +21,10 @@ import { tempDir } from '../helpers/tmp.js'
 t.test('OfficeCommands: junk, unknown, switched off, wrong fields, a repeated id', async (t) => {
   let runs = 0
   const c = new OfficeCommands({
-    specs: { ping: { run: () => ({ ok: true, message: 'pong', data: ++runs }) }, say: { fields: { text: { type: 'string', maxLength: 5 } }, required: ['text'], run: ({ text }) => ({ ok: true, message: String(text) }) } },
+    specs: {
+      ping: { schema: COMMAND_REQUESTS.ping, run: () => ({ ok: true, message: 'pong', data: ++runs }) },
+      say: { schema: Type.Object({ id: Type.String(), text: Type.String({ maxLength: 5 }) }, { additionalProperties: false }), run: ({ text }) => ({ ok: true, message: String(text) }) },
+    },
     disabled: ['say'],
     log: silentLogger(),
   })
@@ -36,7 +41,7 @@ t.test('OfficeCommands: junk, unknown, switched off, wrong fields, a repeated id
   t.equal(runs, 1, 'junk ran nothing')
 
   // a restart: what was done is remembered (BoxMemory keeps remember()), so a redelivered command does not run again
-  const after = new OfficeCommands({ specs: { ping: { run: () => ({ ok: true, message: 'pong', data: ++runs }) } }, disabled: [], log: silentLogger() })
+  const after = new OfficeCommands({ specs: { ping: { schema: COMMAND_REQUESTS.ping, run: () => ({ ok: true, message: 'pong', data: ++runs }) } }, disabled: [], log: silentLogger() })
   after.recall(JSON.parse(JSON.stringify(c.remember())) as ReturnType<OfficeCommands['remember']>)
   t.match(await after.handle('ping', '{"id":"p2"}'), { id: 'p2', data: 1, repeated: true })
   t.equal(runs, 1, 'not run again after the restart')
