@@ -37,15 +37,23 @@ export interface RunConfig {
  */
 export async function runConfig(file: string, log: Logger): Promise<RunConfig> {
   const installer = await loadConfig(file)
-  const office = join(await resolveStateDir(installer.storage.dir), OFFICE_CONFIG)
-  const [mine, theirs] = await Promise.all([stat(file), stat(office).catch(() => null)])
-  if (!theirs || theirs.mtimeMs <= mine.mtimeMs) return { config: installer, source: file }
+  const office = await officeConfig(file, installer)
+  if (!office) return { config: installer, source: file }
+  if ('config' in office) return { config: office.config, source: office.path }
+  log.error({ office: office.path, err: office.error }, "the office's config does not load: set aside; running on the installer's")
+  await rename(office.path, `${office.path}.refused`).catch(() => {})
+  return { config: installer, source: file }
+}
+
+/** The office's copy when it is newer than the installer's file: loaded, or why it does not load. Null when it does not count. */
+export async function officeConfig(file: string, installer: Config): Promise<{ path: string; config: Config } | { path: string; error: string } | null> {
+  const path = join(await resolveStateDir(installer.storage.dir), OFFICE_CONFIG)
+  const [mine, theirs] = await Promise.all([stat(file), stat(path).catch(() => null)])
+  if (!theirs || theirs.mtimeMs <= mine.mtimeMs) return null
   try {
-    return { config: await configFromText(await readFile(office, 'utf8'), dirname(resolve(file)), office), source: office }
+    return { path, config: await configFromText(await readFile(path, 'utf8'), dirname(resolve(file)), path) }
   } catch (err) {
-    log.error({ office, err: errorMessage(err) }, "the office's config does not load: set aside; running on the installer's")
-    await rename(office, `${office}.refused`).catch(() => {})
-    return { config: installer, source: file }
+    return { path, error: err instanceof ConfigError ? err.problems.map(formatProblem).join('; ') : errorMessage(err) }
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, resolveStateDir, type Config } from '../config/index.js'
 import { systemClock } from '../core/clock.js'
+import { officeConfig } from '../config/reload.js'
 import { errorMessage } from '../core/errors.js'
 import { SerialOpener } from '../hw/serial.js'
 import { SimBinding, modbusOpener, simulatorFor, type SimGateway } from '../sim/binding.js'
@@ -27,6 +28,14 @@ export async function runChecks(opts: DoctorOptions): Promise<CheckResult[]> {
     return [{ check: 'config', status: 'fail', detail: errorMessage(err), fix: `write the config at ${opts.file} (or give --config FILE); examples/linewatch.yaml is a commented start` }]
   }
   const out: CheckResult[] = [{ check: 'config', status: 'ok', detail: `${opts.file} is valid` }]
+  // the box runs on the config the office sent while it is newer than the installer's file: check that one
+  const office = await officeConfig(opts.file, config).catch(() => null)
+  if (office && 'config' in office) {
+    config = office.config
+    out.push({ check: 'config', status: 'ok', detail: `the box runs on the config the office sent (reload-config), ${office.path}: valid` })
+  } else if (office) {
+    out.push({ check: 'config', status: 'warn', detail: `the config the office sent, ${office.path}, does not load (${office.error}): the box runs on ${opts.file}`, fix: 'send a good one with reload-config, or remove that file' })
+  }
   const sim = opts.simulator === undefined ? simulatorFor(config, systemClock) : opts.simulator
   const opener = new SerialOpener(sim ? new SimBinding(sim) : null)
   const guard = async (check: string, fn: () => Promise<CheckResult[]> | CheckResult[]): Promise<CheckResult[]> => {

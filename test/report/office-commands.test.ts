@@ -8,7 +8,7 @@ import { readFile, utimes, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import mqtt, { type MqttClient } from 'mqtt'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Box } from '../../src/app.js'
 import { BoxRunner, OFFICE_CONFIG, runConfig } from '../../src/config/reload.js'
 import { loadConfig } from '../../src/config/index.js'
@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/tmp.js'
 type Heard = { topic: string; body: Record<string, unknown> }
 
 /** The office: QoS 1, MQTT 5, every result and alert of the box heard. */
-async function office(t: Tap.Test, url: string, base: string): Promise<{ client: MqttClient; heard: Heard[]; send(name: string, body: object): Promise<Record<string, unknown>> }> {
+async function office(t: Test, url: string, base: string): Promise<{ client: MqttClient; heard: Heard[]; send(name: string, body: object): Promise<Record<string, unknown>> }> {
   const client = await mqtt.connectAsync(url, { clientId: `office-${Math.random().toString(16).slice(2)}`, protocolVersion: 5 })
   t.teardown(() => client.endAsync(true))
   const heard: Heard[] = []
