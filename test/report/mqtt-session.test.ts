@@ -2,7 +2,7 @@
  * The box's MQTT session, against a real mosquitto (MQTT 5) and the demo's
  * aedes (3.1.1 only): a reconnect within the will delay never shows the box
  * offline; a box that stays away is offline after the delay; what the office
- * sends while the box is away arrives when it is back (clean start off, a
+ * sends while the box is away arrives when it is back, unless its message expiry passed first (clean start off, a
  * session expiry); a broker that refuses MQTT 5 gets 3.1.1.
  */
 import { join } from 'node:path'
@@ -85,11 +85,15 @@ t.test('a command the office sent while the box was away arrives when it is back
   await waitFor(() => !r.reporter.connected, 2000, 'away')
   const office = await mqtt.connectAsync(broker.url, { clientId: `office-${process.pid}-${boxes}`, protocolVersion: 5 })
   t.teardown(() => office.endAsync(true))
+  // one the office gave a second to live, and one given ten minutes
+  await office.publishAsync(`${r.reporter.base}/panel/test`, '{"id":"stale"}', { qos: 1, properties: { messageExpiryInterval: 1 } })
   await office.publishAsync(`${r.reporter.base}/panel/test`, '{"id":"while-away"}', { qos: 1, properties: { messageExpiryInterval: 600 } })
   t.same(r.heard, [])
+  await new Promise((res) => setTimeout(res, 2100)) // the first one's expiry passes while the box is away
   await r.comeBack()
   await waitFor(() => r.heard.length > 0, 3000, 'the command queued by the broker')
-  t.same(r.heard, ['{"id":"while-away"}'])
+  await new Promise((res) => setTimeout(res, 300))
+  t.same(r.heard, ['{"id":"while-away"}'], 'the expired command never reaches the box')
 })
 
 t.test('a broker that speaks only 3.1.1 (aedes): the box falls back and connects', async (t) => {
