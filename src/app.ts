@@ -162,7 +162,7 @@ export class Box {
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.auth = new WebAuth({ mode: config.http.auth, configToken: config.http.token, sessionHours: config.http.sessionHours, setupMinutes: config.http.setupMinutes, clock: this.clock, log: this.log })
     this.https = httpsWanted(config)
-    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
+    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, officeLink: () => (this.mqtt ? { connected: this.mqtt.connected, outbox: this.mqtt.outbox.size, dropped: this.mqtt.outbox.dropped } : null), modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
     // ↑ the simulator's controls exist only on the simulated board
   }
 

@@ -4,20 +4,21 @@
  * API tokens have scopes:
  *
  *   read      the page, the state, the event stream, routing's figures
+ *   metrics   GET /metrics (a Prometheus server scrapes it)
  *   route     GET /api/v1/route (the PBX asks for a path)
  *   report    POST /api/v1/calls and /api/v1/lines/:id/report (the PBX tells what happened)
  *   operate   silence, lamp test, test calls, SMS, dialling, reloading decks
  *   admin     the config, users and tokens
  */
-export const PERMISSIONS = ['read', 'route', 'report', 'operate', 'admin'] as const
+export const PERMISSIONS = ['read', 'metrics', 'route', 'report', 'operate', 'admin'] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const
 export type Role = (typeof ROLES)[number]
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  viewer: ['read'],
-  operator: ['read', 'route', 'report', 'operate'],
+  viewer: ['read', 'metrics'],
+  operator: ['read', 'metrics', 'route', 'report', 'operate'],
   admin: PERMISSIONS,
 }
 

@@ -19,6 +19,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /': 'read',
   'GET /page.js': 'read',
   'GET /api/v1/health': 'read',
+  'GET /metrics': 'metrics',
   'GET /api/v1/state': 'read',
   'GET /api/v1/calls': 'read',
   'GET /api/v1/panel': 'read',

@@ -9,6 +9,7 @@ import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './
 import { routingRoutes, type RoutingActions } from './routing-routes.js'
 import type { WebAuth } from './auth.js'
 import { adminRoutes } from './admin-routes.js'
+import { BoxMetrics, METRICS_CONTENT_TYPE, type OfficeLinkFigures } from './metrics.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -35,6 +36,8 @@ export interface WebDeps {
   https?: boolean
   /** Whether the box is connected to its broker (GET /api/v1/health). */
   mqttConnected: () => boolean
+  /** The office link's figures for GET /metrics: null when no broker is configured. */
+  officeLink?: () => OfficeLinkFigures | null
   /** Demo only: a feed of MQTT messages seen on the box's topics, shown on the page. */
   mqttLog?: EventEmitter<{ message: [MqttLogEntry] }>
   /** SMS and test calls through the modems (POST /api/v1/modems/:id/sms and /dial). */
@@ -88,6 +91,10 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   app.get('/api/v1/health', async () => ({ ok: true, mqtt: deps.mqttConnected() ? 'connected' : 'disconnected', version: deps.store.snapshot.box.version, ts: deps.store.clock.now() }))
 
   app.get('/api/v1/state', async () => deps.store.snapshot)
+
+  // Prometheus scrapes this (docs/http.md): a token with the `metrics` scope, or any logged-in person
+  const metrics = new BoxMetrics({ store: deps.store, office: deps.officeLink ?? (() => null) })
+  app.get('/metrics', async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).header('cache-control', 'no-store').send(metrics.text()))
 
   // the recent calls, newest last, with the caller ID: for the call-handling software
   app.get('/api/v1/calls', async () => ({ calls: deps.store.snapshot.calls }))
@@ -149,6 +156,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {
+    metrics.stop()
     for (const s of streams) s.end()
   })
   return app

@@ -40,8 +40,8 @@ const STREAMS = new Set(['GET /api/v1/events'])
 t.test('every route in the table: without a credential 401 (the page sends to the login), with too small a scope 403, with enough not refused', async (t) => {
   const { app, auth } = box()
   const tokens: Record<string, string> = {}
-  for (const scope of ['read', 'pbx', 'operate', 'admin']) tokens[scope] = await auth.credentials.addToken(`t-${scope}`, [scope], 0)
-  const grants: Record<string, Access[]> = { read: ['read'], pbx: ['route', 'report'], operate: ['operate'], admin: ['read', 'route', 'report', 'operate', 'admin'] }
+  for (const scope of ['read', 'metrics', 'pbx', 'operate', 'admin']) tokens[scope] = await auth.credentials.addToken(`t-${scope}`, [scope], 0)
+  const grants: Record<string, Access[]> = { read: ['read'], metrics: ['metrics'], pbx: ['route', 'report'], operate: ['operate'], admin: ['read', 'metrics', 'route', 'report', 'operate', 'admin'] }
   for (const [key, access] of Object.entries(ROUTE_ACCESS)) {
     const none = await app.inject(request(key))
     if (access === 'public') {
