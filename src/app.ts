@@ -32,6 +32,7 @@ import { SimBinding, SimGateway, modbusOpener, simulatorFor } from './sim/bindin
 import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+import { announceToHomeAssistant } from './report/home-assistant.js'
 import { WebAuth } from './web/auth.js'
 import { httpsWanted, tlsFiles } from './web/tls.js'
 import type { Server as TlsServer } from 'node:tls'
@@ -256,6 +257,7 @@ export class Box {
       // the office can run the lamp test or silence the buzzer from afar
       this.mqtt.listen('panel/test', () => this.panel.lampTest())
       this.mqtt.listen('panel/silence', () => this.panel.silence())
+      if (this.config.homeAssistant.enabled) announceToHomeAssistant(this.mqtt, { config: this.config, base: this.mqtt.base, version: VERSION, testable: this.testCalls.testable.map((l) => l.id) })
       // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
       const specs = boxCommands({
         panel: this.panel,

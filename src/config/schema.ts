@@ -486,6 +486,14 @@ export const MqttSchema = Type.Object(
   { ...strict, default: {} },
 )
 
+export const HomeAssistantSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false, description: 'Announce the box to Home Assistant by MQTT discovery (retained configs under <discoveryPrefix>/)' }),
+    discoveryPrefix: Type.String({ default: 'homeassistant', pattern: '^[A-Za-z0-9_-]+$', description: "Home Assistant's discovery prefix (its MQTT integration's setting)" }),
+  },
+  { ...strict, default: {}, description: 'Home Assistant MQTT discovery (docs/home-assistant.md)' },
+)
+
 export const HttpSchema = Type.Object(
   {
     host: Type.String({ default: '0.0.0.0' }),
@@ -556,6 +564,7 @@ export const ConfigSchema = Type.Object(
       { ...strict, default: {}, description: 'The number swap on the store\'s web site: retained <base>/site/phone, and an optional webhook' },
     ),
     mqtt: MqttSchema,
+    homeAssistant: HomeAssistantSchema,
     http: HttpSchema,
     storage: StorageSchema,
   },
@@ -579,6 +588,7 @@ export type StackLightConfig = Static<typeof StackLightSchema>
 export type BuzzPattern = Static<typeof BuzzPattern>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>
+export type HomeAssistantConfig = Static<typeof HomeAssistantSchema>
 export type AlertsConfig = Static<typeof AlertsSchema>
 
 /**

@@ -93,7 +93,8 @@ export class MqttReporter {
   #resend: Timer | null = null
   readonly outbox: Outbox
   readonly #onChange = (c: StoreChange) => this.#publishChange(c)
-  readonly #listeners: { filter: string; on: (topic: string, payload: Buffer, packet: IPublishPacket) => void }[] = []
+  readonly #listeners: { filter: string; on: (topic: string, payload: Buffer, packet: IPublishPacket) => void; retained: boolean }[] = []
+  readonly #connectHooks: (() => void)[] = []
 
   /** After a factory reset: this mark file exists until the box has cleared its old retained topics. */
   readonly #clearMark: string | undefined
@@ -132,7 +133,31 @@ export class MqttReporter {
    * Call before start.
    */
   listen(filter: string, on: (topic: string, payload: Buffer, packet: IPublishPacket) => void): void {
-    this.#listeners.push({ filter: `${this.base}/${filter}`, on })
+    this.#listeners.push({ filter: `${this.base}/${filter}`, on, retained: false })
+  }
+
+  /**
+   * Hear a topic outside `<base>` (Home Assistant's): the filter as it is. With `retained`, the broker's
+   * retained copies are heard too (what the box itself left there before). Call before start.
+   */
+  listenTopic(filter: string, on: (topic: string, payload: Buffer) => void, opts: { retained?: boolean } = {}): void {
+    this.#listeners.push({ filter, on, retained: opts.retained ?? false })
+  }
+
+  /** Called on every connection, after the whole state went out. */
+  onConnect(hook: () => void): void {
+    this.#connectHooks.push(hook)
+  }
+
+  /**
+   * A message outside `<base>`, QoS 1, only while connected and not through the outbox: its owner sends it
+   * again on every connection (onConnect). An empty retained payload deletes the broker's retained copy.
+   */
+  publishTopic(topic: string, payload: string, retain: boolean): void {
+    if (!this.connected) return
+    this.#client?.publish(topic, payload, retain ? RETAINED : DURABLE, (err) => {
+      if (err && !this.#stopping && err.message !== 'Message removed') this.#log.warn({ topic, err: errorMessage(err) }, 'publish failed')
+    })
   }
 
   async start(): Promise<void> {
@@ -174,10 +199,10 @@ export class MqttReporter {
       this.#log.warn({ err: errorMessage(err) }, 'broker error')
     })
     this.#client.on('message', (topic, payload, packet) => {
-      // what we listen to are events: a retained copy would be heard again on every reconnect
-      if (packet.retain) return this.#clearing ? undefined : this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
-      for (const l of this.#listeners) {
-        if (!topicMatches(l.filter, topic)) continue
+      // what we listen to are events: a retained copy would be heard again on every reconnect (unless asked for)
+      const heard = this.#listeners.filter((l) => topicMatches(l.filter, topic) && (l.retained || !packet.retain))
+      if (packet.retain && !heard.length) return this.#clearing ? undefined : this.#log.warn({ topic }, 'retained message ignored (publish reports without retain)')
+      for (const l of heard) {
         try {
           l.on(topic, payload, packet)
         } catch (err) {
@@ -378,6 +403,7 @@ export class MqttReporter {
         if (err && !this.#stopping) this.#log.warn({ filter: l.filter, err: errorMessage(err) }, 'subscribe failed')
       })
     }
+    for (const hook of this.#connectHooks) hook()
     this.#drain()
   }
 
