@@ -1,3 +1,4 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import type { LineConfig, PlanConfig, RoutingConfig } from '../config/schema.js'
 import type { Clock } from '../core/clock.js'
 import type { RoutedCallRecord } from '../core/state.js'
@@ -10,32 +11,46 @@ import { isPathFault, PathBreaker, PathQuality, type BreakerMemory, type Attempt
 import { callCost } from './pricing.js'
 import type { PrefixIndex } from './prefix-index.js'
 
-/** One path to try, in the order given. */
-export interface RouteOffer {
-  path: string
-  line: string
-  /** What the PBX dials on it. */
-  dial: string
-  /** The store's number it shows. */
-  callerId: string
-  /** For the expected duration; 0 when a bundle covers it. */
-  cost: number
-  currency: string
-  ratePerMinute: number
-  /** The deck prefix that matched, and the time band priced. */
-  prefix: string
-  band: string | null
-  bundle: string | null
-  /** Answer-seizure ratio over the recent attempts (null: too few yet). */
-  asr: number | null
-  uses: number
-  /** The line's state (an `unknown` line is offered, after the known ones at the same price). */
-  state: string
-}
+const N = <S extends TSchema>(s: S) => Type.Union([s, Type.Null()])
 
-export type RouteAnswer =
-  | { ok: true; to: string; e164: string; expectedSeconds: number; at: number; paths: RouteOffer[]; excluded: { path: string; reason: string }[] }
-  | { ok: false; to: string; reason: string }
+/** One path to try, in the order given. */
+export const RouteOfferSchema = Type.Object(
+  {
+    path: Type.String(),
+    line: Type.String(),
+    dial: Type.String({ description: 'What the PBX dials on it.' }),
+    callerId: Type.String({ description: "The store's number it shows." }),
+    cost: Type.Number({ description: 'For the expected duration; 0 when a bundle covers it.' }),
+    currency: Type.String(),
+    ratePerMinute: Type.Number(),
+    prefix: Type.String({ description: 'The deck prefix that matched.' }),
+    band: N(Type.String({ description: 'The time band priced.' })),
+    bundle: N(Type.String()),
+    asr: N(Type.Number({ description: 'Answer-seizure ratio over the recent attempts (null: too few yet).' })),
+    uses: Type.Integer(),
+    state: Type.String({ description: "The line's state (an `unknown` line is offered, after the known ones at the same price)." }),
+  },
+  { additionalProperties: false },
+)
+export type RouteOffer = Static<typeof RouteOfferSchema>
+
+/** The answer to a route query (HTTP GET /api/v1/route, MQTT route/request, the office's `route` command). */
+export const RouteAnswerSchema = Type.Union([
+  Type.Object(
+    {
+      ok: Type.Literal(true),
+      to: Type.String(),
+      e164: Type.String(),
+      expectedSeconds: Type.Number(),
+      at: Type.Number(),
+      paths: Type.Array(RouteOfferSchema),
+      excluded: Type.Array(Type.Object({ path: Type.String(), reason: Type.String() }, { additionalProperties: false })),
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object({ ok: Type.Literal(false), to: N(Type.String()), reason: Type.String() }, { additionalProperties: false }),
+])
+export type RouteAnswer = Static<typeof RouteAnswerSchema>
 
 export interface AttemptReport {
   path: string
