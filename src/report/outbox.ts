@@ -76,6 +76,11 @@ export class Outbox {
     return this.#messages.length
   }
 
+  /** The seq given to the newest message (0: none yet): the office should end up with every seq up to it. */
+  get lastSeq(): number {
+    return this.#nextSeq - 1
+  }
+
   get messages(): readonly OutboxMessage[] {
     return this.#messages
   }
