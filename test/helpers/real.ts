@@ -49,13 +49,14 @@ export interface Mosquitto {
  */
 /** `host`: the address it listens on (another than loopback for a box in a network namespace). */
 /** `tls`: the listener's own lines (certfile, keyfile, require_certificate, password_file…); the URL is then mqtts:// (unless `secure` is false) and anonymous clients are refused. */
-export async function startMosquitto(host = '127.0.0.1', tls?: string[], secure = tls !== undefined): Promise<Mosquitto> {
+/** `tail`: lines at the end of the file (a bridge's `connection` block, whose options run to the end). */
+export async function startMosquitto(host = '127.0.0.1', tls?: string[], secure = tls !== undefined, tail: string[] = []): Promise<Mosquitto> {
   const port = await freePort()
   const dir = await mkdtemp(join(tmpdir(), 'lw-mosq-'))
   const conf = join(dir, 'mosquitto.conf')
   await writeFile(
     conf,
-    [`listener ${port} ${host}`, ...(tls ?? ['allow_anonymous true']), 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ''].join('\n'),
+    [`listener ${port} ${host}`, ...(tls ?? ['allow_anonymous true']), 'persistence true', `persistence_location ${dir}/`, 'user root', 'log_dest stderr', 'log_type all', ...tail, ''].join('\n'),
   )
   let proc: ChildProcess | null = null
   const log: string[] = []
