@@ -33,6 +33,7 @@ import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
 import { announceToHomeAssistant } from './report/home-assistant.js'
+import { StatsService } from './stats/service.js'
 import { WebAuth } from './web/auth.js'
 import { httpsWanted, tlsFiles } from './web/tls.js'
 import type { Server as TlsServer } from 'node:tls'
@@ -99,6 +100,8 @@ export class Box {
   /** The site's number swap; built at start (what the webhook acknowledged is in the state folder). */
   sitePhone: SitePhoneAction | null = null
   readonly testCalls: TestCaller
+  /** Call records and the figures (src/stats); its database opens at start. */
+  readonly stats: StatsService
   readonly sip: SipMonitor
   readonly analog: AnalogMonitor
   readonly routes: RouteWithdrawal
@@ -153,6 +156,7 @@ export class Box {
       clock: this.clock,
       log: this.log,
     })
+    this.stats = new StatsService({ config, store: this.store, clock: this.clock, log: this.log, testCall: () => this.testCalls.current })
     const lines = {
       test: (id: string) => this.testCalls.run(id),
       has: (id: string) => this.testCalls.testable.some((l) => l.id === id),
@@ -163,7 +167,7 @@ export class Box {
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.auth = new WebAuth({ mode: config.http.auth, configToken: config.http.token, sessionHours: config.http.sessionHours, setupMinutes: config.http.setupMinutes, clock: this.clock, log: this.log })
     this.https = httpsWanted(config)
-    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, officeLink: () => (this.mqtt ? { connected: this.mqtt.connected, outbox: this.mqtt.outbox.size, dropped: this.mqtt.outbox.dropped } : null), modems, lines, routing, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
+    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, officeLink: () => (this.mqtt ? { connected: this.mqtt.connected, outbox: this.mqtt.outbox.size, dropped: this.mqtt.outbox.dropped } : null), modems, lines, routing, stats: { figures: (q) => this.stats.figures(q), calls: (q) => this.stats.calls(q) }, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
     // ↑ the simulator's controls exist only on the simulated board
   }
 
@@ -307,6 +311,8 @@ export class Box {
       await this.silence.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
       await this.sitePhone.start()
+      // the call records listen before the call tracker speaks
+      this.stats.start(this.stateDir)
       this.calls.start()
       this.channels.start()
       this.panel.start()
@@ -401,6 +407,7 @@ export class Box {
     this.routes.stop()
     await step('divert', () => this.divert.stop())
     this.calls.stop()
+    await step('call records', () => this.stats.stop())
     this.channels.stop()
     await step('silence', () => this.silence?.stop())
     await step('sms notifier', () => this.notifier?.stop())

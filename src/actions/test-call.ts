@@ -37,6 +37,8 @@ export class TestCaller {
   #timer: Timer | null = null
   #next = 0
   #running: Promise<TestCallResult> | null = null
+  /** The test call being made now: its calls are the box's own (the statistics leave them out). */
+  current: { line: string; from: string; number: string; since: number } | null = null
 
   constructor(deps: TestCallerDeps) {
     this.#d = deps
@@ -71,6 +73,7 @@ export class TestCaller {
       return await run
     } finally {
       this.#running = null
+      this.current = null
     }
   }
 
@@ -85,6 +88,7 @@ export class TestCaller {
     if (own?.call || this.#d.store.get('line', line.id)?.analog?.ringing) return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} is in a call: test skipped` }, false)
     const ringSeconds = this.#d.config.ringSeconds
     const started = this.#d.clock.now()
+    this.current = { line: line.id, from, number, since: started }
     const ring = this.#waitForRing(line.id, ringSeconds * 1000)
     const call = this.#d.modems.dial(from, number, { ringSeconds })
     const rang = await Promise.race([ring.promise, call.then(() => null, () => null)])
@@ -92,6 +96,7 @@ export class TestCaller {
     // a hang-up that fails does not undo the ring: the test passed, the call ends by itself
     if (rang !== null) await this.#d.modems.cancel(from).catch((err: unknown) => this.#d.log.warn({ from, err: errorMessage(err) }, 'hang-up after the test ring failed'))
     const ended = await call.catch((err: unknown) => ({ outcome: `failed (${errorMessage(err)})` }) as const)
+    this.current = null
     // busy: the network reached the line and every channel was taken (a customer's call): no verdict
     if (rang === null && ended.outcome === 'busy') return this.#report({ line: line.id, number, from, ok: false, detail: `${line.id} was busy: test inconclusive (called from ${from})` }, false)
     const detail =

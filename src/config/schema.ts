@@ -486,6 +486,22 @@ export const MqttSchema = Type.Object(
   { ...strict, default: {} },
 )
 
+export const StatsSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Keep a record of every call in <state>/calls.sqlite for the figures (docs/stats.md)' }),
+    serviceLevel: Type.Object(
+      {
+        percent: Type.Number({ default: 80, minimum: 1, maximum: 100, description: 'The share of calls to answer in time, in %' }),
+        seconds: Type.Integer({ default: 20, minimum: 1, maximum: 600, description: '…within this many seconds of ringing' }),
+      },
+      { ...strict, default: {}, description: 'The service level target: 80/20 = 80 % of the calls offered answered within 20 s' },
+    ),
+    retentionMonths: Type.Integer({ default: 13, minimum: 1, maximum: 120, description: 'Call records older than this are deleted' }),
+    diskMB: Type.Integer({ default: 200, minimum: 5, maximum: 100000, description: 'The call records\' disk budget; over it the oldest go first' }),
+  },
+  { ...strict, default: {}, description: 'Call records and the figures made from them' },
+)
+
 export const HomeAssistantSchema = Type.Object(
   {
     enabled: Type.Boolean({ default: false, description: 'Announce the box to Home Assistant by MQTT discovery (retained configs under <discoveryPrefix>/)' }),
@@ -565,6 +581,7 @@ export const ConfigSchema = Type.Object(
     ),
     mqtt: MqttSchema,
     homeAssistant: HomeAssistantSchema,
+    stats: StatsSchema,
     http: HttpSchema,
     storage: StorageSchema,
   },
@@ -589,6 +606,7 @@ export type BuzzPattern = Static<typeof BuzzPattern>
 export type MqttConfig = Static<typeof MqttSchema>
 export type HttpConfig = Static<typeof HttpSchema>
 export type HomeAssistantConfig = Static<typeof HomeAssistantSchema>
+export type StatsConfig = Static<typeof StatsSchema>
 export type AlertsConfig = Static<typeof AlertsSchema>
 
 /**

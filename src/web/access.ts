@@ -25,6 +25,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/panel': 'read',
   'GET /api/v1/events': 'read',
   'GET /api/v1/routing': 'read',
+  'GET /api/v1/stats': 'read',
+  'GET /api/v1/stats/calls': 'read',
   'GET /api/v1/route': 'route',
   'POST /api/v1/calls': 'report',
   'POST /api/v1/lines/:id/report': 'report',

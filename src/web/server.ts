@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { lineRoutes, modemRoutes, type LineActions, type ModemActions } from './modem-routes.js'
 import { routingRoutes, type RoutingActions } from './routing-routes.js'
+import { statsRoutes, type StatsActions } from './stats-routes.js'
 import type { WebAuth } from './auth.js'
 import { adminRoutes } from './admin-routes.js'
 import { BoxMetrics, METRICS_CONTENT_TYPE, type OfficeLinkFigures } from './metrics.js'
@@ -46,6 +47,8 @@ export interface WebDeps {
   lines?: LineActions
   /** Least-cost routing: GET /api/v1/route, POST /api/v1/calls, GET /api/v1/routing. */
   routing?: RoutingActions
+  /** Call records and figures: GET /api/v1/stats and /api/v1/stats/calls. */
+  stats?: StatsActions
   /** The status panel: POST /api/v1/panel/test (the lamp test) and /api/v1/panel/silence (the silence button). */
   panel?: { lampTest(): void; silence(): void }
   /** Demo only: extra routes (simulator controls). */
@@ -153,6 +156,7 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   if (deps.modems) modemRoutes(app, deps.modems, { spending, log: deps.log })
   if (deps.lines) lineRoutes(app, deps.lines, { spending, log: deps.log })
   if (deps.routing) routingRoutes(app, deps.routing)
+  if (deps.stats) statsRoutes(app, deps.stats)
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

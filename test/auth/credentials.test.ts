@@ -43,7 +43,7 @@ t.test('the credentials file: 0600, hashes only, read again when another process
   await t.rejects(cli.setPassword('Admin!', 'whatever-123', 'admin', 0), /not a user name/)
   await t.rejects(cli.setPassword('x', 'short', 'viewer', 0), /at least 8 characters/)
   t.same([...permissionsOfScopes(['pbx'])], ['route', 'report'])
-  t.same([...permissionsOfScopes(['viewer', 'operate'])].sort(), ['operate', 'read'])
+  t.same([...permissionsOfScopes(['viewer', 'operate'])].sort(), ['metrics', 'operate', 'read'])
   t.equal(await cli.revokeToken('pbx'), true)
   t.equal(box.findToken(token), null, 'revoked: gone for the box too')
   t.same((await readdir(dir)).filter((f) => f.includes('.tmp')), [], 'no temporary file left')

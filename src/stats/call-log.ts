@@ -1,0 +1,209 @@
+/**
+ * The call records, one row per call, in SQLite on the state disk: WAL, the
+ * rows of a moment written together in one transaction (at most one commit a
+ * second, so an SD card sees one fsync a second under load and none at idle),
+ * kept for `retentionMonths` and within a disk budget (the oldest go first).
+ */
+import { statSync } from 'node:fs'
+import type { Clock, Timer } from '../core/clock.js'
+import type { Logger } from '../core/logger.js'
+import { errorMessage } from '../core/errors.js'
+import { openDatabase, type Database, type Statement } from './db.js'
+
+export type CallDirection = 'in' | 'out'
+/** Incoming: answered, missed (rang, never answered), abandoned (the caller gave up in the PBX's queue). Outgoing: answered, busy, no-answer, failed. */
+export type StatsOutcome = 'answered' | 'missed' | 'abandoned' | 'busy' | 'no-answer' | 'failed'
+
+export interface CallRow {
+  id: string
+  line: string | null
+  direction: CallDirection
+  /** E.164 where the number could be read so; null when withheld. */
+  caller: string | null
+  called: string | null
+  started: number
+  answered: number | null
+  ended: number | null
+  ringMs: number | null
+  talkMs: number | null
+  /** null while the call is on. */
+  outcome: StatsOutcome | null
+  path: string | null
+  cost: number | null
+  currency: string | null
+  /** A test call of the box's own: kept, marked, and left out of every figure. */
+  test: boolean
+  /** Who saw it: modem, routing, pbx, ring. */
+  sources: string[]
+}
+
+const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources'
+
+type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string }
+
+const fromRaw = (r: Raw): CallRow => ({
+  id: r.id,
+  line: r.line,
+  direction: r.direction,
+  caller: r.caller,
+  called: r.called,
+  started: Number(r.started),
+  answered: r.answered === null ? null : Number(r.answered),
+  ended: r.ended === null ? null : Number(r.ended),
+  ringMs: r.ring_ms === null ? null : Number(r.ring_ms),
+  talkMs: r.talk_ms === null ? null : Number(r.talk_ms),
+  outcome: r.outcome,
+  path: r.path,
+  cost: r.cost,
+  currency: r.currency,
+  test: Number(r.test) === 1,
+  sources: r.sources ? r.sources.split(',') : [],
+})
+
+export interface CallLogOptions {
+  file: string
+  log: Logger
+  retentionMonths: number
+  /** The database's size limit in bytes (WAL included). */
+  budgetBytes: number
+  clock: Clock
+}
+
+const MONTH_MS = 30.44 * 86_400_000
+/** Rows wait this long to be written together: one commit (one fsync) a second at most. */
+const FLUSH_MS = 1000
+
+export class CallLog {
+  readonly #o: CallLogOptions
+  readonly #db: Database
+  readonly #upsert: Statement
+  readonly #pending = new Map<string, CallRow>()
+  readonly #deletes = new Set<string>()
+  #timer: Timer | null = null
+
+  constructor(o: CallLogOptions) {
+    this.#o = o
+    this.#db = openDatabase(o.file)
+    // auto_vacuum first: it takes only on a database with nothing in it yet (WAL mode already writes its header).
+    // WAL: readers never wait for the writer; FULL: a commit is on the card when it returns (one a second at most)
+    this.#db.exec(`PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+      CREATE TABLE IF NOT EXISTS calls (
+        id TEXT PRIMARY KEY, line TEXT, direction TEXT NOT NULL, caller TEXT, called TEXT,
+        started INTEGER NOT NULL, answered INTEGER, ended INTEGER, ring_ms INTEGER, talk_ms INTEGER,
+        outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS calls_started ON calls(started);
+      CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
+      CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);`)
+    this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+  }
+
+  get engine(): string {
+    return this.#db.engine
+  }
+
+  /** A call as known now; a later put of the same id replaces it. Written within a second. */
+  put(row: CallRow): void {
+    this.#deletes.delete(row.id)
+    this.#pending.set(row.id, row)
+    this.#schedule()
+  }
+
+  /** A row merged into another (a routed attempt found its modem call). */
+  remove(id: string): void {
+    this.#pending.delete(id)
+    this.#deletes.add(id)
+    this.#schedule()
+  }
+
+  /** What is waiting to be written, then the database, for one id. */
+  get(id: string): CallRow | null {
+    const waiting = this.#pending.get(id)
+    if (waiting) return waiting
+    if (this.#deletes.has(id)) return null
+    const r = this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`).get(id) as Raw | undefined
+    return r ? fromRaw(r) : null
+  }
+
+  /** The calls that started in [from, to), oldest first, the waiting ones included. */
+  between(from: number, to: number): CallRow[] {
+    this.flush()
+    return (this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE started >= ? AND started < ? ORDER BY started`).all(from, to) as Raw[]).map(fromRaw)
+  }
+
+  /** The first call after `after` that answers a missed one from `number`: the store calling back, or the caller answered. */
+  followUp(number: string, after: number): CallRow | null {
+    this.flush()
+    const r = this.#db
+      .prepare(`SELECT ${COLUMNS} FROM calls WHERE test = 0 AND started > ? AND ((direction = 'out' AND called = ?) OR (direction = 'in' AND caller = ? AND outcome = 'answered')) ORDER BY started LIMIT 1`)
+      .get(after, number, number) as Raw | undefined
+    return r ? fromRaw(r) : null
+  }
+
+  count(): number {
+    this.flush()
+    return Number((this.#db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number | bigint }).n)
+  }
+
+  /** Writes what waits, in one transaction. */
+  flush(): void {
+    this.#timer?.cancel()
+    this.#timer = null
+    if (!this.#pending.size && !this.#deletes.size) return
+    try {
+      this.#db.exec('BEGIN')
+      for (const id of this.#deletes) this.#db.prepare('DELETE FROM calls WHERE id = ?').run(id)
+      for (const r of this.#pending.values()) {
+        this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','))
+      }
+      this.#db.exec('COMMIT')
+      this.#pending.clear()
+      this.#deletes.clear()
+    } catch (err) {
+      try {
+        this.#db.exec('ROLLBACK')
+      } catch {
+        // nothing was begun
+      }
+      // kept in memory: the next flush tries again (a full or read-only disk is reported by the storage watch)
+      this.#o.log.warn({ err: errorMessage(err), waiting: this.#pending.size }, 'call records not written; kept in memory and tried again')
+    }
+  }
+
+  /** Drops calls older than the retention, then the oldest until the file is within its budget. Returns how many went. */
+  prune(): number {
+    this.flush()
+    let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(this.#o.clock.now() - this.#o.retentionMonths * MONTH_MS).changes)
+    for (let round = 0; round < 20 && this.bytes() > this.#o.budgetBytes; round++) {
+      const n = Number((this.#db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number | bigint }).n)
+      if (n === 0) break
+      // the oldest rows, as many as the excess is of the file, and a twentieth more so it is not done again tomorrow
+      const share = Math.min(0.9, 1 - this.#o.budgetBytes / this.bytes() + 0.05)
+      gone += Number(this.#db.prepare('DELETE FROM calls WHERE id IN (SELECT id FROM calls ORDER BY started LIMIT ?)').run(Math.max(1, Math.ceil(n * share))).changes)
+      this.#db.exec('PRAGMA incremental_vacuum; PRAGMA wal_checkpoint(TRUNCATE);')
+    }
+    return gone
+  }
+
+  /** The database on disk, its write-ahead log included. */
+  bytes(): number {
+    const size = (f: string) => {
+      try {
+        return statSync(f).size
+      } catch {
+        return 0
+      }
+    }
+    return size(this.#o.file) + size(`${this.#o.file}-wal`)
+  }
+
+  close(): void {
+    this.flush()
+    this.#db.close()
+  }
+
+  #schedule(): void {
+    if (this.#timer) return
+    this.#timer = this.#o.clock.setTimeout(() => this.flush(), FLUSH_MS)
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The manager's figures from call records: per line and period, the calls
+ * offered and what became of them, the service level (answered within T
+ * seconds of the calls offered: 80/20 means 80 % within 20 s), speed of
+ * answer, talk time, the busiest hour; the missed calls nobody called back;
+ * per outgoing path attempts, ASR, ACD, minutes and cost. Pure: rows in,
+ * figures out (the test counts the same calls its own way).
+ */
+import type { CallRow } from './call-log.js'
+import { bucketOf, localParts, type Period } from './site-time.js'
+
+export interface ServiceLevelTarget {
+  /** The share to reach, in %: 80 */
+  percent: number
+  /** …answered within this many seconds: 20 */
+  seconds: number
+}
+
+export interface IncomingFigures {
+  offered: number
+  answered: number
+  missed: number
+  abandoned: number
+  /** Answered within the target's seconds, of the calls offered, in %; null with none offered. */
+  serviceLevel: number | null
+  /** Speed of answer: mean and 90th percentile of the ring time of answered calls, in seconds. */
+  answerSeconds: { mean: number | null; p90: number | null }
+  /** Mean talk time of answered calls, in seconds. */
+  talkSeconds: number | null
+}
+
+export interface OutgoingFigures {
+  attempts: number
+  answered: number
+  /** Answer-seizure ratio in %. */
+  asr: number | null
+  /** Average call duration of answered calls, in seconds. */
+  acd: number | null
+  minutes: number
+  cost: number
+}
+
+export interface BucketFigures {
+  bucket: string
+  incoming: IncomingFigures
+  outgoing: OutgoingFigures
+}
+
+export interface LineFigures {
+  line: string
+  total: BucketFigures
+  buckets: BucketFigures[]
+  /** The site hour (0–23) with the most calls offered over the period; null with none. */
+  busiestHour: { hour: number; offered: number } | null
+}
+
+export interface MissedCall {
+  id: string
+  line: string | null
+  caller: string
+  at: number
+  outcome: 'missed' | 'abandoned'
+  /** The store's call back (or the caller's next answered call), or null while open. */
+  followedUp: { id: string; at: number; how: 'called-back' | 'answered-again' } | null
+  /** From the missed call's end to the follow-up, or to now while open, in seconds. */
+  waitingSeconds: number
+}
+
+const round = (x: number, digits = 1) => Number(x.toFixed(digits))
+const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null)
+function p90(xs: number[]): number | null {
+  if (!xs.length) return null
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!
+}
+
+export function incomingFigures(rows: readonly CallRow[], target: ServiceLevelTarget): IncomingFigures {
+  const inc = rows.filter((r) => r.direction === 'in' && r.outcome !== null && !r.test)
+  const answered = inc.filter((r) => r.outcome === 'answered')
+  const rings = answered.map((r) => (r.ringMs ?? 0) / 1000)
+  const within = answered.filter((r) => (r.ringMs ?? 0) <= target.seconds * 1000).length
+  const talk = answered.filter((r) => r.talkMs !== null).map((r) => r.talkMs! / 1000)
+  const m = mean(rings)
+  const q = p90(rings)
+  const t = mean(talk)
+  return {
+    offered: inc.length,
+    answered: answered.length,
+    missed: inc.filter((r) => r.outcome === 'missed').length,
+    abandoned: inc.filter((r) => r.outcome === 'abandoned').length,
+    serviceLevel: inc.length ? round((100 * within) / inc.length) : null,
+    answerSeconds: { mean: m === null ? null : round(m), p90: q === null ? null : round(q) },
+    talkSeconds: t === null ? null : round(t),
+  }
+}
+
+export function outgoingFigures(rows: readonly CallRow[]): OutgoingFigures {
+  const out = rows.filter((r) => r.direction === 'out' && r.outcome !== null && !r.test)
+  const answered = out.filter((r) => r.outcome === 'answered')
+  const talk = answered.map((r) => (r.talkMs ?? 0) / 1000)
+  const acd = mean(talk)
+  return {
+    attempts: out.length,
+    answered: answered.length,
+    asr: out.length ? round((100 * answered.length) / out.length) : null,
+    acd: acd === null ? null : round(acd),
+    minutes: round(talk.reduce((s, x) => s + x, 0) / 60),
+    cost: round(out.reduce((s, r) => s + (r.cost ?? 0), 0), 2),
+  }
+}
+
+const figuresOf = (bucket: string, rows: readonly CallRow[], target: ServiceLevelTarget): BucketFigures => ({ bucket, incoming: incomingFigures(rows, target), outgoing: outgoingFigures(rows) })
+
+/** Per line (and `*` for the whole store), per bucket of the period. */
+export function lineFigures(rows: readonly CallRow[], by: Period, timeZone: string, target: ServiceLevelTarget): LineFigures[] {
+  const counted = rows.filter((r) => !r.test)
+  const lines = [...new Set(counted.map((r) => r.line ?? '?'))].sort()
+  return ['*', ...lines].map((line) => {
+    const mine = line === '*' ? counted : counted.filter((r) => (r.line ?? '?') === line)
+    const buckets = new Map<string, CallRow[]>()
+    for (const r of mine) {
+      const key = bucketOf(r.started, by, timeZone)
+      const list = buckets.get(key)
+      if (list) list.push(r)
+      else buckets.set(key, [r])
+    }
+    const byHour = new Array<number>(24).fill(0)
+    for (const r of mine) if (r.direction === 'in' && r.outcome !== null) byHour[localParts(r.started, timeZone).hour]!++
+    const top = byHour.reduce((best, n, hour) => (n > best.offered ? { hour, offered: n } : best), { hour: -1, offered: 0 })
+    return {
+      line,
+      total: figuresOf('total', mine, target),
+      buckets: [...buckets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, list]) => figuresOf(key, list, target)),
+      busiestHour: top.offered ? top : null,
+    }
+  })
+}
+
+/** Per outgoing path: attempts, ASR, ACD, minutes and cost. */
+export function pathFigures(rows: readonly CallRow[]): (OutgoingFigures & { path: string; currency: string | null })[] {
+  const paths = [...new Set(rows.filter((r) => r.direction === 'out' && r.path && !r.test).map((r) => r.path!))].sort()
+  return paths.map((path) => {
+    const mine = rows.filter((r) => r.path === path)
+    return { path, currency: mine.find((r) => r.currency)?.currency ?? null, ...outgoingFigures(mine) }
+  })
+}
+
+/**
+ * Missed and abandoned incoming calls with a caller ID, each with its follow-up: the store's first
+ * outgoing call to that number after it, or the caller's next answered call. `followUp` looks it up.
+ */
+export function missedCalls(rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number): MissedCall[] {
+  return rows
+    .filter((r): r is CallRow & { caller: string; outcome: 'missed' | 'abandoned' } => r.direction === 'in' && !r.test && r.caller !== null && (r.outcome === 'missed' || r.outcome === 'abandoned'))
+    .map((r) => {
+      const end = r.ended ?? r.started
+      const next = followUp(r.caller, r.started)
+      const followedUp = next ? { id: next.id, at: next.started, how: next.direction === 'out' ? ('called-back' as const) : ('answered-again' as const) } : null
+      return { id: r.id, line: r.line, caller: r.caller, at: r.started, outcome: r.outcome, followedUp, waitingSeconds: Math.max(0, Math.round(((followedUp?.at ?? now) - end) / 1000)) }
+    })
+}
+
+/** Of the missed calls, the share followed up within `minutes`, in %; null with none. */
+export function followedUpWithin(missed: readonly MissedCall[], minutes: number): number | null {
+  if (!missed.length) return null
+  return round((100 * missed.filter((m) => m.followedUp && m.waitingSeconds <= minutes * 60).length) / missed.length)
+}

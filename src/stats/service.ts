@@ -1,0 +1,150 @@
+/**
+ * The statistics: the call log in the state folder, the recorder feeding it,
+ * the daily prune, and the queries the HTTP side answers (GET /api/v1/stats,
+ * GET /api/v1/stats/calls). Built at start; off with `stats.enabled: false` or
+ * where no SQLite engine can be loaded (said in the log and the answers).
+ */
+import { join } from 'node:path'
+import type { Config } from '../config/schema.js'
+import type { Clock, Timer } from '../core/clock.js'
+import { errorMessage } from '../core/errors.js'
+import type { Logger } from '../core/logger.js'
+import type { StateStore } from '../core/store.js'
+import { CallLog, type CallRow } from './call-log.js'
+import { followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { CallRecorder, type TestInProgress } from './recorder.js'
+import { bucketOf, dayStart, type Period } from './site-time.js'
+
+const DAY_MS = 86_400_000
+const PRUNE_EVERY_MS = DAY_MS
+/** The widest period one question may cover: a year and a bit (a month's report takes milliseconds). */
+export const MAX_RANGE_DAYS = 400
+/** The share of missed calls followed up within this many minutes is a headline figure. */
+const FOLLOW_UP_MINUTES = 15
+
+export interface StatsQuery {
+  /** Site dates, YYYY-MM-DD, both included; default today. */
+  from?: string
+  to?: string
+  by?: Period
+  line?: string
+}
+
+export class StatsError extends Error {}
+
+export interface StatsDeps {
+  config: Config
+  store: StateStore
+  clock: Clock
+  log: Logger
+  testCall: () => TestInProgress | null
+}
+
+export class StatsService {
+  readonly #d: StatsDeps
+  #log: CallLog | null = null
+  #recorder: CallRecorder | null = null
+  #prune: Timer | null = null
+  /** Why there are no statistics (off, or no SQLite engine); null when they run. */
+  unavailable: string | null = 'not started'
+
+  constructor(deps: StatsDeps) {
+    this.#d = deps
+  }
+
+  start(stateDir: string): void {
+    const { stats } = this.#d.config
+    if (!stats.enabled) {
+      this.unavailable = 'statistics are off (stats.enabled: false)'
+      return
+    }
+    try {
+      this.#log = new CallLog({ file: join(stateDir, 'calls.sqlite'), log: this.#d.log, retentionMonths: stats.retentionMonths, budgetBytes: stats.diskMB * 1024 * 1024, clock: this.#d.clock })
+    } catch (err) {
+      this.unavailable = `no call records: ${errorMessage(err)}`
+      this.#d.log.warn({ err: errorMessage(err) }, 'call records are off: the database could not be opened')
+      return
+    }
+    this.unavailable = null
+    this.#recorder = new CallRecorder({ store: this.#d.store, log: this.#log, lines: this.#d.config.lines, numbering: this.#d.config.numbering, testCall: this.#d.testCall })
+    this.#recorder.start()
+    this.#pruneNow()
+    this.#prune = this.#d.clock.setInterval(() => this.#pruneNow(), PRUNE_EVERY_MS)
+  }
+
+  stop(): void {
+    this.#prune?.cancel()
+    this.#recorder?.stop()
+    this.#log?.close()
+    this.#log = null
+  }
+
+  get log(): CallLog | null {
+    return this.#log
+  }
+
+  /** The figures for a period: per line and bucket, per path, the missed calls and their follow-up. */
+  figures(q: StatsQuery): unknown {
+    const { log, from, to, by } = this.#range(q)
+    const tz = this.#d.config.timezone
+    const target = this.#d.config.stats.serviceLevel
+    const all = this.#rows(log, from, to, q.line, true)
+    const rows = all.filter((r) => !r.test)
+    const now = this.#d.clock.now()
+    const missed = missedCalls(rows, (n, after) => log.followUp(n, after), now)
+    return {
+      from: q.from ?? bucketOf(now, 'day', tz),
+      to: q.to ?? q.from ?? bucketOf(now, 'day', tz),
+      by,
+      timeZone: tz,
+      serviceLevelTarget: target,
+      lines: lineFigures(rows, by, tz, target),
+      paths: pathFigures(rows),
+      missed: {
+        open: missed.filter((m) => !m.followedUp).length,
+        followedUpWithin15Minutes: followedUpWithin(missed, FOLLOW_UP_MINUTES),
+        calls: missed,
+      },
+      testCalls: all.length - rows.length,
+    }
+  }
+
+  /** The call records of a period (test calls marked), oldest first. */
+  calls(q: StatsQuery): CallRow[] {
+    const { log, from, to } = this.#range(q)
+    return this.#rows(log, from, to, q.line, true)
+  }
+
+  #rows(log: CallLog, from: number, to: number, line: string | undefined, withTests = false): CallRow[] {
+    return log.between(from, to).filter((r) => (withTests || !r.test) && (line === undefined || r.line === line))
+  }
+
+  #range(q: StatsQuery): { log: CallLog; from: number; to: number; by: Period } {
+    if (!this.#log) throw new StatsError(this.unavailable ?? 'statistics are not running')
+    const tz = this.#d.config.timezone
+    const today = bucketOf(this.#d.clock.now(), 'day', tz)
+    let from: number
+    let last: number
+    try {
+      from = dayStart(q.from ?? today, tz)
+      last = dayStart(q.to ?? q.from ?? today, tz)
+    } catch (err) {
+      throw new StatsError(errorMessage(err))
+    }
+    if (last < from) throw new StatsError(`"to" (${q.to}) is before "from" (${q.from})`)
+    if (last - from > MAX_RANGE_DAYS * DAY_MS) throw new StatsError(`at most ${MAX_RANGE_DAYS} days at once: ask for the months one by one`)
+    if (q.line !== undefined && !this.#d.config.lines.some((l) => l.id === q.line)) throw new StatsError(`no line "${q.line}" in the config`)
+    // the end of the last day: the next local midnight (a DST day has 23 or 25 hours)
+    const to = dayStart(bucketOf(last + 36 * 3600_000, 'day', tz), tz)
+    return { log: this.#log, from, to, by: q.by ?? 'hour' }
+  }
+
+  #pruneNow(): void {
+    try {
+      const gone = this.#log?.prune() ?? 0
+      if (gone) this.#d.log.info({ gone }, 'old call records deleted (stats.retentionMonths, stats.diskMB)')
+    } catch (err) {
+      this.#d.log.warn({ err: errorMessage(err) }, 'pruning the call records failed')
+    }
+  }
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import type { CallRow } from '../stats/call-log.js'
+import { StatsError, type StatsQuery } from '../stats/service.js'
+import { PERIODS } from '../stats/site-time.js'
+
+/** What the HTTP side may ask of the statistics (src/stats/service.ts). */
+export interface StatsActions {
+  figures(q: StatsQuery): unknown
+  calls(q: StatsQuery): CallRow[]
+}
+
+const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const
+const query = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { from: date, to: date, by: { type: 'string', enum: [...PERIODS] }, line: { type: 'string', maxLength: 32 }, format: { type: 'string', enum: ['json', 'csv'] } },
+} as const
+
+const CSV_COLUMNS = ['id', 'line', 'direction', 'caller', 'called', 'started', 'answered', 'ended', 'ringSeconds', 'talkSeconds', 'outcome', 'path', 'cost', 'currency', 'test'] as const
+
+/**
+ * One CSV field (RFC 4180). A caller ID is the caller's to choose (an alphanumeric sender): a field a
+ * spreadsheet would run as a formula gets a leading `'`; an E.164 number keeps its `+`.
+ */
+export function csvField(v: unknown): string {
+  if (v === null || v === undefined) return ''
+  let s = String(v)
+  if (/^[=@\t\r-]/.test(s) || (s.startsWith('+') && !/^\+\d+$/.test(s))) s = `'${s}`
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export function callsCsv(rows: readonly CallRow[]): string {
+  const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
+  const secs = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10)
+  const lines = rows.map((r) => [r.id, r.line, r.direction, r.caller, r.called, iso(r.started), iso(r.answered), iso(r.ended), secs(r.ringMs), secs(r.talkMs), r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0].map(csvField).join(','))
+  return `${CSV_COLUMNS.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`
+}
+
+/** `GET /api/v1/stats` (the figures) and `GET /api/v1/stats/calls` (the records, JSON or CSV). */
+export function statsRoutes(app: FastifyInstance, stats: StatsActions): void {
+  const answer = <T>(fn: () => T) => {
+    try {
+      return { ok: true as const, value: fn() }
+    } catch (err) {
+      if (err instanceof StatsError) return { ok: false as const, message: err.message }
+      throw err
+    }
+  }
+  app.get<{ Querystring: StatsQuery }>('/api/v1/stats', { schema: { querystring: query } }, async (req, reply) => {
+    const r = answer(() => stats.figures(req.query))
+    if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
+    return r.value
+  })
+  app.get<{ Querystring: StatsQuery & { format?: 'json' | 'csv' } }>('/api/v1/stats/calls', { schema: { querystring: query } }, async (req, reply) => {
+    const r = answer(() => stats.calls(req.query))
+    if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
+    if (req.query.format === 'csv') {
+      const name = `calls-${req.query.from ?? 'today'}${req.query.to ? `-${req.query.to}` : ''}.csv`
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(callsCsv(r.value))
+    }
+    return { calls: r.value }
+  })
+}
