@@ -24,6 +24,7 @@
  * 13. The office link (bench-office.ts): messages/s to mosquitto, the drain of 100,000 queued messages, and the
  *     bytes written to the state folder per idle hour, per idle day and per busy hour.
  * 14. The fleet (bench-fleet.ts): 200 boxes against one mosquitto with a broker restart: msg/s, broker CPU, latency p50/p99.
+ * 15. The call records (bench-stats.ts): bytes written per 1,000 calls (SQLite vs a JSON file rewritten whole), the month's report, RSS.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -54,6 +55,7 @@ import { benchImage } from './bench-image.js'
 import { benchSecurity } from './bench-security.js'
 import { benchOffice } from './bench-office.js'
 import { benchFleet } from './bench-fleet.js'
+import { benchStats } from './bench-stats.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -256,9 +258,11 @@ async function main(): Promise<void> {
     const security = await benchSecurity()
     const office = await benchOffice()
     if (office.skipped) console.log(`office link throughput skipped: ${office.skipped}`)
+    const calls = await benchStats()
+    if (calls.skipped) console.log(`call records skipped: ${calls.skipped}`)
     const fleet = await benchFleet()
     if (fleet.skipped) console.log(`fleet skipped: ${fleet.skipped}`)
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security, ...office.figures, ...fleet.figures]
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security, ...office.figures, ...calls.figures, ...fleet.figures]
     console.log(table(figures))
     const cpu = cpus()[0]?.model ?? 'unknown'
     const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }

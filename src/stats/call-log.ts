@@ -77,6 +77,8 @@ export class CallLog {
   readonly #o: CallLogOptions
   readonly #db: Database
   readonly #upsert: Statement
+  /** Prepared once: each prepare compiles, and a box asks the same questions all day. */
+  readonly #q: Record<'get' | 'between' | 'followUp' | 'count' | 'delete', Statement>
   readonly #pending = new Map<string, CallRow>()
   readonly #deletes = new Set<string>()
   #timer: Timer | null = null
@@ -86,7 +88,7 @@ export class CallLog {
     this.#db = openDatabase(o.file)
     // auto_vacuum first: it takes only on a database with nothing in it yet (WAL mode already writes its header).
     // WAL: readers never wait for the writer; FULL: a commit is on the card when it returns (one a second at most)
-    this.#db.exec(`PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+    this.#db.exec(`PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -1024;
       CREATE TABLE IF NOT EXISTS calls (
         id TEXT PRIMARY KEY, line TEXT, direction TEXT NOT NULL, caller TEXT, called TEXT,
         started INTEGER NOT NULL, answered INTEGER, ended INTEGER, ring_ms INTEGER, talk_ms INTEGER,
@@ -96,6 +98,18 @@ export class CallLog {
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
       CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);`)
     this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#q = {
+      get: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
+      between: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE started >= ? AND started < ? ORDER BY started`),
+      // two indexed lookups, the earlier wins: the store's call to the number, or the caller's answered call
+      followUp: this.#db.prepare(
+        `SELECT ${COLUMNS} FROM (SELECT * FROM calls WHERE called = ? AND direction = 'out' AND started > ? AND test = 0 ORDER BY started LIMIT 1)
+         UNION ALL SELECT ${COLUMNS} FROM (SELECT * FROM calls WHERE caller = ? AND direction = 'in' AND outcome = 'answered' AND started > ? AND test = 0 ORDER BY started LIMIT 1)
+         ORDER BY started LIMIT 1`,
+      ),
+      count: this.#db.prepare('SELECT count(*) AS n FROM calls'),
+      delete: this.#db.prepare('DELETE FROM calls WHERE id = ?'),
+    }
   }
 
   get engine(): string {
@@ -121,28 +135,26 @@ export class CallLog {
     const waiting = this.#pending.get(id)
     if (waiting) return waiting
     if (this.#deletes.has(id)) return null
-    const r = this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`).get(id) as Raw | undefined
+    const r = this.#q.get.get(id) as Raw | undefined
     return r ? fromRaw(r) : null
   }
 
   /** The calls that started in [from, to), oldest first, the waiting ones included. */
   between(from: number, to: number): CallRow[] {
     this.flush()
-    return (this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE started >= ? AND started < ? ORDER BY started`).all(from, to) as Raw[]).map(fromRaw)
+    return (this.#q.between.all(from, to) as Raw[]).map(fromRaw)
   }
 
   /** The first call after `after` that answers a missed one from `number`: the store calling back, or the caller answered. */
   followUp(number: string, after: number): CallRow | null {
     this.flush()
-    const r = this.#db
-      .prepare(`SELECT ${COLUMNS} FROM calls WHERE test = 0 AND started > ? AND ((direction = 'out' AND called = ?) OR (direction = 'in' AND caller = ? AND outcome = 'answered')) ORDER BY started LIMIT 1`)
-      .get(after, number, number) as Raw | undefined
+    const r = this.#q.followUp.get(number, after, number, after) as Raw | undefined
     return r ? fromRaw(r) : null
   }
 
   count(): number {
     this.flush()
-    return Number((this.#db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number | bigint }).n)
+    return Number((this.#q.count.get() as { n: number | bigint }).n)
   }
 
   /** Writes what waits, in one transaction. */
@@ -152,7 +164,7 @@ export class CallLog {
     if (!this.#pending.size && !this.#deletes.size) return
     try {
       this.#db.exec('BEGIN')
-      for (const id of this.#deletes) this.#db.prepare('DELETE FROM calls WHERE id = ?').run(id)
+      for (const id of this.#deletes) this.#q.delete.run(id)
       for (const r of this.#pending.values()) {
         this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','))
       }
@@ -175,7 +187,7 @@ export class CallLog {
     this.flush()
     let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(this.#o.clock.now() - this.#o.retentionMonths * MONTH_MS).changes)
     for (let round = 0; round < 20 && this.bytes() > this.#o.budgetBytes; round++) {
-      const n = Number((this.#db.prepare('SELECT count(*) AS n FROM calls').get() as { n: number | bigint }).n)
+      const n = Number((this.#q.count.get() as { n: number | bigint }).n)
       if (n === 0) break
       // the oldest rows, as many as the excess is of the file, and a twentieth more so it is not done again tomorrow
       const share = Math.min(0.9, 1 - this.#o.budgetBytes / this.bytes() + 0.05)

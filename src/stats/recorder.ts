@@ -104,7 +104,9 @@ export class CallRecorder {
       }
       this.#modemOut = [...this.#recent(this.#modemOut, row.ended!), row]
     }
-    this.#d.log.put(row)
+    // a call is written once it has ended: the one on now is in the snapshot (GET /api/v1/calls), and one
+    // transaction a call is half the bytes on the card of one at the ring and one at the end
+    if (row.outcome !== null) this.#d.log.put(row)
   }
 
   #fromRouting(r: RoutedCallRecord): void {
