@@ -327,6 +327,8 @@ export class Box {
       this.uplinks.start()
       for (const m of this.modems) m.start()
       await this.#checkStorage()
+      // today's call figures at once (then each minute), and a day that ended while the box was off
+      this.stats.tick(this.clock.now())
       this.#minute = this.clock.setInterval(() => {
         void this.#checkStorage()
         const now = this.clock.now()
@@ -334,6 +336,7 @@ export class Box {
         this.channels.tick(now)
         this.silence?.tick(now)
         this.notifier?.tick(now)
+        this.stats.tick(now)
         this.routing.tick()
         this.panel.tick()
       }, 60_000)

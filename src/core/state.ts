@@ -301,6 +301,45 @@ export const BundleStatusSchema = Obj(
 )
 export type BundleStatus = Static<typeof BundleStatusSchema>
 
+const IncomingFiguresSchema = Obj(
+  {
+    offered: Type.Integer(),
+    answered: Type.Integer(),
+    missed: Type.Integer(),
+    abandoned: Type.Integer(),
+    serviceLevel: Nullable(Type.Number(), 'Answered within the target\'s seconds, of the calls offered, in %; null with none offered.'),
+    answerSeconds: Obj({ mean: Nullable(Type.Number()), p90: Nullable(Type.Number()) }, { ...closed, description: 'Speed of answer: the ring time of answered calls.' }),
+    talkSeconds: Nullable(Type.Number(), 'Mean talk time of answered calls.'),
+  },
+  closed,
+)
+const OutgoingFiguresSchema = Obj(
+  { attempts: Type.Integer(), answered: Type.Integer(), asr: Nullable(Type.Number()), acd: Nullable(Type.Number()), minutes: Type.Number(), cost: Type.Number() },
+  closed,
+)
+const LineDayFiguresSchema = Obj({ incoming: IncomingFiguresSchema, outgoing: OutgoingFiguresSchema }, closed)
+
+/** A day's call figures (docs/stats.md): today's in `<base>/stats` (`calls`), a finished day's on `<base>/stats/day`. */
+export const DayFiguresSchema = Obj(
+  {
+    day: Type.String({ description: "The site's day, YYYY-MM-DD." }),
+    serviceLevelTarget: Obj({ percent: Type.Number(), seconds: Type.Number() }, closed),
+    lines: Type.Record(Type.String(), LineDayFiguresSchema, { description: 'Per line id, and `*` for the whole store.' }),
+    hours: Type.Array(Obj({ hour: Type.Integer({ minimum: 0, maximum: 23 }), offered: Type.Integer(), answered: Type.Integer(), serviceLevel: Nullable(Type.Number()) }, closed), {
+      description: "The whole store's incoming calls by site hour (hours with calls only).",
+    }),
+    busiestHour: Nullable(Obj({ hour: Type.Integer(), offered: Type.Integer() }, closed)),
+    missed: Obj(
+      { count: Type.Integer({ description: 'Missed or abandoned calls with a caller ID.' }), open: Type.Integer({ description: 'Of those, not called back (nor answered again) yet.' }), followedUpWithin15Minutes: Nullable(Type.Number()) },
+      closed,
+    ),
+    testCalls: Type.Integer({ description: 'The box\'s own test calls, left out of the figures.' }),
+    ts: Ms(),
+  },
+  { ...closed, description: "A day's call figures." },
+)
+export type DayFigures = Static<typeof DayFiguresSchema>
+
 const RoutingTotalsSchema = Obj({ attempts: Type.Integer(), answered: Type.Integer(), seconds: Type.Number(), cost: Type.Number() }, closed)
 export const RoutingStatsSchema = Obj(
   {
@@ -309,9 +348,10 @@ export const RoutingStatsSchema = Obj(
     paths: Type.Record(Type.String(), RoutingTotalsSchema),
     total: RoutingTotalsSchema,
     bundles: Type.Array(BundleStatusSchema),
+    calls: Type.Optional(DayFiguresSchema),
     ts: Ms(),
   },
-  { ...closed, description: "`<base>/stats` (retained): today's routed calls, site time, per path, and the bundles' minutes left." },
+  { ...closed, description: "`<base>/stats` (retained): today's routed calls, site time, per path, the bundles' minutes left, and (`calls`) today's call figures." },
 )
 export type RoutingStats = Static<typeof RoutingStatsSchema>
 

@@ -10,6 +10,7 @@ import type {
   ActionEvent,
   AlertRecord,
   CallRecord,
+  DayFigures,
   BoxInfo,
   LineSnapshot,
   ModemSnapshot,
@@ -34,6 +35,7 @@ export type StoreChange =
   | { kind: 'site'; id: 'phone'; prev: SitePhone | null; next: SitePhone }
   | { kind: 'routed'; id: string; prev: undefined; next: RoutedCallRecord }
   | { kind: 'stats'; id: 'stats'; prev: undefined; next: RoutingStats }
+  | { kind: 'figures'; id: 'today' | 'day'; prev: undefined; next: DayFigures }
 
 interface StoreEvents {
   change: [StoreChange]
@@ -126,6 +128,11 @@ export class StateStore extends EventEmitter<StoreEvents> {
   /** A routed call's attempt, priced (not kept: it goes out on `<base>/call`). */
   recordRouted(call: Omit<RoutedCallRecord, 'ts'>): void {
     this.#announce({ kind: 'routed', id: call.path, prev: undefined, next: { ...call, ts: this.clock.now() } })
+  }
+
+  /** Today's call figures so far (`today`, in the retained `<base>/stats`), or a finished day's (`day`, `<base>/stats/day`). */
+  setFigures(id: 'today' | 'day', figures: Omit<DayFigures, 'ts'>): void {
+    this.#announce({ kind: 'figures', id, prev: undefined, next: { ...figures, ts: this.clock.now() } })
   }
 
   /** Today's routing totals (kept by the routing service; retained on `<base>/stats`). */

@@ -6,7 +6,7 @@ import { errorMessage } from '../core/errors.js'
 import { within } from '../core/within.js'
 import { Backoff } from '../core/backoff.js'
 import type { Logger } from '../core/logger.js'
-import type { RoutingStats } from '../core/state.js'
+import type { DayFigures, RoutingStats } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { Outbox } from './outbox.js'
 import type { Journal } from '../core/journal.js'
@@ -89,6 +89,8 @@ export class MqttReporter {
   #v5: boolean
   readonly #held = new Map<string, string>()
   #stats: RoutingStats | null = null
+  /** Today's call figures (src/stats), in `<base>/stats` as `calls`. */
+  #figures: DayFigures | null = null
   #heldTimer: Timer | null = null
   #resend: Timer | null = null
   readonly outbox: Outbox
@@ -329,8 +331,15 @@ export class MqttReporter {
     })
   }
 
+  /** `<base>/stats`: routing's totals (zeros without routing) with today's call figures when there are some. */
+  #publishStats(): void {
+    const f = this.#figures
+    const routing = this.#stats ?? (f ? { day: f.day, currency: null, paths: {}, total: { attempts: 0, answered: 0, seconds: 0, cost: 0 }, bundles: [], ts: f.ts } : null)
+    if (routing) this.#publishRetained('stats', f ? { ...routing, calls: f } : routing)
+  }
+
   /** QoS 1 messages go through the outbox: none is lost while the broker is away or the box restarts. */
-  #publishDurable<T extends 'alert' | 'event' | 'call'>(topic: T, payload: TopicPayloads[T]): void {
+  #publishDurable<T extends 'alert' | 'event' | 'call' | 'stats/day'>(topic: T, payload: TopicPayloads[T]): void {
     // sent once it is on the card (Outbox.onDurable)
     this.outbox.add(`${this.base}/${topic}`, payload)
   }
@@ -397,7 +406,7 @@ export class MqttReporter {
     for (const u of Object.values(snap.uplinks)) this.#publishRetained(`uplink/${u.id}`, u)
     this.#publishRetained('panel', snap.panel)
     if (snap.sitePhone) this.#publishRetained('site/phone', snap.sitePhone)
-    if (this.#stats) this.#publishRetained('stats', this.#stats)
+    this.#publishStats()
     for (const l of this.#listeners) {
       this.#client?.subscribe(l.filter, { qos: 1 }, (err) => {
         if (err && !this.#stopping) this.#log.warn({ filter: l.filter, err: errorMessage(err) }, 'subscribe failed')
@@ -424,7 +433,13 @@ export class MqttReporter {
     if (c.kind === 'stats') {
       // not in the snapshot: kept here, so a reconnect sends it again with the rest of the state
       this.#stats = c.next
-      return this.#publishRetained('stats', c.next)
+      return this.#publishStats()
+    }
+    if (c.kind === 'figures') {
+      // a finished day goes once, durably; today's ride in the retained stats
+      if (c.id === 'day') return this.#publishDurable('stats/day', c.next)
+      this.#figures = c.next
+      return this.#publishStats()
     }
     if (c.kind === 'event') return this.#publishDurable('event', c.next)
     if (c.kind === 'site') return this.#publishRetained('site/phone', c.next)

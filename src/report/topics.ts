@@ -5,6 +5,7 @@ import {
   type ActionEvent,
   type AlertRecord,
   type CallRecord,
+  type DayFigures,
   type LineSnapshot,
   type ModemSnapshot,
   type PanelSnapshot,
@@ -45,6 +46,7 @@ export interface TopicPayloads {
   alert: AlertRecord
   call: CallRecord | RoutedCallRecord
   stats: RoutingStats
+  'stats/day': DayFigures
   event: StateEvent | RecoveryEvent | ActionEvent | DroppedEvent
 }
 

@@ -96,7 +96,8 @@ export class CallLog {
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS calls_started ON calls(started);
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
-      CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);`)
+      CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`)
     this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
       get: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
@@ -150,6 +151,17 @@ export class CallLog {
     this.flush()
     const r = this.#q.followUp.get(number, after, number, after) as Raw | undefined
     return r ? fromRaw(r) : null
+  }
+
+  /** A small fact kept with the records (the last finished day sent to the office): read. */
+  meta(key: string): string | null {
+    const r = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined
+    return r?.value ?? null
+  }
+
+  /** …and written at once, in its own transaction. */
+  setMeta(key: string, value: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value)
   }
 
   count(): number {

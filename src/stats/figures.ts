@@ -6,6 +6,7 @@
  * per outgoing path attempts, ASR, ACD, minutes and cost. Pure: rows in,
  * figures out (the test counts the same calls its own way).
  */
+import type { DayFigures } from '../core/state.js'
 import type { CallRow } from './call-log.js'
 import { bucketOf, localParts, type Period } from './site-time.js'
 
@@ -164,4 +165,23 @@ export function missedCalls(rows: readonly CallRow[], followUp: (number: string,
 export function followedUpWithin(missed: readonly MissedCall[], minutes: number): number | null {
   if (!missed.length) return null
   return round((100 * missed.filter((m) => m.followedUp && m.waitingSeconds <= minutes * 60).length) / missed.length)
+}
+
+/** One day's figures as the office gets them (`<base>/stats` `calls`, `<base>/stats/day`): rows of that site day. */
+export function dayFigures(day: string, rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number, timeZone: string, target: ServiceLevelTarget): Omit<DayFigures, 'ts'> {
+  const counted = rows.filter((r) => !r.test)
+  const perLine = lineFigures(counted, 'hour', timeZone, target)
+  const lines: DayFigures['lines'] = {}
+  for (const l of perLine) lines[l.line] = { incoming: l.total.incoming, outgoing: l.total.outgoing }
+  const store = perLine[0]
+  const missed = missedCalls(counted, followUp, now)
+  return {
+    day,
+    serviceLevelTarget: { percent: target.percent, seconds: target.seconds },
+    lines,
+    hours: (store?.buckets ?? []).filter((b) => b.incoming.offered > 0).map((b) => ({ hour: Number(b.bucket.slice(11, 13)), offered: b.incoming.offered, answered: b.incoming.answered, serviceLevel: b.incoming.serviceLevel })),
+    busiestHour: store?.busiestHour ?? null,
+    missed: { count: missed.length, open: missed.filter((m) => !m.followedUp).length, followedUpWithin15Minutes: followedUpWithin(missed, 15) },
+    testCalls: rows.length - counted.length,
+  }
 }

@@ -11,7 +11,7 @@ import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
 import { CallLog, type CallRow } from './call-log.js'
-import { followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
 import { bucketOf, dayStart, type Period } from './site-time.js'
 
@@ -45,6 +45,8 @@ export class StatsService {
   #log: CallLog | null = null
   #recorder: CallRecorder | null = null
   #prune: Timer | null = null
+  /** Today's figures as last announced, so an idle minute sends nothing. */
+  #lastToday = ''
   /** Why there are no statistics (off, or no SQLite engine); null when they run. */
   unavailable: string | null = 'not started'
 
@@ -70,6 +72,43 @@ export class StatsService {
     this.#recorder.start()
     this.#pruneNow()
     this.#prune = this.#d.clock.setInterval(() => this.#pruneNow(), PRUNE_EVERY_MS)
+  }
+
+  /**
+   * Each minute (Box's tick): today's figures into the retained `<base>/stats` when they changed, and once a
+   * site day is over, its figures on `<base>/stats/day` (once: the day sent is kept with the records, so a
+   * restart neither skips nor repeats it).
+   */
+  tick(now: number): void {
+    const log = this.#log
+    if (!log) return
+    try {
+      const tz = this.#d.config.timezone
+      const today = bucketOf(now, 'day', tz)
+      const figures = this.#day(log, today, now)
+      const key = JSON.stringify(figures)
+      if (key !== this.#lastToday) {
+        this.#lastToday = key
+        this.#d.store.setFigures('today', figures)
+      }
+      const yesterday = bucketOf(dayStart(today, tz) - 3600_000, 'day', tz)
+      const sent = log.meta('daySent')
+      if (sent === null) return log.setMeta('daySent', yesterday) // a new box: nothing before today to send
+      if (sent < yesterday) {
+        // a box that was off over midnight sends the day it missed (only the last one: older ones are in the API)
+        this.#d.store.setFigures('day', this.#day(log, yesterday, now))
+        log.setMeta('daySent', yesterday)
+      }
+    } catch (err) {
+      this.#d.log.warn({ err: errorMessage(err) }, 'the day\'s call figures could not be made')
+    }
+  }
+
+  #day(log: CallLog, day: string, now: number) {
+    const tz = this.#d.config.timezone
+    const from = dayStart(day, tz)
+    const to = dayStart(bucketOf(from + 36 * 3600_000, 'day', tz), tz)
+    return dayFigures(day, log.between(from, to), (n, after) => log.followUp(n, after), now, tz, this.#d.config.stats.serviceLevel)
   }
 
   stop(): void {
