@@ -8,6 +8,7 @@
  */
 import type { DayFigures } from '../core/state.js'
 import type { CallRow } from './call-log.js'
+import { channelsFor, erlangB } from './erlang.js'
 import { bucketOf, localParts, type Period } from './site-time.js'
 
 export interface ServiceLevelTarget {
@@ -184,4 +185,56 @@ export function dayFigures(day: string, rows: readonly CallRow[], followUp: (num
     missed: { count: missed.length, open: missed.filter((m) => !m.followedUp).length, followedUpWithin15Minutes: followedUpWithin(missed, 15) },
     testCalls: rows.length - counted.length,
   }
+}
+
+export interface LineCapacity {
+  line: string
+  /** Channels bought (lines[].channels). */
+  channels: number
+  /** The most calls on the line at once over the period, and when that first happened. */
+  peak: { calls: number; at: number | null }
+  /** The busiest site hour (by traffic) and its traffic in Erlangs: the hours the line was held, per hour. */
+  busiestHour: { bucket: string; erlangs: number } | null
+  /** Erlang B at the busiest hour: the share of calls the channels bought would block, in %. */
+  blockingPercent: number | null
+  /** Channels that would block at most 1 % of the calls at that hour. */
+  channelsFor1Percent: number | null
+}
+
+/**
+ * Capacity per line: peak simultaneous calls against the channels bought, and Erlang B advice from the
+ * busiest hour's traffic (a call holds a channel from its first ring to its end).
+ */
+export function capacityFigures(rows: readonly CallRow[], lines: readonly { id: string; channels: number }[], timeZone: string): LineCapacity[] {
+  return lines.map((line) => {
+    const calls = rows.filter((r) => r.line === line.id && !r.test && r.ended !== null && r.ended > r.started)
+    // the sweep: +1 at each start, -1 at each end (an end before a start at the same moment)
+    const edges = calls.flatMap((r) => [[r.started, 1] as const, [r.ended!, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    let now = 0
+    const peak = { calls: 0, at: null as number | null }
+    for (const [at, d] of edges) {
+      now += d
+      if (now > peak.calls) Object.assign(peak, { calls: now, at })
+    }
+    // held seconds per site hour, a call split across the hours it spans
+    const held = new Map<string, number>()
+    for (const r of calls) {
+      for (let t = r.started; t < r.ended!; ) {
+        const hourEnd = Math.min(r.ended!, Math.floor(t / 3600_000) * 3600_000 + 3600_000)
+        const key = bucketOf(t, 'hour', timeZone)
+        held.set(key, (held.get(key) ?? 0) + (hourEnd - t) / 1000)
+        t = hourEnd
+      }
+    }
+    const top = [...held].reduce<[string, number] | null>((best, h) => (!best || h[1] > best[1] ? h : best), null)
+    const traffic = top ? top[1] / 3600 : null
+    return {
+      line: line.id,
+      channels: line.channels,
+      peak,
+      busiestHour: top ? { bucket: top[0], erlangs: round(traffic!, 2) } : null,
+      blockingPercent: traffic === null ? null : round(100 * erlangB(traffic, line.channels), 2),
+      channelsFor1Percent: traffic === null ? null : channelsFor(traffic, 0.01),
+    }
+  })
 }

@@ -11,7 +11,7 @@ import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
 import { CallLog, type CallRow } from './call-log.js'
-import { dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { capacityFigures, dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
 import { bucketOf, dayStart, type Period } from './site-time.js'
 
@@ -139,6 +139,7 @@ export class StatsService {
       serviceLevelTarget: target,
       lines: lineFigures(rows, by, tz, target),
       paths: pathFigures(rows),
+      capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz),
       missed: {
         open: missed.filter((m) => !m.followedUp).length,
         followedUpWithin15Minutes: followedUpWithin(missed, FOLLOW_UP_MINUTES),

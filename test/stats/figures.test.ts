@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { CallRow } from '../../src/stats/call-log.js'
-import { followedUpWithin, incomingFigures, lineFigures, missedCalls, outgoingFigures, pathFigures } from '../../src/stats/figures.js'
+import { capacityFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, outgoingFigures, pathFigures } from '../../src/stats/figures.js'
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0) // 09:00 UTC
 let n = 0
@@ -60,4 +60,26 @@ t.test('missed calls and their follow-up: a call back, an answered repeat, or st
     ['m3', 'open', 7170],
   ], 'a withheld number cannot be called back and is not listed')
   t.equal(followedUpWithin(missed, 15), 33.3, 'one of three within 15 minutes')
+})
+
+t.test('capacity: peak calls at once against the channels, and Erlang B at the busiest hour', async (t) => {
+  const H = 3600_000
+  const hour = Date.UTC(2026, 11, 3, 9)
+  // two calls hold gsm1 through 09:00-10:00 UTC, a third overlaps them for ten minutes; one short call at 11:00
+  const rows = [
+    call({ started: hour, ended: hour + H }),
+    call({ started: hour, ended: hour + H }),
+    call({ started: hour + 20 * 60_000, ended: hour + 30 * 60_000 }),
+    call({ started: hour + 2 * H, ended: hour + 2 * H + 60_000 }),
+    call({ started: hour, ended: hour + H, test: true }),
+  ]
+  const [c] = capacityFigures(rows, [{ id: 'gsm1', channels: 1 }], 'UTC')
+  t.match(c, { line: 'gsm1', channels: 1, peak: { calls: 3, at: hour + 20 * 60_000 }, busiestHour: { bucket: '2026-12-03T09', erlangs: 2.17 } }, 'the test call holds no channel in the figures')
+  t.equal(c!.blockingPercent, 68.42, 'Erlang B(2.17 E, 1 channel) = A/(1+A)')
+  t.equal(c!.channelsFor1Percent, 7, 'the published 1 % table: 6 channels carry 1.91 E, 7 carry 2.50 E')
+  const [none] = capacityFigures([], [{ id: 'gsm2', channels: 2 }], 'UTC')
+  t.match(none, { peak: { calls: 0, at: null }, busiestHour: null, blockingPercent: null, channelsFor1Percent: null })
+  // a call across the hour is split between the hours it held
+  const [split] = capacityFigures([call({ started: hour + 30 * 60_000, ended: hour + 90 * 60_000 })], [{ id: 'gsm1', channels: 1 }], 'UTC')
+  t.equal(split!.busiestHour!.erlangs, 0.5)
 })
