@@ -202,6 +202,7 @@ export class Box {
   /** What the PBX reports on a line (HTTP or MQTT): a call, its hang-up, a refusal, a SIP trunk's registration. */
   #pbxReport(id: string, r: PbxReport): void {
     const now = this.clock.now()
+    this.stats.pbxReport(id, r, now)
     switch (r.type) {
       case 'call': {
         // a PBX clock ahead of ours must not put a call in the future

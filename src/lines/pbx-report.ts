@@ -9,14 +9,31 @@ import { Ajv, type ErrorObject } from 'ajv'
  * - `refused`: the carrier refused a call (congestion, 503, no channel).
  * - `registration`: the SIP trunk's registration state.
  */
+/** What the PBX may add about a call, at its start or its hang-up, for the statistics (docs/stats.md). */
+export interface PbxCallDetail {
+  /** When it was answered (ms since the epoch). */
+  answeredAt?: number
+  /** How long it rang before the answer (or before the caller gave up). */
+  ringSeconds?: number
+  /** The queue it waited in: an unanswered call that was in a queue is `abandoned`, not `missed`. */
+  queue?: string
+  agent?: string
+}
+
 export type PbxReport =
-  | { type: 'call'; callerId?: string | null; at?: number; id?: string; direction?: 'in' | 'out' }
-  | { type: 'hangup'; id: string }
+  | ({ type: 'call'; callerId?: string | null; at?: number; id?: string; direction?: 'in' | 'out' } & PbxCallDetail)
+  | ({ type: 'hangup'; id: string; at?: number } & PbxCallDetail)
   | { type: 'refused'; direction?: 'in' | 'out'; cause?: string }
   | { type: 'registration'; state: 'registered' | 'unregistered' | 'failed'; reason?: string }
 
 const callId = { type: 'string', minLength: 1, maxLength: 64 } as const
 const direction = { enum: ['in', 'out'] } as const
+const detail = {
+  answeredAt: { type: 'integer', minimum: 0 },
+  ringSeconds: { type: 'number', minimum: 0, maximum: 3600 },
+  queue: { type: 'string', minLength: 1, maxLength: 64 },
+  agent: { type: 'string', minLength: 1, maxLength: 64 },
+} as const
 
 export const PBX_REPORT_SCHEMA = {
   oneOf: [
@@ -24,9 +41,9 @@ export const PBX_REPORT_SCHEMA = {
       type: 'object',
       required: ['type'],
       additionalProperties: false,
-      properties: { type: { const: 'call' }, callerId: { type: ['string', 'null'], maxLength: 32 }, at: { type: 'integer', minimum: 0 }, id: callId, direction },
+      properties: { type: { const: 'call' }, callerId: { type: ['string', 'null'], maxLength: 32 }, at: { type: 'integer', minimum: 0 }, id: callId, direction, ...detail },
     },
-    { type: 'object', required: ['type', 'id'], additionalProperties: false, properties: { type: { const: 'hangup' }, id: callId } },
+    { type: 'object', required: ['type', 'id'], additionalProperties: false, properties: { type: { const: 'hangup' }, id: callId, at: { type: 'integer', minimum: 0 }, ...detail } },
     { type: 'object', required: ['type'], additionalProperties: false, properties: { type: { const: 'refused' }, direction, cause: { type: 'string', maxLength: 200 } } },
     {
       type: 'object',

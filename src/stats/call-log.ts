@@ -33,13 +33,16 @@ export interface CallRow {
   currency: string | null
   /** A test call of the box's own: kept, marked, and left out of every figure. */
   test: boolean
-  /** Who saw it: modem, routing, pbx, ring. */
+  /** Who saw it: modem, routing, pbx. */
   sources: string[]
+  /** The PBX's queue and agent, when it said. */
+  queue?: string | null
+  agent?: string | null
 }
 
-const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources'
+const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources, queue, agent'
 
-type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string }
+type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string; queue: string | null; agent: string | null }
 
 const fromRaw = (r: Raw): CallRow => ({
   id: r.id,
@@ -58,6 +61,8 @@ const fromRaw = (r: Raw): CallRow => ({
   currency: r.currency,
   test: Number(r.test) === 1,
   sources: r.sources ? r.sources.split(',') : [],
+  ...(r.queue !== null ? { queue: r.queue } : {}),
+  ...(r.agent !== null ? { agent: r.agent } : {}),
 })
 
 export interface CallLogOptions {
@@ -92,13 +97,13 @@ export class CallLog {
       CREATE TABLE IF NOT EXISTS calls (
         id TEXT PRIMARY KEY, line TEXT, direction TEXT NOT NULL, caller TEXT, called TEXT,
         started INTEGER NOT NULL, answered INTEGER, ended INTEGER, ring_ms INTEGER, talk_ms INTEGER,
-        outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL
+        outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, queue TEXT, agent TEXT
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS calls_started ON calls(started);
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
       CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`)
-    this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
       get: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
       between: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE started >= ? AND started < ? ORDER BY started`),
@@ -178,7 +183,7 @@ export class CallLog {
       this.#db.exec('BEGIN')
       for (const id of this.#deletes) this.#q.delete.run(id)
       for (const r of this.#pending.values()) {
-        this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','))
+        this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','), r.queue ?? null, r.agent ?? null)
       }
       this.#db.exec('COMMIT')
       this.#pending.clear()

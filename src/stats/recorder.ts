@@ -8,11 +8,16 @@
 import type { LineConfig } from '../config/schema.js'
 import type { CallRecord, RoutedCallRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
+import type { PbxReport } from '../lines/pbx-report.js'
 import { callerIdE164, toE164, type NumberingPlan } from '../numbers/e164.js'
 import type { CallLog, CallRow, StatsOutcome } from './call-log.js'
 
 /** A routed attempt and a modem call on the same line and number that end this close are one call. */
 const MERGE_MS = 120_000
+/** A call the PBX reports and one the line's modem saw are one call when they started this close. */
+const SAME_START_MS = 15_000
+/** A call the PBX never hung up is forgotten after this long (as its channel is, ChannelWatch). */
+const PBX_OPEN_MS = 4 * 3600_000
 
 /** The test call in progress (TestCaller.current): its calls are marked. */
 export interface TestInProgress {
@@ -46,6 +51,10 @@ export class CallRecorder {
   /** Recent rows that may still meet their other half: routed attempts and outgoing modem calls. */
   #routedOnly: CallRow[] = []
   #modemOut: CallRow[] = []
+  /** Calls the PBX reported with an id, until their hang-up. */
+  readonly #pbxOpen = new Map<string, CallRow>()
+  /** Recent incoming calls of one source, waiting for the other (the modem and the PBX on one line). */
+  #recentIn: CallRow[] = []
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'call') this.#fromModem(c.next)
     else if (c.kind === 'routed') this.#fromRouting(c.next)
@@ -104,6 +113,14 @@ export class CallRecorder {
       }
       this.#modemOut = [...this.#recent(this.#modemOut, row.ended!), row]
     }
+    if (row.direction === 'in' && row.outcome !== null) {
+      const pbx = this.#takeIn(row, 'pbx')
+      if (pbx) {
+        this.#d.log.remove(pbx.id)
+        return this.#d.log.put(withPbx(row, pbx))
+      }
+      this.#recentIn = [...this.#recentIn.filter((o) => row.started - o.started <= MERGE_MS), row]
+    }
     // a call is written once it has ended: the one on now is in the snapshot (GET /api/v1/calls), and one
     // transaction a call is half the bytes on the card of one at the ring and one at the end
     if (row.outcome !== null) this.#d.log.put(row)
@@ -135,6 +152,65 @@ export class CallRecorder {
     this.#d.log.put(row)
   }
 
+  /**
+   * What the PBX reports on a line with pbxReports (HTTP or MQTT): a call with an `id` is recorded at its
+   * hang-up, with what the PBX knew (answered, ring time, queue, agent). A call without an id counts for
+   * the line's liveness only: its end could not be known.
+   */
+  pbx(line: string, r: PbxReport, now: number): void {
+    const plan = this.#d.numbering
+    if (r.type === 'call' && r.id) {
+      const key = `${line}|${r.id}`
+      if (this.#pbxOpen.has(key)) return // a QoS 1 copy, a PBX retrying
+      for (const [k, open] of this.#pbxOpen) if (now - open.started > PBX_OPEN_MS) this.#pbxOpen.delete(k)
+      const direction = r.direction ?? 'in'
+      const far = r.callerId === null || r.callerId === undefined ? null : callerIdE164(r.callerId, plan)
+      const own = this.#numberOf.get(line) ?? null
+      const started = Math.min(r.at ?? now, now)
+      const t = this.#d.testCall()
+      this.#pbxOpen.set(key, {
+        id: `pbx-${line}-${r.id}`, line, direction, caller: direction === 'in' ? far : own, called: direction === 'in' ? own : far, started,
+        answered: r.answeredAt ?? null, ended: null, ringMs: r.ringSeconds === undefined ? null : r.ringSeconds * 1000, talkMs: null, outcome: null,
+        path: null, cost: null, currency: null, test: t !== null && direction === 'in' && t.line === line && started >= t.since - 1000,
+        sources: ['pbx'], queue: r.queue ?? null, agent: r.agent ?? null,
+      })
+      return
+    }
+    if (r.type !== 'hangup') return
+    const key = `${line}|${r.id}`
+    const open = this.#pbxOpen.get(key)
+    if (!open) return // a hang-up for a call it never reported, or reported twice
+    this.#pbxOpen.delete(key)
+    const ended = Math.max(open.started, Math.min(r.at ?? now, now))
+    const answered = r.answeredAt ?? open.answered
+    const queue = r.queue ?? open.queue ?? null
+    const ringMs = r.ringSeconds !== undefined ? r.ringSeconds * 1000 : (open.ringMs ?? (answered !== null ? answered - open.started : ended - open.started))
+    const row: CallRow = {
+      ...open,
+      answered,
+      ended,
+      ringMs,
+      talkMs: answered !== null ? ended - answered : null,
+      outcome: answered !== null ? 'answered' : open.direction === 'out' ? 'no-answer' : queue ? 'abandoned' : 'missed',
+      queue,
+      agent: r.agent ?? open.agent ?? null,
+    }
+    if (row.direction === 'in') {
+      const modem = this.#takeIn(row, 'modem')
+      if (modem) return this.#d.log.put(withPbx(modem, row))
+      this.#recentIn = [...this.#recentIn.filter((o) => row.started - o.started <= MERGE_MS), row]
+    }
+    this.#d.log.put(row)
+  }
+
+  /** An incoming call of the other source on the same line that started close to this one (same caller, or one unknown). */
+  #takeIn(row: CallRow, source: string): CallRow | null {
+    const i = this.#recentIn.findIndex((o) => o.sources.includes(source) && o.line === row.line && Math.abs(o.started - row.started) <= SAME_START_MS && (o.caller === null || row.caller === null || o.caller === row.caller))
+    if (i < 0) return null
+    const [found] = this.#recentIn.splice(i, 1)
+    return found!
+  }
+
   /** The other half of a call, if one is waiting: same line and number, ends close. */
   #take(list: CallRow[], row: CallRow): CallRow | null {
     const i = list.findIndex((o) => o.line === row.line && o.called === row.called && Math.abs((o.ended ?? 0) - (row.ended ?? 0)) <= MERGE_MS)
@@ -145,6 +221,23 @@ export class CallRecorder {
 
   #recent(list: CallRow[], now: number): CallRow[] {
     return list.filter((o) => now - (o.ended ?? 0) <= MERGE_MS)
+  }
+}
+
+/** The modem saw it ring; the PBX knows whether someone answered, after how long, in which queue. */
+function withPbx(modem: CallRow, pbx: CallRow): CallRow {
+  return {
+    ...modem,
+    caller: modem.caller ?? pbx.caller,
+    answered: pbx.answered,
+    // the caller heard it ring from the modem's first ring
+    ringMs: pbx.answered !== null ? Math.max(0, pbx.answered - modem.started) : pbx.ringMs,
+    talkMs: pbx.talkMs,
+    outcome: pbx.outcome,
+    test: modem.test || pbx.test,
+    queue: pbx.queue ?? null,
+    agent: pbx.agent ?? null,
+    sources: [...new Set([...modem.sources, ...pbx.sources])],
   }
 }
 

@@ -10,6 +10,7 @@ import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
+import type { PbxReport } from '../lines/pbx-report.js'
 import { CallLog, type CallRow } from './call-log.js'
 import { capacityFigures, dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
@@ -116,6 +117,11 @@ export class StatsService {
     this.#recorder?.stop()
     this.#log?.close()
     this.#log = null
+  }
+
+  /** A PBX report on a line with pbxReports (Box passes each one on). */
+  pbxReport(line: string, report: PbxReport, now: number): void {
+    this.#recorder?.pbx(line, report, now)
   }
 
   get log(): CallLog | null {
