@@ -40,6 +40,14 @@ export interface CallRow {
   agent?: string | null
 }
 
+/** A line's state from `at` on (its availability, its outages). */
+export interface LineStateRow {
+  line: string
+  at: number
+  state: string
+  reason: string
+}
+
 const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources, queue, agent'
 
 type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string; queue: string | null; agent: string | null }
@@ -86,6 +94,7 @@ export class CallLog {
   readonly #q: Record<'get' | 'between' | 'followUp' | 'count' | 'delete', Statement>
   readonly #pending = new Map<string, CallRow>()
   readonly #deletes = new Set<string>()
+  readonly #states: LineStateRow[] = []
   #timer: Timer | null = null
 
   constructor(o: CallLogOptions) {
@@ -102,7 +111,8 @@ export class CallLog {
       CREATE INDEX IF NOT EXISTS calls_started ON calls(started);
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
       CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`)
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS line_states (line TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (line, at)) WITHOUT ROWID;`)
     this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
       get: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
@@ -127,6 +137,21 @@ export class CallLog {
     this.#deletes.delete(row.id)
     this.#pending.set(row.id, row)
     this.#schedule()
+  }
+
+  /** A line's state changed (for its availability): written with the next batch. */
+  putState(s: LineStateRow): void {
+    this.#states.push(s)
+    this.#schedule()
+  }
+
+  /** The state changes of [from, to), and each line's state in force at `from`, oldest first. */
+  states(from: number, to: number): LineStateRow[] {
+    this.flush()
+    const before = this.#db.prepare('SELECT line, max(at) AS at FROM line_states WHERE at < ? GROUP BY line').all(from) as { line: string; at: number }[]
+    const first = before.map((b) => this.#db.prepare('SELECT line, at, state, reason FROM line_states WHERE line = ? AND at = ?').get(b.line, b.at) as LineStateRow)
+    const during = this.#db.prepare('SELECT line, at, state, reason FROM line_states WHERE at >= ? AND at < ? ORDER BY at').all(from, to) as LineStateRow[]
+    return [...first, ...during].map((r) => ({ line: r.line, at: Number(r.at), state: r.state, reason: r.reason }))
   }
 
   /** A row merged into another (a routed attempt found its modem call). */
@@ -178,16 +203,18 @@ export class CallLog {
   flush(): void {
     this.#timer?.cancel()
     this.#timer = null
-    if (!this.#pending.size && !this.#deletes.size) return
+    if (!this.#pending.size && !this.#deletes.size && !this.#states.length) return
     try {
       this.#db.exec('BEGIN')
       for (const id of this.#deletes) this.#q.delete.run(id)
       for (const r of this.#pending.values()) {
         this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','), r.queue ?? null, r.agent ?? null)
       }
+      for (const st of this.#states) this.#db.prepare('INSERT OR REPLACE INTO line_states (line, at, state, reason) VALUES (?, ?, ?, ?)').run(st.line, st.at, st.state, st.reason)
       this.#db.exec('COMMIT')
       this.#pending.clear()
       this.#deletes.clear()
+      this.#states.length = 0
     } catch (err) {
       try {
         this.#db.exec('ROLLBACK')
@@ -202,7 +229,9 @@ export class CallLog {
   /** Drops calls older than the retention, then the oldest until the file is within its budget. Returns how many went. */
   prune(): number {
     this.flush()
-    let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(this.#o.clock.now() - this.#o.retentionMonths * MONTH_MS).changes)
+    const oldest = this.#o.clock.now() - this.#o.retentionMonths * MONTH_MS
+    let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(oldest).changes)
+    this.#db.prepare('DELETE FROM line_states WHERE at < ?').run(oldest)
     for (let round = 0; round < 20 && this.bytes() > this.#o.budgetBytes; round++) {
       const n = Number((this.#q.count.get() as { n: number | bigint }).n)
       if (n === 0) break

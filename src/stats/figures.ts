@@ -7,9 +7,9 @@
  * figures out (the test counts the same calls its own way).
  */
 import type { DayFigures } from '../core/state.js'
-import type { CallRow } from './call-log.js'
+import type { CallRow, LineStateRow } from './call-log.js'
 import { channelsFor, erlangB } from './erlang.js'
-import { bucketOf, localParts, type Period } from './site-time.js'
+import { bucketOf, dayStart, localParts, type Period } from './site-time.js'
 
 export interface ServiceLevelTarget {
   /** The share to reach, in %: 80 */
@@ -235,6 +235,53 @@ export function capacityFigures(rows: readonly CallRow[], lines: readonly { id: 
       busiestHour: top ? { bucket: top[0], erlangs: round(traffic!, 2) } : null,
       blockingPercent: traffic === null ? null : round(100 * erlangB(traffic, line.channels), 2),
       channelsFor1Percent: traffic === null ? null : channelsFor(traffic, 0.01),
+    }
+  })
+}
+
+export interface LineAvailability {
+  line: string
+  /** Minutes in each state per site day of the period (unknown: before the first word, or while the box was off). */
+  days: { day: string; up: number; degraded: number; down: number; unknown: number }[]
+  /** The stretches the line was down, with the reason it went down; `to` null while it still is. */
+  outages: { from: number; to: number | null; minutes: number; reason: string }[]
+}
+
+/** Per line: minutes up, degraded, down and unknown per site day of [from, to), and the outages. */
+export function availability(states: readonly LineStateRow[], lines: readonly string[], from: number, to: number, now: number, timeZone: string): LineAvailability[] {
+  const end = Math.min(to, now)
+  return lines.map((line) => {
+    const mine = states.filter((s) => s.line === line).sort((a, b) => a.at - b.at)
+    const days = new Map<string, { up: number; degraded: number; down: number; unknown: number }>()
+    for (let d = from; d < to; d = dayStart(bucketOf(d + 36 * 3600_000, 'day', timeZone), timeZone)) days.set(bucketOf(d, 'day', timeZone), { up: 0, degraded: 0, down: 0, unknown: 0 })
+    const add = (a: number, b: number, state: string) => {
+      // split at the site's midnights
+      for (let t = a; t < b; ) {
+        const day = bucketOf(t, 'day', timeZone)
+        const next = Math.min(b, dayStart(bucketOf(dayStart(day, timeZone) + 36 * 3600_000, 'day', timeZone), timeZone))
+        const slot = days.get(day)
+        const key = (['up', 'degraded', 'down'].includes(state) ? state : 'unknown') as 'up' | 'degraded' | 'down' | 'unknown'
+        if (slot) slot[key] += (next - t) / 60_000
+        t = next
+      }
+    }
+    const outages: LineAvailability['outages'] = []
+    let at = from
+    let state = 'unknown'
+    for (const s of mine) {
+      const t = Math.max(from, Math.min(s.at, end))
+      if (t > at) add(at, t, state)
+      if (s.state === 'down' && state !== 'down') outages.push({ from: s.at, to: null, minutes: 0, reason: s.reason })
+      if (s.state !== 'down' && state === 'down' && outages.length) outages.at(-1)!.to = s.at
+      at = Math.max(at, t)
+      state = s.state
+    }
+    if (end > at) add(at, end, state)
+    for (const o of outages) o.minutes = round(((o.to ?? end) - Math.max(o.from, from)) / 60_000)
+    return {
+      line,
+      days: [...days].map(([day, m]) => ({ day, up: round(m.up), degraded: round(m.degraded), down: round(m.down), unknown: round(m.unknown) })),
+      outages: outages.filter((o) => (o.to ?? end) > from),
     }
   })
 }

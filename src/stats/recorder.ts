@@ -58,6 +58,7 @@ export class CallRecorder {
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'call') this.#fromModem(c.next)
     else if (c.kind === 'routed') this.#fromRouting(c.next)
+    else if (c.kind === 'line' && c.prev?.state !== c.next.state) this.#d.log.putState({ line: c.id, at: c.next.since, state: c.next.state, reason: c.next.reason })
   }
 
   constructor(deps: RecorderDeps) {
@@ -65,12 +66,18 @@ export class CallRecorder {
     for (const l of deps.lines) this.#numberOf.set(l.id, l.numbers[0] ? (toE164(l.numbers[0], deps.numbering) ?? l.numbers[0]) : null)
   }
 
+  /** From now on; each line's state now is its first word (after a restart, what it was while the box was off is not known). */
   start(): void {
+    const now = this.#d.store.clock.now()
+    for (const l of Object.values(this.#d.store.snapshot.lines)) this.#d.log.putState({ line: l.id, at: now, state: l.state, reason: l.reason })
     this.#d.store.on('change', this.#onChange)
   }
 
+  /** …and at a stop, the lines' state is unknown until the box is back. */
   stop(): void {
     this.#d.store.off('change', this.#onChange)
+    const now = this.#d.store.clock.now()
+    for (const l of Object.values(this.#d.store.snapshot.lines)) this.#d.log.putState({ line: l.id, at: now, state: 'unknown', reason: 'the box was stopped' })
   }
 
   #isTest(c: CallRecord): boolean {

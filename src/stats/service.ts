@@ -12,7 +12,7 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
 import type { PbxReport } from '../lines/pbx-report.js'
 import { CallLog, type CallRow } from './call-log.js'
-import { capacityFigures, dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { availability, capacityFigures, dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
 import { bucketOf, dayStart, type Period } from './site-time.js'
 
@@ -115,6 +115,7 @@ export class StatsService {
   stop(): void {
     this.#prune?.cancel()
     this.#recorder?.stop()
+    this.#recorder = null
     this.#log?.close()
     this.#log = null
   }
@@ -145,6 +146,7 @@ export class StatsService {
       serviceLevelTarget: target,
       lines: lineFigures(rows, by, tz, target),
       paths: pathFigures(rows),
+      availability: availability(log.states(from, to), this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line).map((l) => l.id), from, to, now, tz),
       capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz),
       missed: {
         open: missed.filter((m) => !m.followedUp).length,

@@ -15,6 +15,7 @@ interface Figures {
   paths: { path: string; attempts: number; cost: number }[]
   missed: { open: number; calls: { caller: string; followedUp: unknown }[] }
   testCalls: number
+  availability: { line: string; days: { up: number }[]; outages: unknown[] }[]
 }
 
 t.test('the demo box records its calls and answers for them', async (t) => {
@@ -34,6 +35,7 @@ t.test('the demo box records its calls and answers for them', async (t) => {
   t.match(gsm1.total.incoming, { offered: 1, missed: 1, answered: 0 }, 'a missed call on gsm1')
   t.same(f.missed.calls.map((m) => m.caller), ['+79161112233'], 'in E.164, waiting to be called back')
   t.equal(f.missed.open, 1)
+  t.ok(f.availability.find((a) => a.line === 'gsm1')!.days[0]!.up > 0, 'gsm1 has been up some minutes today')
 
   // the store calls back from gsm2 (the simulated network lets it ring out), and the PBX reports the routed attempt
   const back = box.modems.find((m) => m.id === 'gsm2')!.dial('+79161112233', { ringSeconds: 3, talkSeconds: 0 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { CallRow } from '../../src/stats/call-log.js'
-import { capacityFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, outgoingFigures, pathFigures } from '../../src/stats/figures.js'
+import { availability, capacityFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, outgoingFigures, pathFigures } from '../../src/stats/figures.js'
 
 const T0 = Date.UTC(2026, 11, 3, 9, 0) // 09:00 UTC
 let n = 0
@@ -82,4 +82,27 @@ t.test('capacity: peak calls at once against the channels, and Erlang B at the b
   // a call across the hour is split between the hours it held
   const [split] = capacityFigures([call({ started: hour + 30 * 60_000, ended: hour + 90 * 60_000 })], [{ id: 'gsm1', channels: 1 }], 'UTC')
   t.equal(split!.busiestHour!.erlangs, 0.5)
+})
+
+t.test('availability: minutes in each state per site day, and the outages with their reason', async (t) => {
+  const day = Date.UTC(2026, 11, 3)
+  const H = 3600_000
+  const states = [
+    { line: 'gsm1', at: day - H, state: 'up', reason: 'registered' },
+    { line: 'gsm1', at: day + 10 * H, state: 'down', reason: 'modem gsm1 lost its network' },
+    { line: 'gsm1', at: day + 10.5 * H, state: 'up', reason: 'registered' },
+    { line: 'gsm1', at: day + 23 * H, state: 'unknown', reason: 'the box was stopped' },
+    { line: 'gsm1', at: day + 25 * H, state: 'down', reason: 'no line voltage' },
+  ]
+  const [a] = availability(states, ['gsm1'], day, day + 2 * 24 * H, day + 30 * H, 'UTC')
+  t.same(a!.days, [
+    { day: '2026-12-03', up: 1350, degraded: 0, down: 30, unknown: 60 },
+    { day: '2026-12-04', up: 0, degraded: 0, down: 300, unknown: 60 },
+  ], 'the second day until now: an hour unknown (the box off), then down')
+  t.same(a!.outages, [
+    { from: day + 10 * H, to: day + 10.5 * H, minutes: 30, reason: 'modem gsm1 lost its network' },
+    { from: day + 25 * H, to: null, minutes: 300, reason: 'no line voltage' },
+  ])
+  const [dst] = availability([{ line: 'x', at: 0, state: 'up', reason: '' }], ['x'], Date.UTC(2026, 9, 24, 22), Date.UTC(2026, 9, 25, 23), Date.UTC(2027, 0, 1), 'Europe/Berlin')
+  t.same(dst!.days, [{ day: '2026-10-25', up: 1500, degraded: 0, down: 0, unknown: 0 }], 'the autumn day has 25 hours up')
 })
