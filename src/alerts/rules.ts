@@ -44,6 +44,12 @@ const TEXT = {
     panelUp: (output: string) => `Status panel: ${panelOutput('en', output)} ${output === 'modbus' ? 'works' : 'work'} again`,
     storageDown: (problem: string) => `The box cannot save its state: ${problem}. It keeps working from memory; what changes now is lost at a restart`,
     storageUp: () => 'The box can save its state again',
+    serviceLevelLow: (sl: number, offered: number, target: number, seconds: number) =>
+      `Service level this hour: ${sl} % of ${offered} ${offered === 1 ? 'call' : 'calls'} answered within ${seconds} s (target ${target} %)`,
+    serviceLevelOk: () => 'Service level is on target again',
+    missedOpen: (count: number, minutes: number, caller: string) =>
+      `${count} missed ${count === 1 ? 'call has' : 'calls have'} not been called back for over ${minutes} min (the oldest from ${caller})`,
+    missedOk: () => 'Every missed call has been called back',
   },
   ru: {
     lineDown: (id: string, reason: string) => `Линия ${id} не работает: ${reason}`,
@@ -68,6 +74,12 @@ const TEXT = {
     panelUp: (output: string) => `Световое табло: ${panelOutput('ru', output)} снова ${output === 'modbus' ? 'работает' : 'работают'}`,
     storageDown: (problem: string) => `Коробка не может сохранять своё состояние: ${problem}. Она продолжает работать по памяти; то, что изменится сейчас, потеряется при перезапуске`,
     storageUp: () => 'Коробка снова сохраняет своё состояние',
+    serviceLevelLow: (sl: number, offered: number, target: number, seconds: number) =>
+      `Уровень обслуживания за этот час: ${sl} % из ${offered} ${ruPlural(offered, 'звонка', 'звонков', 'звонков')} отвечены за ${seconds} с (цель ${target} %)`,
+    serviceLevelOk: () => 'Уровень обслуживания снова в норме',
+    missedOpen: (count: number, minutes: number, caller: string) =>
+      `${count} ${ruPlural(count, 'пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков')} без перезвона дольше ${minutes} мин (самый давний — с номера ${caller})`,
+    missedOk: () => 'На все пропущенные звонки перезвонили',
   },
 } as const
 
@@ -170,4 +182,21 @@ export function panelOutputAlert(output: string, ok: boolean, error: string | un
 export function storageAlert(problem: string | null, lang: Language): Omit<AlertRecord, 'ts'> {
   const base = { id: 'box/storage', severity: 'major' as const, source: 'box' }
   return problem === null ? { ...base, state: 'cleared', message: TEXT[lang].storageUp() } : { ...base, state: 'raised', message: TEXT[lang].storageDown(problem) }
+}
+
+/** Calls offered this hour before its service level can raise the alert: one unlucky call is not a trend. */
+export const SERVICE_LEVEL_MIN_OFFERED = 5
+
+/** This hour's service level below the target (stats.alerts.serviceLevel): minor. Pure. */
+export function serviceLevelAlert(serviceLevel: number | null, offered: number, target: { percent: number; seconds: number }, lang: Language): Omit<AlertRecord, 'ts'> {
+  const base = { id: 'stats/service-level', severity: 'minor' as const, source: 'stats' }
+  if (serviceLevel !== null && offered >= SERVICE_LEVEL_MIN_OFFERED && serviceLevel < target.percent) return { ...base, state: 'raised', message: TEXT[lang].serviceLevelLow(Math.round(serviceLevel), offered, target.percent, target.seconds) }
+  return { ...base, state: 'cleared', message: TEXT[lang].serviceLevelOk() }
+}
+
+/** Missed calls open longer than `minutes` (stats.alerts.missedNotCalledBackMinutes): minor; `oldest` is the first one's caller. Pure. */
+export function missedCallsAlert(open: number, oldest: string | null, minutes: number, lang: Language): Omit<AlertRecord, 'ts'> {
+  const base = { id: 'stats/missed-calls', severity: 'minor' as const, source: 'stats' }
+  if (open > 0 && oldest) return { ...base, state: 'raised', message: TEXT[lang].missedOpen(open, minutes, oldest) }
+  return { ...base, state: 'cleared', message: TEXT[lang].missedOk() }
 }

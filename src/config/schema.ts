@@ -498,6 +498,13 @@ export const StatsSchema = Type.Object(
     ),
     retentionMonths: Type.Integer({ default: 13, minimum: 1, maximum: 120, description: 'Call records older than this are deleted' }),
     diskMB: Type.Integer({ default: 200, minimum: 5, maximum: 100000, description: 'The call records\' disk budget; over it the oldest go first' }),
+    alerts: Type.Object(
+      {
+        serviceLevel: Type.Boolean({ default: false, description: 'Alert stats/service-level while this hour\'s service level is below the target (from 5 calls offered)' }),
+        missedNotCalledBackMinutes: Type.Integer({ default: 0, minimum: 0, maximum: 1440, description: 'Alert stats/missed-calls while a missed call of today has not been called back for this long; 0: off' }),
+      },
+      { ...strict, default: {}, description: 'Alerts from the figures; off by default' },
+    ),
   },
   { ...strict, default: {}, description: 'Call records and the figures made from them' },
 )

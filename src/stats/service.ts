@@ -12,9 +12,10 @@ import type { Logger } from '../core/logger.js'
 import type { StateStore } from '../core/store.js'
 import type { PbxReport } from '../lines/pbx-report.js'
 import { CallLog, type CallRow } from './call-log.js'
-import { availability, capacityFigures, dayFigures, followedUpWithin, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { availability, capacityFigures, dayFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { missedCallsAlert, serviceLevelAlert } from '../alerts/rules.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
-import { bucketOf, dayStart, type Period } from './site-time.js'
+import { bucketOf, dayStart, localHourStart, type Period } from './site-time.js'
 
 const DAY_MS = 86_400_000
 const PRUNE_EVERY_MS = DAY_MS
@@ -92,6 +93,7 @@ export class StatsService {
         this.#lastToday = key
         this.#d.store.setFigures('today', figures)
       }
+      this.#alerts(log, now)
       const yesterday = bucketOf(dayStart(today, tz) - 3600_000, 'day', tz)
       const sent = log.meta('daySent')
       if (sent === null) return log.setMeta('daySent', yesterday) // a new box: nothing before today to send
@@ -102,6 +104,28 @@ export class StatsService {
       }
     } catch (err) {
       this.#d.log.warn({ err: errorMessage(err) }, 'the day\'s call figures could not be made')
+    }
+  }
+
+  /** The figures' alerts, when switched on: this hour's service level, missed calls left open too long. */
+  #alerts(log: CallLog, now: number): void {
+    const { stats, alerts, timezone: tz } = this.#d.config
+    const lang = alerts.language
+    // switched off (after a restart that kept one raised): cleared
+    if (!stats.alerts.serviceLevel) this.#d.store.setAlert(serviceLevelAlert(null, 0, stats.serviceLevel, lang))
+    if (stats.alerts.missedNotCalledBackMinutes === 0) this.#d.store.setAlert(missedCallsAlert(0, null, 0, lang))
+    if (stats.alerts.serviceLevel) {
+      const hour = bucketOf(now, 'hour', tz)
+      const from = localHourStart(now, tz)
+      const rows = log.between(from, now + 1).filter((r) => bucketOf(r.started, 'hour', tz) === hour)
+      const f = incomingFigures(rows, stats.serviceLevel)
+      this.#d.store.setAlert(serviceLevelAlert(f.serviceLevel, f.offered, stats.serviceLevel, lang))
+    }
+    const minutes = stats.alerts.missedNotCalledBackMinutes
+    if (minutes > 0) {
+      const rows = log.between(dayStart(bucketOf(now, 'day', tz), tz), now + 1)
+      const late = missedCalls(rows, (n, after) => log.followUp(n, after), now).filter((m) => !m.followedUp && m.waitingSeconds > minutes * 60)
+      this.#d.store.setAlert(missedCallsAlert(late.length, late[0]?.caller ?? null, minutes, lang))
     }
   }
 

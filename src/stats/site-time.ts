@@ -46,6 +46,12 @@ export function localMoment(year: number, month: number, day: number, timeZone: 
   return at
 }
 
+/** The moment the site hour `at` falls in began (the repeated hour of an autumn change: its second pass counts from its own start). */
+export function localHourStart(at: number, timeZone: string): number {
+  const p = localParts(at, timeZone)
+  return at - (p.minute * 60 + p.second) * 1000 - (at % 1000)
+}
+
 /** `YYYY-MM-DD` at the site → the moment that day starts. Throws for anything else. */
 export function dayStart(date: string, timeZone: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date)
