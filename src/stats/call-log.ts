@@ -95,6 +95,7 @@ export class CallLog {
   readonly #pending = new Map<string, CallRow>()
   readonly #deletes = new Set<string>()
   readonly #states: LineStateRow[] = []
+  readonly #blocked: { line: string; at: number; cause: string | null }[] = []
   #timer: Timer | null = null
 
   constructor(o: CallLogOptions) {
@@ -112,6 +113,8 @@ export class CallLog {
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
       CREATE INDEX IF NOT EXISTS calls_called ON calls(called, started);
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS blocked (line TEXT NOT NULL, at INTEGER NOT NULL, cause TEXT);
+      CREATE INDEX IF NOT EXISTS blocked_at ON blocked(at);
       CREATE TABLE IF NOT EXISTS line_states (line TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (line, at)) WITHOUT ROWID;`)
     this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
@@ -143,6 +146,19 @@ export class CallLog {
   putState(s: LineStateRow): void {
     this.#states.push(s)
     this.#schedule()
+  }
+
+  /** A call the carrier refused (the PBX's `refused`): a blocked attempt for the capacity figures. */
+  putBlocked(line: string, at: number, cause: string | null): void {
+    this.#blocked.push({ line, at, cause })
+    this.#schedule()
+  }
+
+  /** Blocked attempts per line in [from, to). */
+  blockedBetween(from: number, to: number): Map<string, number> {
+    this.flush()
+    const rows = this.#db.prepare('SELECT line, count(*) AS n FROM blocked WHERE at >= ? AND at < ? GROUP BY line').all(from, to) as { line: string; n: number }[]
+    return new Map(rows.map((r) => [r.line, Number(r.n)]))
   }
 
   /** The state changes of [from, to), and each line's state in force at `from`, oldest first. */
@@ -203,7 +219,7 @@ export class CallLog {
   flush(): void {
     this.#timer?.cancel()
     this.#timer = null
-    if (!this.#pending.size && !this.#deletes.size && !this.#states.length) return
+    if (!this.#pending.size && !this.#deletes.size && !this.#states.length && !this.#blocked.length) return
     try {
       this.#db.exec('BEGIN')
       for (const id of this.#deletes) this.#q.delete.run(id)
@@ -211,10 +227,12 @@ export class CallLog {
         this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','), r.queue ?? null, r.agent ?? null)
       }
       for (const st of this.#states) this.#db.prepare('INSERT OR REPLACE INTO line_states (line, at, state, reason) VALUES (?, ?, ?, ?)').run(st.line, st.at, st.state, st.reason)
+      for (const b of this.#blocked) this.#db.prepare('INSERT INTO blocked (line, at, cause) VALUES (?, ?, ?)').run(b.line, b.at, b.cause)
       this.#db.exec('COMMIT')
       this.#pending.clear()
       this.#deletes.clear()
       this.#states.length = 0
+      this.#blocked.length = 0
     } catch (err) {
       try {
         this.#db.exec('ROLLBACK')
@@ -232,6 +250,7 @@ export class CallLog {
     const oldest = this.#o.clock.now() - this.#o.retentionMonths * MONTH_MS
     let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(oldest).changes)
     this.#db.prepare('DELETE FROM line_states WHERE at < ?').run(oldest)
+    this.#db.prepare('DELETE FROM blocked WHERE at < ?').run(oldest)
     for (let round = 0; round < 20 && this.bytes() > this.#o.budgetBytes; round++) {
       const n = Number((this.#q.count.get() as { n: number | bigint }).n)
       if (n === 0) break

@@ -199,13 +199,15 @@ export interface LineCapacity {
   blockingPercent: number | null
   /** Channels that would block at most 1 % of the calls at that hour. */
   channelsFor1Percent: number | null
+  /** Calls the carrier refused over the period (the PBX's `refused` reports). */
+  blocked: number
 }
 
 /**
  * Capacity per line: peak simultaneous calls against the channels bought, and Erlang B advice from the
  * busiest hour's traffic (a call holds a channel from its first ring to its end).
  */
-export function capacityFigures(rows: readonly CallRow[], lines: readonly { id: string; channels: number }[], timeZone: string): LineCapacity[] {
+export function capacityFigures(rows: readonly CallRow[], lines: readonly { id: string; channels: number }[], timeZone: string, blocked: ReadonlyMap<string, number> = new Map()): LineCapacity[] {
   return lines.map((line) => {
     const calls = rows.filter((r) => r.line === line.id && !r.test && r.ended !== null && r.ended > r.started)
     // the sweep: +1 at each start, -1 at each end (an end before a start at the same moment)
@@ -235,6 +237,7 @@ export function capacityFigures(rows: readonly CallRow[], lines: readonly { id: 
       busiestHour: top ? { bucket: top[0], erlangs: round(traffic!, 2) } : null,
       blockingPercent: traffic === null ? null : round(100 * erlangB(traffic, line.channels), 2),
       channelsFor1Percent: traffic === null ? null : channelsFor(traffic, 0.01),
+      blocked: blocked.get(line.id) ?? 0,
     }
   })
 }

@@ -183,6 +183,7 @@ export class CallRecorder {
       })
       return
     }
+    if (r.type === 'refused') return this.#d.log.putBlocked(line, now, r.cause ?? null)
     if (r.type !== 'hangup') return
     const key = `${line}|${r.id}`
     const open = this.#pbxOpen.get(key)

@@ -171,7 +171,7 @@ export class StatsService {
       lines: lineFigures(rows, by, tz, target),
       paths: pathFigures(rows),
       availability: availability(log.states(from, to), this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line).map((l) => l.id), from, to, now, tz),
-      capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz),
+      capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz, log.blockedBetween(from, to)),
       missed: {
         open: missed.filter((m) => !m.followedUp).length,
         followedUpWithin15Minutes: followedUpWithin(missed, FOLLOW_UP_MINUTES),

@@ -41,6 +41,8 @@ t.test('PBX reports become call records', async (t) => {
   clock.advance(5000)
   pbx('sip1', { type: 'hangup', id: 'd', answeredAt: clock.now() - 5000 })
   pbx('sip1', { type: 'call', callerId: '+79035550000' }) // no id: counts for the line, not recorded
+  pbx('sip1', { type: 'refused', cause: '503' })
+  pbx('sip1', { type: 'refused', cause: 'CONGESTION' })
 
   const rows = stats.calls({ from: '2026-12-03' })
   t.same(rows.map((r) => [r.id, r.direction, r.caller, r.called, r.outcome, r.ringMs, r.talkMs, r.queue ?? null, r.agent ?? null]), [
@@ -49,6 +51,9 @@ t.test('PBX reports become call records', async (t) => {
     ['pbx-sip1-c', 'in', null, '+74951110000', 'missed', 20_000, null, null, null],
     ['pbx-sip1-d', 'out', '+74951110000', '+79031234567', 'answered', 0, 5000, null, null],
   ], 'answered with ring and talk, abandoned in a queue, missed, outgoing; the copy and the stray hang-up change nothing')
+
+  const capacity = (stats.figures({ from: '2026-12-03' }) as { capacity: { line: string; blocked: number; peak: { calls: number } }[] }).capacity
+  t.match(capacity.find((c) => c.line === 'sip1'), { blocked: 2, peak: { calls: 1 } }, "the carrier's refusals are blocked attempts")
 
   // gsm1: its modem saw the ring and the caller; the PBX says an agent answered after 6 s
   const start = clock.now()
