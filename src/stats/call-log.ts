@@ -115,6 +115,7 @@ export class CallLog {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS blocked (line TEXT NOT NULL, at INTEGER NOT NULL, cause TEXT);
       CREATE INDEX IF NOT EXISTS blocked_at ON blocked(at);
+      CREATE TABLE IF NOT EXISTS marks (id TEXT PRIMARY KEY, at INTEGER NOT NULL, by TEXT) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS line_states (line TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (line, at)) WITHOUT ROWID;`)
     this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
@@ -146,6 +147,16 @@ export class CallLog {
   putState(s: LineStateRow): void {
     this.#states.push(s)
     this.#schedule()
+  }
+
+  /** A person's word that a missed call was dealt with (called back from a mobile, say): kept at once. */
+  mark(id: string, at: number, by: string | null): void {
+    this.#db.prepare('INSERT OR REPLACE INTO marks (id, at, by) VALUES (?, ?, ?)').run(id, at, by)
+  }
+
+  marked(id: string): { at: number; by: string | null } | null {
+    const r = this.#db.prepare('SELECT at, by FROM marks WHERE id = ?').get(id) as { at: number; by: string | null } | undefined
+    return r ? { at: Number(r.at), by: r.by } : null
   }
 
   /** A call the carrier refused (the PBX's `refused`): a blocked attempt for the capacity figures. */
@@ -251,6 +262,7 @@ export class CallLog {
     let gone = Number(this.#db.prepare('DELETE FROM calls WHERE started < ?').run(oldest).changes)
     this.#db.prepare('DELETE FROM line_states WHERE at < ?').run(oldest)
     this.#db.prepare('DELETE FROM blocked WHERE at < ?').run(oldest)
+    this.#db.prepare('DELETE FROM marks WHERE at < ?').run(oldest)
     for (let round = 0; round < 20 && this.bytes() > this.#o.budgetBytes; round++) {
       const n = Number((this.#q.count.get() as { n: number | bigint }).n)
       if (n === 0) break

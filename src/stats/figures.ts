@@ -62,8 +62,8 @@ export interface MissedCall {
   caller: string
   at: number
   outcome: 'missed' | 'abandoned'
-  /** The store's call back (or the caller's next answered call), or null while open. */
-  followedUp: { id: string; at: number; how: 'called-back' | 'answered-again' } | null
+  /** The store's call back (or the caller's next answered call, or a person's mark), or null while open. */
+  followedUp: { id: string; at: number; how: 'called-back' | 'answered-again' | 'marked'; by?: string | null } | null
   /** From the missed call's end to the follow-up, or to now while open, in seconds. */
   waitingSeconds: number
 }
@@ -151,13 +151,18 @@ export function pathFigures(rows: readonly CallRow[]): (OutgoingFigures & { path
  * Missed and abandoned incoming calls with a caller ID, each with its follow-up: the store's first
  * outgoing call to that number after it, or the caller's next answered call. `followUp` looks it up.
  */
-export function missedCalls(rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number): MissedCall[] {
+export function missedCalls(rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number, marked: (id: string) => { at: number; by: string | null } | null = () => null): MissedCall[] {
   return rows
     .filter((r): r is CallRow & { caller: string; outcome: 'missed' | 'abandoned' } => r.direction === 'in' && !r.test && r.caller !== null && (r.outcome === 'missed' || r.outcome === 'abandoned'))
     .map((r) => {
       const end = r.ended ?? r.started
       const next = followUp(r.caller, r.started)
-      const followedUp = next ? { id: next.id, at: next.started, how: next.direction === 'out' ? ('called-back' as const) : ('answered-again' as const) } : null
+      const mark = next ? null : marked(r.id)
+      const followedUp = next
+        ? { id: next.id, at: next.started, how: next.direction === 'out' ? ('called-back' as const) : ('answered-again' as const) }
+        : mark
+          ? { id: r.id, at: mark.at, how: 'marked' as const, by: mark.by }
+          : null
       return { id: r.id, line: r.line, caller: r.caller, at: r.started, outcome: r.outcome, followedUp, waitingSeconds: Math.max(0, Math.round(((followedUp?.at ?? now) - end) / 1000)) }
     })
 }
@@ -169,13 +174,13 @@ export function followedUpWithin(missed: readonly MissedCall[], minutes: number)
 }
 
 /** One day's figures as the office gets them (`<base>/stats` `calls`, `<base>/stats/day`): rows of that site day. */
-export function dayFigures(day: string, rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number, timeZone: string, target: ServiceLevelTarget): Omit<DayFigures, 'ts'> {
+export function dayFigures(day: string, rows: readonly CallRow[], followUp: (number: string, after: number) => CallRow | null, now: number, timeZone: string, target: ServiceLevelTarget, marked?: (id: string) => { at: number; by: string | null } | null): Omit<DayFigures, 'ts'> {
   const counted = rows.filter((r) => !r.test)
   const perLine = lineFigures(counted, 'hour', timeZone, target)
   const lines: DayFigures['lines'] = {}
   for (const l of perLine) lines[l.line] = { incoming: l.total.incoming, outgoing: l.total.outgoing }
   const store = perLine[0]
-  const missed = missedCalls(counted, followUp, now)
+  const missed = missedCalls(counted, followUp, now, marked)
   return {
     day,
     serviceLevelTarget: { percent: target.percent, seconds: target.seconds },

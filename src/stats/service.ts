@@ -124,7 +124,7 @@ export class StatsService {
     const minutes = stats.alerts.missedNotCalledBackMinutes
     if (minutes > 0) {
       const rows = log.between(dayStart(bucketOf(now, 'day', tz), tz), now + 1)
-      const late = missedCalls(rows, (n, after) => log.followUp(n, after), now).filter((m) => !m.followedUp && m.waitingSeconds > minutes * 60)
+      const late = missedCalls(rows, (n, after) => log.followUp(n, after), now, (id) => log.marked(id)).filter((m) => !m.followedUp && m.waitingSeconds > minutes * 60)
       this.#d.store.setAlert(missedCallsAlert(late.length, late[0]?.caller ?? null, minutes, lang))
     }
   }
@@ -133,7 +133,7 @@ export class StatsService {
     const tz = this.#d.config.timezone
     const from = dayStart(day, tz)
     const to = dayStart(bucketOf(from + 36 * 3600_000, 'day', tz), tz)
-    return dayFigures(day, log.between(from, to), (n, after) => log.followUp(n, after), now, tz, this.#d.config.stats.serviceLevel)
+    return dayFigures(day, log.between(from, to), (n, after) => log.followUp(n, after), now, tz, this.#d.config.stats.serviceLevel, (id) => log.marked(id))
   }
 
   stop(): void {
@@ -161,7 +161,7 @@ export class StatsService {
     const all = this.#rows(log, from, to, q.line, true)
     const rows = all.filter((r) => !r.test)
     const now = this.#d.clock.now()
-    const missed = missedCalls(rows, (n, after) => log.followUp(n, after), now)
+    const missed = missedCalls(rows, (n, after) => log.followUp(n, after), now, (id) => log.marked(id))
     return {
       from: q.from ?? bucketOf(now, 'day', tz),
       to: q.to ?? q.from ?? bucketOf(now, 'day', tz),
@@ -179,6 +179,16 @@ export class StatsService {
       },
       testCalls: all.length - rows.length,
     }
+  }
+
+  /** A person marks a missed call as dealt with (the page's "called back"): false when there is no such missed call. */
+  markCalledBack(id: string, by: string | null): boolean {
+    const log = this.#log
+    if (!log) throw new StatsError(this.unavailable ?? 'statistics are not running')
+    const row = log.get(id)
+    if (!row || row.direction !== 'in' || (row.outcome !== 'missed' && row.outcome !== 'abandoned')) return false
+    log.mark(id, this.#d.clock.now(), by)
+    return true
   }
 
   /** The call records of a period (test calls marked), oldest first. */

@@ -33,6 +33,7 @@ ${opts.csrf ? `<meta name="csrf-token" content="${attr(opts.csrf)}">\n` : ''}<sc
 <body data-demo="${opts.demo}">
 ${opts.user && opts.csrf ? `<form class="who" method="post" action="/logout"><span class="muted" id="user">${attr(opts.user)}</span> <input type="hidden" name="csrf" value="${attr(opts.csrf)}"><button id="logout">Log out</button></form>\n` : ''}<h1 id="title">linewatch</h1>
 <div class="muted" id="conn">connecting…</div>
+<nav class="muted"><a href="/stats">calls and figures</a> · <a href="/wallboard">wallboard</a></nav>
 <h2>Panel</h2>
 <div class="panel" id="panel"></div>
 <h2>Lines</h2>

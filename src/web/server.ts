@@ -11,6 +11,7 @@ import { statsRoutes, type StatsActions } from './stats-routes.js'
 import type { WebAuth } from './auth.js'
 import { adminRoutes } from './admin-routes.js'
 import { BoxMetrics, METRICS_CONTENT_TYPE, type OfficeLinkFigures } from './metrics.js'
+import { STATS_CSS, STATS_SCRIPT, WALLBOARD_SCRIPT, statsPage, uplotAssets, wallboardPage } from './stats-page.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
 const SSE_HEARTBEAT_MS = 20_000
@@ -156,7 +157,19 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   if (deps.modems) modemRoutes(app, deps.modems, { spending, log: deps.log })
   if (deps.lines) lineRoutes(app, deps.lines, { spending, log: deps.log })
   if (deps.routing) routingRoutes(app, deps.routing)
-  if (deps.stats) statsRoutes(app, deps.stats)
+  if (deps.stats) {
+    statsRoutes(app, deps.stats)
+    // the statistics pages and the wallboard (stats-page.ts); uPlot from the package, not a CDN
+    const uplot = uplotAssets()
+    const js = 'text/javascript; charset=utf-8'
+    app.get('/stats', async (req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statsPage({ csrf: req.identity?.session?.csrf })))
+    app.get('/wallboard', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(wallboardPage()))
+    app.get('/stats.js', async (_req, reply) => reply.type(js).send(STATS_SCRIPT))
+    app.get('/wallboard.js', async (_req, reply) => reply.type(js).send(WALLBOARD_SCRIPT))
+    app.get('/stats.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(STATS_CSS))
+    app.get('/vendor/uplot.min.js', async (_req, reply) => reply.type(js).header('cache-control', 'max-age=86400').send(uplot.js))
+    app.get('/vendor/uplot.min.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=86400').send(uplot.css))
+  }
   deps.extraRoutes?.(app)
 
   app.addHook('onClose', async () => {

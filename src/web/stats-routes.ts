@@ -7,6 +7,8 @@ import { PERIODS } from '../stats/site-time.js'
 export interface StatsActions {
   figures(q: StatsQuery): unknown
   calls(q: StatsQuery): CallRow[]
+  /** A person marks a missed call as called back: false when there is no such missed call. */
+  markCalledBack(id: string, by: string | null): boolean
 }
 
 const date = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' } as const
@@ -59,5 +61,12 @@ export function statsRoutes(app: FastifyInstance, stats: StatsActions): void {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(callsCsv(r.value))
     }
     return { calls: r.value }
+  })
+  app.post<{ Params: { id: string } }>('/api/v1/stats/missed/:id/called-back', { schema: { params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 128 } }, required: ['id'] } } }, async (req, reply) => {
+    const by = req.identity?.who ?? null
+    const r = answer(() => stats.markCalledBack(req.params.id, by))
+    if (!r.ok) return reply.code(503).send({ error: 'unavailable', message: r.message })
+    if (!r.value) return reply.code(404).send({ error: 'not-found', message: `no missed call "${req.params.id.slice(0, 128)}"` })
+    return { ok: true, id: req.params.id, by }
   })
 }

@@ -20,7 +20,7 @@ function box(opts: { auth?: 'required' | 'none'; setupMinutes?: number } = {}) {
     modems: { has: () => true, sendSms: async () => ({ to: '+7', encoding: 'gsm7', mode: 'text', parts: 1, references: [1] }), dial: async () => ({ direction: 'out', number: '+7', state: 'ended', outcome: 'answered', startedAt: 0, answeredAt: 1, endedAt: 2 }) },
     lines: { has: () => true, test: async (line) => ({ line, number: '+7', from: 'gsm2', ok: true, detail: 'rang' }), reports: () => true, report: () => {} },
     routing: { route: (to) => ({ ok: true, to, paths: [] }) as never, report: () => null, status: () => ({}), reload: async () => (done.reloads++, []) },
-    stats: { figures: () => ({ lines: [] }), calls: () => [] },
+    stats: { figures: () => ({ lines: [] }), calls: () => [], markCalledBack: () => false },
     fullConfig: { site: 's', box: 'b', mqtt: { url: 'mqtt://u:pw@h', password: 'pw' }, http: { token: CONFIG_TOKEN } } as never,
     extraRoutes: (app) => app.post('/api/v1/sim/button/press', async () => ({ ok: true })),
   })
