@@ -18,6 +18,8 @@ const MERGE_MS = 120_000
 const SAME_START_MS = 15_000
 /** A call the PBX never hung up is forgotten after this long (as its channel is, ChannelWatch). */
 const PBX_OPEN_MS = 4 * 3600_000
+/** A hang-up that arrives before its call's report waits this long for it. */
+const EARLY_HANGUP_MS = 60_000
 
 /** The test call in progress (TestCaller.current): its calls are marked. */
 export interface TestInProgress {
@@ -53,6 +55,8 @@ export class CallRecorder {
   #modemOut: CallRow[] = []
   /** Calls the PBX reported with an id, until their hang-up. */
   readonly #pbxOpen = new Map<string, CallRow>()
+  /** Hang-ups that came before their call's report (reports out of order), kept a little while. */
+  readonly #earlyHangups = new Map<string, { at: number; r: PbxReport & { type: 'hangup' } }>()
   /** Recent incoming calls of one source, waiting for the other (the modem and the PBX on one line). */
   #recentIn: CallRow[] = []
   readonly #onChange = (c: StoreChange) => {
@@ -181,13 +185,24 @@ export class CallRecorder {
         path: null, cost: null, currency: null, test: t !== null && direction === 'in' && t.line === line && started >= t.since - 1000,
         sources: ['pbx'], queue: r.queue ?? null, agent: r.agent ?? null,
       })
+      // its hang-up came first: the call is over
+      const early = this.#earlyHangups.get(key)
+      if (early) {
+        this.#earlyHangups.delete(key)
+        this.pbx(line, early.r, early.at)
+      }
       return
     }
     if (r.type === 'refused') return this.#d.log.putBlocked(line, now, r.cause ?? null)
     if (r.type !== 'hangup') return
     const key = `${line}|${r.id}`
     const open = this.#pbxOpen.get(key)
-    if (!open) return // a hang-up for a call it never reported, or reported twice
+    if (!open) {
+      // a hang-up for a call not reported (yet: reports can cross), or reported twice: kept a minute for its call
+      for (const [k, e] of this.#earlyHangups) if (now - e.at > EARLY_HANGUP_MS) this.#earlyHangups.delete(k)
+      if (this.#earlyHangups.size < 1000) this.#earlyHangups.set(key, { at: now, r: { ...r, at: r.at ?? now } })
+      return
+    }
     this.#pbxOpen.delete(key)
     const ended = Math.max(open.started, Math.min(r.at ?? now, now))
     const answered = r.answeredAt ?? open.answered

@@ -41,6 +41,9 @@ t.test('PBX reports become call records', async (t) => {
   clock.advance(5000)
   pbx('sip1', { type: 'hangup', id: 'd', answeredAt: clock.now() - 5000 })
   pbx('sip1', { type: 'call', callerId: '+79035550000' }) // no id: counts for the line, not recorded
+  // reports that cross: the hang-up first, its call a moment later
+  pbx('sip1', { type: 'hangup', id: 'e', at: clock.now() })
+  pbx('sip1', { type: 'call', id: 'e', callerId: '+79160000005', at: clock.now() - 10_000 })
   pbx('sip1', { type: 'refused', cause: '503' })
   pbx('sip1', { type: 'refused', cause: 'CONGESTION' })
 
@@ -49,11 +52,12 @@ t.test('PBX reports become call records', async (t) => {
     ['pbx-sip1-a', 'in', '+79161112233', '+74951110000', 'answered', 8000, 4000, 'sales', 'olga'],
     ['pbx-sip1-b', 'in', '+79160000002', '+74951110000', 'abandoned', 30_000, null, 'sales', null],
     ['pbx-sip1-c', 'in', null, '+74951110000', 'missed', 20_000, null, null, null],
+    ['pbx-sip1-e', 'in', '+79160000005', '+74951110000', 'missed', 10_000, null, null, null],
     ['pbx-sip1-d', 'out', '+74951110000', '+79031234567', 'answered', 0, 5000, null, null],
-  ], 'answered with ring and talk, abandoned in a queue, missed, outgoing; the copy and the stray hang-up change nothing')
+  ], 'answered with ring and talk, abandoned in a queue, missed, a hang-up before its call, outgoing; the copy and the stray hang-up change nothing')
 
   const capacity = (stats.figures({ from: '2026-12-03' }) as { capacity: { line: string; blocked: number; peak: { calls: number } }[] }).capacity
-  t.match(capacity.find((c) => c.line === 'sip1'), { blocked: 2, peak: { calls: 1 } }, "the carrier's refusals are blocked attempts")
+  t.match(capacity.find((c) => c.line === 'sip1'), { blocked: 2, peak: { calls: 2 } }, "the carrier's refusals are blocked attempts (and d overlapped e)")
 
   // gsm1: its modem saw the ring and the caller; the PBX says an agent answered after 6 s
   const start = clock.now()
