@@ -173,5 +173,6 @@ t.test('a box too busy to read the answer in time (event loop blocked 900 ms) do
     t.equal(slave.coils[2], i % 2 === 0)
   }
   slave.setAnswering(false)
-  await t.rejects(coils.writeCoil(2, true), { message: /no answer to write coil 2 within 500 ms/ }, 'a slave that really is silent still times out')
+  // a request not asked before: a late second echo of round 3 (asked once more) is the same bytes as a repeat of it
+  await t.rejects(coils.writeCoil(0, true), { message: /no answer to write coil 0 within 500 ms/ }, 'a slave that really is silent still times out')
 })
