@@ -7,7 +7,7 @@
  * node dist/scripts/fleet-child.js <brokerUrl> <first> <count> <seconds> <seed> <stateRoot>
  * stdout, one JSON line each: {"ready":n} once every box is connected; {"boxes":[{box,lastSeq,alerts}]}
  * once the schedule is over, everything restored and every outbox empty (or after the drain limit).
- * It stops its boxes and exits on "stop" (or when stdin ends).
+ * It stops its boxes and exits on "stop", or as soon as stdin ends (the parent is gone).
  */
 import { join } from 'node:path'
 import { Box } from '../src/app.js'
@@ -52,6 +52,18 @@ storage: { dir: "${join(root!, box)}" }
 
 const boxes: Box[] = []
 const alerts = new Map<Box, number>()
+// the parent gone (killed, timed out): stop at once, whatever the schedule says
+let stopping = false
+const stop = async () => {
+  if (stopping) return
+  stopping = true
+  await Promise.all(boxes.map((b) => b.stop()))
+  process.exit(0)
+}
+process.stdin.on('data', (d) => {
+  if (d.toString().includes('stop')) void stop()
+})
+process.stdin.on('end', () => void stop())
 for (let i = first; i < first + count; i++) {
   const box = new Box({ config: configFor(i), log: silentLogger() })
   alerts.set(box, 0)
@@ -95,11 +107,3 @@ const drainEnd = Date.now() + DRAIN_LIMIT_MS
 while (Date.now() < drainEnd && !boxes.every((b) => b.mqtt.connected && b.mqtt.outbox.size === 0)) await sleep(200)
 say({ boxes: boxes.map((b) => ({ box: b.config.box, lastSeq: b.mqtt.outbox.lastSeq, waiting: b.mqtt.outbox.size, alerts: alerts.get(b)! })) })
 
-const stop = async () => {
-  await Promise.all(boxes.map((b) => b.stop()))
-  process.exit(0)
-}
-process.stdin.on('data', (d) => {
-  if (d.toString().includes('stop')) void stop()
-})
-process.stdin.on('end', () => void stop())

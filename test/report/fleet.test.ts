@@ -14,6 +14,8 @@ import { runFleet } from '../../scripts/fleet.js'
 import { missing } from '../helpers/real.js'
 
 const minutes = Number(process.env.LINEWATCH_FLEET_MINUTES ?? 0.5)
+// the long run outlasts tap's 120 s per file
+t.setTimeout((minutes * 60 + 300) * 1000)
 
 t.test(`200 boxes, ${minutes} min of faults, a broker restart: the office loses nothing`, { skip: missing('mosquitto'), timeout: (minutes * 60 + 240) * 1000 }, async (t) => {
   const broker = await startMosquittoForBench()
