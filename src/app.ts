@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -156,7 +157,8 @@ export class Box {
       clock: this.clock,
       log: this.log,
     })
-    this.stats = new StatsService({ config, store: this.store, clock: this.clock, log: this.log, testCall: () => this.testCalls.current })
+    // bundles: routing's own count of each pool's minutes (only once routing has started)
+    this.stats = new StatsService({ config, store: this.store, clock: this.clock, log: this.log, testCall: () => this.testCalls.current, clockSyncedAtStart: config.board !== 'sim' && existsSync('/run/systemd/timesync/synchronized'), bundles: () => (config.routing.paths.length && this.routing.started ? this.routing.status().bundles : []) })
     const lines = {
       test: (id: string) => this.testCalls.run(id),
       has: (id: string) => this.testCalls.testable.some((l) => l.id === id),

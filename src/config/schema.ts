@@ -435,6 +435,7 @@ export const RoutingSchema = Type.Object(
     qualityCalls: Type.Integer({ default: 50, minimum: 5, maximum: 10000, description: 'The answer-seizure ratio is over this many recent calls of a path' }),
     plans: Type.Array(PlanSchema, { default: [] }),
     paths: Type.Array(PathSchema, { default: [] }),
+    baselinePath: Type.Optional({ ...Id, description: 'The path routing\'s saving is counted against: what each routed call would have cost on it at its list price (no bundle). Default: the first path' }),
   },
   { ...strict, default: {}, description: 'Least-cost routing: the PBX asks which paths to try for a number, cheapest healthy first' },
 )

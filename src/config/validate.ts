@@ -234,6 +234,7 @@ function routingChecks(c: Config, lines: Set<string>): { path: Segment[]; messag
     if (!plans.has(p.plan)) out.push({ path: ['routing', 'paths', i, 'plan'], message: `no plan with id "${p.plan}"` })
     if (!/\{(e164|digits|national)\}/.test(p.dial)) out.push({ path: ['routing', 'paths', i, 'dial'], message: 'must contain {e164}, {digits} or {national}: where the number goes' })
   })
+  if (r.baselinePath !== undefined && !paths.has(r.baselinePath)) out.push({ path: ['routing', 'baselinePath'], message: `no path with id "${r.baselinePath}" (paths: ${[...paths].join(', ') || 'none'})` })
   return out
 }
 

@@ -10,10 +10,13 @@ export interface Clock {
   now(): number
   setTimeout(fn: () => void, ms: number): Timer
   setInterval(fn: () => void, ms: number): Timer
+  /** Milliseconds from an arbitrary start that never jump (the wall clock does, when NTP sets it). */
+  monotonic?(): number
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimeout(fn, ms) {
     const h = setTimeout(fn, ms)
     return { cancel: () => clearTimeout(h) }
@@ -34,6 +37,7 @@ interface Scheduled {
 /** A clock that only moves when told to. Timers fire in due order during advance(). */
 export class FakeClock implements Clock {
   #now: number
+  #mono = 0
   #seq = 0
   #timers = new Map<number, Scheduled>()
 
@@ -43,6 +47,19 @@ export class FakeClock implements Clock {
 
   now(): number {
     return this.#now
+  }
+
+  monotonic(): number {
+    return this.#mono
+  }
+
+  /**
+   * The wall clock is set (NTP's first sync on a box without a battery clock): it moves by `ms` at
+   * once while monotonic time does not, and timers keep their delays (Node's run on monotonic time).
+   */
+  jump(ms: number): void {
+    this.#now += ms
+    for (const t of this.#timers.values()) t.due += ms
   }
 
   setTimeout(fn: () => void, ms: number): Timer {
@@ -57,6 +74,13 @@ export class FakeClock implements Clock {
     return this.#timers.size
   }
 
+  /** When the next timer falls due; null with none (a simulation steps from one to the next). */
+  get nextDue(): number | null {
+    let due: number | null = null
+    for (const t of this.#timers.values()) if (due === null || t.due < due) due = t.due
+    return due
+  }
+
   /** Move time forward by ms, firing every timer that falls due on the way. */
   advance(ms: number): void {
     const end = this.#now + ms
@@ -66,11 +90,13 @@ export class FakeClock implements Clock {
         if (t.due <= end && (!next || t.due < next.due || (t.due === next.due && t.id < next.id))) next = t
       }
       if (!next) break
+      this.#mono += Math.max(this.#now, next.due) - this.#now
       this.#now = Math.max(this.#now, next.due)
       if (next.every === null) this.#timers.delete(next.id)
       else next.due += next.every
       next.fn()
     }
+    this.#mono += end - this.#now
     this.#now = end
   }
 

@@ -289,6 +289,8 @@ export const RoutedCallRecordSchema = Obj(
     cost: Type.Number({ description: "What it cost on the path's plan; the part a bundle covered is free." }),
     currency: Type.String(),
     bundle: Nullable(Type.String()),
+    bundleSeconds: Type.Integer({ minimum: 0, description: 'Of `seconds`, the part the bundle covered (free).' }),
+    baselineCost: Nullable(Type.Number({ description: "What the call would have cost at the list price of the baseline path (`routing.baselinePath`, default the first path): `baselineCost - cost` is routing's saving. null when that path's deck has no price for the number." })),
     ts: Ms(),
   },
   { ...closed, description: "A routed outgoing call's attempt as the PBX reported it, priced: on `<base>/call` with `type: \"routed\"`." },

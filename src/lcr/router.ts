@@ -165,6 +165,8 @@ export class LcrRouter {
     const seconds = r.outcome === 'answered' ? (r.seconds ?? 0) : 0
     let cost = 0
     let bundle: string | null = null
+    let covered = 0
+    let baselineCost: number | null = 0
     if (seconds > 0) {
       const key = n.digits.slice(0, DESTINATION_DIGITS)
       const d = this.#durations.get(key) ?? { calls: 0, seconds: 0 }
@@ -173,11 +175,13 @@ export class LcrRouter {
       if (counted) this.#d.changed()
       bundle = counted?.bundle.id ?? null
       const row = plan ? this.#d.deck(plan.id)?.lookup(n.digits, now, bandAt(plan.bands, now, this.#d.timeZone)) : null
-      const paid = seconds - (counted?.covered ?? 0)
+      covered = counted?.covered ?? 0
+      const paid = seconds - covered
       cost = row && paid > 0 ? callCost(row, paid) : 0
+      baselineCost = this.#baselineCost(n.digits, seconds, now)
     }
     const path = this.#d.config.paths.find((p) => p.id === r.path)!
-    this.#d.onAttempt?.({ type: 'routed', path: r.path, line: path.line, to: n.e164, outcome: r.outcome, cause: r.cause ?? null, seconds, cost, currency: plan?.currency ?? '', bundle })
+    this.#d.onAttempt?.({ type: 'routed', path: r.path, line: path.line, to: n.e164, outcome: r.outcome, cause: r.cause ?? null, seconds, cost, currency: plan?.currency ?? '', bundle, bundleSeconds: covered, baselineCost })
     return null
   }
 
@@ -217,6 +221,14 @@ export class LcrRouter {
         return { plan: pool.plan, bundle: pool.bundle.id, path: pool.path, secondsLeft: Number.isFinite(left) ? left : null }
       }),
     }
+  }
+
+  /** The list price of the call on the baseline path (no bundle: "had every call gone on the carrier line"). */
+  #baselineCost(digits: string, seconds: number, at: number): number | null {
+    const id = this.#d.config.baselinePath ?? this.#d.config.paths[0]?.id
+    const plan = id === undefined ? undefined : this.#plan(id)
+    const row = plan ? this.#d.deck(plan.id)?.lookup(digits, at, bandAt(plan.bands, at, this.#d.timeZone)) : null
+    return row ? callCost(row, seconds) : null
   }
 
   #plan(pathId: string): PlanConfig | undefined {

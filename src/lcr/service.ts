@@ -177,6 +177,11 @@ export class RoutingService implements Remembering<RouterMemory> {
     return { topic: `route/response/${req.id}`, body }
   }
 
+  /** Whether start() has built the router (status() and the rest answer only then). */
+  get started(): boolean {
+    return this.#router !== null
+  }
+
   #started(): LcrRouter {
     if (!this.#router) throw new Error('routing is not started')
     return this.#router

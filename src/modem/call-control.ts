@@ -76,7 +76,13 @@ export class CallControl {
 
   /** A RING or +CLIP: an incoming call (its caller ID may come with a later line). */
   ringing(callerId: string | null | undefined, at: number): void {
-    const cur = this.#current
+    let cur = this.#current
+    // another caller's number while it rings: the caller before gave up between two RINGs (they can
+    // come 5 s apart, closer than the gap that ends a ringing), and this is a new call
+    if (cur?.direction === 'in' && cur.state === 'ringing' && typeof callerId === 'string' && cur.number !== null && callerId !== cur.number) {
+      this.#end('missed')
+      cur = null
+    }
     if (!cur) this.#set({ direction: 'in', number: callerId ?? null, state: 'ringing', outcome: null, startedAt: at, answeredAt: null, endedAt: null })
     else if (cur.direction === 'in' && cur.state === 'ringing' && callerId !== undefined && callerId !== cur.number) this.#set({ ...cur, number: callerId })
   }

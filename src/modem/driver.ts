@@ -502,7 +502,12 @@ export class ModemDriver {
   /** RING and +CLIP of one call arrive several times; one call until RING_GAP_MS of quiet. */
   #ring(callerId: string | null | undefined): void {
     this.#heard()
-    const cur = this.#store.get('modem', this.#cfg.id)?.ringing
+    let cur = this.#store.get('modem', this.#cfg.id)?.ringing
+    if (cur && typeof callerId === 'string' && cur.callerId !== null && callerId !== cur.callerId) {
+      // another caller (call control ends the one before as missed): counted, and this ringing starts now
+      this.#publish({ ringing: null, callsSeen: (this.#store.get('modem', this.#cfg.id)?.callsSeen ?? 0) + 1 })
+      cur = null
+    }
     const ringing = cur ? { ...cur, callerId: callerId === undefined ? cur.callerId : callerId } : { callerId: callerId ?? null, at: this.#clock.now() }
     this.#publish({ ringing })
     this.#calls.ringing(callerId, ringing.at)

@@ -154,6 +154,15 @@ export class SimCalls {
     return { hangUp: () => this.#end(call, call.stat === 4 ? null : 'NO CARRIER', false) }
   }
 
+  /** The gateway's voice side (the PBX behind it) answers the ringing call: it is active, the caller is told. */
+  pickUp(): boolean {
+    const call = this.#ringing()
+    if (!call) return false
+    this.#set(call, 0)
+    call.caller?.answered()
+    return true
+  }
+
   /** The far end hangs up: NO CARRIER for a call that was up or being set up; a ringing caller just stops. */
   hangUpRemote(): void {
     for (const c of [...this.#calls]) this.#end(c, c.stat === 4 ? null : 'NO CARRIER')

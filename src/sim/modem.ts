@@ -288,6 +288,11 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#calls.hangUpRemote()
   }
 
+  /** The PBX behind the gateway answers the ringing call (as ATA would, from the voice side); false with none ringing. */
+  pickUp(): boolean {
+    return this.#calls.pickUp()
+  }
+
   /** Raw bytes on the line, as from a noisy cable or a wrong baud rate. */
   sendGarbage(bytes: Buffer): void {
     this.emit('output', bytes)

@@ -38,6 +38,9 @@ export interface CallRow {
   /** The PBX's queue and agent, when it said. */
   queue?: string | null
   agent?: string | null
+  /** A routed call: of its talk, the seconds a bundle covered; and its price on the baseline path (the saving's yardstick). */
+  bundleSeconds?: number | null
+  baselineCost?: number | null
 }
 
 /** A line's state from `at` on (its availability, its outages). */
@@ -48,9 +51,9 @@ export interface LineStateRow {
   reason: string
 }
 
-const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources, queue, agent'
+const COLUMNS = 'id, line, direction, caller, called, started, answered, ended, ring_ms, talk_ms, outcome, path, cost, currency, test, sources, queue, agent, bundle_s, baseline_cost'
 
-type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string; queue: string | null; agent: string | null }
+type Raw = { id: string; line: string | null; direction: CallDirection; caller: string | null; called: string | null; started: number; answered: number | null; ended: number | null; ring_ms: number | null; talk_ms: number | null; outcome: StatsOutcome | null; path: string | null; cost: number | null; currency: string | null; test: number; sources: string; queue: string | null; agent: string | null; bundle_s: number | null; baseline_cost: number | null }
 
 const fromRaw = (r: Raw): CallRow => ({
   id: r.id,
@@ -71,6 +74,8 @@ const fromRaw = (r: Raw): CallRow => ({
   sources: r.sources ? r.sources.split(',') : [],
   ...(r.queue !== null ? { queue: r.queue } : {}),
   ...(r.agent !== null ? { agent: r.agent } : {}),
+  ...(r.bundle_s !== null ? { bundleSeconds: Number(r.bundle_s) } : {}),
+  ...(r.baseline_cost !== null ? { baselineCost: r.baseline_cost } : {}),
 })
 
 export interface CallLogOptions {
@@ -107,7 +112,7 @@ export class CallLog {
       CREATE TABLE IF NOT EXISTS calls (
         id TEXT PRIMARY KEY, line TEXT, direction TEXT NOT NULL, caller TEXT, called TEXT,
         started INTEGER NOT NULL, answered INTEGER, ended INTEGER, ring_ms INTEGER, talk_ms INTEGER,
-        outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, queue TEXT, agent TEXT
+        outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, queue TEXT, agent TEXT, bundle_s INTEGER, baseline_cost REAL
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS calls_started ON calls(started);
       CREATE INDEX IF NOT EXISTS calls_caller ON calls(caller, started);
@@ -117,7 +122,10 @@ export class CallLog {
       CREATE INDEX IF NOT EXISTS blocked_at ON blocked(at);
       CREATE TABLE IF NOT EXISTS marks (id TEXT PRIMARY KEY, at INTEGER NOT NULL, by TEXT) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS line_states (line TEXT NOT NULL, at INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (line, at)) WITHOUT ROWID;`)
-    this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    // a database from before the money figures: its rows have no bundle seconds or baseline price (null)
+    const have = new Set((this.#db.prepare('PRAGMA table_info(calls)').all() as { name: string }[]).map((c) => c.name))
+    for (const [name, type] of [['bundle_s', 'INTEGER'], ['baseline_cost', 'REAL']]) if (!have.has(name!)) this.#db.exec(`ALTER TABLE calls ADD COLUMN ${name} ${type}`)
+    this.#upsert = this.#db.prepare(`INSERT OR REPLACE INTO calls (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.#q = {
       get: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE id = ?`),
       between: this.#db.prepare(`SELECT ${COLUMNS} FROM calls WHERE started >= ? AND started < ? ORDER BY started`),
@@ -181,6 +189,25 @@ export class CallLog {
     return [...first, ...during].map((r) => ({ line: r.line, at: Number(r.at), state: r.state, reason: r.reason }))
   }
 
+  /**
+   * The wall clock was set (the first NTP sync of a box without a battery clock): what was stamped in
+   * [from, to] on the old clock moves by `delta`, in one transaction. Returns the calls moved.
+   */
+  shift(from: number, to: number, delta: number): number {
+    this.flush()
+    this.#db.exec('BEGIN')
+    try {
+      const moved = this.#db.prepare('UPDATE calls SET started = started + ?, answered = answered + ?, ended = ended + ? WHERE started >= ? AND started <= ?').run(delta, delta, delta, from, to).changes
+      this.#db.prepare('UPDATE OR REPLACE line_states SET at = at + ? WHERE at >= ? AND at <= ?').run(delta, from, to)
+      this.#db.prepare('UPDATE blocked SET at = at + ? WHERE at >= ? AND at <= ?').run(delta, from, to)
+      this.#db.exec('COMMIT')
+      return Number(moved)
+    } catch (err) {
+      this.#db.exec('ROLLBACK')
+      throw err
+    }
+  }
+
   /** A row merged into another (a routed attempt found its modem call). */
   remove(id: string): void {
     this.#pending.delete(id)
@@ -235,7 +262,7 @@ export class CallLog {
       this.#db.exec('BEGIN')
       for (const id of this.#deletes) this.#q.delete.run(id)
       for (const r of this.#pending.values()) {
-        this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','), r.queue ?? null, r.agent ?? null)
+        this.#upsert.run(r.id, r.line, r.direction, r.caller, r.called, r.started, r.answered, r.ended, r.ringMs, r.talkMs, r.outcome, r.path, r.cost, r.currency, r.test ? 1 : 0, r.sources.join(','), r.queue ?? null, r.agent ?? null, r.bundleSeconds ?? null, r.baselineCost ?? null)
       }
       for (const st of this.#states) this.#db.prepare('INSERT OR REPLACE INTO line_states (line, at, state, reason) VALUES (?, ?, ?, ?)').run(st.line, st.at, st.state, st.reason)
       for (const b of this.#blocked) this.#db.prepare('INSERT INTO blocked (line, at, cause) VALUES (?, ?, ?)').run(b.line, b.at, b.cause)

@@ -69,7 +69,12 @@ export interface MissedCall {
 }
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits))
-const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : null)
+/**
+ * Whole milliseconds' mean in seconds, or a share in %, to a tenth, rounded half up exactly: one quotient
+ * of integers (a mean of 216.85 s is 216.9, which toFixed on the float 216.849999… would make 216.8).
+ */
+const meanTenths = (ms: readonly number[]) => (ms.length ? Math.round(ms.reduce((s, x) => s + x, 0) / (ms.length * 100)) / 10 : null)
+const percentTenths = (part: number, whole: number) => (whole ? Math.round((1000 * part) / whole) / 10 : null)
 function p90(xs: number[]): number | null {
   if (!xs.length) return null
   const sorted = [...xs].sort((a, b) => a - b)
@@ -79,34 +84,30 @@ function p90(xs: number[]): number | null {
 export function incomingFigures(rows: readonly CallRow[], target: ServiceLevelTarget): IncomingFigures {
   const inc = rows.filter((r) => r.direction === 'in' && r.outcome !== null && !r.test)
   const answered = inc.filter((r) => r.outcome === 'answered')
-  const rings = answered.map((r) => (r.ringMs ?? 0) / 1000)
+  const rings = answered.map((r) => r.ringMs ?? 0)
   const within = answered.filter((r) => (r.ringMs ?? 0) <= target.seconds * 1000).length
-  const talk = answered.filter((r) => r.talkMs !== null).map((r) => r.talkMs! / 1000)
-  const m = mean(rings)
   const q = p90(rings)
-  const t = mean(talk)
   return {
     offered: inc.length,
     answered: answered.length,
     missed: inc.filter((r) => r.outcome === 'missed').length,
     abandoned: inc.filter((r) => r.outcome === 'abandoned').length,
-    serviceLevel: inc.length ? round((100 * within) / inc.length) : null,
-    answerSeconds: { mean: m === null ? null : round(m), p90: q === null ? null : round(q) },
-    talkSeconds: t === null ? null : round(t),
+    serviceLevel: percentTenths(within, inc.length),
+    answerSeconds: { mean: meanTenths(rings), p90: q === null ? null : round(q / 1000) },
+    talkSeconds: meanTenths(answered.filter((r) => r.talkMs !== null).map((r) => r.talkMs!)),
   }
 }
 
 export function outgoingFigures(rows: readonly CallRow[]): OutgoingFigures {
   const out = rows.filter((r) => r.direction === 'out' && r.outcome !== null && !r.test)
   const answered = out.filter((r) => r.outcome === 'answered')
-  const talk = answered.map((r) => (r.talkMs ?? 0) / 1000)
-  const acd = mean(talk)
+  const talk = answered.map((r) => r.talkMs ?? 0)
   return {
     attempts: out.length,
     answered: answered.length,
-    asr: out.length ? round((100 * answered.length) / out.length) : null,
-    acd: acd === null ? null : round(acd),
-    minutes: round(talk.reduce((s, x) => s + x, 0) / 60),
+    asr: percentTenths(answered.length, out.length),
+    acd: meanTenths(talk),
+    minutes: Math.round(talk.reduce((s, x) => s + x, 0) / 6000) / 10,
     cost: round(out.reduce((s, r) => s + (r.cost ?? 0), 0), 2),
   }
 }
@@ -169,8 +170,7 @@ export function missedCalls(rows: readonly CallRow[], followUp: (number: string,
 
 /** Of the missed calls, the share followed up within `minutes`, in %; null with none. */
 export function followedUpWithin(missed: readonly MissedCall[], minutes: number): number | null {
-  if (!missed.length) return null
-  return round((100 * missed.filter((m) => m.followedUp && m.waitingSeconds <= minutes * 60).length) / missed.length)
+  return percentTenths(missed.filter((m) => m.followedUp && m.waitingSeconds <= minutes * 60).length, missed.length)
 }
 
 /** One day's figures as the office gets them (`<base>/stats` `calls`, `<base>/stats/day`): rows of that site day. */
@@ -292,4 +292,42 @@ export function availability(states: readonly LineStateRow[], lines: readonly st
       outages: outages.filter((o) => (o.to ?? end) > from),
     }
   })
+}
+
+export interface MoneyFigures {
+  currency: string | null
+  /** What the outgoing calls of the period cost, on the paths they took. */
+  cost: number
+  /** The path the saving is counted against (routing.baselinePath, default the first path). */
+  baselinePath: string | null
+  /** What the same answered routed calls would have cost on the baseline path at its list price (those it has a price for). */
+  baselineCost: number
+  /** baselineCost less what those calls cost: what least-cost routing and the bundles saved. */
+  saving: number
+  /** Answered routed calls the baseline path has no price for (left out of both sums). */
+  unpriced: number
+  /** Per path: cost, minutes talked, and the minutes a bundle covered. */
+  paths: { path: string; cost: number; minutes: number; bundleMinutes: number }[]
+}
+
+/** The month's money: cost per path, and the saving against sending every call on the baseline path. */
+export function moneyFigures(rows: readonly CallRow[], baselinePath: string | null): MoneyFigures {
+  const out = rows.filter((r) => r.direction === 'out' && !r.test && r.path !== null)
+  const answered = out.filter((r) => r.outcome === 'answered')
+  const priced = answered.filter((r) => r.baselineCost !== undefined && r.baselineCost !== null)
+  const sum = (xs: readonly CallRow[], f: (r: CallRow) => number) => xs.reduce((s, r) => s + f(r), 0)
+  const baselineCost = sum(priced, (r) => r.baselineCost!)
+  const paths = [...new Set(out.map((r) => r.path!))].sort()
+  return {
+    currency: out.find((r) => r.currency)?.currency ?? null,
+    cost: round(sum(out, (r) => r.cost ?? 0), 2),
+    baselinePath,
+    baselineCost: round(baselineCost, 2),
+    saving: round(baselineCost - sum(priced, (r) => r.cost ?? 0), 2),
+    unpriced: answered.length - priced.length,
+    paths: paths.map((path) => {
+      const mine = out.filter((r) => r.path === path)
+      return { path, cost: round(sum(mine, (r) => r.cost ?? 0), 2), minutes: round(sum(mine, (r) => r.talkMs ?? 0) / 60_000), bundleMinutes: round(sum(mine, (r) => r.bundleSeconds ?? 0) / 60) }
+    }),
+  }
 }

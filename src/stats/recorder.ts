@@ -139,8 +139,11 @@ export class CallRecorder {
 
   #fromRouting(r: RoutedCallRecord): void {
     const talk = r.outcome === 'answered' ? r.seconds * 1000 : 0
+    // two attempts on one path can end in the same millisecond (a trunk has channels): each its own id
+    let id = `routed-${r.path}-${r.ts}`
+    for (let n = 2; this.#d.log.get(id); n++) id = `routed-${r.path}-${r.ts}-${n}`
     const row: CallRow = {
-      id: `routed-${r.path}-${r.ts}`,
+      id,
       line: r.line,
       direction: 'out',
       caller: this.#numberOf.get(r.line) ?? null,
@@ -156,6 +159,8 @@ export class CallRecorder {
       currency: r.currency,
       test: false,
       sources: ['routing'],
+      bundleSeconds: r.bundleSeconds,
+      baselineCost: r.baselineCost,
     }
     const modem = this.#take(this.#modemOut, row)
     if (modem) return this.#d.log.put(merge(modem, row))
@@ -253,6 +258,8 @@ function withPbx(modem: CallRow, pbx: CallRow): CallRow {
     ...modem,
     caller: modem.caller ?? pbx.caller,
     answered: pbx.answered,
+    // the PBX saw the hang-up; a module that only stops its RINGs is heard to have stopped seconds later
+    ended: pbx.ended ?? modem.ended,
     // the caller heard it ring from the modem's first ring
     ringMs: pbx.answered !== null ? Math.max(0, pbx.answered - modem.started) : pbx.ringMs,
     talkMs: pbx.talkMs,
@@ -266,5 +273,5 @@ function withPbx(modem: CallRow, pbx: CallRow): CallRow {
 
 /** The modem's timing and outcome (it saw the call), routing's path and price. */
 function merge(modem: CallRow, routed: CallRow): CallRow {
-  return { ...modem, path: routed.path, cost: routed.cost, currency: routed.currency, sources: [...new Set([...modem.sources, ...routed.sources])] }
+  return { ...modem, path: routed.path, cost: routed.cost, currency: routed.currency, bundleSeconds: routed.bundleSeconds ?? null, baselineCost: routed.baselineCost ?? null, sources: [...new Set([...modem.sources, ...routed.sources])] }
 }

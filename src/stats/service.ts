@@ -9,10 +9,11 @@ import type { Config } from '../config/schema.js'
 import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
+import type { BundleStatus } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
 import type { PbxReport } from '../lines/pbx-report.js'
 import { CallLog, type CallRow } from './call-log.js'
-import { availability, capacityFigures, dayFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, pathFigures } from './figures.js'
+import { availability, capacityFigures, dayFigures, followedUpWithin, incomingFigures, lineFigures, missedCalls, moneyFigures, pathFigures } from './figures.js'
 import { missedCallsAlert, serviceLevelAlert } from '../alerts/rules.js'
 import { CallRecorder, type TestInProgress } from './recorder.js'
 import { bucketOf, dayStart, localHourStart, type Period } from './site-time.js'
@@ -23,6 +24,8 @@ const PRUNE_EVERY_MS = DAY_MS
 export const MAX_RANGE_DAYS = 400
 /** The share of missed calls followed up within this many minutes is a headline figure. */
 const FOLLOW_UP_MINUTES = 15
+/** A wall clock that moves this much more (or less) than monotonic time between two ticks was set. */
+const CLOCK_JUMP_MS = 120_000
 
 export interface StatsQuery {
   /** Site dates, YYYY-MM-DD, both included; default today. */
@@ -40,6 +43,10 @@ export interface StatsDeps {
   clock: Clock
   log: Logger
   testCall: () => TestInProgress | null
+  /** The clock was already synchronised when the box started (systemd-timesyncd's flag): a later jump is not the first sync. */
+  clockSyncedAtStart?: boolean
+  /** The bundles' seconds left now (routing's count); none without routing. */
+  bundles?: () => BundleStatus[]
 }
 
 export class StatsService {
@@ -49,6 +56,10 @@ export class StatsService {
   #prune: Timer | null = null
   /** Today's figures as last announced, so an idle minute sends nothing. */
   #lastToday = ''
+  /** Wall and monotonic time at the last tick, to see the clock being set; and when this run's records began. */
+  #clockMark: { wall: number; mono: number } | null = null
+  #since = 0
+  #clockSet = false
   /** Why there are no statistics (off, or no SQLite engine); null when they run. */
   unavailable: string | null = 'not started'
 
@@ -70,6 +81,9 @@ export class StatsService {
       return
     }
     this.unavailable = null
+    this.#since = this.#d.clock.now()
+    this.#clockSet = this.#d.clockSyncedAtStart ?? false
+    this.#clockMark = null
     this.#recorder = new CallRecorder({ store: this.#d.store, log: this.#log, lines: this.#d.config.lines, numbering: this.#d.config.numbering, testCall: this.#d.testCall })
     this.#recorder.start()
     this.#pruneNow()
@@ -85,6 +99,7 @@ export class StatsService {
     const log = this.#log
     if (!log) return
     try {
+      this.#clockJump(log, now)
       const tz = this.#d.config.timezone
       const today = bucketOf(now, 'day', tz)
       const figures = this.#day(log, today, now)
@@ -105,6 +120,28 @@ export class StatsService {
     } catch (err) {
       this.#d.log.warn({ err: errorMessage(err) }, 'the day\'s call figures could not be made')
     }
+  }
+
+  /**
+   * A Pi has no battery clock: until NTP's first sync its clock is the last one saved (or 1970), and the
+   * sync then moves it at once. Records made since start on the old clock move with it (their times
+   * apart were right), so they are neither filed on the wrong day nor pruned as ancient. Only the first
+   * jump, and only when the clock was not already synchronised at start: a later one is a person's doing.
+   */
+  #clockJump(log: CallLog, now: number): void {
+    const mono = this.#d.clock.monotonic?.()
+    if (mono === undefined) return
+    const mark = this.#clockMark
+    this.#clockMark = { wall: now, mono }
+    if (!mark) return
+    const expected = mark.wall + (mono - mark.mono)
+    const delta = now - expected
+    if (Math.abs(delta) < CLOCK_JUMP_MS) return
+    if (this.#clockSet) return this.#d.log.warn({ seconds: Math.round(delta / 1000) }, 'the clock was moved; the call records keep the times they were given')
+    this.#clockSet = true
+    const moved = log.shift(Math.min(this.#since, expected), expected, delta)
+    this.#since += delta
+    this.#d.log.warn({ seconds: Math.round(delta / 1000), moved }, 'the clock was set (first sync): the call records made since start move with it')
   }
 
   /** The figures' alerts, when switched on: this hour's service level, missed calls left open too long. */
@@ -170,6 +207,7 @@ export class StatsService {
       serviceLevelTarget: target,
       lines: lineFigures(rows, by, tz, target),
       paths: pathFigures(rows),
+      money: { ...moneyFigures(rows, this.#d.config.routing.baselinePath ?? this.#d.config.routing.paths[0]?.id ?? null), bundles: this.#bundles() },
       availability: availability(log.states(from, to), this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line).map((l) => l.id), from, to, now, tz),
       capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz, log.blockedBetween(from, to)),
       missed: {
@@ -179,6 +217,17 @@ export class StatsService {
       },
       testCalls: all.length - rows.length,
     }
+  }
+
+  /** Each bundle's minutes in its current period: bought, used, left (routing's own count). */
+  #bundles(): { plan: string; bundle: string; path: string | null; minutes: number | null; usedMinutes: number | null; leftMinutes: number | null }[] {
+    const plans = this.#d.config.routing.plans
+    return (this.#d.bundles?.() ?? []).map((b) => {
+      const cfg = plans.find((p) => p.id === b.plan)?.bundles.find((x) => x.id === b.bundle)
+      const total = cfg ? (cfg.unlimited ? (cfg.fairUseMinutes ?? null) : (cfg.minutes ?? null)) : null
+      const left = b.secondsLeft === null ? null : Math.round(b.secondsLeft / 6) / 10
+      return { plan: b.plan, bundle: b.bundle, path: b.path, minutes: total, usedMinutes: total === null || left === null ? null : Math.round((total - left) * 10) / 10, leftMinutes: left }
+    })
   }
 
   /** A person marks a missed call as dealt with (the page's "called back"): false when there is no such missed call. */

@@ -31,6 +31,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /stats': 'read',
   'GET /stats.js': 'read',
   'GET /stats.css': 'read',
+  'GET /stats/month': 'read',
+  'GET /stats-month.js': 'read',
   'GET /wallboard': 'read',
   'GET /wallboard.js': 'read',
   'GET /vendor/uplot.min.js': 'read',

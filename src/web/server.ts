@@ -11,6 +11,7 @@ import { statsRoutes, type StatsActions } from './stats-routes.js'
 import type { WebAuth } from './auth.js'
 import { adminRoutes } from './admin-routes.js'
 import { BoxMetrics, METRICS_CONTENT_TYPE, type OfficeLinkFigures } from './metrics.js'
+import { STATS_MONTH_SCRIPT, statsMonthPage } from './stats-month-page.js'
 import { STATS_CSS, STATS_SCRIPT, WALLBOARD_SCRIPT, statsPage, uplotAssets, wallboardPage } from './stats-page.js'
 import { PAGE_CSS, PAGE_POLICY, PAGE_SCRIPT, statusPage } from './page.js'
 
@@ -163,6 +164,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     const uplot = uplotAssets()
     const js = 'text/javascript; charset=utf-8'
     app.get('/stats', async (req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statsPage({ csrf: req.identity?.session?.csrf })))
+    app.get('/stats/month', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statsMonthPage()))
+    app.get('/stats-month.js', async (_req, reply) => reply.type(js).send(STATS_MONTH_SCRIPT))
     app.get('/wallboard', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(wallboardPage()))
     app.get('/stats.js', async (_req, reply) => reply.type(js).send(STATS_SCRIPT))
     app.get('/wallboard.js', async (_req, reply) => reply.type(js).send(WALLBOARD_SCRIPT))

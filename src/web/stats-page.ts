@@ -18,7 +18,8 @@ export function uplotAssets(): { js: string; css: string } {
   return { js: readFileSync(join(dist, 'uPlot.iife.min.js'), 'utf8'), css: readFileSync(join(dist, 'uPlot.min.css'), 'utf8') }
 }
 
-const head = (title: string, csrf: string | undefined, scripts: string[], sheets: string[]) => `<!doctype html>
+/** The head every statistics page shares (stats-month-page.ts too). */
+export const statsHead = (title: string, csrf: string | undefined, scripts: string[], sheets: string[]) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -30,9 +31,9 @@ ${csrf ? `<meta name="csrf-token" content="${attr(csrf)}">\n` : ''}${scripts.map
 </head>`
 
 export function statsPage(opts: { csrf?: string | undefined }): string {
-  return `${head('linewatch: calls', opts.csrf, ['/vendor/uplot.min.js', '/stats.js'], ['/page.css', '/vendor/uplot.min.css', '/stats.css'])}
+  return `${statsHead('linewatch: calls', opts.csrf, ['/vendor/uplot.min.js', '/stats.js'], ['/page.css', '/vendor/uplot.min.css', '/stats.css'])}
 <body>
-<h1>Calls today <a class="muted small" href="/">status</a> <a class="muted small" href="/wallboard">wallboard</a></h1>
+<h1>Calls today <a class="muted small" href="/">status</a> <a class="muted small" href="/stats/month">the month</a> <a class="muted small" href="/wallboard">wallboard</a></h1>
 <div class="muted" id="when">loading…</div>
 <div class="tiles" id="summary"></div>
 <h2>Calls by hour</h2>
@@ -48,14 +49,14 @@ export function statsPage(opts: { csrf?: string | undefined }): string {
   <select id="outcome"><option value="">any outcome</option><option>answered</option><option>missed</option><option>abandoned</option><option>busy</option><option>no-answer</option><option>failed</option></select>
   <a id="csv" href="/api/v1/stats/calls?format=csv">CSV</a>
 </div>
-<table class="log"><thead><tr><th>time</th><th>line</th><th></th><th>number</th><th>outcome</th><th>ring</th><th>talk</th><th>path</th></tr></thead><tbody id="calls"></tbody></table>
+<table class="log" id="log-table"><thead><tr><th>time</th><th>line</th><th></th><th>number</th><th>outcome</th><th>ring</th><th>talk</th><th>path</th></tr></thead><tbody id="calls"></tbody></table>
 </body>
 </html>
 `
 }
 
 export function wallboardPage(): string {
-  return `${head('linewatch: wallboard', undefined, ['/wallboard.js'], ['/page.css', '/stats.css'])}
+  return `${statsHead('linewatch: wallboard', undefined, ['/wallboard.js'], ['/page.css', '/stats.css'])}
 <body class="wallboard">
 <div class="board">
   <div class="big" id="missed-now"><span class="n">–</span><span class="label">missed, not called back</span></div>
@@ -93,7 +94,8 @@ html:has(body.wallboard) { background: #10151b; }
 .wall-line.degraded { background: #f5b83d; }
 .wall-line.down { background: #ff5b5b; }
 .wall-line.unknown { background: #9aa5b1; }
-@media (max-width: 600px) { table.log th:nth-child(6), table.log td:nth-child(6), table.log th:nth-child(8), table.log td:nth-child(8) { display: none; } }
+/* on a phone the call log drops ring time and path */
+@media (max-width: 600px) { #log-table th:nth-child(6), #log-table td:nth-child(6), #log-table th:nth-child(8), #log-table td:nth-child(8) { display: none; } }
 `
 
 /** /stats.js: fetches the figures and the records; everything is text (textContent), never HTML from the data. */

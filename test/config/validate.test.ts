@@ -191,3 +191,10 @@ t.test('http.auth: none only on a loopback address', async (t) => {
   const open = validateConfigText(`${base}http: { auth: none }\n`).problems.map((p) => formatProblem(p))
   t.same(open, ['http.auth: "none" is allowed only with a loopback http.host (127.0.0.1 or ::1), not "0.0.0.0": anyone on the network could silence the alarms and steer the calls (line 4)'])
 })
+
+t.test('routing.baselinePath names one of the paths', async (t) => {
+  const routing = (baseline: string) =>
+    `${GOOD}routing:\n  plans: [{ id: p, currency: RUB, deck: { file: d.csv } }]\n  paths: [{ id: gsm, line: line1, dial: "Dongle/{national}", plan: p }]\n  baselinePath: ${baseline}\n`
+  t.same(problems(routing('gsm')), [])
+  t.match(problems(routing('carrier')), [/^routing\.baselinePath: no path with id "carrier" \(paths: gsm\)/])
+})

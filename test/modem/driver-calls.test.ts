@@ -94,6 +94,21 @@ t.test('an incoming call nobody answers is missed; a withheld number stays null'
   await r.driver.stop()
 })
 
+t.test('a caller gives up and another rings 6 s after the last RING (closer than the ring gap): two calls, told apart by +CLIP', async (t) => {
+  const r = await rig()
+  r.sim.ring('+79161111111', { times: 3, intervalMs: 5000 })
+  await advance(r.clock, 10_000 + 1000) // RINGs at 0, 5, 10 s; the caller gives up at 15 s
+  await advance(r.clock, 5000)
+  const second = r.clock.now()
+  r.sim.ring('+79162222222', { times: 2, intervalMs: 5000 }) // 6 s after the last RING, the RING gap is 8 s
+  await advance(r.clock, 20_000)
+  t.same(r.records.filter((c) => c.state === 'ended').map((c) => [c.callerId, c.outcome]), [['+79161111111', 'missed'], ['+79162222222', 'missed']], 'each caller a missed call of their own')
+  const startedAt = r.records.find((c) => c.callerId === '+79162222222')!.startedAt
+  t.ok(startedAt >= second && startedAt <= second + 100, `the second call starts at its own first RING (+${startedAt - second} ms: the clock moves in 100 ms steps)`)
+  t.equal(r.modem().callsSeen, 2)
+  await r.driver.stop()
+})
+
 t.test('SIMCom reports call states itself (+CLCC lines); the box follows them all the same', async (t) => {
   const r = await rig('simcom')
   await r.driver.engine!.send('AT+CLCC=1')

@@ -94,3 +94,21 @@ t.test('a power cut in the middle of writing leaves a sound database with whole 
   // every run starts again at c0 and replaces the same ids: whole batches of 50 or nothing
   t.equal(n % 50, 0, 'only whole transactions')
 })
+
+t.test('a database from before the money figures opens with the new columns; its rows read with none, new rows keep them', async (t) => {
+  const file = join(tempDir(t), 'calls.sqlite')
+  const old = openDatabase(file)
+  // the calls table as the first release of the statistics made it
+  old.exec(`CREATE TABLE calls (id TEXT PRIMARY KEY, line TEXT, direction TEXT NOT NULL, caller TEXT, called TEXT, started INTEGER NOT NULL, answered INTEGER, ended INTEGER, ring_ms INTEGER, talk_ms INTEGER,
+    outcome TEXT, path TEXT, cost REAL, currency TEXT, test INTEGER NOT NULL DEFAULT 0, sources TEXT NOT NULL, queue TEXT, agent TEXT) WITHOUT ROWID`)
+  old.prepare(`INSERT INTO calls (id, direction, started, sources, outcome, path, cost, currency) VALUES ('old', 'out', ?, 'routing', 'answered', 'gsm1', 1.5, 'RUB')`).run(Date.UTC(2026, 11, 2))
+  old.close()
+  const log = new CallLog({ file, log: silentLogger(), clock: new FakeClock(Date.UTC(2026, 11, 3)), retentionMonths: 13, budgetBytes: 200e6 })
+  t.teardown(() => log.close())
+  const before = log.get('old')!
+  t.match(before, { id: 'old', cost: 1.5 })
+  t.notOk('bundleSeconds' in before || 'baselineCost' in before, 'an old row has neither')
+  log.put(row('new', Date.UTC(2026, 11, 3), { direction: 'out', path: 'gsm1', cost: 0.9, bundleSeconds: 60, baselineCost: 3 }))
+  log.flush()
+  t.match(log.get('new'), { bundleSeconds: 60, baselineCost: 3 })
+})
