@@ -11,8 +11,12 @@ import { errorMessage } from '../core/errors.js'
 import { openDatabase, type Database, type Statement } from './db.js'
 
 export type CallDirection = 'in' | 'out'
-/** Incoming: answered, missed (rang, never answered), abandoned (the caller gave up in the PBX's queue). Outgoing: answered, busy, no-answer, failed. */
-export type StatsOutcome = 'answered' | 'missed' | 'abandoned' | 'busy' | 'no-answer' | 'failed'
+/**
+ * Incoming: answered, missed (rang, never answered), abandoned (the caller gave up in the PBX's queue),
+ * unknown (only an analog line's ring detect saw it: the ringing stops alike when someone answers and
+ * when the caller gives up). Outgoing: answered, busy, no-answer, failed.
+ */
+export type StatsOutcome = 'answered' | 'missed' | 'abandoned' | 'unknown' | 'busy' | 'no-answer' | 'failed'
 
 export interface CallRow {
   id: string

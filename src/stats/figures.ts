@@ -23,7 +23,9 @@ export interface IncomingFigures {
   answered: number
   missed: number
   abandoned: number
-  /** Answered within the target's seconds, of the calls offered, in %; null with none offered. */
+  /** Only an analog line's ring detect saw them: answered or not is not known. */
+  unknown: number
+  /** Answered within the target's seconds, of the calls offered whose answer is known, in %; null with none. */
   serviceLevel: number | null
   /** Speed of answer: mean and 90th percentile of the ring time of answered calls, in seconds. */
   answerSeconds: { mean: number | null; p90: number | null }
@@ -84,6 +86,7 @@ function p90(xs: number[]): number | null {
 export function incomingFigures(rows: readonly CallRow[], target: ServiceLevelTarget): IncomingFigures {
   const inc = rows.filter((r) => r.direction === 'in' && r.outcome !== null && !r.test)
   const answered = inc.filter((r) => r.outcome === 'answered')
+  const unknown = inc.filter((r) => r.outcome === 'unknown').length
   const rings = answered.map((r) => r.ringMs ?? 0)
   const within = answered.filter((r) => (r.ringMs ?? 0) <= target.seconds * 1000).length
   const q = p90(rings)
@@ -92,7 +95,8 @@ export function incomingFigures(rows: readonly CallRow[], target: ServiceLevelTa
     answered: answered.length,
     missed: inc.filter((r) => r.outcome === 'missed').length,
     abandoned: inc.filter((r) => r.outcome === 'abandoned').length,
-    serviceLevel: percentTenths(within, inc.length),
+    unknown,
+    serviceLevel: percentTenths(within, inc.length - unknown),
     answerSeconds: { mean: meanTenths(rings), p90: q === null ? null : round(q / 1000) },
     talkSeconds: meanTenths(answered.filter((r) => r.talkMs !== null).map((r) => r.talkMs!)),
   }

@@ -6,7 +6,7 @@
  * record: same line, same number, ended within MERGE_MS of each other.
  */
 import type { LineConfig } from '../config/schema.js'
-import type { CallRecord, RoutedCallRecord } from '../core/state.js'
+import type { AnalogLineState, CallRecord, RoutedCallRecord } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import type { PbxReport } from '../lines/pbx-report.js'
 import { callerIdE164, toE164, type NumberingPlan } from '../numbers/e164.js'
@@ -58,12 +58,17 @@ export class CallRecorder {
   /** Hang-ups that came before their call's report (reports out of order), kept a little while. */
   readonly #earlyHangups = new Map<string, { at: number; r: PbxReport & { type: 'hangup' } }>()
   /** Recent incoming calls of one source, waiting for the other (the modem and the PBX on one line). */
-  #recentIn: CallRow[] = []
+  #recentIn: { row: CallRow; at: number }[] = []
   readonly #onChange = (c: StoreChange) => {
     if (c.kind === 'call') this.#fromModem(c.next)
     else if (c.kind === 'routed') this.#fromRouting(c.next)
-    else if (c.kind === 'line' && c.prev?.state !== c.next.state) this.#d.log.putState({ line: c.id, at: c.next.since, state: c.next.state, reason: c.next.reason })
+    else if (c.kind === 'line') {
+      if (c.prev?.state !== c.next.state) this.#d.log.putState({ line: c.id, at: c.next.since, state: c.next.state, reason: c.next.reason })
+      this.#fromRingDetect(c.id, c.next.analog, c.prev?.analog ?? null)
+    }
   }
+  /** An analog line's call ringing now: from its first ring. */
+  readonly #ringingSince = new Map<string, number>()
 
   constructor(deps: RecorderDeps) {
     this.#d = deps
@@ -125,16 +130,45 @@ export class CallRecorder {
       this.#modemOut = [...this.#recent(this.#modemOut, row.ended!), row]
     }
     if (row.direction === 'in' && row.outcome !== null) {
-      const pbx = this.#takeIn(row, 'pbx')
+      const pbx = this.#takeIn(row, ['pbx'])
       if (pbx) {
         this.#d.log.remove(pbx.id)
         return this.#d.log.put(withPbx(row, pbx))
       }
-      this.#recentIn = [...this.#recentIn.filter((o) => row.started - o.started <= MERGE_MS), row]
+      this.#waitIn(row)
     }
     // a call is written once it has ended: the one on now is in the snapshot (GET /api/v1/calls), and one
     // transaction a call is half the bytes on the card of one at the ring and one at the end
     if (row.outcome !== null) this.#d.log.put(row)
+  }
+
+  /**
+   * An analog line's ring detect: a call from its first ring to the end of its last. Whether it was
+   * answered is not known (the ringing stops alike for an answer and for a caller giving up) unless
+   * the PBX reports the call too: then the two are one record with the PBX's answer.
+   */
+  #fromRingDetect(line: string, next: AnalogLineState | null, prev: AnalogLineState | null): void {
+    if (!next) return
+    const ring = next.lastRing
+    if (next.ringing && next.rings === 1 && ring && ring !== prev?.lastRing) this.#ringingSince.set(line, ring.at)
+    if (next.ringing || !prev?.ringing) return
+    const started = this.#ringingSince.get(line)
+    this.#ringingSince.delete(line)
+    if (started === undefined || !ring) return // no ring counted: noise
+    const ended = Math.max(started, ring.at + ring.onMs)
+    const t = this.#d.testCall()
+    const row: CallRow = {
+      id: `ring-${line}-${started}`, line, direction: 'in', caller: null, called: this.#numberOf.get(line) ?? null, started, answered: null, ended,
+      ringMs: ended - started, talkMs: null, outcome: 'unknown', path: null, cost: null, currency: null,
+      test: t !== null && t.line === line && started >= t.since - 1000, sources: ['ring'],
+    }
+    const pbx = this.#takeIn(row, ['pbx'])
+    if (pbx) {
+      this.#d.log.remove(pbx.id)
+      return this.#d.log.put(withPbx(row, pbx))
+    }
+    this.#waitIn(row)
+    this.#d.log.put(row)
   }
 
   #fromRouting(r: RoutedCallRecord): void {
@@ -224,19 +258,29 @@ export class CallRecorder {
       agent: r.agent ?? open.agent ?? null,
     }
     if (row.direction === 'in') {
-      const modem = this.#takeIn(row, 'modem')
-      if (modem) return this.#d.log.put(withPbx(modem, row))
-      this.#recentIn = [...this.#recentIn.filter((o) => row.started - o.started <= MERGE_MS), row]
+      // the line's own view of it: the modem's, or the analog ring detect's
+      const own = this.#takeIn(row, ['modem', 'ring'])
+      if (own) return this.#d.log.put(withPbx(own, row))
+      this.#waitIn(row)
     }
     this.#d.log.put(row)
   }
 
   /** An incoming call of the other source on the same line that started close to this one (same caller, or one unknown). */
-  #takeIn(row: CallRow, source: string): CallRow | null {
-    const i = this.#recentIn.findIndex((o) => o.sources.includes(source) && o.line === row.line && Math.abs(o.started - row.started) <= SAME_START_MS && (o.caller === null || row.caller === null || o.caller === row.caller))
+  #takeIn(row: CallRow, sources: string[]): CallRow | null {
+    const i = this.#recentIn.findIndex(({ row: o }) => o.sources.some((s) => sources.includes(s)) && o.line === row.line && Math.abs(o.started - row.started) <= SAME_START_MS && (o.caller === null || row.caller === null || o.caller === row.caller))
     if (i < 0) return null
     const [found] = this.#recentIn.splice(i, 1)
-    return found!
+    return found!.row
+  }
+
+  /**
+   * An incoming call of one source waits for the other's: the PBX's hang-up comes after the talk, while
+   * the ring detect's call ends with the ringing; kept as long as a PBX call may stay open, 500 at most.
+   */
+  #waitIn(row: CallRow): void {
+    const now = this.#d.store.clock.now()
+    this.#recentIn = [...this.#recentIn.filter((o) => now - o.at <= PBX_OPEN_MS).slice(-499), { row, at: now }]
   }
 
   /** The other half of a call, if one is waiting: same line and number, ends close. */

@@ -46,7 +46,7 @@ export function statsPage(opts: { csrf?: string | undefined }): string {
 <div class="filters">
   <input id="search" type="search" placeholder="number" autocomplete="off">
   <select id="direction"><option value="">in and out</option><option value="in">incoming</option><option value="out">outgoing</option></select>
-  <select id="outcome"><option value="">any outcome</option><option>answered</option><option>missed</option><option>abandoned</option><option>busy</option><option>no-answer</option><option>failed</option></select>
+  <select id="outcome"><option value="">any outcome</option><option>answered</option><option>missed</option><option>abandoned</option><option>unknown</option><option>busy</option><option>no-answer</option><option>failed</option></select>
   <a id="csv" href="/api/v1/stats/calls?format=csv">CSV</a>
 </div>
 <table class="log" id="log-table"><thead><tr><th>time</th><th>line</th><th></th><th>number</th><th>outcome</th><th>ring</th><th>talk</th><th>path</th></tr></thead><tbody id="calls"></tbody></table>

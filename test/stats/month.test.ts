@@ -63,6 +63,7 @@ function incoming(cs: Counted[]) {
     answered: ans.length,
     missed: inc.filter((c) => c.outcome === 'missed').length,
     abandoned: inc.filter((c) => c.outcome === 'abandoned').length,
+    unknown: 0, // every line of the month has the PBX or a modem to say whether a call was answered
     serviceLevel: inc.length ? Math.round((1000 * ans.filter((c) => c.ringS <= TARGET_S).length) / inc.length) / 10 : null,
     answerSeconds: { mean: tenths(ans.map((c) => c.call.ringMs)), p90: p === null ? null : round(p) },
     talkSeconds: tenths(ans.map((c) => c.call.talkMs)),
