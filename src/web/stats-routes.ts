@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { CallRow } from '../stats/call-log.js'
+import type { LineFigures } from '../stats/figures.js'
 import { StatsError, type StatsQuery } from '../stats/service.js'
 import { PERIODS } from '../stats/site-time.js'
 
@@ -38,7 +39,21 @@ export function callsCsv(rows: readonly CallRow[]): string {
   return `${CSV_COLUMNS.join(',')}\r\n${lines.map((l) => `${l}\r\n`).join('')}`
 }
 
-/** `GET /api/v1/stats` (the figures) and `GET /api/v1/stats/calls` (the records, JSON or CSV). */
+const FIGURE_COLUMNS = ['line', 'bucket', 'offered', 'answered', 'missed', 'abandoned', 'unknown', 'serviceLevel', 'answerSecondsMean', 'answerSecondsP90', 'talkSecondsMean', 'outAttempts', 'outAnswered', 'asr', 'acd', 'outMinutes', 'cost'] as const
+
+/** The figures for a spreadsheet: a row per line (and `*`, the store) and bucket of the period, then its total. */
+export function figuresCsv(lines: readonly LineFigures[]): string {
+  const rows = lines.flatMap((l) =>
+    [...l.buckets, l.total].map(({ bucket, incoming: i, outgoing: o }) =>
+      [l.line, bucket, i.offered, i.answered, i.missed, i.abandoned, i.unknown, i.serviceLevel, i.answerSeconds.mean, i.answerSeconds.p90, i.talkSeconds, o.attempts, o.answered, o.asr, o.acd, o.minutes, o.cost].map(csvField).join(','),
+    ),
+  )
+  return `${FIGURE_COLUMNS.join(',')}\r\n${rows.map((l) => `${l}\r\n`).join('')}`
+}
+
+const attachment = (kind: string, q: StatsQuery) => `attachment; filename="${kind}-${q.from ?? 'today'}${q.to ? `-${q.to}` : ''}.csv"`
+
+/** `GET /api/v1/stats` (the figures, JSON or CSV) and `GET /api/v1/stats/calls` (the records, JSON or CSV). */
 export function statsRoutes(app: FastifyInstance, stats: StatsActions): void {
   const answer = <T>(fn: () => T) => {
     try {
@@ -48,17 +63,17 @@ export function statsRoutes(app: FastifyInstance, stats: StatsActions): void {
       throw err
     }
   }
-  app.get<{ Querystring: StatsQuery }>('/api/v1/stats', { schema: { querystring: query } }, async (req, reply) => {
+  app.get<{ Querystring: StatsQuery & { format?: 'json' | 'csv' } }>('/api/v1/stats', { schema: { querystring: query } }, async (req, reply) => {
     const r = answer(() => stats.figures(req.query))
     if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
+    if (req.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', attachment('figures', req.query)).send(figuresCsv((r.value as { lines: LineFigures[] }).lines))
     return r.value
   })
   app.get<{ Querystring: StatsQuery & { format?: 'json' | 'csv' } }>('/api/v1/stats/calls', { schema: { querystring: query } }, async (req, reply) => {
     const r = answer(() => stats.calls(req.query))
     if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
     if (req.query.format === 'csv') {
-      const name = `calls-${req.query.from ?? 'today'}${req.query.to ? `-${req.query.to}` : ''}.csv`
-      return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}"`).send(callsCsv(r.value))
+      return reply.type('text/csv; charset=utf-8').header('content-disposition', attachment('calls', req.query)).send(callsCsv(r.value))
     }
     return { calls: r.value }
   })

@@ -178,6 +178,15 @@ t.test(`a seeded month at a store (${DAYS} days) through the whole box: every fi
     t.same(got.busiestHour, top ? { hour: byHour.indexOf(top), offered: top } : null, `${line}: the busiest hour`)
   }
 
+  // ---- the same figures as CSV, for a spreadsheet ----
+  const csv = await fetch(`${month.url}/api/v1/stats?from=2026-11-01&to=${lastDay}&by=day&format=csv`)
+  t.equal(csv.headers.get('content-type'), 'text/csv; charset=utf-8')
+  const table = (await csv.text()).trim().split('\r\n').map((l) => l.split(','))
+  t.same(table[0]!.slice(0, 8), ['line', 'bucket', 'offered', 'answered', 'missed', 'abandoned', 'unknown', 'serviceLevel'])
+  t.equal(table.length - 1, f.lines.reduce((n: number, l: { buckets: unknown[] }) => n + l.buckets.length + 1, 0), 'a row per line and day, and each line\'s total')
+  const store = incoming(all)
+  t.same(table.find((r) => r[0] === '*' && r[1] === 'total')!.slice(2, 8), [store.offered, store.answered, store.missed, store.abandoned, 0, store.serviceLevel].map(String), "the store's month in the CSV")
+
   // ---- paths and money ----
   const paths = [...new Set(all.filter((c) => c.call.direction === 'out').map((c) => c.call.line))].sort()
   t.same(
