@@ -156,7 +156,16 @@ async function run(args: string[]): Promise<number> {
     log,
     make: (c, r) => new Box({ config: c, log, configDir: dirname(resolve(file)), reloadConfig: (req) => r.reload(req) }),
   })
-  await runner.box.start()
+  // a SIGTERM while the box starts (it may be online on MQTT already) is kept, and honoured once started:
+  // Node's default would kill the process mid-start, with no clean disconnect and nothing flushed
+  let early: string | null = null
+  const onEarly = (sig: string) => void (early ??= sig)
+  process.on('SIGTERM', onEarly)
+  process.on('SIGINT', onEarly)
+  await runner.box.start().finally(() => {
+    process.off('SIGTERM', onEarly)
+    process.off('SIGINT', onEarly)
+  })
   // under systemd (Type=notify): ready once started, then the watchdog while healthy
   const systemd = SystemdNotifier.fromEnv(log)
   const watchdogMs = systemd?.watchdogMs
@@ -167,7 +176,7 @@ async function run(args: string[]): Promise<number> {
     watchdog?.stop()
     await systemd?.stopping()
     await runner.box.stop()
-  })
+  }, early)
 }
 
 /**
@@ -283,7 +292,7 @@ async function simDay(args: string[]): Promise<number> {
 }
 
 /** Wait for SIGTERM or SIGINT, then stop cleanly; exit 1 if stopping hangs. */
-function untilSignal(stop: () => Promise<void>): Promise<number> {
+function untilSignal(stop: () => Promise<void>, already: string | null = null): Promise<number> {
   return new Promise((resolve) => {
     const onSignal = (sig: string) => {
       process.off('SIGTERM', onSignal)
@@ -304,5 +313,6 @@ function untilSignal(stop: () => Promise<void>): Promise<number> {
     }
     process.on('SIGTERM', onSignal)
     process.on('SIGINT', onSignal)
+    if (already) onSignal(already)
   })
 }
