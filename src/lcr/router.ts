@@ -52,6 +52,11 @@ export const RouteAnswerSchema = Type.Union([
 ])
 export type RouteAnswer = Static<typeof RouteAnswerSchema>
 
+/** The path routing's saving is counted against: routing.baselinePath, else the first path. */
+export function baselinePathOf(routing: Pick<RoutingConfig, 'baselinePath' | 'paths'>): string | null {
+  return routing.baselinePath ?? routing.paths[0]?.id ?? null
+}
+
 export interface AttemptReport {
   path: string
   to: string
@@ -225,8 +230,8 @@ export class LcrRouter {
 
   /** The list price of the call on the baseline path (no bundle: "had every call gone on the carrier line"). */
   #baselineCost(digits: string, seconds: number, at: number): number | null {
-    const id = this.#d.config.baselinePath ?? this.#d.config.paths[0]?.id
-    const plan = id === undefined ? undefined : this.#plan(id)
+    const id = baselinePathOf(this.#d.config)
+    const plan = id === null ? undefined : this.#plan(id)
     const row = plan ? this.#d.deck(plan.id)?.lookup(digits, at, bandAt(plan.bands, at, this.#d.timeZone)) : null
     return row ? callCost(row, seconds) : null
   }

@@ -10,6 +10,8 @@ import type { Clock, Timer } from '../core/clock.js'
 import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { BundleStatus } from '../core/state.js'
+import { bundleSeconds } from '../lcr/bundles.js'
+import { baselinePathOf } from '../lcr/router.js'
 import type { StateStore } from '../core/store.js'
 import type { PbxReport } from '../lines/pbx-report.js'
 import { CallLog, type CallRow } from './call-log.js'
@@ -139,7 +141,7 @@ export class StatsService {
     if (Math.abs(delta) < CLOCK_JUMP_MS) return
     if (this.#clockSet) return this.#d.log.warn({ seconds: Math.round(delta / 1000) }, 'the clock was moved; the call records keep the times they were given')
     this.#clockSet = true
-    const moved = log.shift(Math.min(this.#since, expected), expected, delta)
+    const moved = log.shift(this.#since, expected, delta)
     this.#since += delta
     this.#d.log.warn({ seconds: Math.round(delta / 1000), moved }, 'the clock was set (first sync): the call records made since start move with it')
   }
@@ -207,7 +209,7 @@ export class StatsService {
       serviceLevelTarget: target,
       lines: lineFigures(rows, by, tz, target),
       paths: pathFigures(rows),
-      money: { ...moneyFigures(rows, this.#d.config.routing.baselinePath ?? this.#d.config.routing.paths[0]?.id ?? null), bundles: this.#bundles() },
+      money: { ...moneyFigures(rows, baselinePathOf(this.#d.config.routing)), bundles: this.#bundles() },
       availability: availability(log.states(from, to), this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line).map((l) => l.id), from, to, now, tz),
       capacity: capacityFigures(rows, this.#d.config.lines.filter((l) => q.line === undefined || l.id === q.line), tz, log.blockedBetween(from, to)),
       missed: {
@@ -224,7 +226,8 @@ export class StatsService {
     const plans = this.#d.config.routing.plans
     return (this.#d.bundles?.() ?? []).map((b) => {
       const cfg = plans.find((p) => p.id === b.plan)?.bundles.find((x) => x.id === b.bundle)
-      const total = cfg ? (cfg.unlimited ? (cfg.fairUseMinutes ?? null) : (cfg.minutes ?? null)) : null
+      const seconds = cfg ? bundleSeconds(cfg) : Infinity
+      const total = Number.isFinite(seconds) ? seconds / 60 : null
       const left = b.secondsLeft === null ? null : Math.round(b.secondsLeft / 6) / 10
       return { plan: b.plan, bundle: b.bundle, path: b.path, minutes: total, usedMinutes: total === null || left === null ? null : Math.round((total - left) * 10) / 10, leftMinutes: left }
     })
