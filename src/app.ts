@@ -133,6 +133,9 @@ export class Box {
     this.simulator = opts.simulator ?? simulatorFor(config, this.clock)
     const opener = new SerialOpener(this.simulator ? new SimBinding(this.simulator) : null)
     this.io = opts.io ?? createIo(config, this.clock)
+    // a board that cannot be opened (no GPIO chip, no node-libgpiod, a Firmata board unplugged) must not
+    // be an uncaught 'error': the panel reports it as its own alert; a box without a panel runs without pins
+    this.io.on('error', (err: unknown) => this.log.error({ board: config.board, err: errorMessage(err) }, 'IO board error: its pins do nothing'))
     if (this.simulator && this.io instanceof SimIO) wireSim(this.simulator, config, this.io, this.clock)
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering, pinLedger: this.#simPins }))
