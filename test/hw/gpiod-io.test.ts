@@ -123,6 +123,14 @@ t.test('a chip that cannot be opened and a failed write are errors, not crashes'
   await tick()
   t.same(errors, ['no /dev/gpiochip0'])
   t.equal(io.isReady, false)
+  // a monitor or a relay using its pin then: nothing thrown into it, no level made up, no second error
+  const levels: number[] = []
+  t.doesNotThrow(() => io.pinMode(5, io.MODES.INPUT).digitalRead(5, (v) => levels.push(v)).pinMode(13, io.MODES.OUTPUT).digitalWrite(13, 1))
+  clock.advance(100)
+  await tick()
+  t.same(levels, [], 'no level is reported from a chip that is not there')
+  t.same(errors, ['no /dev/gpiochip0'], 'the open error is told once')
+  t.throws(() => io.pinMode(30, 1), /not on this board/, 'a pin the board lacks is still a config error')
   const r = await rig()
   r.io.pinMode(17, 1)
   r.chip.failNextSet(new Error('EIO'))

@@ -126,6 +126,8 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   digitalRead(pin: number, cb: (value: number) => void): this {
     const s = this.#lines.get(pin)?.in ? this.#lines.get(pin)! : this.#input(pin, this.#lines.get(pin)?.bias ?? 'disable')
     this.#pin(pin).report = 1
+    // no chip: no level to tell (a guess would read as a line with voltage); the open error was emitted
+    if (!s.in) return this
     s.readers.push(cb)
     setImmediate(() => cb(s.level))
     this.#poll ??= this.#clock.setInterval(() => this.#pollInputs(), this.#pollMs)
@@ -173,12 +175,26 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     return this.#chip
   }
 
+  /**
+   * The chip, or null when it cannot be opened: that error is emitted once (at construction), and a pin
+   * used then does nothing rather than throw into a monitor's start (the box runs on without its pins).
+   */
+  #chipOrNull(): GpioChip | null {
+    try {
+      return this.#chipOrThrow()
+    } catch {
+      return null
+    }
+  }
+
   #output(pin: number): LineState {
     const s = this.#state(pin)
     if (s.out) return s
+    const chip = this.#chipOrNull()
+    if (!chip) return s
     s.in?.release()
     s.in = null
-    s.out = this.#chipOrThrow().requestOutput(pin, 0, CONSUMER)
+    s.out = chip.requestOutput(pin, 0, CONSUMER)
     s.level = 0
     return s
   }
@@ -186,11 +202,13 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   #input(pin: number, bias: Bias): LineState {
     const s = this.#state(pin)
     if (s.in && s.bias === bias) return s
+    const chip = this.#chipOrNull()
+    if (!chip) return s
     s.out?.release()
     s.in?.release()
     s.out = null
     s.duty = 0
-    s.in = this.#chipOrThrow().requestInput(pin, bias, CONSUMER)
+    s.in = chip.requestInput(pin, bias, CONSUMER)
     s.bias = bias
     s.level = s.in.get()
     this.pins[pin]!.value = s.level
