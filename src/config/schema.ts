@@ -341,6 +341,13 @@ export const SilenceSchema = Type.Object(
     fixedMinutes: Type.Integer({ default: 30, minimum: 5, maximum: 1440, description: 'The fixed rule: no call for this long in business hours' }),
     falseAlarmProbability: Type.Number({ default: 0.001, exclusiveMinimum: 0, maximum: 0.1, description: 'The adaptive detector: the chance per hour that a healthy line is flagged (0.001: about one false alarm in 1000 hours of a line)' }),
     learnHours: Type.Integer({ default: 336, minimum: 24, maximum: 720, description: 'Hours of a line\'s history (old weeks fading with a 4-week half-life, so at most ~970) before the adaptive detector replaces the fixed rule' }),
+    testCalls: Type.Object(
+      {
+        perDay: Type.Integer({ default: 120, minimum: 0, maximum: 2880, description: 'Test calls the silence watch may place in any 24 hours, all lines together, to settle a suspect silence or to cover hours when the statistics cannot see a dead line; 0: none' }),
+        withinMinutes: Type.Integer({ default: 30, minimum: 10, maximum: 1440, description: 'A dead line is to be flagged within this long at any hour: a line silent nearly this long is tested' }),
+      },
+      { ...strict, default: {}, description: 'Test calls placed by the silence watch (lines the box can test: testCalls)' },
+    ),
   },
   { ...strict, default: {}, description: 'Silence detection: a line with no incoming calls for longer than likely is probably dead' },
 )

@@ -5,7 +5,9 @@ import type { Logger } from '../core/logger.js'
 import type { LineSilence, LineSnapshot } from '../core/state.js'
 import type { StateStore, StoreChange } from '../core/store.js'
 import { hasCallSource } from '../lines/monitor.js'
+import { errorMessage } from '../core/errors.js'
 import { silenceEvidence, type PeerActivity } from './evidence.js'
+import { probeReason, RETRY_MINUTES, TestBudget, type SilenceTester } from './probe.js'
 import { RateModel, type RateData } from './rates.js'
 import { hourOfWeek, inBusinessHours } from './week.js'
 
@@ -21,6 +23,8 @@ interface RatesFile {
   silences?: Record<string, SavedSilence>
   /** When the silences were written: after a longer gap (the box was off) nobody watched, so they start afresh. */
   savedAt?: number
+  /** When the watch's own test calls were placed in the last day: the budget holds across a reboot. */
+  tests?: number[]
 }
 
 /** A box back within this of its last write resumes its silences (a reboot, a short power cut). */
@@ -34,6 +38,10 @@ interface Watched {
   firing: LineSilence['firing']
   /** Calls of the last day, for the other lines' evidence. */
   calls: number[]
+  /** A test call of the watch's is out for this line. */
+  probing: boolean
+  /** No test of the watch's for this line before this (after a failed test or one with no verdict). */
+  retryAt: number
 }
 
 /** The rates are written at most this often (and at stop): the SD card is spared. */
@@ -50,6 +58,13 @@ const DAY_MS = 86_400_000
  * The hours of a silence are learnt as watched hours only when a call ends
  * it: a silence that was an outage must not teach the model that the hour is
  * quiet. A line that goes down stops being watched until it is up again.
+ *
+ * With a tester (the box's test caller) it also places test calls itself
+ * (src/silence/probe.ts): on a suspect silence, and wherever the statistics
+ * cannot see a dead line within `testCalls.withinMinutes`, within
+ * `testCalls.perDay`. A passing test's ring restarts the silence (it is the
+ * box's own call: not learnt as a customer's); a failing one flags the line
+ * through its lastTestCall (alert line/<id>/test-call, the line down).
  */
 export class SilenceWatch {
   readonly #store: StateStore
@@ -59,6 +74,10 @@ export class SilenceWatch {
   readonly #file: JsonFileState<RatesFile>
   readonly #models = new Map<string, RateModel>()
   readonly #watched = new Map<string, Watched>()
+  readonly #tester: SilenceTester | null
+  readonly #log: Logger
+  #budget: TestBudget
+  #inFlight = 0
   #lastTick = 0
   #savedAt = 0
   #dirty = false
@@ -66,13 +85,26 @@ export class SilenceWatch {
     if (c.kind === 'line' && this.#models.has(c.id)) this.#fromLine(c.prev, c.next)
   }
 
-  constructor(deps: { store: StateStore; lines: LineConfig[]; config: SilenceConfig; timeZone: string; stateDir: string; log: Logger }) {
+  constructor(deps: { store: StateStore; lines: LineConfig[]; config: SilenceConfig; timeZone: string; stateDir: string; log: Logger; tester?: SilenceTester }) {
     this.#store = deps.store
     // only lines whose incoming calls the box sees: a GSM line's modem rings here, the PBX reports the others
     this.#lines = deps.lines.filter((l) => l.watchSilence && hasCallSource(l))
     this.#cfg = deps.config
     this.#tz = deps.timeZone
-    this.#file = new JsonFileState<RatesFile>(join(deps.stateDir, 'rates.json'), { lines: {} }, deps.log.child({ module: 'silence' }))
+    this.#log = deps.log.child({ module: 'silence' })
+    this.#file = new JsonFileState<RatesFile>(join(deps.stateDir, 'rates.json'), { lines: {} }, this.#log)
+    this.#tester = deps.tester ?? null
+    this.#budget = new TestBudget(this.#cfg.testCalls.perDay)
+  }
+
+  /** Test calls of the watch's still out (the simulations step finely while there are). */
+  get testsInFlight(): number {
+    return this.#inFlight
+  }
+
+  /** Test calls the watch placed in the 24 hours before `now`. */
+  testsUsed(now: number): number {
+    return this.#budget.used(now)
   }
 
   /** The learnt model of a line (for the bench and tests). */
@@ -83,6 +115,7 @@ export class SilenceWatch {
   async start(): Promise<void> {
     const now = this.#store.clock.now()
     await this.#file.load((d): d is RatesFile => !!d && typeof d === 'object' && typeof (d as RatesFile).lines === 'object', () => ({ lines: {} }), now)
+    this.#budget = new TestBudget(this.#cfg.testCalls.perDay, this.#file.data.tests)
     for (const l of this.#lines) {
       const saved = this.#file.data.lines[l.id]
       this.#models.set(l.id, new RateModel(RateModel.valid(saved) ? saved : undefined))
@@ -90,7 +123,8 @@ export class SilenceWatch {
       const fresh = now - (this.#file.data.savedAt ?? -Infinity) <= RESUME_WITHIN_MS
       const s = fresh ? this.#file.data.silences?.[l.id] : undefined
       const resumed = s && Number.isFinite(s.since) && s.since <= now ? s : null
-      this.#watched.set(l.id, line?.state === 'down' ? { since: null, businessMinutes: 0, firing: null, calls: [] } : { since: resumed?.since ?? now, businessMinutes: resumed?.businessMinutes ?? 0, firing: resumed?.firing ?? null, calls: [] })
+      const base = { calls: [], probing: false, retryAt: 0 }
+      this.#watched.set(l.id, line?.state === 'down' ? { ...base, since: null, businessMinutes: 0, firing: null } : { ...base, since: resumed?.since ?? now, businessMinutes: resumed?.businessMinutes ?? 0, firing: resumed?.firing ?? null })
     }
     this.#lastTick = now
     this.#savedAt = now
@@ -113,7 +147,9 @@ export class SilenceWatch {
       if (w.since === null) continue
       if (business) w.businessMinutes += step / 60_000
       w.calls = w.calls.filter((t) => now - t < DAY_MS)
-      this.#store.update('line', l.id, { silence: this.#evidence(l.id, w, now, business), expectedCalls: this.#rateNow(l.id, now) })
+      const silence = this.#evidence(l.id, w, now, business)
+      this.#store.update('line', l.id, { silence, expectedCalls: this.#rateNow(l.id, now) })
+      this.#probe(l.id, w, now, silence.pValue)
     }
     // written every 10 min while anything is watched (the silences move on), never more often
     if ((this.#dirty || [...this.#watched.values()].some((w) => w.since !== null)) && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
@@ -171,6 +207,34 @@ export class SilenceWatch {
     return any ? { seen, expected } : null
   }
 
+  /** A test call when the silence is suspect or the statistics cannot cover the line in time (probe.ts), within the budget. */
+  #probe(id: string, w: Watched, now: number, pValue: number): void {
+    const t = this.#tester
+    if (!t || w.since === null || w.firing || w.probing || now < w.retryAt || !t.can(id)) return
+    const reason = probeReason({ minutes: (now - w.since) / 60_000, pValue, withinMinutes: this.#cfg.testCalls.withinMinutes, ringSeconds: t.ringSeconds })
+    if (!reason || !this.#budget.take(now)) return
+    w.probing = true
+    this.#inFlight++
+    this.#dirty = true
+    this.#log.info({ line: id, reason, minutes: Math.floor((now - w.since) / 60_000), pValue }, 'silence: test call')
+    const verdict = () => {
+      const last = this.#store.get('line', id)?.lastTestCall
+      // passed: its ring restarted the silence; failed: the line is flagged by it, test again only after a while
+      if (!last || last.at < now) w.retryAt = this.#store.clock.now() + RETRY_MINUTES * 60_000
+      else if (!last.ok) w.retryAt = this.#store.clock.now() + this.#cfg.testCalls.withinMinutes * 60_000
+    }
+    void t
+      .run(id)
+      .then(verdict, (err: unknown) => {
+        this.#log.warn({ line: id, err: errorMessage(err) }, 'silence: test call failed to run')
+        w.retryAt = this.#store.clock.now() + RETRY_MINUTES * 60_000
+      })
+      .finally(() => {
+        w.probing = false
+        this.#inFlight--
+      })
+  }
+
   #fromLine(prev: LineSnapshot | undefined, next: LineSnapshot): void {
     const w = this.#watched.get(next.id)
     if (!w) return
@@ -180,8 +244,11 @@ export class SilenceWatch {
       // the silence this call ends was a working line's: now it may be learnt (unless it was flagged:
       // an outage that ended must not teach the model that those hours are quiet)
       if (w.since !== null && next.lastCallAt > w.since && !w.firing) model.watched(w.since, next.lastCallAt, this.#tz)
-      model.call(next.lastCallAt, this.#tz)
-      w.calls.push(next.lastCallAt)
+      // a test call's ring proves the line but is the box's own call: neither a rate nor the other lines' evidence
+      if (this.#tester?.testing() !== next.id) {
+        model.call(next.lastCallAt, this.#tz)
+        w.calls.push(next.lastCallAt)
+      }
       this.#dirty = true
       this.#restart(next.id, w, next.lastCallAt)
     } else if (next.state === 'down' && w.since !== null) {
@@ -202,7 +269,7 @@ export class SilenceWatch {
 
   #save(): void {
     const silences = Object.fromEntries([...this.#watched].filter(([, w]) => w.since !== null).map(([id, w]) => [id, { since: w.since!, businessMinutes: w.businessMinutes, firing: w.firing }]))
-    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])), silences, savedAt: this.#store.clock.now() }
+    this.#file.data = { lines: Object.fromEntries([...this.#models].map(([id, m]) => [id, m.toJSON()])), silences, savedAt: this.#store.clock.now(), tests: this.#budget.toJSON() }
     void this.#file.save()
     this.#savedAt = this.#store.clock.now()
     this.#dirty = false

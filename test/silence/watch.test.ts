@@ -18,7 +18,7 @@ const LINES: LineConfig[] = [
   { id: 'spare', kind: 'gsm', numbers: [], channels: 1, modem: 'm3', ...LINE_DEFAULTS, watchSilence: false },
   { id: 'trunk', kind: 'sip', numbers: [], channels: 4, ...LINE_DEFAULTS },
 ]
-const CFG: SilenceConfig = { businessHours: [], fixedMinutes: 30, falseAlarmProbability: 0.001, learnHours: 20 }
+const CFG: SilenceConfig = { businessHours: [], fixedMinutes: 30, falseAlarmProbability: 0.001, learnHours: 20, testCalls: { perDay: 120, withinMinutes: 30 } }
 const MIN = 60_000
 
 async function setup(t: Test, dir = tempDir(t, 'lw-silence-')) {
