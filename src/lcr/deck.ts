@@ -254,16 +254,26 @@ class RowReader {
  * per field; a column it names must be in the header.
  */
 export function parseDeck(csv: string, columns?: Partial<DeckColumns>): DeckResult {
+  const rows: RateRow[] = []
+  const { problems } = parseDeckInto(csv, columns, (row) => rows.push(row))
+  return { rows, problems }
+}
+
+/**
+ * parseDeck handing each good row to `onRow` instead of keeping it: the
+ * deck worker packs a million rows as they come (prefix-index.ts's
+ * PackedBuilder), so no array of a million RateRow objects is ever held.
+ */
+export function parseDeckInto(csv: string, columns: Partial<DeckColumns> | undefined, onRow: (row: RateRow) => void): { problems: DeckProblem[] } {
   const text = csv.charCodeAt(0) === 0xfeff ? csv.slice(1) : csv
   const problems: DeckProblem[] = []
-  const rows: RateRow[] = []
   let reader: RowReader | null = null
   let headerRead = false
   const onRecord: RecordFn = (line, fields) => {
     if (fields.every((f) => f.trim() === '')) return
     if (reader) {
       const row = reader.read(line, fields)
-      if (row) rows.push(row)
+      if (row) onRow(row)
     } else if (!headerRead) {
       headerRead = true
       const at = columnsAt(fields, columns, line, problems)
@@ -274,7 +284,7 @@ export function parseDeck(csv: string, columns?: Partial<DeckColumns>): DeckResu
   if (text.includes('"')) eachQuoted(text, delimiter, problems, onRecord)
   else eachLine(text, delimiter, onRecord)
   if (!headerRead && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: no header line' })
-  return { rows, problems }
+  return { problems }
 }
 
 /** Where each field is in the header, or null (with problems) when a column is missing. */
@@ -315,7 +325,13 @@ export async function loadDeckFile(path: string, columns?: Partial<DeckColumns>,
  * imported (a bad header, an empty file) nor when more than `maxProblemShare`
  * of the rows were left out, since a half-read deck routes calls on wrong prices.
  */
-export function deckVerdict(result: DeckResult, { maxProblemShare = 0.05 }: { maxProblemShare?: number } = {}): { ok: boolean; message: string } {
+export function deckVerdict(result: DeckResult, opts: { maxProblemShare?: number } = {}): { ok: boolean; message: string } {
+  return deckVerdictOf(result.rows.length, result.problems, opts)
+}
+
+/** deckVerdict from the count of rows imported: the deck worker keeps no array of them. */
+export function deckVerdictOf(rows: number, problems: readonly DeckProblem[], { maxProblemShare = 0.05 }: { maxProblemShare?: number } = {}): { ok: boolean; message: string } {
+  const result = { rows: { length: rows }, problems }
   const badLines = new Set(result.problems.map((p) => p.line)).size
   const first = result.problems[0]
   if (result.rows.length === 0) {

@@ -1,51 +1,66 @@
 /**
- * Longest-prefix lookup of deck rows. One Map keyed by the prefix string and
- * a try of each prefix length present, longest first: a million prefixes
- * cost a million Map entries, not a trie object per digit, and a lookup is
- * at most 15 Map gets (E.164 numbers have at most 15 digits). A prefix with
- * one row (nearly all) maps to the row itself, not a one-element array:
- * that array would be ~25% of the index's memory. Pure.
+ * Longest-prefix lookup of deck rows, on a packed deck (deck-pack.ts): one
+ * walk down the digit trie, at most 15 steps, remembering the nodes that
+ * have rows, then the deepest of them with a row that applies. A lookup
+ * allocates only the RateRow it returns. Pure.
  *
  * Validity: a row applies at `at` when validFrom <= at < validTo (null ends
  * are open). validTo is the exclusive end parseDeck stores: a date-only
  * "valid to 2026-03-31" in the deck covers all of 31 March UTC, i.e. the
  * row ends at 2026-04-01T00:00Z.
+ *
+ * The answers are those of the index before issue 20 (a Map per prefix
+ * string, kept as scripts/lcr-legacy-index.ts for the bench and a test that
+ * compares the two): only the memory and the speed changed.
  */
-import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
+import type { RateRow } from './deck.js'
+import { PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
+
+/** Set bits in each 10-bit mask: the rank of a child among its siblings. */
+const POP = new Uint8Array(1024)
+for (let i = 1; i < 1024; i++) POP[i] = POP[i >> 1]! + (i & 1)
+// scratch for one lookup: lookups are synchronous, never interleaved
+const PATH = new Int32Array(16)
+const DEPTH = new Int32Array(16)
 
 export class PrefixIndex {
-  readonly #byPrefix = new Map<string, RateRow | RateRow[]>()
-  /** The prefix lengths present, longest first (at most 15). */
-  readonly #lengths: number[]
+  readonly #p: PackedDeck
   /** Rows indexed. */
   readonly rows: number
 
-  /** Throws on a prefix that is not 1–15 digits: parseDeck never yields one. */
-  constructor(rows: readonly RateRow[]) {
-    const lengths = new Set<number>()
-    for (const r of rows) {
-      const had = this.#byPrefix.get(r.prefix)
-      if (Array.isArray(had)) had.push(r)
-      else if (had) this.#byPrefix.set(r.prefix, [had, r])
-      else {
-        if (!/^\d{1,15}$/.test(r.prefix)) throw new RangeError(`prefix "${r.prefix}" is not 1–${MAX_PREFIX_DIGITS} digits`)
-        this.#byPrefix.set(r.prefix, r)
-        lengths.add(r.prefix.length)
-      }
-    }
-    this.#lengths = [...lengths].sort((a, b) => b - a)
-    this.rows = rows.length
+  /** From rows (built here, in this thread), or from a deck packed elsewhere (the deck worker). Throws on a prefix that is not 1–15 digits. */
+  constructor(source: readonly RateRow[] | PackedDeck) {
+    if (Array.isArray(source)) {
+      const b = new PackedBuilder()
+      for (const r of source as readonly RateRow[]) b.add(r)
+      this.#p = b.finish()
+    } else this.#p = source as PackedDeck
+    this.rows = this.#p.rate.length
   }
 
   /** Distinct prefixes. */
   get size(): number {
-    return this.#byPrefix.size
+    return this.#p.prefixes
+  }
+
+  /** The bytes of its typed arrays (outside the V8 heap). */
+  get bytes(): number {
+    return packedBytes(this.#p)
   }
 
   /** The rows of one prefix, in file order (bands and validity windows). */
   rowsOf(prefix: string): readonly RateRow[] {
-    const had = this.#byPrefix.get(prefix)
-    return had === undefined ? [] : Array.isArray(had) ? had : [had]
+    const { bitmap, firstChild, rowStart } = this.#p
+    let node = 0
+    for (let i = 0; i < prefix.length; i++) {
+      const c = prefix.charCodeAt(i) - 48
+      const bit = 1 << c
+      if (c < 0 || c > 9 || (bitmap[node]! & bit) === 0) return []
+      node = firstChild[node]! + POP[bitmap[node]! & (bit - 1)]!
+    }
+    const out: RateRow[] = []
+    if (prefix.length > 0) for (let r = rowStart[node]!; r < rowStart[node + 1]!; r++) out.push(this.#row(r, prefix))
+    return out
   }
 
   /**
@@ -56,29 +71,78 @@ export class PrefixIndex {
    * closing the old one), then the earlier row in the file.
    */
   lookup(digits: string, at: number, band: string | null): RateRow | null {
-    const d = digits.charCodeAt(0) === 43 ? digits.slice(1) : digits
-    for (const len of this.#lengths) {
-      if (len > d.length) continue
-      const had = this.#byPrefix.get(d.slice(0, len))
-      if (had === undefined) continue
-      const row = Array.isArray(had) ? pick(had, at, band) : applies(had, at, band) ? had : null
-      if (row) return row
+    const { bitmap, firstChild, rowStart } = this.#p
+    const start = digits.charCodeAt(0) === 43 ? 1 : 0
+    let node = 0
+    let k = 0
+    for (let i = start; i < digits.length; i++) {
+      const c = digits.charCodeAt(i) - 48
+      if (c < 0 || c > 9) break
+      const mask = bitmap[node]!
+      const bit = 1 << c
+      if ((mask & bit) === 0) break
+      node = firstChild[node]! + POP[mask & (bit - 1)]!
+      if (rowStart[node + 1] !== rowStart[node]) {
+        PATH[k] = node
+        DEPTH[k++] = i + 1
+      }
+    }
+    if (k === 0) return null
+    const want = this.#bandId(band)
+    while (k-- > 0) {
+      const r = this.#pick(PATH[k]!, at, want)
+      if (r >= 0) return this.#row(r, digits.slice(start, DEPTH[k]!))
     }
     return null
   }
-}
 
-function pick(rows: readonly RateRow[], at: number, band: string | null): RateRow | null {
-  let best: RateRow | null = null
-  for (const r of rows) if (applies(r, at, band) && (best === null || better(r, best))) best = r
-  return best
-}
+  /** 0 for no band; -1 for a band no row names (only rows of no band apply). */
+  #bandId(band: string | null): number {
+    if (band === null) return 0
+    const i = this.#p.bands.indexOf(band)
+    return i < 0 ? -1 : i + 1
+  }
 
-function applies(r: RateRow, at: number, band: string | null): boolean {
-  return (r.validFrom === null || at >= r.validFrom) && (r.validTo === null || at < r.validTo) && (r.band === null || r.band === band)
-}
+  /** The row of `node` that applies and wins, or -1. */
+  #pick(node: number, at: number, want: number): number {
+    const { rowStart, terms, termTable } = this.#p
+    let best = -1
+    let bestBand = false
+    let bestFrom = -Infinity
+    for (let r = rowStart[node]!, end = rowStart[node + 1]!; r < end; r++) {
+      const t = terms[r]! * TERM
+      const from = termTable[t + 4]!
+      const to = termTable[t + 5]!
+      const b = termTable[t + 6]!
+      // NaN: an open end
+      if (!(from !== from || at >= from) || !(to !== to || at < to) || (b !== 0 && b !== want)) continue
+      const hasBand = b !== 0
+      const f = from !== from ? -Infinity : from
+      if (best < 0 || (hasBand !== bestBand ? hasBand : f > bestFrom)) {
+        best = r
+        bestBand = hasBand
+        bestFrom = f
+      }
+    }
+    return best
+  }
 
-function better(a: RateRow, b: RateRow): boolean {
-  if ((a.band !== null) !== (b.band !== null)) return a.band !== null
-  return (a.validFrom ?? -Infinity) > (b.validFrom ?? -Infinity)
+  #row(r: number, prefix: string): RateRow {
+    const { rate, terms, termTable, bands } = this.#p
+    const t = terms[r]! * TERM
+    const from = termTable[t + 4]!
+    const to = termTable[t + 5]!
+    const band = termTable[t + 6]!
+    return {
+      prefix,
+      ratePerMinute: rate[r]!,
+      connectionFee: termTable[t]!,
+      firstIncrement: termTable[t + 1]!,
+      nextIncrement: termTable[t + 2]!,
+      minimumCharge: termTable[t + 3]!,
+      validFrom: from !== from ? null : from,
+      validTo: to !== to ? null : to,
+      band: band === 0 ? null : bands[band - 1]!,
+    }
+  }
 }

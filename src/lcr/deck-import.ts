@@ -1,0 +1,75 @@
+/**
+ * One deck import, from the file to a packed deck: read, decode, parse,
+ * judge (deckVerdict), pack, and keep a copy of a good file. The same code
+ * runs in the deck worker (deck-worker.ts) for a big file and in-thread for
+ * a small one (decks.ts decides), so both give the same answers and errors.
+ * Only the first LISTED problems travel back: a million-row deck may have
+ * 50 000, and the status page shows 20.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { errorMessage } from '../core/errors.js'
+import { deckVerdictOf, parseDeckInto, type DeckColumns, type DeckProblem } from './deck.js'
+import { decodeDeck, encodingNote, type DeckEncoding } from './deck-encoding.js'
+import { PackedBuilder, type PackedDeck } from './deck-pack.js'
+
+export const LISTED = 20
+
+export type DeckJob =
+  /** The configured file; a good one is copied (as UTF-8) to `keepTo`. */
+  | { kind: 'file'; file: string; encoding?: DeckEncoding; columns?: Partial<DeckColumns>; keepTo: string }
+  /** The last good copy in the state folder, taken as it is when it has rows. */
+  | { kind: 'kept'; file: string; columns?: Partial<DeckColumns> }
+
+export interface DeckOutcome {
+  /** null: nothing to use (refused, or no kept copy). */
+  packed: PackedDeck | null
+  rows: number
+  /** The first LISTED problems, with the file's line numbers. */
+  problems: DeckProblem[]
+  problemCount: number
+  /** Why the file was not taken; null when it was (or for a kept copy). */
+  refused: string | null
+  /** Why the good file could not be copied to the state folder (the deck is used anyway). */
+  keepError: string | null
+}
+
+export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
+  const none: DeckOutcome = { packed: null, rows: 0, problems: [], problemCount: 0, refused: null, keepError: null }
+  if (job.kind === 'kept') {
+    const text = await readFile(job.file, 'utf8').catch(() => null)
+    if (text === null) return none
+    const b = new PackedBuilder()
+    const { problems } = parseDeckInto(text, job.columns, (r) => b.add(r))
+    return b.rows ? { ...none, packed: b.finish(), rows: b.rows, problems: problems.slice(0, LISTED), problemCount: problems.length } : none
+  }
+  let bytes: Buffer
+  try {
+    bytes = await readFile(job.file)
+  } catch (err) {
+    return { ...none, refused: `cannot read ${job.file}: ${errorMessage(err)}` }
+  }
+  const decoded = decodeDeck(bytes, job.encoding)
+  const b = new PackedBuilder()
+  const parsed = parseDeckInto(decoded.text, job.columns, (r) => b.add(r))
+  // a header that does not match is most often an encoding guessed wrong: say which one was used
+  const problems = parsed.problems.map((p) => (/ in the header/.test(p.message) ? { ...p, message: `${p.message}; ${encodingNote(decoded)}` } : p))
+  const verdict = deckVerdictOf(b.rows, problems)
+  const listed = { problems: problems.slice(0, LISTED), problemCount: problems.length }
+  if (!verdict.ok) return { ...none, ...listed, refused: verdict.message }
+  const packed = b.finish()
+  // kept as UTF-8: the copy is read back without guessing
+  return { ...none, ...listed, packed, rows: packed.rate.length, keepError: await keep(job.keepTo, decoded.text) }
+}
+
+/** Written beside and renamed: a power cut leaves the old copy or the new one. */
+async function keep(path: string, text: string): Promise<string | null> {
+  try {
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(`${path}.tmp`, text)
+    await rename(`${path}.tmp`, path)
+    return null
+  } catch (err) {
+    return errorMessage(err)
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * A rate deck packed into a few typed arrays (issue 20: a 1M-prefix deck took
+ * 198 MB as RateRow objects in a Map). Built row by row as parseDeckInto
+ * yields them, in the deck worker or in-thread for a small deck; its
+ * ArrayBuffers are transferred, not copied, to the thread that routes.
+ *
+ * The prefixes: an array-mapped trie of digits in breadth-first order. A
+ * node has a 10-bit mask of the digits it has children for, and its
+ * children are consecutive from firstChild, so the child for digit d is
+ * firstChild + (the number of mask bits below d). 10 bytes a node.
+ *
+ * The rows: the rows of node n are rowStart[n] .. rowStart[n + 1] - 1, in
+ * file order (the tie-break). Per row, the rate (Float64) and the index of
+ * its terms: the other fields are few distinct tuples in a real deck
+ * (increments, fees, dates, band), interned in termTable, 7 numbers each;
+ * a band is an index into `bands` (0: none, i: bands[i - 1]).
+ */
+import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
+
+export interface PackedDeck {
+  bitmap: Uint16Array
+  firstChild: Int32Array
+  /** One more than the nodes. */
+  rowStart: Int32Array
+  rate: Float64Array
+  terms: Int32Array
+  /** Per term: connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo (NaN: null), band. */
+  termTable: Float64Array
+  bands: string[]
+  /** Distinct prefixes. */
+  prefixes: number
+}
+
+export const TERM = 7
+
+/** What to hand to postMessage's transfer list. */
+export function packedBuffers(p: PackedDeck): ArrayBuffer[] {
+  return [p.bitmap, p.firstChild, p.rowStart, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
+}
+
+/** The bytes a packed deck holds. */
+export function packedBytes(p: PackedDeck): number {
+  return [p.bitmap, p.firstChild, p.rowStart, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
+}
+
+function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
+  if (need <= a.length) return a
+  const b = new (a.constructor as new (n: number) => T)(Math.max(need, a.length * 2))
+  b.set(a)
+  return b
+}
+
+const DIGITS = /^\d+$/
+
+export class PackedBuilder {
+  // While building, the trie is first-child / next-sibling lists, siblings in digit order; 0 is "none" (the root is no one's child).
+  #child = new Int32Array(1024)
+  #sibling = new Int32Array(1024)
+  #digit = new Uint8Array(1024)
+  #nodes = 1
+  #rowNode = new Int32Array(1024)
+  #rate = new Float64Array(1024)
+  #term = new Int32Array(1024)
+  #rows = 0
+  readonly #termIds = new Map<string, number>()
+  #termTable = new Float64Array(64 * TERM)
+  #termCount = 0
+  readonly #bands: string[] = []
+  /** The last row's terms: decks repeat them row after row, and a key string per row would cost more than the rest. */
+  #last: RateRow | null = null
+  #lastTerm = -1
+
+  get rows(): number {
+    return this.#rows
+  }
+
+  /** Throws on a prefix that is not 1–15 digits: parseDeck never yields one. */
+  add(r: RateRow): void {
+    const p = r.prefix
+    if (p.length === 0 || p.length > MAX_PREFIX_DIGITS || !DIGITS.test(p)) throw new RangeError(`prefix "${p}" is not 1–${MAX_PREFIX_DIGITS} digits`)
+    let node = 0
+    for (let i = 0; i < p.length; i++) node = this.#childOf(node, p.charCodeAt(i) - 48)
+    const n = this.#rows++
+    if (n >= this.#rate.length) {
+      this.#rowNode = grown(this.#rowNode, n + 1)
+      this.#rate = grown(this.#rate, n + 1)
+      this.#term = grown(this.#term, n + 1)
+    }
+    this.#rowNode[n] = node
+    this.#rate[n] = r.ratePerMinute
+    this.#term[n] = this.#termOf(r)
+  }
+
+  #childOf(parent: number, d: number): number {
+    let prev = 0
+    let c = this.#child[parent]!
+    while (c !== 0 && this.#digit[c]! < d) c = this.#sibling[(prev = c)]!
+    if (c !== 0 && this.#digit[c] === d) return c
+    const n = this.#nodes++
+    if (n >= this.#child.length) {
+      this.#child = grown(this.#child, n + 1)
+      this.#sibling = grown(this.#sibling, n + 1)
+      this.#digit = grown(this.#digit, n + 1)
+    }
+    this.#digit[n] = d
+    this.#sibling[n] = c
+    if (prev === 0) this.#child[parent] = n
+    else this.#sibling[prev] = n
+    return n
+  }
+
+  #termOf(r: RateRow): number {
+    const l = this.#last
+    if (l && l.connectionFee === r.connectionFee && l.firstIncrement === r.firstIncrement && l.nextIncrement === r.nextIncrement &&
+      l.minimumCharge === r.minimumCharge && l.validFrom === r.validFrom && l.validTo === r.validTo && l.band === r.band) return this.#lastTerm
+    let band = 0
+    if (r.band !== null) {
+      band = this.#bands.indexOf(r.band) + 1
+      if (band === 0) band = this.#bands.push(r.band)
+    }
+    const values = [r.connectionFee, r.firstIncrement, r.nextIncrement, r.minimumCharge, r.validFrom ?? NaN, r.validTo ?? NaN, band]
+    const key = values.join('|')
+    let id = this.#termIds.get(key)
+    if (id === undefined) {
+      id = this.#termCount++
+      this.#termTable = grown(this.#termTable, this.#termCount * TERM)
+      this.#termTable.set(values, id * TERM)
+      this.#termIds.set(key, id)
+    }
+    this.#last = r
+    return (this.#lastTerm = id)
+  }
+
+  /** The packed deck, in arrays of exactly its size; the builder is spent. */
+  finish(): PackedDeck {
+    const nodes = this.#nodes
+    const child = this.#child
+    const sibling = this.#sibling
+    const digit = this.#digit
+    const bitmap = new Uint16Array(nodes)
+    const firstChild = new Int32Array(nodes)
+    // breadth-first: a node's children get consecutive ids, in digit order
+    const order = new Int32Array(nodes)
+    const newId = new Int32Array(nodes)
+    let tail = 1
+    for (let head = 0; head < tail; head++) {
+      const old = order[head]!
+      firstChild[head] = tail
+      let mask = 0
+      for (let c = child[old]!; c !== 0; c = sibling[c]!) {
+        mask |= 1 << digit[c]!
+        newId[c] = tail
+        order[tail++] = c
+      }
+      bitmap[head] = mask
+    }
+    const rows = this.#rows
+    const rowStart = new Int32Array(nodes + 1)
+    for (let i = 0; i < rows; i++) rowStart[newId[this.#rowNode[i]!]! + 1]!++
+    let prefixes = 0
+    for (let n = 0; n < nodes; n++) {
+      if (rowStart[n + 1] !== 0) prefixes++
+      rowStart[n + 1]! += rowStart[n]!
+    }
+    // rows placed by node, each node's in file order
+    const next = rowStart.slice(0, nodes)
+    const rate = new Float64Array(rows)
+    const terms = new Int32Array(rows)
+    for (let i = 0; i < rows; i++) {
+      const at = next[newId[this.#rowNode[i]!]!]!++
+      rate[at] = this.#rate[i]!
+      terms[at] = this.#term[i]!
+    }
+    const termTable = this.#termTable.slice(0, this.#termCount * TERM)
+    this.#child = this.#sibling = this.#rowNode = this.#term = new Int32Array(0)
+    this.#digit = new Uint8Array(0)
+    this.#rate = new Float64Array(0)
+    return { bitmap, firstChild, rowStart, rate, terms, termTable, bands: [...this.#bands], prefixes }
+  }
+}
