@@ -42,11 +42,15 @@ interface Watched {
   probing: boolean
   /** No test of the watch's for this line before this (after a failed test or one with no verdict). */
   retryAt: number
+  /** Tests in a row with no verdict (no modem free, the line busy): each waits twice as long as the last. */
+  noVerdict: number
 }
 
 /** The rates are written at most this often (and at stop): the SD card is spared. */
 const SAVE_EVERY_MS = 600_000
 const DAY_MS = 86_400_000
+/** The longest wait between tests with no verdict. */
+const MAX_RETRY_MINUTES = 240
 
 /**
  * Watches each line's silence: learns its call rates by hour of the week from
@@ -123,7 +127,7 @@ export class SilenceWatch {
       const fresh = now - (this.#file.data.savedAt ?? -Infinity) <= RESUME_WITHIN_MS
       const s = fresh ? this.#file.data.silences?.[l.id] : undefined
       const resumed = s && Number.isFinite(s.since) && s.since <= now ? s : null
-      const base = { calls: [], probing: false, retryAt: 0 }
+      const base = { calls: [], probing: false, retryAt: 0, noVerdict: 0 }
       this.#watched.set(l.id, line?.state === 'down' ? { ...base, since: null, businessMinutes: 0, firing: null } : { ...base, since: resumed?.since ?? now, businessMinutes: resumed?.businessMinutes ?? 0, firing: resumed?.firing ?? null })
     }
     this.#lastTick = now
@@ -217,17 +221,20 @@ export class SilenceWatch {
     this.#inFlight++
     this.#dirty = true
     this.#log.info({ line: id, reason, minutes: Math.floor((now - w.since) / 60_000), pValue }, 'silence: test call')
+    // no verdict: again later, backing off (a box with no modem free to call from must not try every 5 min all day)
+    const later = () => (w.retryAt = this.#store.clock.now() + Math.min(RETRY_MINUTES * 2 ** w.noVerdict++, MAX_RETRY_MINUTES) * 60_000)
     const verdict = () => {
       const last = this.#store.get('line', id)?.lastTestCall
-      // passed: its ring restarted the silence; failed: the line is flagged by it, test again only after a while
-      if (!last || last.at < now) w.retryAt = this.#store.clock.now() + RETRY_MINUTES * 60_000
-      else if (!last.ok) w.retryAt = this.#store.clock.now() + this.#cfg.testCalls.withinMinutes * 60_000
+      if (!last || last.at < now) return later()
+      w.noVerdict = 0
+      // passed: its ring restarted the silence; failed: the line is flagged by it, tested again only after a while
+      if (!last.ok) w.retryAt = this.#store.clock.now() + this.#cfg.testCalls.withinMinutes * 60_000
     }
     void t
       .run(id)
       .then(verdict, (err: unknown) => {
         this.#log.warn({ line: id, err: errorMessage(err) }, 'silence: test call failed to run')
-        w.retryAt = this.#store.clock.now() + RETRY_MINUTES * 60_000
+        later()
       })
       .finally(() => {
         w.probing = false

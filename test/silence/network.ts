@@ -69,16 +69,16 @@ export function simNetwork(store: StateStore, clock: FakeClock, lines: LineConfi
 
 /**
  * Play customer calls (per line, sorted) into the watch minute by minute up to `to`, as the box's minute
- * tick would; while a test call is out, second by second, letting its promises run.
+ * tick would; while a test call is out, second by second, letting its promises run. Ends early once `stop()`.
  */
-export async function playWithTests(run: { clock: FakeClock; store: StateStore; watch: SilenceWatch }, calls: Record<string, number[]>, to: number): Promise<void> {
+export async function playWithTests(run: { clock: FakeClock; store: StateStore; watch: SilenceWatch }, calls: Record<string, number[]>, to: number, stop: () => boolean = () => false): Promise<void> {
   const next: Record<string, number> = Object.fromEntries(Object.keys(calls).map((k) => [k, 0]))
   const deliver = (upTo: number) => {
     for (const [line, times] of Object.entries(calls)) {
       while (next[line]! < times.length && times[next[line]!]! <= upTo) run.store.update('line', line, { lastCallAt: times[next[line]!++]! })
     }
   }
-  for (let now = run.clock.now() + MIN; now <= to; now += MIN) {
+  for (let now = run.clock.now() + MIN; now <= to && !stop(); now += MIN) {
     deliver(now)
     if (now > run.clock.now()) run.clock.advance(now - run.clock.now())
     run.watch.tick(now)

@@ -133,3 +133,14 @@ t.test('the budget is honoured: no more test calls in a day than configured, and
   await none.play({}, START + 6 * HOUR)
   t.equal(none.net.dialled.length, 0, 'perDay 0: none')
 })
+
+t.test('with no modem free to call from, the watch backs off instead of trying every few minutes', async (t) => {
+  const { store, play } = await setup(t, cfg(1000, SUNDAYS))
+  store.update('modem', 'tester', { state: 'down' })
+  const tries: string[] = []
+  store.on('change', (c) => c.kind === 'event' && c.next.type === 'test-call' && tries.push(c.next.line))
+  await play({}, START + 8 * HOUR)
+  const quiet = tries.filter((l) => l === 'quiet').length
+  t.ok(quiet >= 4 && quiet <= 8, `the quiet line tried ${quiet} times in 8 hours (5, 10, 20, … min apart), not ~90`)
+  t.equal(store.get('line', 'quiet')!.lastTestCall, null, 'no verdict on the line')
+})
