@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
 import type { UplinkEvent, UplinkSnapshot } from '../core/state.js'
 import type { StateStore } from '../core/store.js'
+import { ipMonitorCarrier, type CarrierWatch, type CarrierWatcher } from './carrier.js'
 import { chooseUplink, type Candidate } from './choose.js'
 import { describeTarget, type ProbeResult, type ProbeTarget, type Prober } from './probes.js'
 import type { RouteControl, UplinkRoute } from './routes.js'
@@ -13,11 +14,14 @@ import { UplinkTracker } from './tracker.js'
 const MEASURE_REPORT_MS = 10_000
 /** metrics mode: the routes and rules are set again this often, to repair what DHCP or a person changed. */
 const REPAIR_MS = 60_000
+/** A suspicion round waits this many times the slowest answer in the window, when that is longer than suspectTimeoutMs. */
+const SUSPECT_RTT_FACTOR = 4
 
 export interface UplinkMonitorDeps {
   store: StateStore
   uplinks: UplinkConfig[]
-  failover: FailoverConfig
+  /** watchCarrier as the schema's default (on) when left out */
+  failover: Omit<FailoverConfig, 'watchCarrier'> & Partial<Pick<FailoverConfig, 'watchCarrier'>>
   clock: Clock
   log: Logger
   prober: Prober
@@ -27,6 +31,11 @@ export interface UplinkMonitorDeps {
   routes: RouteControl | null
   /** The traffic moved (the box reconnects MQTT, and saves data on a metered uplink). `from` null: the first choice. */
   onSwitch: (from: string | null, to: UplinkConfig | null) => void
+  /**
+   * Carrier changes of the interfaces (failover.watchCarrier). Default: `ip monitor link` for real
+   * interfaces, nothing for simulated ones (`sim:`); null: none.
+   */
+  carrier?: CarrierWatcher | null
 }
 
 interface Watched {
@@ -69,6 +78,7 @@ export class UplinkMonitor {
   #chain: Promise<void> = Promise.resolve()
   #rounds = new Set<Promise<void>>()
   #repair: Timer | null = null
+  #carrier: CarrierWatch | null = null
   #startedAt = 0
   #stopped = true
 
@@ -130,6 +140,32 @@ export class UplinkMonitor {
       for (const w of this.#watched) this.#schedule(w, 0)
     })
     if (this.#routed) this.#repair = this.#d.clock.setInterval(() => this.#decide(true), REPAIR_MS)
+    this.#watchCarrier()
+  }
+
+  #watchCarrier(): void {
+    // simulated uplinks have no kernel link to watch
+    const real = this.#watched.length > 0 && this.#watched.every((w) => !w.cfg.interface.startsWith('sim:'))
+    const watcher = this.#d.carrier === undefined ? (real ? ipMonitorCarrier : null) : this.#d.carrier
+    if (this.#d.failover.watchCarrier === false || !watcher) return
+    this.#carrier = watcher(
+      this.#watched.map((w) => w.cfg.interface),
+      (iface, carrier) => {
+        if (this.#stopped) return
+        for (const w of this.#watched.filter((x) => x.cfg.interface === iface)) {
+          if (carrier) {
+            this.#log.info({ uplink: w.cfg.id, interface: iface }, 'carrier back')
+            continue
+          }
+          const now = this.#d.clock.now()
+          if (!w.tracker.linkDown(now, `${iface} lost its carrier`)) continue
+          this.#log.info({ uplink: w.cfg.id, state: w.tracker.state, reason: w.tracker.reason }, 'uplink state')
+          this.#report(w, [], now)
+          this.#decide(false)
+        }
+      },
+      (why) => this.#log.warn({ err: why }, 'the carrier watch does not work; the probes alone find a dead link'),
+    )
   }
 
   /** Stops probing; waits for the rounds and the route change under way (each bounded by its timeout). */
@@ -137,6 +173,7 @@ export class UplinkMonitor {
     this.#stopped = true
     for (const w of this.#watched) w.timer?.cancel()
     this.#repair?.cancel()
+    this.#carrier?.stop()
     await Promise.all([...this.#rounds])
     await this.#chain
   }
@@ -158,16 +195,77 @@ export class UplinkMonitor {
     }, ms)
   }
 
+  /**
+   * One round of probes. Suspicion (probes.suspectTimeoutMs): when a working uplink's round has not
+   * had enough answers after the short wait, downAfter−1 quick rounds follow back to back while this
+   * one still waits out its timeout; each is recorded as it ends. A cut is then down about
+   * timeoutMs after the first unanswered probe, not downAfter rounds later, and a false "down"
+   * still takes downAfter failed rounds in a row.
+   */
   async #round(w: Watched): Promise<void> {
     const address = this.#d.addressOf(w.cfg.interface)
     // a new address (DHCP): its source rule must follow
     const moved = address !== w.address
     w.address = address
     const bind = { interface: w.cfg.interface, address }
-    const results: ProbeResult[] = await Promise.all(
-      w.cfg.probes.targets.map((t) => this.#d.prober(probeTarget(t), bind, w.cfg.probes.timeoutMs).catch((err) => ({ ok: false, rttMs: null, error: errorMessage(err) }))),
-    )
+    const { timeoutMs, targets } = w.cfg.probes
+    const k = w.cfg.probes.failWhen ?? targets.length
+    const results: (ProbeResult | null)[] = targets.map(() => null)
+    const probes = this.#probeAll(w, bind, timeoutMs, results)
+    const shortMs = this.#suspectMs(w)
+    let suspicion: Promise<void> | null = null
+    let over = false
+    const suspect = () => {
+      if (suspicion || over || this.#stopped || !w.tracker.working) return
+      suspicion = this.#suspect(w, bind, shortMs!)
+    }
+    // not enough answers after the short wait: k targets failed or still silent
+    // (looked at once the answers due by then have run their callbacks: a clock that fires several timers at once)
+    const look = () => setImmediate(() => results.filter((r) => !r?.ok).length >= k && suspect())
+    const early = shortMs !== null && shortMs < timeoutMs ? this.#d.clock.setTimeout(look, shortMs) : null
+    const done = await probes
+    early?.cancel()
     if (this.#stopped) return
+    this.#record(w, done, moved)
+    if (shortMs !== null && done.filter((r) => !r.ok).length >= k) suspect()
+    over = true
+    if (suspicion) await suspicion
+  }
+
+  /** Every target at once; each result also lands in `into` as it comes (for the suspicion's look). */
+  #probeAll(w: Watched, bind: { interface: string; address: string | null }, timeoutMs: number, into?: (ProbeResult | null)[]): Promise<ProbeResult[]> {
+    return Promise.all(
+      w.cfg.probes.targets.map((t, i) =>
+        this.#d
+          .prober(probeTarget(t), bind, timeoutMs)
+          .catch((err): ProbeResult => ({ ok: false, rttMs: null, error: errorMessage(err) }))
+          .then((r) => {
+            if (into) into[i] = r
+            return r
+          }),
+      ),
+    )
+  }
+
+  /** The suspicion rounds' timeout: suspectTimeoutMs, or a few times the slowest answer if longer, at most timeoutMs; null: off. */
+  #suspectMs(w: Watched): number | null {
+    const { suspectTimeoutMs, timeoutMs } = w.cfg.probes
+    if (!suspectTimeoutMs || w.cfg.thresholds.downAfter < 2) return null
+    return Math.min(timeoutMs, Math.max(suspectTimeoutMs, Math.ceil(SUSPECT_RTT_FACTOR * (w.tracker.slowestRttMs ?? 0))))
+  }
+
+  /** Quick rounds back to back until one passes, the uplink is down, or downAfter−1 were run. */
+  async #suspect(w: Watched, bind: { interface: string; address: string | null }, ms: number): Promise<void> {
+    const k = w.cfg.probes.failWhen ?? w.cfg.probes.targets.length
+    for (let i = 1; i < w.cfg.thresholds.downAfter; i++) {
+      const results = await this.#probeAll(w, bind, ms)
+      if (this.#stopped) return
+      this.#record(w, results, false)
+      if (results.filter((r) => !r.ok).length < k || !w.tracker.working) return
+    }
+  }
+
+  #record(w: Watched, results: ProbeResult[], moved: boolean): void {
     const now = this.#d.clock.now()
     const changed = w.tracker.record(results, w.labels, now)
     if (changed) this.#log.info({ uplink: w.cfg.id, state: w.tracker.state, reason: w.tracker.reason }, 'uplink state')
@@ -187,7 +285,8 @@ export class UplinkMonitor {
       jitterMs: s.jitterMs,
       rFactor: s.rFactor,
       mos: s.mos,
-      probes: results.map((r, i) => ({ target: w.labels[i]!, ok: r.ok, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) })),
+      // none: the carrier said it, not a round (the last round's probes stay as they were)
+      ...(results.length ? { probes: results.map((r, i) => ({ target: w.labels[i]!, ok: r.ok, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) })) } : {}),
       holdDownMs: t.holdDownMs,
       failbackAt: t.failbackAt,
     })

@@ -56,7 +56,8 @@ interface IpRule {
  * Routes by iproute2: every uplink keeps a default route (so each can be
  * probed and taken at once), and the metrics say which carries the traffic.
  * A route's metric cannot be changed in place, so the new one is added
- * before the old is deleted: there is never a moment without a default route.
+ * before the old is deleted: there is never a moment without a default route,
+ * and the uplink taking the traffic is promoted before anything is demoted.
  * In this mode the box owns the default routes of its uplinks: one put there
  * by DHCP with another metric is replaced.
  */
@@ -65,19 +66,25 @@ export class IpRouteControl implements RouteControl {
 
   async apply(routes: UplinkRoute[]): Promise<void> {
     const present = JSON.parse((await this.run('ip', ['-j', '-4', 'route', 'show', 'default'])).stdout || '[]') as IpRoute[]
-    // Demotions first: two default routes may not share a metric (IPv4 says "File exists"), and a
-    // demoted route's new metric is its own (metric + 100 + its index), so no step collides and
-    // every step leaves a default route in place.
-    for (const r of [...routes].sort((a, b) => b.metric - a.metric)) {
+    // Promotion first, lowest metric first: IPv4's `replace` swaps the route holding that metric in
+    // place, whatever its device, so one command moves the traffic from the old uplink to the new one
+    // (no moment without a default route, none with the old one or a dead third one as the lowest).
+    // The uplink it came from then gets its own demoted metric (metric + 100 + its index: no step
+    // collides), and each device's routes of other metrics go.
+    for (const r of [...routes].sort((a, b) => a.metric - b.metric)) {
       const mine = present.filter((p) => p.dev === r.interface)
       if (!mine.some((p) => p.gateway === r.gateway && (p.metric ?? 0) === r.metric)) {
         // replace, not add: a route of this metric with another gateway (changed config, DHCP) is swapped in one step
         await this.run('ip', ['route', 'replace', 'default', 'via', r.gateway, 'dev', r.interface, 'metric', String(r.metric)])
+        // what held that metric is gone now, whichever device it was on
+        for (let i = present.length - 1; i >= 0; i--) if ((present[i]!.metric ?? 0) === r.metric) present.splice(i, 1)
+        present.push({ dst: 'default', gateway: r.gateway, dev: r.interface, metric: r.metric })
       }
-      for (const old of mine) {
+      for (const old of present.filter((p) => p.dev === r.interface)) {
         if (old.gateway === r.gateway && (old.metric ?? 0) === r.metric) continue
         const via = old.gateway ? ['via', old.gateway] : []
         await this.#tolerate(['route', 'del', 'default', ...via, 'dev', r.interface, 'metric', String(old.metric ?? 0)], /No such process/)
+        present.splice(present.indexOf(old), 1)
       }
     }
     const rules = JSON.parse((await this.run('ip', ['-j', '-4', 'rule', 'show'])).stdout || '[]') as IpRule[]

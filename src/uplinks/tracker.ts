@@ -90,6 +90,29 @@ export class UplinkTracker {
     return this.#wasDown ? this.#upSince + this.holdDownMs : this.#upSince
   }
 
+  /** The slowest answer in the window (ms), or null: a suspicion round waits a few times this long. */
+  get slowestRttMs(): number | null {
+    let max: number | null = null
+    for (const r of this.#window) for (const s of r.samples) if (s.rttMs !== null && (max === null || s.rttMs > max)) max = s.rttMs
+    return max
+  }
+
+  /** Up or degraded: carrying traffic is possible. */
+  get working(): boolean {
+    return this.#state === 'up' || this.#state === 'degraded'
+  }
+
+  /**
+   * The kernel says the interface lost its carrier (cable pulled, modem gone): down at once, no round
+   * waited for. Coming back is still the probes' business (upAfter good rounds). Returns whether the state changed.
+   */
+  linkDown(now: number, reason: string): boolean {
+    this.#okStreak = 0
+    if (this.#state === 'down') return false
+    this.#failStreak = Math.max(this.#failStreak, this.#t.downAfter)
+    return this.#go('down', now, reason)
+  }
+
   get stats(): UplinkStats {
     const samples = this.#window.flatMap((r) => r.samples)
     const answered = samples.filter((s) => s.ok && s.rttMs !== null)
@@ -152,9 +175,10 @@ export class UplinkTracker {
       this.#wasDown = true
     } else if (!wasUp) {
       this.#upSince = now
-      // back from down: judge it from the rounds that brought it back, not the outage (whose loss
-      // would take it down again at once and count as flapping)
-      if (this.#state === 'down') this.#window.splice(0, Math.max(0, this.#window.length - 2 * this.#t.upAfter))
+      // back from down: judge it only on the good rounds in a row that brought it back. The outage's
+      // failed rounds (up to upLossPct of the last 2×upAfter) would read as loss: degraded on a clean
+      // link until they left the window, or down again at once and counted as flapping.
+      if (this.#state === 'down') this.#window.splice(0, Math.max(0, this.#window.length - this.#okStreak))
     }
     this.#state = state
     this.#reason = reason

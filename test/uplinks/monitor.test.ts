@@ -7,6 +7,7 @@ import type { UplinkEvent } from '../../src/core/state.js'
 import { SimInternet } from '../../src/sim/internet.js'
 import { prng } from '../../src/sim/prng.js'
 import { UplinkMonitor } from '../../src/uplinks/monitor.js'
+import type { CarrierWatcher } from '../../src/uplinks/carrier.js'
 import type { Prober } from '../../src/uplinks/probes.js'
 import type { RouteControl, UplinkRoute } from '../../src/uplinks/routes.js'
 import { testStore } from '../helpers/store.js'
@@ -43,6 +44,7 @@ interface RigOptions {
   routes?: 'sim' | null | ((internet: SimInternet) => RouteControl)
   seed?: number
   failover?: Record<string, unknown>
+  carrier?: CarrierWatcher | null
 }
 
 /** A monitor on a FakeClock over the simulated internet, with everything it says recorded. */
@@ -75,6 +77,7 @@ function rig(opts: RigOptions = {}) {
     addressOf: (iface) => (addresses.has(iface) ? addresses.get(iface)! : internet.addressOf(iface)),
     routes,
     onSwitch: (from, to) => switches.push([from, to?.id ?? null]),
+    ...(opts.carrier !== undefined ? { carrier: opts.carrier } : {}),
   })
   for (const u of monitor.initial(clock.now())) store.init('uplink', u)
   /** Let `ms` of simulated time pass, in steps, letting the promise chains run between steps. */
@@ -161,14 +164,30 @@ t.test('a wired uplink that answers late still gets its startup grace', async (t
   await stopped(r)
 })
 
-t.test('cutting the active uplink moves the traffic within downAfter rounds', async (t) => {
+// Cut 500 ms after a round began: the next round, 500 ms later, is the first to go unanswered.
+t.test('without suspicion (suspectTimeoutMs 0), a cut moves the traffic after downAfter rounds', async (t) => {
+  const r = rig({ uplinks: WIRED().map((u) => ({ ...u, probes: { ...u.probes, suspectTimeoutMs: 0 } })) })
+  r.monitor.start()
+  await r.run(10_500)
+  const before = r.probes.get('sim:a')!
+  r.link('a').cut = true
+  const took = await r.until(() => r.monitor.active === 'b', 10 * S)
+  // (seen at the first 50 ms step after the decision)
+  t.ok(took >= 3500 && took <= 3550, `moved ${took} ms after the cut: the next round and two more, the last waited out for its 1 s timeout`)
+  t.equal(r.probes.get('sim:a')! - before, 3 * 2, 'three rounds a second apart, no quick rounds')
+  await stopped(r)
+})
+
+t.test('cutting the active uplink: suspicion moves the traffic one timeout after the first unanswered round began', async (t) => {
   const r = rig()
   r.monitor.start()
   await r.run(10_500)
   t.equal(r.monitor.active, 'a')
+  const before = r.probes.get('sim:a')!
   r.link('a').cut = true
   const took = await r.until(() => r.monitor.active === 'b', 10 * S)
-  t.ok(took > 2 * S && took <= 4 * S, `moved ${took} ms after the cut (3 failed rounds of at most 1 s each)`)
+  t.ok(took >= 1500 && took <= 1550, `moved ${took} ms after the cut: unanswered after 250 ms, two quick rounds of 250 ms while that round waits out its 1 s`)
+  t.equal(r.probes.get('sim:a')! - before, 3 * 2, 'one round and two quick ones, each to both targets')
   t.equal(r.events.length, 2)
   t.match(r.events[1], { type: 'uplink', from: 'a', to: 'b', reason: 'a is not working; b works', routes: 'set', conntrack: '0 entries of 192.0.2.10 deleted', detail: '' })
   t.same(r.switches, [
@@ -186,6 +205,64 @@ t.test('cutting the active uplink moves the traffic within downAfter rounds', as
   t.equal(r.store.get('uplink', 'b')!.active, true)
   await r.run(20 * S)
   t.equal(r.events.length, 2, 'and nothing more while it stays cut')
+  await stopped(r)
+})
+
+// Issue 20: the rounds kept after a heal still held the outage's last failed rounds, so a clean link
+// read degraded (MOS ≈ 2.8) for ~20 s after it came back.
+t.test('a healed uplink is judged on the rounds since it came back: up, not degraded', async (t) => {
+  const r = rig()
+  r.monitor.start()
+  await r.run(10_500)
+  r.link('a').cut = true
+  await r.run(20 * S)
+  t.equal(r.store.get('uplink', 'a')!.state, 'down')
+  const states: string[] = ['down']
+  r.store.on('change', (c) => {
+    if (c.kind === 'uplink' && c.id === 'a' && c.next.state !== states.at(-1)) states.push(c.next.state)
+  })
+  r.link('a').cut = false
+  t.ok((await r.until(() => r.store.get('uplink', 'a')!.state === 'up', 20 * S)) > 0, 'up again')
+  await r.run(40 * S)
+  t.same(states, ['down', 'up'], 'up from the first good verdict on, never degraded')
+  const a = r.store.get('uplink', 'a')!
+  t.equal(a.lossPct, 0, 'no loss in the rounds since it came back')
+  t.ok(a.mos! >= 4.3, `MOS ${a.mos} on a clean link`)
+  await stopped(r)
+})
+
+t.test('the carrier lost: down and the traffic moved at once, without waiting for a round', async (t) => {
+  let tell: ((iface: string, carrier: boolean) => void) | null = null
+  let watched: string[] = []
+  let stoppedWatch = false
+  const r = rig({ carrier: (ifaces, onChange) => ((watched = ifaces), (tell = onChange), { stop: () => (stoppedWatch = true) }) })
+  r.monitor.start()
+  t.same(watched, ['sim:a', 'sim:b'])
+  await r.run(10_500)
+  t.equal(r.monitor.active, 'a')
+  tell!('sim:b', true)
+  t.equal(r.store.get('uplink', 'b')!.state, 'up', 'carrier news of a working link changes nothing')
+  r.link('a').cut = true
+  tell!('sim:a', false)
+  await r.run(50)
+  t.equal(r.monitor.active, 'b', 'moved within one 50 ms step')
+  t.match(r.store.get('uplink', 'a'), { state: 'down', reason: 'sim:a lost its carrier' })
+  t.match(r.events.at(-1), { from: 'a', to: 'b', conntrack: '0 entries of 192.0.2.10 deleted' })
+  tell!('sim:a', true)
+  await r.run(3 * S)
+  t.equal(r.store.get('uplink', 'a')!.state, 'down', 'the carrier back is not enough: the probes decide')
+  r.link('a').cut = false
+  t.ok((await r.until(() => r.store.get('uplink', 'a')!.state === 'up', 20 * S)) > 0, 'up again by its probes')
+  await stopped(r)
+  t.ok(stoppedWatch, 'the watch stopped with the monitor')
+})
+
+t.test('failover.watchCarrier false: no carrier watch', async (t) => {
+  let asked = false
+  const r = rig({ failover: { watchCarrier: false }, carrier: () => ((asked = true), { stop: () => {} }) })
+  r.monitor.start()
+  await r.run(S)
+  t.notOk(asked)
   await stopped(r)
 })
 

@@ -37,6 +37,8 @@ class FakeIp {
   refused: string[] = []
   /** Every moment the main table had no default route, after a command. */
   gaps: string[] = []
+  /** The device of the lowest-metric default route after each command that changed the main table. */
+  lowest: string[] = []
   /** Refuse the commands matching this, with this text. */
   fail: { match: RegExp; said: string } | null = null
 
@@ -46,8 +48,10 @@ class FakeIp {
     if (cmd !== 'ip') throw failure(cmd, args, 'not installed', 'ENOENT')
     if (this.fail && this.fail.match.test(line)) throw failure(cmd, args, this.fail.said)
     const had = this.main.length
+    const before = JSON.stringify(this.main)
     const out = this.#ip(args)
     if (had > 0 && this.main.length === 0) this.gaps.push(line)
+    if (JSON.stringify(this.main) !== before) this.lowest.push([...this.main].sort((x, y) => x.metric - y.metric)[0]?.dev ?? '-')
     return { stdout: out, stderr: '' }
   }
 
@@ -147,8 +151,8 @@ t.test('first apply: a default route per uplink with its metric, its own table, 
   t.same(ip.ours, ['from 192.0.2.10/32 lookup 100 priority 1000', 'from 198.51.100.10/32 lookup 101 priority 1001'])
   t.same(ip.refused, [], 'nothing refused')
   t.same(ip.changes(), [
-    'ip route replace default via 198.51.100.1 dev eth1 metric 111',
     'ip route replace default via 192.0.2.1 dev eth0 metric 10',
+    'ip route replace default via 198.51.100.1 dev eth1 metric 111',
     'ip route replace default via 192.0.2.1 dev eth0 table 100',
     'ip rule add from 192.0.2.10/32 lookup 100 priority 1000',
     'ip route replace default via 198.51.100.1 dev eth1 table 101',
@@ -162,14 +166,15 @@ t.test('switching the active uplink: never without a default route, never two wi
   await ctl.apply(withActive('a'))
   t.same(ip.defaults, ['eth0 via 192.0.2.1 metric 10', 'eth1 via 198.51.100.1 metric 111', 'wwan0 via 203.0.113.1 metric 112'])
   const from = ip.commands.length
+  ip.lowest = []
   await ctl.apply(withActive('b'))
   t.same(ip.defaults, ['eth1 via 198.51.100.1 metric 10', 'eth0 via 192.0.2.1 metric 110', 'wwan0 via 203.0.113.1 metric 112'])
   t.same(ip.changes(from).filter((c) => / route (replace|del) default .* metric /.test(c)), [
-    'ip route replace default via 192.0.2.1 dev eth0 metric 110',
-    'ip route del default via 192.0.2.1 dev eth0 metric 10',
     'ip route replace default via 198.51.100.1 dev eth1 metric 10',
     'ip route del default via 198.51.100.1 dev eth1 metric 111',
-  ], 'the demotion first, each new route before its old one goes')
+    'ip route replace default via 192.0.2.1 dev eth0 metric 110',
+  ], 'the promotion first: one replace takes metric 10 from eth0; then eth0 gets its demoted route')
+  t.same(ip.lowest, ['eth1', 'eth1', 'eth1'], 'the traffic moved by the first command, straight from eth0 to eth1: never by wwan0')
   // every way from one to another, and back
   const order = ['c', 'a', 'c', 'b', 'a', 'b', 'c', 'a']
   for (const active of order) {

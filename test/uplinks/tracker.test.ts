@@ -178,9 +178,31 @@ t.test('after a long cut the uplink stays up once back (no bouncing on the old l
   const from = f.states.length
   f.good(30)
   const after = f.states.slice(from)
-  // (degraded for a while is fair: the window's MOS still counts the cut)
   t.notOk(after.includes('down'), `not down again over 30 good rounds (saw: ${after.join(' ')})`)
   t.equal(f.tr.holdDownMs, 30 * S, 'good rounds only: not flapping')
+})
+
+// Issue 20: the 2×upAfter rounds kept after a heal held the outage's last failed rounds (20 % loss on a
+// clean link, MOS ≈ 2.7), so a healed uplink read degraded for ~20 rounds until they left the window.
+t.test('healed: judged only on the rounds since it came back, not degraded on a clean link', async (t) => {
+  const f = new Feed().good(30).fail(10)
+  t.equal(f.goodUntil('up'), 8, 'up on the 8th good round (2 of the last 10 still lost)')
+  t.equal(f.tr.stats.lossPct, 0, 'the window holds only the 8 good rounds')
+  t.equal(f.tr.stats.rounds, 8)
+  const from = f.states.length
+  f.good(40)
+  t.same([...new Set(f.states.slice(from))], ['up'], 'up all along: never degraded by the outage it recovered from')
+  t.equal(f.tr.stats.mos, 4.42, 'the MOS of a clean link')
+})
+
+t.test('the carrier lost: down at once; back only by the probes', async (t) => {
+  const f = new Feed().good(10)
+  t.equal(f.tr.linkDown(f.now + 100, 'eth0 lost its carrier'), true)
+  t.equal(f.tr.state, 'down')
+  t.equal(f.tr.reason, 'eth0 lost its carrier')
+  t.equal(f.tr.failbackAt, null)
+  t.equal(f.tr.linkDown(f.now + 200, 'again'), false, 'already down: no change')
+  t.equal(f.goodUntil('up'), 5, 'no failed round was recorded: 5 good rounds bring it back')
 })
 
 t.test('down by loss over the window, even with no failed streak', async (t) => {
