@@ -1,0 +1,52 @@
+/** The installer's tools: `linewatch validate`, `doctor` and `firstboot`. */
+import { spawn } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig, formatProblem } from '../config/index.js'
+import { errorMessage } from '../core/errors.js'
+import { exitCode, formatTable, runChecks } from '../doctor/index.js'
+import { applyBootFiles, HTTPS_STEP } from '../firstboot/apply.js'
+import { DEFAULT_CONFIG } from './defaults.js'
+
+export async function validate(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+  const file = positionals[0]
+  if (!file) {
+    process.stderr.write('usage: linewatch validate FILE\n')
+    return 2
+  }
+  try {
+    await loadConfig(file)
+    process.stdout.write(`${file}: ok\n`)
+    return 0
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const p of err.problems) process.stderr.write(`${file}: ${formatProblem(p)}\n`)
+      return 1
+    }
+    process.stderr.write(`${errorMessage(err)}\n`)
+    return 1
+  }
+}
+
+/** The installer's files on the boot partition, applied (linewatch-firstboot.service); one line each to the journal. */
+export async function firstboot(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { boot: { type: 'string', default: '/boot/firmware' }, etc: { type: 'string', default: '/etc' }, state: { type: 'string' } } })
+  const run = (cmd: string, a: string[], input?: string) =>
+    new Promise<number>((res) => {
+      const child = spawn(cmd, a, { stdio: [input === undefined ? 'ignore' : 'pipe', 'inherit', 'inherit'] })
+      child.once('error', () => res(127))
+      child.once('exit', (code) => res(code ?? 1))
+      if (input !== undefined) child.stdin!.end(input)
+    })
+  const applied = await applyBootFiles(values.boot!, { etc: values.etc!, state: values.state, run })
+  for (const a of applied) process.stdout.write(`${a.file === HTTPS_STEP ? 'https' : `${values.boot}/${a.file}`}: ${a.action}\n`)
+  if (applied.length === 0) process.stdout.write(`${values.boot}: nothing to apply\n`)
+  return applied.every((a) => a.ok) ? 0 : 1
+}
+
+export async function doctor(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG }, json: { type: 'boolean', default: false } } })
+  const results = await runChecks({ file: values.config! })
+  process.stdout.write(`${values.json ? JSON.stringify({ ok: exitCode(results) === 0, checks: results }, null, 2) : formatTable(results)}\n`)
+  return exitCode(results)
+}
