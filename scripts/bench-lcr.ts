@@ -1,9 +1,12 @@
 /**
- * Least-cost routing (issue 6).
+ * Least-cost routing (issue 6; issue 20 for the packed index).
  *  - Decks of 10k, 100k and 1M prefixes, generated with the seeded PRNG (country codes, area codes
- *    and exchanges under them, 1–9 digits, ~10 % with an extra cheaper "offpeak" row): load time
- *    (parseDeck + PrefixIndex from the CSV text) and its heap/RSS growth, lookups/s and p99 of
- *    PrefixIndex.lookup on 200k numbers (~90 % under a deck prefix, the rest random).
+ *    and exchanges under them, 1–9 digits, ~10 % with an extra cheaper "offpeak" row), loaded two
+ *    ways in the same run: today's (parseDeck + the Map index of scripts/lcr-legacy-index.ts, in the
+ *    main thread) and the box's (DeckLibrary.load: the file read, parsed and packed in a worker,
+ *    the typed arrays transferred and swapped in). Each: load time, the event loop's worst lateness
+ *    during the load (a 5 ms timer), heap growth (heap + ArrayBuffers for the packed one, whose
+ *    arrays live outside the heap), lookups/s and p99 on 200k numbers (~90 % under a deck prefix).
  *  - The same decks and numbers through FreeSWITCH mod_lcr's way: SQLite (better-sqlite3, in
  *    memory: its most favourable case) with an index on digits and
  *    `WHERE digits IN (every prefix of the number) ORDER BY length(digits) DESC, rate LIMIT 1`.
@@ -16,19 +19,26 @@
  *    optimum that knows every call. A SIM carries one call at a time (talk time) in (b) and (c);
  *    the carrier line and trunk have 30 channels, never full at this load.
  */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import type { LineConfig, PlanConfig, RoutingConfig } from '../src/config/schema.js'
 import { FakeClock } from '../src/core/clock.js'
+import { silentLogger } from '../src/core/logger.js'
 import { StateStore } from '../src/core/store.js'
 import { bandAt } from '../src/lcr/bands.js'
 import { coveringBundle, type BundleCounts } from '../src/lcr/bundles.js'
 import { parseDeck } from '../src/lcr/deck.js'
+import { DeckLibrary } from '../src/lcr/decks.js'
 import { PrefixIndex } from '../src/lcr/prefix-index.js'
 import { callCost } from '../src/lcr/pricing.js'
 import { LcrRouter } from '../src/lcr/router.js'
 import { initialLine } from '../src/lines/monitor.js'
 import { prng } from '../src/sim/prng.js'
+import { LegacyPrefixIndex } from './lcr-legacy-index.js'
 
 type Figure = { figure: string; value: number; unit: string }
 
@@ -151,6 +161,28 @@ function sqliteDeck(Database: new (file: string) => Db, csv: string) {
   return { db, lookup }
 }
 
+/** The event loop's worst lateness while `work` runs: a 5 ms timer's max delay past its due time. */
+async function maxBlock<T>(work: () => Promise<T> | T): Promise<{ result: T; ms: number; blockMs: number }> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+  let worst = 0
+  let due = performance.now() + 5
+  const timer = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - due)
+    due = now + 5
+  }, 5)
+  await sleep(20)
+  const t0 = performance.now()
+  const result = await work()
+  const ms = performance.now() - t0
+  await sleep(20)
+  clearInterval(timer)
+  return { result, ms, blockMs: worst }
+}
+
+/** Heap (V8) and ArrayBuffers (the packed deck's typed arrays live there, outside the heap). */
+const heapAndBuffers = (m: NodeJS.MemoryUsage) => m.heapUsed + m.arrayBuffers
+
 async function benchDecks(): Promise<Figure[]> {
   // optional: it compiles from source where no prebuilt binary can be fetched; without it, no SQLite column
   let Database: (new (file: string) => Db) | null = null
@@ -161,51 +193,86 @@ async function benchDecks(): Promise<Figure[]> {
   }
   const out: Figure[] = []
   const sql = 'SQLite (better-sqlite3, in memory, mod_lcr query)'
-  for (const [size, label] of [[10_000, '10k'], [100_000, '100k'], [1_000_000, '1M']] as const) {
-    const { csv, prefixes } = makeDeck(size, 6000 + size)
-    const nums = makeNumbers(prefixes, 7000 + size)
-    const name = `LCR deck ${label} prefixes`
+  const dir = await mkdtemp(join(tmpdir(), 'lw-bench-lcr-'))
+  const plan: PlanConfig = { id: 'bench', currency: 'EUR', deck: { file: 'deck.csv' }, bands: [], bundles: [] }
+  try {
+    for (const [size, label] of [[10_000, '10k'], [100_000, '100k'], [1_000_000, '1M']] as const) {
+      const { csv, prefixes } = makeDeck(size, 6000 + size)
+      const nums = makeNumbers(prefixes, 7000 + size)
+      const name = `LCR deck ${label} prefixes`
+      const checked = Array.from({ length: CHECKED }, (_, i) => Math.floor((i * LOOKUPS) / CHECKED))
+      const answer = (r: { prefix: string; ratePerMinute: number } | null | undefined) => (r ? `${r.prefix}@${r.ratePerMinute}` : 'none')
 
-    const m0 = mem()
-    const t0 = performance.now()
-    const parsed = parseDeck(csv)
-    if (parsed.problems.length) throw new Error(`generated deck: ${parsed.problems[0]!.message}`)
-    const idx = new PrefixIndex(parsed.rows)
-    const loadMs = performance.now() - t0
-    parsed.rows.length = 0
-    const m1 = mem()
-    const mine = timeLookups((d, b) => idx.lookup(d, AT, b), nums)
-    out.push(
-      { figure: `${name} (${idx.rows} rows): parseDeck + PrefixIndex load`, value: round(loadMs), unit: 'ms' },
-      { figure: `${name}: PrefixIndex heap growth`, value: round((m1.heapUsed - m0.heapUsed) / MiB), unit: 'MiB' },
-      { figure: `${name}: PrefixIndex RSS growth`, value: round((m1.rss - m0.rss) / MiB), unit: 'MiB' },
-      { figure: `${name}: PrefixIndex.lookup (${round(mine.hitShare * 100, 0)} % hit)`, value: Math.round(mine.perSecond), unit: 'lookups/s' },
-      { figure: `${name}: PrefixIndex.lookup p99`, value: round(mine.p99, 2), unit: 'µs' },
-    )
+      // today: parseDeck + the Map index, in the thread that routes
+      let m0 = mem()
+      const old = await maxBlock(() => {
+        const parsed = parseDeck(csv)
+        if (parsed.problems.length) throw new Error(`generated deck: ${parsed.problems[0]!.message}`)
+        return new LegacyPrefixIndex(parsed.rows)
+      })
+      let m1 = mem()
+      const oldIdx = old.result
+      const oldAnswers = checked.map((j) => answer(oldIdx.lookup(nums.digits[j]!, AT, nums.bands[j]!)))
+      const oldT = timeLookups((d, b) => oldIdx.lookup(d, AT, b), nums)
+      const today = `${name}, today (parseDeck + Map index, in the main thread)`
+      out.push(
+        { figure: `${today} (${oldIdx.rows} rows): load`, value: round(old.ms / 1000, 2), unit: 's' },
+        { figure: `${today}: event loop blocked at most`, value: round(old.blockMs), unit: 'ms' },
+        { figure: `${today}: heap growth`, value: round((m1.heapUsed - m0.heapUsed) / MiB), unit: 'MiB' },
+        { figure: `${today}: lookups (${round(oldT.hitShare * 100, 0)} % hit)`, value: Math.round(oldT.perSecond), unit: 'lookups/s' },
+        { figure: `${today}: lookup p99`, value: round(oldT.p99, 2), unit: 'µs' },
+      )
+      old.result = null as unknown as LegacyPrefixIndex
 
-    if (!Database) continue
-    const t1 = performance.now()
-    const lite = sqliteDeck(Database, csv)
-    const sqlLoadMs = performance.now() - t1
-    // its memory is outside V8 and RSS after a GC is noisy: the database's own pages
-    const { bytes } = lite.db.prepare('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()').get() as { bytes: number }
-    // equal answers, or the comparison means nothing
-    for (let i = 0; i < CHECKED; i++) {
-      const j = Math.floor((i * LOOKUPS) / CHECKED)
-      const [d, b] = [nums.digits[j]!, nums.bands[j]!]
-      const [a, s] = [idx.lookup(d, AT, b), lite.lookup(d, b)]
-      if ((a?.prefix ?? null) !== (s?.digits ?? null) || (a?.ratePerMinute ?? null) !== (s?.rate ?? null)) {
-        throw new Error(`${name}: ${d} (${b}): PrefixIndex ${a?.prefix}@${a?.ratePerMinute}, SQLite ${s?.digits}@${s?.rate}`)
-      }
+      // now: the box's own path, DeckLibrary.load: read, decode, parse and pack in a worker, transferred, swapped in
+      await writeFile(join(dir, 'deck.csv'), csv)
+      const lib = new DeckLibrary({ plans: [plan], configDir: dir, stateDir: join(dir, 'state'), log: silentLogger() })
+      m0 = mem()
+      const now = await maxBlock(() => lib.load(plan, 0))
+      m1 = mem()
+      const idx = lib.get(plan.id)
+      if (!idx || now.result.refused) throw new Error(`${name}: the deck library refused the deck: ${now.result.refused}`)
+      checked.forEach((j, i) => {
+        const got = answer(idx.lookup(nums.digits[j]!, AT, nums.bands[j]!))
+        if (got !== oldAnswers[i]) throw new Error(`${name}: ${nums.digits[j]} (${nums.bands[j]}): old index ${oldAnswers[i]}, packed ${got}`)
+      })
+      const newT = timeLookups((d, b) => idx.lookup(d, AT, b), nums)
+      const packed = `${name}, packed (DeckLibrary.load: file read, parsed and packed in a worker, swapped in)`
+      out.push(
+        { figure: `${packed}: load`, value: round(now.ms / 1000, 2), unit: 's' },
+        { figure: `${packed}: event loop blocked at most`, value: round(now.blockMs), unit: 'ms' },
+        { figure: `${packed}: heap + ArrayBuffers growth`, value: round((heapAndBuffers(m1) - heapAndBuffers(m0)) / MiB), unit: 'MiB' },
+        { figure: `${packed}: of which the packed arrays`, value: round(idx.bytes / MiB), unit: 'MiB' },
+        { figure: `${packed}: lookups (same numbers, same answers as today on ${CHECKED})`, value: Math.round(newT.perSecond), unit: 'lookups/s' },
+        { figure: `${packed}: lookup p99`, value: round(newT.p99, 2), unit: 'µs' },
+        { figure: `${name}: packed lookups / today's`, value: round(newT.perSecond / oldT.perSecond, 1), unit: '×' },
+      )
+
+      if (!Database) continue
+      const t1 = performance.now()
+      const lite = sqliteDeck(Database, csv)
+      const sqlLoadMs = performance.now() - t1
+      // its memory is outside V8 and RSS after a GC is noisy: the database's own pages
+      const { bytes } = lite.db.prepare('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()').get() as { bytes: number }
+      // equal answers, or the comparison means nothing
+      checked.forEach((j, i) => {
+        const s = lite.lookup(nums.digits[j]!, nums.bands[j]!)
+        const got = answer(s && { prefix: s.digits, ratePerMinute: s.rate })
+        if (got !== oldAnswers[i]) throw new Error(`${name}: ${nums.digits[j]} (${nums.bands[j]}): index ${oldAnswers[i]}, SQLite ${got}`)
+      })
+      const theirs = timeLookups(lite.lookup, nums)
+      lite.db.close()
+      out.push(
+        { figure: `${name}: ${sql} load (inserts in one transaction + index)`, value: round(sqlLoadMs / 1000, 2), unit: 's' },
+        { figure: `${name}: ${sql} database pages`, value: round(bytes / MiB), unit: 'MiB' },
+        { figure: `${name}: ${sql} lookups (same numbers, same answers on ${CHECKED})`, value: Math.round(theirs.perSecond), unit: 'lookups/s' },
+        { figure: `${name}: ${sql} lookup p99`, value: round(theirs.p99, 2), unit: 'µs' },
+        { figure: `${name}: today's lookups / SQLite's`, value: round(oldT.perSecond / theirs.perSecond, 1), unit: '×' },
+        { figure: `${name}: packed lookups / SQLite's`, value: round(newT.perSecond / theirs.perSecond, 1), unit: '×' },
+      )
     }
-    const theirs = timeLookups(lite.lookup, nums)
-    lite.db.close()
-    out.push(
-      { figure: `${name}: ${sql} load (inserts in one transaction + index)`, value: round(sqlLoadMs), unit: 'ms' },
-      { figure: `${name}: ${sql} database pages`, value: round(bytes / MiB), unit: 'MiB' },
-      { figure: `${name}: ${sql} lookups (same numbers, same answers on ${CHECKED})`, value: Math.round(theirs.perSecond), unit: 'lookups/s' },
-      { figure: `${name}: ${sql} lookup p99`, value: round(theirs.p99, 2), unit: 'µs' },
-    )
+  } finally {
+    await rm(dir, { recursive: true, force: true })
   }
   return out
 }
@@ -337,4 +404,9 @@ async function benchMoney(): Promise<Figure[]> {
 
 export async function benchLcr(): Promise<Figure[]> {
   return [...(await benchDecks()), ...(await benchMoney())]
+}
+
+// alone: node --expose-gc dist/scripts/bench-lcr.js (npm run bench runs it among the others)
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const f of await benchLcr()) console.log(`${f.figure}\t${f.value} ${f.unit}`)
 }
