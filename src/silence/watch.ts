@@ -153,7 +153,7 @@ export class SilenceWatch {
       w.calls = w.calls.filter((t) => now - t < DAY_MS)
       const silence = this.#evidence(l.id, w, now, business)
       this.#store.update('line', l.id, { silence, expectedCalls: this.#rateNow(l.id, now) })
-      this.#probe(l.id, w, now, silence.pValue)
+      this.#probe(l.id, w, now, this.#suspicion(l.id, w.since, now, silence.peerFactor))
     }
     // written every 10 min while anything is watched (the silences move on), never more often
     if ((this.#dirty || [...this.#watched.values()].some((w) => w.since !== null)) && now - this.#savedAt >= SAVE_EVERY_MS) this.#save()
@@ -209,6 +209,16 @@ export class SilenceWatch {
       expected += model.expected(since, now, this.#tz)
     }
     return any ? { seen, expected } : null
+  }
+
+  /**
+   * The silence's pValue for deciding on a test call: the other lines' calls may only make it more suspect.
+   * Two or three quiet minutes on the other line (common at 30 calls an hour) would otherwise put off the
+   * test at a busy hour; a ring is cheap where a false alarm is not, so only the alarm waits for them.
+   */
+  #suspicion(id: string, since: number, now: number, peerFactor: number): number {
+    const m = this.#models.get(id)!
+    return this.#trusted(m) ? Math.exp(m.logSilence(since, now, this.#tz, Math.max(1, peerFactor))) : 1
   }
 
   /** A test call when the silence is suspect or the statistics cannot cover the line in time (probe.ts), within the budget. */
