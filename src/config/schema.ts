@@ -84,6 +84,14 @@ export const ModemSchema = Type.Object(
       ),
     ),
     bootWaitSeconds: Type.Integer({ default: 30, minimum: 1, maximum: 600, description: 'How long a module may take to boot after a reset before the next recovery step' }),
+    quietSeconds: Type.Optional(
+      Type.Integer({
+        default: 8,
+        minimum: 1,
+        maximum: 600,
+        description: 'In the first round of recovery, how long a module may stay silent after a step (no byte, no port change) before the step is taken as having done nothing; at most bootWaitSeconds',
+      }),
+    ),
   },
   strict,
 )

@@ -43,6 +43,12 @@ const BOOT_SETTLE_MS = 2000
 const STABLE_PORT_MS = 60_000
 /** While the ladder brings a module back, a missing port is looked for this often: a booted USB module is found at once. */
 const REOPEN_RECOVERING_MS = 2000
+/** While the ladder runs, an open port is asked `AT` this often: a module that boots without a banner (or whose banner went out before the port was open) is found at once. */
+const PROBE_EVERY_MS = 2000
+/** A probe's answer is an `OK` a module that is up gives at once. */
+const PROBE_TIMEOUT_MS = 1000
+/** quietSeconds when the config leaves it out. */
+export const DEFAULT_QUIET_SECONDS = 8
 
 /**
  * One modem (one AT port): opens it, initialises it, polls signal and
@@ -91,6 +97,12 @@ export class ModemDriver {
   #smsRef = randomInt(256)
   #firstAnswer: Promise<void>
   #resolveFirst: () => void = () => {}
+  /** The ladder's AT+CFUN=1,1 is waiting for its answer: a boot banner now is from before the reset, not the module back. */
+  #resetInFlight = false
+  #probeTimer: Timer | null = null
+  #probing = false
+  /** The old ladder (a fixed wait after every step, no probes): for the bench's comparison only. */
+  readonly #fixedWaits: boolean
 
   constructor(deps: {
     config: ModemConfig
@@ -102,7 +114,10 @@ export class ModemDriver {
     numbering?: NumberingPlan | null
     /** The PINs the SIMs refused, kept in the state folder by the box; in memory when absent. */
     pinLedger?: SimPinLedger
+    /** Recovery as it was (fixed waits, no probes): for the bench's "today" figures, never in the box. */
+    fixedWaits?: boolean
   }) {
+    this.#fixedWaits = deps.fixedWaits ?? false
     this.#cfg = deps.config
     this.#pinLedger = deps.pinLedger ?? new SimPinLedger()
     this.#numbering = deps.numbering ?? null
@@ -117,7 +132,7 @@ export class ModemDriver {
       this.#clock,
       {
         // a module that hears it answers OK at once, then restarts; a hung one says nothing, so no long wait
-        softReset: () => void this.#engine?.send('AT+CFUN=1,1').catch(() => {}),
+        softReset: () => this.#softReset(),
         portOpen: () => this.#engine !== null,
         powerKey: powerKey && pins ? () => pins.pulse(powerKey.pin, powerKey.pulseMs) : null,
         powerCut: powerCut && pins ? () => this.#cutPower(pins, powerCut) : null,
@@ -125,12 +140,20 @@ export class ModemDriver {
           if (step) this.#log.warn({ step, round }, `recovering: ${STEP_TEXT[step]}`)
           else this.#log.info({ round }, 'answering again: recovered')
           this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
+          if (step) this.#startProbing()
+          else this.#stopProbing()
           // without a port the pending reopen may be a minute away: a module a step brings back is looked for at once
           if (step && !this.#port && !this.#stopped) this.#scheduleReopen()
         },
       },
       // a press is over when the key is released and a module switching off has had ~2 s to do it
-      { bootWaitMs: deps.config.bootWaitSeconds * 1000, cutOffMs: powerCut?.offMs ?? 0, keyReleaseMs: (powerKey?.pulseMs ?? 0) + 2000 },
+      {
+        bootWaitMs: deps.config.bootWaitSeconds * 1000,
+        quietMs: (deps.config.quietSeconds ?? DEFAULT_QUIET_SECONDS) * 1000,
+        fixedWaits: this.#fixedWaits,
+        cutOffMs: powerCut?.offMs ?? 0,
+        keyReleaseMs: (powerKey?.pulseMs ?? 0) + 2000,
+      },
     )
     const b = deps.config.balance
     // always there, so the office can ask with a code of its own; checked on a schedule only when configured
@@ -268,6 +291,7 @@ export class ModemDriver {
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
     this.#bootTick?.cancel()
+    this.#stopProbing()
     this.#restorePower?.()
     this.#engine?.close()
     if (this.#port) await closePort(this.#port)
@@ -288,7 +312,10 @@ export class ModemDriver {
       const engine = new AtEngine(port, this.#clock, { defaultTimeoutMs: this.#cfg.commandTimeoutMs })
       this.#engine = engine
       engine.on('urc', (line) => this.#onUrc(line))
-      engine.on('discard', (n) => this.#noteGarbage(n))
+      engine.on('discard', (n) => {
+        this.#noteGarbage(n)
+        this.#ladder.alive() // noise from a module starting up is still a sign of life
+      })
       // the engine closes on the port's close and on its errors (a port can fail with only an error);
       // only the engine of the port in use may declare it lost: a late close of an old port must not
       engine.on('close', () => {
@@ -305,6 +332,56 @@ export class ModemDriver {
       this.#resolveFirst()
       this.#scheduleReopen()
     }
+  }
+
+  /** The ladder's soft reset: resolves with whether the module answered it (OK or ERROR: it heard it). */
+  async #softReset(): Promise<boolean> {
+    const engine = this.#engine
+    if (!engine) return false
+    this.#resetInFlight = true
+    try {
+      await engine.send('AT+CFUN=1,1')
+      return true
+    } catch (err) {
+      return hasCode(err, ErrorCode.AT_ERROR)
+    } finally {
+      this.#resetInFlight = false
+    }
+  }
+
+  /** While the ladder runs, `AT` now and then: the first answer ends it (the module is set up at once). */
+  #startProbing(): void {
+    if (this.#fixedWaits || this.#probeTimer || this.#stopped) return
+    this.#probeTimer = this.#clock.setInterval(() => void this.#probe(), PROBE_EVERY_MS)
+  }
+
+  #stopProbing(): void {
+    this.#probeTimer?.cancel()
+    this.#probeTimer = null
+  }
+
+  async #probe(): Promise<void> {
+    const engine = this.#engine
+    // not over a poll, nor before the reset's answer (its OK is not the module back)
+    if (!engine || this.#probing || this.#ticking || this.#resetInFlight) return
+    this.#probing = true
+    try {
+      await engine.send('AT', { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.#cfg.commandTimeoutMs) })
+      this.#answeredProbe()
+    } catch (err) {
+      if (hasCode(err, ErrorCode.AT_ERROR)) this.#answeredProbe()
+      // silence is what the ladder is waiting out: not logged, not counted
+    } finally {
+      this.#probing = false
+    }
+  }
+
+  #answeredProbe(): void {
+    if (this.#stopped) return
+    this.#log.info('answered a probe')
+    this.#heard()
+    this.#initialised = false // it answered after a reset or a press: it has forgotten ATE0 and friends
+    void this.#tick()
   }
 
   /** Cut the supply, and restore it after offMs (or at once at stop). */
@@ -468,6 +545,8 @@ export class ModemDriver {
   }
 
   #onUrc(line: string): void {
+    // any line while the ladder waits is a module alive, maybe booting: it gets the whole boot wait
+    this.#ladder.alive()
     if (this.#calls.onLine(line)) return
     if (line === 'RING' || line.startsWith('+CRING:')) return this.#ring(undefined)
     const clip = parseClip(line)
@@ -489,7 +568,10 @@ export class ModemDriver {
       this.#restartSigns++
       this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
       if (banner === 'power-down') this.#ladder.poweredDown()
-      if (banner === 'boot') {
+      if (banner === 'boot' && this.#resetInFlight) {
+        // the reset is still unanswered: this banner is from before it (its restart is still to come), not the module back
+        this.#log.warn({ line }, 'boot banner before the soft reset was answered: not taken as recovered')
+      } else if (banner === 'boot') {
         // alive again: set it up once it has settled, not at the next poll
         this.#heard()
         this.#bootTick?.cancel()

@@ -15,8 +15,11 @@ const FLAPS_TO_RECOVER = 5
 const FLAP_WINDOW_MS = 600_000
 
 export interface RecoveryActions {
-  /** Ask the module to restart itself (it may be too hung to hear it). */
-  softReset(): void
+  /**
+   * Ask the module to restart itself (it may be too hung to hear it). May resolve with whether the module
+   * answered the command: a module that says OK (or ERROR) heard it and is restarting.
+   */
+  softReset(): Promise<boolean> | void
   /** Whether the port is open, so the module can be asked at all. */
   portOpen(): boolean
   /** Pulse the module's power key through GPIO; null when none is wired. */
@@ -40,6 +43,17 @@ export interface RecoveryActions {
  * ends in a boot ends the ladder through end(), so no press switches a module
  * that has just come back off again.
  *
+ * The waits react to the module (unless fixedWaits, kept for the bench): any
+ * answer or boot banner ends the ladder (the driver calls end()); a sign of
+ * life (bytes on the line, the port back, the reset answered) gives the
+ * module the whole boot wait; a module that goes off after a press (its
+ * power-down line, its USB port gone) gets the next press once the key is
+ * free; complete silence for quietMs means the step did nothing, so the next
+ * step comes then. bootWaitMs stays the upper bound of every wait. Only the
+ * first round is quick: a round that ended without the module back is
+ * followed by rounds where silence, too, gets the whole boot wait (a module
+ * slower to say anything than quietMs is then not switched off mid-boot).
+ *
  * Only started when the modem does not answer, so a modem carrying a call is
  * never reset while it answers. Time comes from the injected clock.
  */
@@ -49,8 +63,17 @@ export class RecoveryLadder {
   readonly #bootWaitMs: number
   readonly #cutOffMs: number
   readonly #keyReleaseMs: number
+  readonly #quietMs: number
+  readonly #fixedWaits: boolean
   readonly #rest: Backoff
   #timer: Timer | null = null
+  /** When the current step was taken, and the longest its wait may last. */
+  #stepAt = 0
+  #stepBoundMs = 0
+  /** The module showed a sign of life since the current step: it gets the whole wait. */
+  #alive = false
+  /** Whether the pending timer is a step's wait (not a rest, nor the key's release after a power-down). */
+  #waiting = false
   /** Started when the port went: if it stays away two boot waits, the hardware steps begin. */
   #lostTooLong: Timer | null = null
   /** When the port was lost lately. */
@@ -62,13 +85,21 @@ export class RecoveryLadder {
   /**
    * cutOffMs: how long a power cut keeps the supply off; the boot wait starts when it is back.
    * keyReleaseMs: from a press to when the key may be pressed again (held, released, the module off).
+   * quietMs: after a step, silence this long (no byte, no port change) means the step did nothing (at most bootWaitMs).
+   * fixedWaits: every step waits the whole bootWaitMs whatever the module does (the old ladder; for the bench).
    */
-  constructor(clock: Clock, actions: RecoveryActions, opts: { bootWaitMs: number; cutOffMs?: number; keyReleaseMs?: number; restMinMs?: number; restMaxMs?: number }) {
+  constructor(
+    clock: Clock,
+    actions: RecoveryActions,
+    opts: { bootWaitMs: number; quietMs?: number; fixedWaits?: boolean; cutOffMs?: number; keyReleaseMs?: number; restMinMs?: number; restMaxMs?: number },
+  ) {
     this.#clock = clock
     this.#actions = actions
     this.#bootWaitMs = opts.bootWaitMs
     this.#cutOffMs = opts.cutOffMs ?? 0
     this.#keyReleaseMs = opts.keyReleaseMs ?? 0
+    this.#quietMs = Math.min(opts.quietMs ?? opts.bootWaitMs, opts.bootWaitMs)
+    this.#fixedWaits = opts.fixedWaits ?? false
     this.#rest = new Backoff(opts.restMinMs ?? 300_000, opts.restMaxMs ?? 3_600_000)
   }
 
@@ -119,6 +150,12 @@ export class RecoveryLadder {
   portLost(): void {
     const now = this.#clock.now()
     this.#losses = [...this.#losses.filter((t) => now - t < FLAP_WINDOW_MS), now]
+    if (this.#active && !this.#fixedWaits && this.#waiting) {
+      // after a press the module took its USB port with it: it is off, press again once the key is free;
+      // after the soft reset it is a module restarting (a USB device re-enumerates)
+      if (this.steps[this.#index] === 'power-key') return this.poweredDown()
+      return this.alive()
+    }
     if (this.#active || !this.hasHardwareSteps) return
     if (this.#losses.length >= FLAPS_TO_RECOVER) return this.begin()
     this.#lostTooLong?.cancel()
@@ -134,9 +171,25 @@ export class RecoveryLadder {
 
   /** Give the module a whole boot wait before the next step. */
   #hold(): void {
-    if (!this.#active || !this.#timer) return
-    this.#timer.cancel()
-    this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#bootWaitMs)
+    if (!this.#active || !this.#waiting) return
+    this.#alive = true
+    this.#waitUntil(this.#clock.now() + this.#bootWaitMs)
+  }
+
+  /**
+   * A sign of life while a step's wait runs (bytes on the line, a banner that is not yet an answer, the
+   * reset answered, a USB module restarting): the module is starting, so it gets the whole wait of the step.
+   */
+  alive(): void {
+    if (!this.#active || !this.#waiting || this.#alive || this.#fixedWaits) return
+    this.#alive = true
+    this.#waitUntil(this.#stepAt + this.#stepBoundMs)
+  }
+
+  #waitUntil(at: number): void {
+    this.#timer?.cancel()
+    this.#waiting = true
+    this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), Math.max(0, at - this.#clock.now()))
   }
 
   /**
@@ -147,11 +200,13 @@ export class RecoveryLadder {
   poweredDown(): void {
     if (!this.#active || this.steps[this.#index] !== 'power-key') return
     this.#timer?.cancel()
+    this.#waiting = false
     this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#keyReleaseMs)
   }
 
   stop(): void {
     this.#active = false
+    this.#waiting = false
     this.#timer?.cancel()
     this.#timer = null
     this.#lostTooLong?.cancel()
@@ -166,6 +221,7 @@ export class RecoveryLadder {
   #step(i: number): void {
     if (!this.#active) return
     this.#index = i
+    this.#waiting = false
     const step = this.steps[i]
     if (!step) {
       this.#actions.report('rest', this.#round)
@@ -175,10 +231,19 @@ export class RecoveryLadder {
     // without a port there is nobody to ask: straight to the hardware
     if (step === 'soft-reset' && !this.#actions.portOpen()) return this.#step(i + 1)
     this.#actions.report(step, this.#round)
-    if (step === 'soft-reset') this.#actions.softReset()
-    else if (step === 'power-key') this.#actions.powerKey?.()
+    // a press with the port gone is a USB module found off: this press switches it on, and it shows nothing until enumerated
+    const portGone = !this.#actions.portOpen()
+    const extra = step === 'power-cut' ? this.#cutOffMs : 0
+    this.#stepAt = this.#clock.now()
+    this.#stepBoundMs = this.#bootWaitMs + extra
+    this.#alive = false
+    const quick = !this.#fixedWaits && this.#round === 1 && !(step === 'power-key' && portGone)
+    this.#waitUntil(this.#stepAt + (quick ? this.#quietMs + extra : this.#stepBoundMs))
+    if (step === 'soft-reset') {
+      const answered = this.#actions.softReset()
+      // it said OK: it heard the reset and is restarting
+      if (answered) void answered.then((yes) => yes && this.#index === i && this.alive())
+    } else if (step === 'power-key') this.#actions.powerKey?.()
     else if (step === 'power-cut') this.#actions.powerCut?.()
-    const wait = this.#bootWaitMs + (step === 'power-cut' ? this.#cutOffMs : 0)
-    this.#timer = this.#clock.setTimeout(() => this.#step(i + 1), wait)
   }
 }

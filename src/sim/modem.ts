@@ -31,7 +31,14 @@ export interface SimModemOptions {
   msisdn?: string
   /** The SIM's PIN lock: it asks for this PIN after every boot (default: no lock). */
   simPin?: string
+  /** Boots without a word (a SIM800 left auto-bauding prints no RDY; Huawei prints ^SYSSTART on its UART only). */
+  silentBoot?: boolean
+  /** Noise on the line halfway through every boot, as from a boot loader at another baud rate. */
+  bootNoise?: boolean
 }
+
+/** What a module booting at another baud rate looks like at 115200: no line ends, mostly not printable. */
+const BOOT_NOISE = Buffer.from([0x00, 0xf8, 0x80, 0xfe, 0x1c, 0x78, 0xe0, 0x00, 0x98, 0x06, 0xff, 0x00, 0x7e, 0x80, 0xf0])
 
 interface SimModemEvents {
   /** Bytes the modem sends to the host. */
@@ -68,7 +75,10 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   readonly #info: { manufacturer: string; model: string; imei: string; lac: string; cellId: string }
   readonly personality: Personality
   #bootTimer: Timer | null = null
+  #noiseTimer: Timer | null = null
   readonly #bootMs: number
+  readonly #silentBoot: boolean
+  readonly #bootNoise: boolean
   /** The firmware's timers: they die with it. */
   readonly #timers: FirmwareTimers
   readonly #replies: ReplyPath
@@ -94,6 +104,8 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#clock = opts.clock
     this.#csq = opts.csq ?? 21
     this.#bootMs = opts.bootMs ?? 3000
+    this.#silentBoot = opts.silentBoot ?? false
+    this.#bootNoise = opts.bootNoise ?? false
     this.msisdn = opts.msisdn ?? null
     this.simPin = opts.simPin ?? null
     this.#simLock = this.simPin ? 'pin' : 'none'
@@ -319,6 +331,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
   #boot(): void {
     this.#firmwareDown()
     this.#power = 'booting'
+    if (this.#bootNoise) this.#noiseTimer = this.#clock.setTimeout(() => this.emit('output', BOOT_NOISE), this.#bootMs / 2)
     this.#bootTimer = this.#clock.setTimeout(() => {
       this.#bootTimer = null
       this.#power = 'on'
@@ -326,6 +339,7 @@ export class SimModem extends EventEmitter<SimModemEvents> {
       this.boots++
       // a SIM with a PIN locks again with every power-up of the module
       if (this.#simLock === 'none' && this.simPin) this.#simLock = 'pin'
+      if (this.#silentBoot) return
       for (const banner of this.personality.bootBanners) this.#urc(banner === '+CPIN: READY' ? `+CPIN: ${this.#simState() ?? 'NOT INSERTED'}` : banner)
     }, this.#bootMs)
   }
@@ -335,6 +349,8 @@ export class SimModem extends EventEmitter<SimModemEvents> {
     this.#timers.cancelAll()
     this.#bootTimer?.cancel()
     this.#bootTimer = null
+    this.#noiseTimer?.cancel()
+    this.#noiseTimer = null
     this.#replies.clear()
     this.#input = ''
     this.#hang = null

@@ -9,7 +9,7 @@ function ladder(wired: { powerKey?: boolean; powerCut?: boolean } = {}) {
   const l = new RecoveryLadder(
     clock,
     {
-      softReset: () => log.push(`cfun@${clock.now()}`),
+      softReset: () => void log.push(`cfun@${clock.now()}`),
       portOpen: () => portOpen,
       powerKey: wired.powerKey ? () => log.push(`pwrkey@${clock.now()}`) : null,
       powerCut: wired.powerCut ? () => log.push(`cut@${clock.now()}`) : null,
