@@ -1,10 +1,8 @@
-/** The installer's tools: `linewatch validate`, `doctor` and `firstboot`. */
+/** The installer's tools: `linewatch validate`, `doctor` and `firstboot` (each loads only its own part). */
 import { spawn } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
-import { exitCode, formatTable, runChecks } from '../doctor/index.js'
-import { applyBootFiles, HTTPS_STEP } from '../firstboot/apply.js'
 import { DEFAULT_CONFIG } from './defaults.js'
 
 export async function validate(args: string[]): Promise<number> {
@@ -38,6 +36,7 @@ export async function firstboot(args: string[]): Promise<number> {
       child.once('exit', (code) => res(code ?? 1))
       if (input !== undefined) child.stdin!.end(input)
     })
+  const { applyBootFiles, HTTPS_STEP } = await import('../firstboot/apply.js')
   const applied = await applyBootFiles(values.boot!, { etc: values.etc!, state: values.state, run })
   for (const a of applied) process.stdout.write(`${a.file === HTTPS_STEP ? 'https' : `${values.boot}/${a.file}`}: ${a.action}\n`)
   if (applied.length === 0) process.stdout.write(`${values.boot}: nothing to apply\n`)
@@ -46,6 +45,7 @@ export async function firstboot(args: string[]): Promise<number> {
 
 export async function doctor(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG }, json: { type: 'boolean', default: false } } })
+  const { exitCode, formatTable, runChecks } = await import('../doctor/index.js')
   const results = await runChecks({ file: values.config! })
   process.stdout.write(`${values.json ? JSON.stringify({ ok: exitCode(results) === 0, checks: results }, null, 2) : formatTable(results)}\n`)
   return exitCode(results)
