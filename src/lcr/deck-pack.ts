@@ -7,7 +7,9 @@
  * The prefixes: an array-mapped trie of digits in breadth-first order. A
  * node has a 10-bit mask of the digits it has children for, and its
  * children are consecutive from firstChild, so the child for digit d is
- * firstChild + (the number of mask bits below d). 10 bytes a node.
+ * firstChild + (the number of mask bits below d). Both share one Int32Array
+ * (node n at 2n: mask | HAS_ROWS, then firstChild), so a step down the trie
+ * is one cache miss, not three: 12 bytes a node with rowStart.
  *
  * The rows: the rows of node n are rowStart[n] .. rowStart[n + 1] - 1, in
  * file order (the tie-break). Per row, the rate (Float64) and the index of
@@ -18,8 +20,8 @@
 import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
 
 export interface PackedDeck {
-  bitmap: Uint16Array
-  firstChild: Int32Array
+  /** Per node: mask of child digits | HAS_ROWS, then the first child. */
+  trie: Int32Array
   /** One more than the nodes. */
   rowStart: Int32Array
   rate: Float64Array
@@ -32,15 +34,17 @@ export interface PackedDeck {
 }
 
 export const TERM = 7
+/** In a node's mask word: the node has rows. */
+export const HAS_ROWS = 1 << 10
 
 /** What to hand to postMessage's transfer list. */
 export function packedBuffers(p: PackedDeck): ArrayBuffer[] {
-  return [p.bitmap, p.firstChild, p.rowStart, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
+  return [p.trie, p.rowStart, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
 }
 
 /** The bytes a packed deck holds. */
 export function packedBytes(p: PackedDeck): number {
-  return [p.bitmap, p.firstChild, p.rowStart, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
+  return [p.trie, p.rowStart, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
 }
 
 function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
@@ -137,29 +141,31 @@ export class PackedBuilder {
     const child = this.#child
     const sibling = this.#sibling
     const digit = this.#digit
-    const bitmap = new Uint16Array(nodes)
-    const firstChild = new Int32Array(nodes)
+    const trie = new Int32Array(nodes * 2)
     // breadth-first: a node's children get consecutive ids, in digit order
     const order = new Int32Array(nodes)
     const newId = new Int32Array(nodes)
     let tail = 1
     for (let head = 0; head < tail; head++) {
       const old = order[head]!
-      firstChild[head] = tail
+      trie[2 * head + 1] = tail
       let mask = 0
       for (let c = child[old]!; c !== 0; c = sibling[c]!) {
         mask |= 1 << digit[c]!
         newId[c] = tail
         order[tail++] = c
       }
-      bitmap[head] = mask
+      trie[2 * head] = mask
     }
     const rows = this.#rows
     const rowStart = new Int32Array(nodes + 1)
     for (let i = 0; i < rows; i++) rowStart[newId[this.#rowNode[i]!]! + 1]!++
     let prefixes = 0
     for (let n = 0; n < nodes; n++) {
-      if (rowStart[n + 1] !== 0) prefixes++
+      if (rowStart[n + 1] !== 0) {
+        prefixes++
+        trie[2 * n] = trie[2 * n]! | HAS_ROWS
+      }
       rowStart[n + 1]! += rowStart[n]!
     }
     // rows placed by node, each node's in file order
@@ -175,6 +181,6 @@ export class PackedBuilder {
     this.#child = this.#sibling = this.#rowNode = this.#term = new Int32Array(0)
     this.#digit = new Uint8Array(0)
     this.#rate = new Float64Array(0)
-    return { bitmap, firstChild, rowStart, rate, terms, termTable, bands: [...this.#bands], prefixes }
+    return { trie, rowStart, rate, terms, termTable, bands: [...this.#bands], prefixes }
   }
 }

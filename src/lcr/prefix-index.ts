@@ -14,7 +14,7 @@
  * compares the two): only the memory and the speed changed.
  */
 import type { RateRow } from './deck.js'
-import { PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
+import { HAS_ROWS, PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
 
 /** Set bits in each 10-bit mask: the rank of a child among its siblings. */
 const POP = new Uint8Array(1024)
@@ -50,13 +50,14 @@ export class PrefixIndex {
 
   /** The rows of one prefix, in file order (bands and validity windows). */
   rowsOf(prefix: string): readonly RateRow[] {
-    const { bitmap, firstChild, rowStart } = this.#p
+    const { trie, rowStart } = this.#p
     let node = 0
     for (let i = 0; i < prefix.length; i++) {
       const c = prefix.charCodeAt(i) - 48
       const bit = 1 << c
-      if (c < 0 || c > 9 || (bitmap[node]! & bit) === 0) return []
-      node = firstChild[node]! + POP[bitmap[node]! & (bit - 1)]!
+      const mask = trie[2 * node]! & 1023
+      if (c < 0 || c > 9 || (mask & bit) === 0) return []
+      node = trie[2 * node + 1]! + POP[mask & (bit - 1)]!
     }
     const out: RateRow[] = []
     if (prefix.length > 0) for (let r = rowStart[node]!; r < rowStart[node + 1]!; r++) out.push(this.#row(r, prefix))
@@ -71,18 +72,18 @@ export class PrefixIndex {
    * closing the old one), then the earlier row in the file.
    */
   lookup(digits: string, at: number, band: string | null): RateRow | null {
-    const { bitmap, firstChild, rowStart } = this.#p
+    const trie = this.#p.trie
     const start = digits.charCodeAt(0) === 43 ? 1 : 0
     let node = 0
     let k = 0
     for (let i = start; i < digits.length; i++) {
       const c = digits.charCodeAt(i) - 48
       if (c < 0 || c > 9) break
-      const mask = bitmap[node]!
+      const mask = trie[2 * node]!
       const bit = 1 << c
       if ((mask & bit) === 0) break
-      node = firstChild[node]! + POP[mask & (bit - 1)]!
-      if (rowStart[node + 1] !== rowStart[node]) {
+      node = trie[2 * node + 1]! + POP[mask & (bit - 1)]!
+      if ((trie[2 * node]! & HAS_ROWS) !== 0) {
         PATH[k] = node
         DEPTH[k++] = i + 1
       }
