@@ -74,6 +74,8 @@ export class RecoveryLadder {
   #alive = false
   /** Whether the pending timer is a step's wait (not a rest, nor the key's release after a power-down). */
   #waiting = false
+  /** The module went off after the last press: the next press switches it on. */
+  #wentOff = false
   /** Started when the port went: if it stays away two boot waits, the hardware steps begin. */
   #lostTooLong: Timer | null = null
   /** When the port was lost lately. */
@@ -129,6 +131,7 @@ export class RecoveryLadder {
     this.#lostTooLong?.cancel()
     this.#lostTooLong = null
     this.#active = true
+    this.#wentOff = false
     this.#round = 0
     this.#rest.reset()
     this.#runRound()
@@ -201,6 +204,7 @@ export class RecoveryLadder {
     if (!this.#active || this.steps[this.#index] !== 'power-key') return
     this.#timer?.cancel()
     this.#waiting = false
+    this.#wentOff = true
     this.#timer = this.#clock.setTimeout(() => this.#step(this.#index + 1), this.#keyReleaseMs)
   }
 
@@ -231,13 +235,15 @@ export class RecoveryLadder {
     // without a port there is nobody to ask: straight to the hardware
     if (step === 'soft-reset' && !this.#actions.portOpen()) return this.#step(i + 1)
     this.#actions.report(step, this.#round)
-    // a press with the port gone is a USB module found off: this press switches it on, and it shows nothing until enumerated
-    const portGone = !this.#actions.portOpen()
+    // a press that switches the module on (it went off after the last press, its USB port is gone, or it follows a cut)
+    // is waited out whole: a module may say nothing until it has booted, and a quick next step would switch it off again
+    const switchesOn = step === 'power-key' && (this.#wentOff || !this.#actions.portOpen() || this.steps[i - 1] === 'power-cut')
+    this.#wentOff = false
     const extra = step === 'power-cut' ? this.#cutOffMs : 0
     this.#stepAt = this.#clock.now()
     this.#stepBoundMs = this.#bootWaitMs + extra
     this.#alive = false
-    const quick = !this.#fixedWaits && this.#round === 1 && !(step === 'power-key' && portGone)
+    const quick = !this.#fixedWaits && this.#round === 1 && !switchesOn
     this.#waitUntil(this.#stepAt + (quick ? this.#quietMs + extra : this.#stepBoundMs))
     if (step === 'soft-reset') {
       const answered = this.#actions.softReset()

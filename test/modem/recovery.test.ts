@@ -141,3 +141,88 @@ t.test('a lost port: the ladder starts after two boot waits away, or at the fift
   bare.clock.advance(600_000)
   t.same(bare.log, [], 'nothing wired: a lost port is only reopened')
 })
+
+t.test('reactive waits: silence moves on after quietMs, a sign of life gets the whole wait, a port gone after a press is a module off', async (t) => {
+  const clock = new FakeClock(0)
+  const log: string[] = []
+  let portOpen = true
+  let answer: (yes: boolean) => void = () => {}
+  const l = new RecoveryLadder(
+    clock,
+    {
+      softReset: () => new Promise<boolean>((r) => (answer = r)),
+      portOpen: () => portOpen,
+      powerKey: () => log.push(`pwrkey@${clock.now()}`),
+      powerCut: () => log.push(`cut@${clock.now()}`),
+      report: (step, round) => step && log.push(`${step}#${round}@${clock.now()}`),
+    },
+    { bootWaitMs: 30_000, quietMs: 8_000, cutOffMs: 3_000, keyReleaseMs: 2_800 },
+  )
+  l.begin()
+  answer(false) // the reset went unanswered
+  await Promise.resolve()
+  clock.advance(7_999)
+  t.same(log, ['soft-reset#1@0'], 'silent: not yet')
+  clock.advance(1)
+  t.same(log.slice(1), ['power-key#1@8000', 'pwrkey@8000'], 'silence for quietMs: the reset did nothing')
+  clock.advance(1_000)
+  portOpen = false
+  l.portLost() // the press switched it off and its USB port went
+  clock.advance(2_799)
+  t.equal(log.length, 3, 'not while the key may still be held')
+  clock.advance(1)
+  t.same(log.slice(3), ['power-key#1@11800', 'pwrkey@11800'], 'pressed again once the key is free')
+  clock.advance(29_999)
+  t.equal(log.length, 5, 'the press that switches it on is waited out whole (it says nothing until booted)')
+  clock.advance(1)
+  t.same(log.slice(5), ['power-cut#1@41800', 'cut@41800'])
+  l.stop()
+
+  // a sign of life during the quiet window: the whole boot wait from the step
+  log.length = 0
+  portOpen = true
+  l.begin()
+  clock.advance(5_000)
+  l.alive() // noise on the line: it is booting
+  clock.advance(24_999)
+  t.same(log, [`soft-reset#1@${clock.now() - 29_999}`], 'no step while it boots')
+  clock.advance(1)
+  t.match(log[1], /^power-key#1/, 'the whole boot wait, not more')
+  l.stop()
+
+  // the reset answered OK: it heard it and is restarting
+  log.length = 0
+  l.begin()
+  const start = clock.now()
+  answer(true)
+  await Promise.resolve()
+  await Promise.resolve()
+  clock.advance(29_999)
+  t.equal(log.length, 1, 'a reset it answered gets the whole boot wait')
+  clock.advance(1)
+  t.equal(log[1], `power-key#1@${start + 30_000}`)
+  l.stop()
+})
+
+t.test('the second round gives silence the whole boot wait; fixedWaits is the old ladder', async (t) => {
+  const clock = new FakeClock(0)
+  const times: number[] = []
+  const make = (fixedWaits: boolean) =>
+    new RecoveryLadder(
+      clock,
+      { softReset: () => Promise.resolve(false), portOpen: () => true, powerKey: () => {}, powerCut: null, report: (s) => s && times.push(clock.now()) },
+      { bootWaitMs: 30_000, quietMs: 8_000, keyReleaseMs: 2_800, restMinMs: 60_000, fixedWaits },
+    )
+  const l = make(false)
+  l.begin()
+  clock.advance(24_000 + 60_000 + 90_000)
+  const gaps = times.slice(1).map((ms, i) => ms - times[i]!)
+  t.same(gaps, [8_000, 8_000, 8_000, 60_000, 30_000, 30_000, 30_000], 'round 1 quick, rest, round 2 with the whole wait after each step')
+  l.stop()
+  times.length = 0
+  const old = make(true)
+  old.begin()
+  clock.advance(90_000)
+  t.same(times.slice(1).map((ms, i) => ms - times[i]!), [30_000, 30_000, 30_000], 'fixed waits: the whole boot wait after every step')
+  old.stop()
+})
