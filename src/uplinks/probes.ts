@@ -34,6 +34,10 @@ export type Prober = (target: ProbeTarget, bind: ProbeBinding, timeoutMs: number
 
 /** How long past its timeout a ping may run before it is killed (process start-up, name lookup). */
 const PING_GRACE_MS = 200
+/** ICMP payload bytes: ping's timestamp (a struct timeval) needs 16 to time the round trip. */
+export const PING_PAYLOAD = 16
+/** An echo request or reply on the wire at IP level: 20 (IPv4) + 8 (ICMP) + the payload. */
+export const PING_PACKET_BYTES = 20 + 8 + PING_PAYLOAD
 
 const rtt = (ms: number) => Math.round(ms * 10) / 10
 const since = (started: number) => rtt(performance.now() - started)
@@ -104,8 +108,9 @@ function probeIcmp(host: string, iface: string, timeoutMs: number): Promise<Prob
   return new Promise((resolve) => {
     // iputils ≥ 20210202 takes fractional seconds for -W; 0 would mean "wait forever"
     const wait = (Math.max(1, timeoutMs) / 1000).toFixed(3)
-    // -I <name>: SO_BINDTODEVICE, out by that interface whatever the routes say
-    const child = spawn('ping', ['-n', '-q', '-c', '1', '-W', wait, '-I', iface, host], {
+    // -I <name>: SO_BINDTODEVICE, out by that interface whatever the routes say; -s 16: the
+    // smallest payload that still carries ping's timestamp (44-byte packets, not 84: a metered uplink pays for them)
+    const child = spawn('ping', ['-n', '-q', '-c', '1', '-s', String(PING_PAYLOAD), '-W', wait, '-I', iface, host], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     })

@@ -20,6 +20,10 @@ export interface LabOptions {
   /** Extra probe targets per uplink besides ICMP to both internet targets (e.g. a TCP port of internet-services). */
   extraTargets?: Record<string, unknown>[]
   mqttUrl?: string
+  /** Merged into each uplink's `probes` (e.g. suspectTimeoutMs: 0 for the old detection). */
+  probes?: Record<string, unknown>
+  /** Merged into `failover` (e.g. watchCarrier: false). */
+  failover?: Record<string, unknown>
 }
 
 export interface Lab {
@@ -40,8 +44,8 @@ export async function startLab(topo: Topology, opts: LabOptions): Promise<Lab> {
     site: 'lab',
     box: topo.tag,
     board: 'sim',
-    uplinks: topo.uplinks.map((u) => ({ id: u.id, interface: u.interface, gateway: u.gateway, probes: { targets }, holdDownSeconds: opts.holdDownSeconds })),
-    failover: { routes: 'metrics' },
+    uplinks: topo.uplinks.map((u) => ({ id: u.id, interface: u.interface, gateway: u.gateway, probes: { targets, ...opts.probes }, holdDownSeconds: opts.holdDownSeconds })),
+    failover: { routes: 'metrics', ...opts.failover },
     // nothing listens there without a broker: the box retries quietly
     mqtt: { url: opts.mqttUrl ?? 'mqtt://127.0.0.1:1', reconnectMaxMs: 5000 },
     http: { host: '127.0.0.1', port: 0 },

@@ -35,6 +35,11 @@ export interface Topology {
   /** About `percent`% of round trips through the provider are lost (see `lossy` below). */
   lossy(isp: Isp, percent: number): Promise<void>
   restore(isp: Isp): Promise<void>
+  /** The provider's end of the box's link set down (up): the box's interface loses (regains) its carrier, as a pulled cable. */
+  unplug(isp: Isp): Promise<void>
+  plug(isp: Isp): Promise<void>
+  /** Bytes received plus sent on the box's interface to the provider so far. */
+  bytes(isp: Isp): Promise<number>
   /** The box's default routes, lowest metric (the one in use) first. */
   defaultRoutes(): Promise<Route[]>
   /** Deletes everything this topology made; safe to call twice. */
@@ -194,6 +199,12 @@ export async function makeTopology(): Promise<Topology> {
         return nft(isp, `numgen random mod 10000 < ${Math.round(q * 10000)} drop`)
       },
       restore: (isp) => nft(isp, ''),
+      unplug: async (isp) => void (await ip(isp, 'link', 'set', 'box', 'down')),
+      plug: async (isp) => void (await ip(isp, 'link', 'set', 'box', 'up')),
+      async bytes(isp) {
+        const [link] = JSON.parse(await ip('box', '-j', '-s', 'link', 'show', `up${isp.slice(3)}`)) as { stats64: { rx: { bytes: number }; tx: { bytes: number } } }[]
+        return link!.stats64.rx.bytes + link!.stats64.tx.bytes
+      },
       async defaultRoutes() {
         const routes = JSON.parse((await ip('box', '-j', 'route', 'show', 'default')) || '[]') as { dev: string; gateway?: string; metric?: number }[]
         return routes.map((r) => ({ dev: r.dev, via: r.gateway ?? '', metric: r.metric ?? 0 })).sort((a, b) => a.metric - b.metric)

@@ -71,9 +71,10 @@ t.test('the default route leaves a cut provider in seconds, stays under light lo
 
   const cutAt = performance.now()
   await topo.cut('isp1')
+  // waitRoute fails the test if the route has not moved in 15 s; how fast is the bench's business
   const movedAt = await lab.waitRoute('up2', 15_000)
-  const switchS = (movedAt - cutAt) / 1000
-  t.ok(switchS < 8, `cut → route on isp2 in ${switchS.toFixed(2)} s (the bench measures it; here a loaded CI machine gets slack)`)
+  t.comment(`cut → route on isp2 in ${((movedAt - cutAt) / 1000).toFixed(2)} s`)
+  t.equal(await lab.routeDev(), 'up2', 'the cut provider left: the default route is on isp2')
   // the event comes through the broker, so the box is connected again, through isp2
   await waitFor(() => heard.some((h) => h.topic.endsWith('/event') && h.body.type === 'uplink' && h.body.to === 'isp2'), 10_000, 'the uplink event over MQTT')
   const event = heard.find((h) => h.topic.endsWith('/event') && h.body.type === 'uplink' && h.body.to === 'isp2')!
@@ -96,4 +97,12 @@ t.test('the default route leaves a cut provider in seconds, stays under light lo
   t.same(routes.map((r) => r.dev), ['up1', 'up2'], 'both uplinks keep a default route (a probe bound to an interface needs one)')
   const rules = await topo.exec('box', 'ip', ['-4', 'rule', 'show'])
   for (const u of topo.uplinks) t.match(rules.stdout, new RegExp(`from ${u.address.replace(/\./g, '\\.')} lookup`), `a source rule for ${u.id}: its TCP probes leave by it`)
+
+  // a pulled cable: the box's up1 loses its carrier; the kernel's word (ip monitor link), not the probes, takes isp1 down
+  await topo.unplug('isp1')
+  await lab.waitRoute('up2', 15_000)
+  await waitFor(() => uplinkState('isp1')?.state === 'down', 10_000, 'isp1 down over MQTT')
+  t.match(uplinkState('isp1')?.reason, /^up1 lost its carrier$/, 'down because the carrier went, not by failed rounds')
+  await topo.plug('isp1')
+  await waitFor(() => uplinkState('isp1')?.state === 'up', 30_000, 'isp1 up again once plugged in, by its probes')
 })
