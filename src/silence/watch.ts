@@ -225,7 +225,10 @@ export class SilenceWatch {
   #probe(id: string, w: Watched, now: number, pValue: number): void {
     const t = this.#tester
     if (!t || w.since === null || w.firing || w.probing || now < w.retryAt || !t.can(id)) return
-    const reason = probeReason({ minutes: (now - w.since) / 60_000, pValue, withinMinutes: this.#cfg.testCalls.withinMinutes, ringSeconds: t.ringSeconds })
+    // without history the fixed rule flags after fixedMinutes (counting whole ticks, so up to a minute early):
+    // the test must ring first, or a healthy line is flagged where a ring would have proved it
+    const within = this.#trusted(this.#models.get(id)!) ? this.#cfg.testCalls.withinMinutes : Math.min(this.#cfg.testCalls.withinMinutes, this.#cfg.fixedMinutes - 1)
+    const reason = probeReason({ minutes: (now - w.since) / 60_000, pValue, withinMinutes: within, ringSeconds: t.ringSeconds })
     if (!reason || !this.#budget.take(now)) return
     w.probing = true
     this.#inFlight++

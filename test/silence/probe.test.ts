@@ -147,3 +147,11 @@ t.test('with no modem free to call from, the watch backs off instead of trying e
   t.ok(quiet >= 4 && quiet <= 8, `the quiet line tried ${quiet} times in 8 hours (5, 10, 20, … min apart), not ~90`)
   t.equal(store.get('line', 'quiet')!.lastTestCall, null, 'no verdict on the line')
 })
+
+t.test('without history a test comes before the 30-minute rule would flag a healthy line', async (t) => {
+  const { flags, play, net } = await setup(t, cfg())
+  // a call just before a tick: the rule counts that whole minute as silence, so it fires at 29 min of it
+  await play({ quiet: [START + 59_000], busy: [START + 59_000] }, START + 3 * HOUR)
+  t.same(flags, [], 'no alarm: each test rang before the rule could fire')
+  t.ok(net.dialled.filter((d) => d.line === 'quiet').length >= 6, 'the quiet line was tested through the three hours')
+})
