@@ -39,7 +39,7 @@ export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
   if (job.kind === 'kept') {
     const text = await readFile(job.file, 'utf8').catch(() => null)
     if (text === null) return none
-    const b = new PackedBuilder()
+    const b = new PackedBuilder(lineCount(text))
     const { problems } = parseDeckInto(text, job.columns, (r) => b.add(r))
     return b.rows ? { ...none, packed: b.finish(), rows: b.rows, problems: problems.slice(0, LISTED), problemCount: problems.length } : none
   }
@@ -50,7 +50,7 @@ export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
     return { ...none, refused: `cannot read ${job.file}: ${errorMessage(err)}` }
   }
   const decoded = decodeDeck(bytes, job.encoding)
-  const b = new PackedBuilder()
+  const b = new PackedBuilder(lineCount(decoded.text))
   const parsed = parseDeckInto(decoded.text, job.columns, (r) => b.add(r))
   // a header that does not match is most often an encoding guessed wrong: say which one was used
   const problems = parsed.problems.map((p) => (/ in the header/.test(p.message) ? { ...p, message: `${p.message}; ${encodingNote(decoded)}` } : p))
@@ -60,6 +60,13 @@ export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
   const packed = b.finish()
   // kept as UTF-8: the copy is read back without guessing
   return { ...none, ...listed, packed, rows: packed.rate.length, keepError: await keep(job.keepTo, decoded.text) }
+}
+
+/** At least the rows a deck can have (a lone-CR file counts as one line: the arrays then grow as rows come). */
+function lineCount(text: string): number {
+  let n = 1
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+  return n
 }
 
 /** Written beside and renamed: a power cut leaves the old copy or the new one. */
