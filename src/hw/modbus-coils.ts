@@ -11,12 +11,12 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
-import modbusSerial from 'modbus-serial'
+import { createRequire } from 'node:module'
+import type ModbusSerial from 'modbus-serial'
 import { SerialPort } from 'serialport'
 import { openFailureReason } from './serial.js'
 
-type ModbusClient = InstanceType<typeof modbusSerial.default>
-const ModbusRTU = modbusSerial.default
+type ModbusClient = InstanceType<typeof ModbusSerial.default>
 
 /** CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF); sent low byte first. */
 export function crc16(bytes: Uint8Array): number {
@@ -322,6 +322,8 @@ export class ModbusCoils {
       this.#abort?.(`port lost: ${err.message}`)
       if (this.#wanted) for (const fn of this.#onLost) fn(this.#lastError)
     })
+    // required on first use: only a box with a Modbus stack light or relay loads the client (issue 20)
+    const ModbusRTU = (createRequire(import.meta.url)('modbus-serial') as typeof ModbusSerial).default
     const client = new ModbusRTU(port)
     client.on('error', () => {}) // port errors reach us as 'lost' above; an unheard 'error' would crash the process
     client.setID(this.config.slaveId)

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events'
-import five from 'johnny-five'
+import { createRequire } from 'node:module'
+import type * as J5 from 'johnny-five'
 import type { PanelConfig } from '../config/schema.js'
 import { ErrorCode, LinewatchError, errorMessage } from '../core/errors.js'
 import type { Logger } from '../core/logger.js'
@@ -26,7 +27,7 @@ export function diesFor(color: LampColor, separateAmber: boolean, test: boolean)
 class Output {
   #level: boolean | null = null
   constructor(
-    readonly pin: five.Pin,
+    readonly pin: J5.Pin,
     readonly io: IoPlugin,
     readonly passive = false,
   ) {}
@@ -53,7 +54,7 @@ export class J5Panel implements PanelDriver {
   readonly #on: { silence(): void; lampTest(): void; health(ok: boolean, error?: string): void }
   readonly #lamps = new Map<string, { green: Output; red: Output; amber: Output | null }>()
   #buzzer: Output | null = null
-  #button: (five.Button & EventEmitter) | null = null
+  #button: (J5.Button & EventEmitter) | null = null
   #ready = false
 
   constructor(deps: { config: PanelConfig; io: IoPlugin; log: Logger; on: J5Panel['on'] }) {
@@ -68,7 +69,9 @@ export class J5Panel implements PanelDriver {
   }
 
   async start(timeoutMs = 10000): Promise<void> {
-    const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as five.BoardOption)
+    // required on first use: a box without a GPIO panel never loads johnny-five (~600 KB of source; issue 20)
+    const five = createRequire(import.meta.url)('johnny-five') as typeof J5
+    const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as J5.BoardOption)
     // @types/johnny-five leaves out that Board and Button are EventEmitters
     const boardEvents = board as unknown as EventEmitter
     // once ready, johnny-five re-emits the plugin's errors on the board: heard below on the plugin itself,
@@ -100,14 +103,14 @@ export class J5Panel implements PanelDriver {
     }
     // names (GPIO17, pin11) resolved here: johnny-five's Button does not ask the plugin to normalize
     const pinOf = (pin: number | string) => pinIndex(this.#io, pin)
-    const output = (pin: number | string, passive = false) => new Output(new five.Pin({ pin: pinOf(pin), type: 'digital', mode: 1, board } as five.PinOption), this.#io, passive)
+    const output = (pin: number | string, passive = false) => new Output(new five.Pin({ pin: pinOf(pin), type: 'digital', mode: 1, board } as J5.PinOption), this.#io, passive)
     for (const lamp of this.#cfg.lamps) {
       this.#lamps.set(lamp.id, { green: output(lamp.green), red: output(lamp.red), amber: lamp.amber === undefined ? null : output(lamp.amber) })
     }
     if (this.#cfg.buzzer) this.#buzzer = output(this.#cfg.buzzer.pin, this.#cfg.buzzer.passive)
     if (this.#cfg.button) {
       const { pin, activeLow, holdSeconds } = this.#cfg.button
-      this.#button = new five.Button({ pin: pinOf(pin), isPullup: activeLow, holdtime: holdSeconds * 1000, board } as five.ButtonOption) as five.Button & EventEmitter
+      this.#button = new five.Button({ pin: pinOf(pin), isPullup: activeLow, holdtime: holdSeconds * 1000, board } as J5.ButtonOption) as J5.Button & EventEmitter
       let held = false
       this.#button.on('press', () => {
         this.#log.info('silence button pressed')

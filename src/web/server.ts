@@ -160,8 +160,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   if (deps.routing) routingRoutes(app, deps.routing)
   if (deps.stats) {
     statsRoutes(app, deps.stats)
-    // the statistics pages and the wallboard (stats-page.ts); uPlot from the package, not a CDN
-    const uplot = uplotAssets()
+    // the statistics pages and the wallboard (stats-page.ts); uPlot from the package, not a CDN, read when asked
+    // (the browser keeps it a day) rather than held in memory for good
     const js = 'text/javascript; charset=utf-8'
     app.get('/stats', async (req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statsPage({ csrf: req.identity?.session?.csrf })))
     app.get('/stats/month', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statsMonthPage()))
@@ -170,8 +170,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
     app.get('/stats.js', async (_req, reply) => reply.type(js).send(STATS_SCRIPT))
     app.get('/wallboard.js', async (_req, reply) => reply.type(js).send(WALLBOARD_SCRIPT))
     app.get('/stats.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(STATS_CSS))
-    app.get('/vendor/uplot.min.js', async (_req, reply) => reply.type(js).header('cache-control', 'max-age=86400').send(uplot.js))
-    app.get('/vendor/uplot.min.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=86400').send(uplot.css))
+    app.get('/vendor/uplot.min.js', async (_req, reply) => reply.type(js).header('cache-control', 'max-age=86400').send(uplotAssets().js))
+    app.get('/vendor/uplot.min.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=86400').send(uplotAssets().css))
   }
   deps.extraRoutes?.(app)
 

@@ -6,7 +6,8 @@
  * board that never answers is an 'error' in plain words, not a hang.
  */
 import type { Duplex } from 'node:stream'
-import firmataIo from 'firmata-io'
+import { createRequire } from 'node:module'
+import type FirmataIo from 'firmata-io'
 import { SerialPort } from 'serialport'
 import type { IoPlugin } from './contract.js'
 
@@ -24,6 +25,8 @@ export function openFirmata(opts: FirmataOptions): IoPlugin {
   const timeoutMs = opts.timeoutMs ?? 10_000
   const transport = opts.open ? opts.open(opts.port, baudRate) : new SerialPort({ path: opts.port, baudRate })
   // the board may answer the version request half-way through the handshake
+  // required here, not imported: only a box with board: firmata loads the client
+  const firmataIo = createRequire(import.meta.url)('firmata-io') as typeof FirmataIo
   const board = new firmataIo.Firmata(transport, { reportVersionTimeout: Math.min(2000, timeoutMs / 2) })
   const io = board as unknown as IoPlugin & { close(): Promise<void> }
   const fail = (why: string) => board.emit('error', new Error(`Firmata on ${opts.port}: ${why}`))
