@@ -1,8 +1,9 @@
 /**
  * Recovery on the simulated clock, with the real driver and simulator wired
  * as on the board (poll 10 s, timeout 3 s, two timeouts, boot wait 30 s,
- * quietSeconds 8, a module that takes 10 s to boot), for each simulated
- * personality (Quectel EC25 and Huawei E173 on USB, SIMCom SIM800 on a UART).
+ * quietSeconds 8), for each simulated personality, booting as long as the
+ * real module does (personality typicalBootMs: Quectel EC25 on USB 12 s,
+ * SIMCom SIM800 on a UART 3 s, Huawei E173 on USB 10 s).
  * Three hangs: one a soft reset cures, one only the power key cures (it
  * toggles: the first press switches the hung module off, the second on), one
  * deaf even to its key, cured by a power cut (3 s off). A USB module that
@@ -24,14 +25,13 @@ import { ModemDriver } from '../src/modem/driver.js'
 import { SimBinding, SimGateway } from '../src/sim/binding.js'
 import { SimIO } from '../src/sim/gpio.js'
 import { SimModem } from '../src/sim/modem.js'
-import type { PersonalityName } from '../src/sim/personalities.js'
+import { PERSONALITIES, type PersonalityName } from '../src/sim/personalities.js'
 import { wireSimModem } from '../src/sim/wiring.js'
 
 type Figure = { figure: string; value: number; unit: string }
 type Hang = { name: string; extra: Partial<ModemConfig>; kind: 'soft' | 'hard'; keyIgnored?: boolean }
 
 const tick = () => new Promise<void>((r) => setImmediate(r))
-const BOOT_MS = 10_000
 const KEY = { pin: 8, pulseMs: 800 }
 const CUT = { pin: 9, cutLevel: 1, offMs: 3000 }
 const HANGS: Hang[] = [
@@ -39,7 +39,7 @@ const HANGS: Hang[] = [
   { name: 'hard hang, power key wired', extra: { powerKey: KEY }, kind: 'hard' },
   { name: 'hard hang, deaf to its key, power cut wired', extra: { powerKey: KEY, powerCut: CUT }, kind: 'hard', keyIgnored: true },
 ]
-const PERSONALITIES: [PersonalityName, string][] = [
+const MODULES: [PersonalityName, string][] = [
   ['quectel', 'EC25 (USB)'],
   ['simcom', 'SIM800 (UART)'],
   ['huawei', 'E173 (USB)'],
@@ -49,7 +49,8 @@ const PERSONALITIES: [PersonalityName, string][] = [
 async function scenario(hang: Hang, personality: PersonalityName, fixedWaits: boolean): Promise<[string, number][]> {
   const clock = new FakeClock()
   const gw = new SimGateway()
-  const sim = gw.add('gsm1', new SimModem({ clock, personality, operator: 'MegaFon', bootMs: BOOT_MS }))
+  const bootMs = PERSONALITIES[personality].typicalBootMs
+  const sim = gw.add('gsm1', new SimModem({ clock, personality, operator: 'MegaFon', bootMs }))
   const config: ModemConfig = { id: 'gsm1', port: 'sim:gsm1', baudRate: 115200, pollSeconds: 10, commandTimeoutMs: 3000, unansweredLimit: 2, bootWaitSeconds: 30, ...hang.extra }
   const io = new SimIO({ pinCount: 20 })
   wireSimModem(io, sim, config)
@@ -71,7 +72,7 @@ async function scenario(hang: Hang, personality: PersonalityName, fixedWaits: bo
     sim.on('command', (c) => {
       if (c.toUpperCase() !== 'AT+CFUN=1,1') return
       gw.vanish('gsm1')
-      clock.setTimeout(() => gw.reappear('gsm1'), BOOT_MS - 2000)
+      clock.setTimeout(() => gw.reappear('gsm1'), bootMs - 2000)
     })
   }
   if (hang.keyIgnored) {
@@ -96,7 +97,7 @@ export async function benchRecovery(): Promise<Figure[]> {
   const usable: Record<'today' | 'new', number[]> = { today: [], new: [] }
   const keyOnly: Record<'today' | 'new', number[]> = { today: [], new: [] }
   for (const hang of HANGS) {
-    for (const [personality, label] of PERSONALITIES) {
+    for (const [personality, label] of MODULES) {
       for (const which of ['today', 'new'] as const) {
         const events = await scenario(hang, personality, which === 'today')
         const back = events.find(([e]) => e === 'usable again')?.[1] ?? NaN

@@ -27,6 +27,8 @@ export interface Personality {
   clccUrc: boolean
   /** AT+CSCS after boot. */
   defaultCscs: 'GSM' | 'IRA' | 'UCS2'
+  /** From power-on to its boot banner, typically (the bench boots it this long; SimModem's bootMs defaults to 3 s). */
+  typicalBootMs: number
 }
 
 export const PERSONALITIES = {
@@ -43,6 +45,8 @@ export const PERSONALITIES = {
     usb: true,
     clccUrc: false,
     defaultCscs: 'GSM',
+    // Quectel's forum (EG25-G, same family): RDY "can be received after 12s"
+    typicalBootMs: 12_000,
   },
   simcom: {
     manufacturer: 'SIMCOM_Ltd',
@@ -58,6 +62,8 @@ export const PERSONALITIES = {
     usb: false,
     clccUrc: true,
     defaultCscs: 'IRA',
+    // SIM800 hardware design V1.09, fig. 12: the serial port is active > 1.4 s after power-on, then RDY
+    typicalBootMs: 3000,
   },
   huawei: {
     manufacturer: 'huawei',
@@ -73,6 +79,8 @@ export const PERSONALITIES = {
     usb: true,
     clccUrc: false,
     defaultCscs: 'IRA',
+    // no figure found for the E173: the bench's old 10 s
+    typicalBootMs: 10_000,
   },
 } as const satisfies Record<string, Personality>
 
