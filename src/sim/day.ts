@@ -7,7 +7,9 @@
  * silently at the exchange (`deaf`: the voltage stays, calls stop) or by a
  * cable cut (`cut`). The day is played twice with the same calls: with no
  * history (the 30-minute rule acts) and after four weeks of learnt history
- * (the adaptive detector acts). It reports when each detector fired.
+ * (the adaptive detector acts). It reports when each detector fired. The
+ * silence watch's own test calls (silence.testCalls) are off here, so the
+ * detectors stay apart: scripts/bench-silence.ts measures those.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -45,6 +47,7 @@ lines:
     analog: { voltage: { pin: 13 }, ring: { pin: 14 } }
 silence:
   businessHours: [{ days: [mon, tue, wed, thu, fri, sat], from: "09:00", to: "21:00" }]
+  testCalls: { perDay: 0 }
 testCalls: { everyMinutes: 30, ringSeconds: 20 }
 mqtt: { url: "mqtt://127.0.0.1:1" }
 http: { host: 127.0.0.1, port: 0 }
