@@ -89,7 +89,7 @@ export const ModemSchema = Type.Object(
         default: 8,
         minimum: 1,
         maximum: 600,
-        description: 'In the first round of recovery, how long a module may stay silent after a step (no byte, no port change) before the step is taken as having done nothing; at most bootWaitSeconds',
+        description: 'In the first round of recovery, how long a module may stay silent after a step (no byte, no port change) before the step is taken as having done nothing; a value above bootWaitSeconds counts as bootWaitSeconds',
       }),
     ),
   },
