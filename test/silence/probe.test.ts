@@ -155,3 +155,12 @@ t.test('without history a test comes before the 30-minute rule would flag a heal
   t.same(flags, [], 'no alarm: each test rang before the rule could fire')
   t.ok(net.dialled.filter((d) => d.line === 'quiet').length >= 6, 'the quiet line was tested through the three hours')
 })
+
+t.test('config: silence.testCalls has defaults and refuses values out of range with the key named', async (t) => {
+  const { validateConfigText } = await import('../../src/config/index.js')
+  const base = 'site: s\nbox: b\nboard: sim\n'
+  t.match(validateConfigText(base).config?.silence.testCalls, { perDay: 120, withinMinutes: 30 })
+  const bad = validateConfigText(`${base}silence:\n  testCalls: { perDay: -1, withinMinutes: 5 }\n`)
+  t.equal(bad.config, null)
+  t.same(bad.problems.map((p) => `${p.path}: ${p.message}`), ['silence.testCalls.perDay: must be >= 0', 'silence.testCalls.withinMinutes: must be >= 10'])
+})
