@@ -242,11 +242,14 @@ async function benchDecks(): Promise<Figure[]> {
         const got = answer(idx.lookup(nums.digits[j]!, AT, nums.bands[j]!))
         if (got !== oldAnswers[i]) throw new Error(`${name}: ${nums.digits[j]} (${nums.bands[j]}): old index ${oldAnswers[i]}, packed ${got}`)
       })
+      // the same timer with nothing loading, as long: what this machine's scheduler alone costs (2 cores shared, other load)
+      const idle = await maxBlock(() => new Promise((r) => setTimeout(r, now.ms)))
       const newT = timeLookups((d, b) => idx.lookup(d, AT, b), nums)
       const packed = `${name}, packed (DeckLibrary.load: file read, parsed and packed in a worker, swapped in)`
       out.push(
         { figure: `${packed}: load`, value: round(now.ms / 1000, 2), unit: 's' },
         { figure: `${packed}: event loop blocked at most`, value: round(now.blockMs), unit: 'ms' },
+        { figure: `${name}: event loop late at most with nothing loading, as long (this machine's baseline)`, value: round(idle.blockMs), unit: 'ms' },
         { figure: `${packed}: heap growth + the packed arrays (outside the heap)`, value: round((m1.heapUsed - m0.heapUsed + idx.bytes) / MiB), unit: 'MiB' },
         { figure: `${packed}: of which the packed arrays`, value: round(idx.bytes / MiB), unit: 'MiB' },
         { figure: `${packed}: lookups (same numbers, same answers as today on ${CHECKED})`, value: Math.round(newT.perSecond), unit: 'lookups/s' },
