@@ -11,6 +11,7 @@ import { classifyBanner } from './banners.js'
 import { AtEngine, type AtCommandOptions, type AtResponse } from './engine.js'
 import { BalanceCheck, type Balance } from './balance.js'
 import { RecoveryLadder, STEP_TEXT } from './recovery.js'
+import { Prober } from './probe.js'
 import { readIdentity } from './identity.js'
 import { initialModem, modemHealth } from './modem-state.js'
 import { parseClip } from './calls.js'
@@ -43,10 +44,6 @@ const BOOT_SETTLE_MS = 2000
 const STABLE_PORT_MS = 60_000
 /** While the ladder brings a module back, a missing port is looked for this often: a booted USB module is found at once. */
 const REOPEN_RECOVERING_MS = 2000
-/** While the ladder runs, an open port is asked `AT` this often: a module that boots without a banner (or whose banner went out before the port was open) is found at once. */
-const PROBE_EVERY_MS = 2000
-/** A probe's answer is an `OK` a module that is up gives at once. */
-const PROBE_TIMEOUT_MS = 1000
 /** quietSeconds when the config leaves it out. */
 export const DEFAULT_QUIET_SECONDS = 8
 
@@ -99,8 +96,8 @@ export class ModemDriver {
   #resolveFirst: () => void = () => {}
   /** The ladder's AT+CFUN=1,1 is waiting for its answer: a boot banner now is from before the reset, not the module back. */
   #resetInFlight = false
-  #probeTimer: Timer | null = null
-  #probing = false
+  /** While the ladder runs: `AT` now and then, the first answer ends it (the module is set up at once). */
+  readonly #prober: Prober
   /** The old ladder (a fixed wait after every step, no probes): for the bench's comparison only. */
   readonly #fixedWaits: boolean
 
@@ -140,8 +137,8 @@ export class ModemDriver {
           if (step) this.#log.warn({ step, round }, `recovering: ${STEP_TEXT[step]}`)
           else this.#log.info({ round }, 'answering again: recovered')
           this.#publish({ recovery: step ? { step, round, since: this.#clock.now() } : null })
-          if (step) this.#startProbing()
-          else this.#stopProbing()
+          if (step && !this.#fixedWaits && !this.#stopped) this.#prober.start()
+          else if (!step) this.#prober.stop()
           // without a port the pending reopen may be a minute away: a module a step brings back is looked for at once
           if (step && !this.#port && !this.#stopped) this.#scheduleReopen()
         },
@@ -155,6 +152,13 @@ export class ModemDriver {
         keyReleaseMs: (powerKey?.pulseMs ?? 0) + 2000,
       },
     )
+    this.#prober = new Prober(this.#clock, {
+      engine: () => this.#engine,
+      // not over a poll, nor before the reset's answer (its OK is not the module back)
+      ready: () => !this.#ticking && !this.#resetInFlight,
+      timeoutMs: deps.config.commandTimeoutMs,
+      answered: () => this.#answeredProbe(),
+    })
     const b = deps.config.balance
     // always there, so the office can ask with a code of its own; checked on a schedule only when configured
     this.#balance = new BalanceCheck({
@@ -291,7 +295,7 @@ export class ModemDriver {
     this.#reopen?.cancel()
     this.#ringEnd?.cancel()
     this.#bootTick?.cancel()
-    this.#stopProbing()
+    this.#prober.stop()
     this.#restorePower?.()
     this.#engine?.close()
     if (this.#port) await closePort(this.#port)
@@ -349,33 +353,7 @@ export class ModemDriver {
     }
   }
 
-  /** While the ladder runs, `AT` now and then: the first answer ends it (the module is set up at once). */
-  #startProbing(): void {
-    if (this.#fixedWaits || this.#probeTimer || this.#stopped) return
-    this.#probeTimer = this.#clock.setInterval(() => void this.#probe(), PROBE_EVERY_MS)
-  }
-
-  #stopProbing(): void {
-    this.#probeTimer?.cancel()
-    this.#probeTimer = null
-  }
-
-  async #probe(): Promise<void> {
-    const engine = this.#engine
-    // not over a poll, nor before the reset's answer (its OK is not the module back)
-    if (!engine || this.#probing || this.#ticking || this.#resetInFlight) return
-    this.#probing = true
-    try {
-      await engine.send('AT', { timeoutMs: Math.min(PROBE_TIMEOUT_MS, this.#cfg.commandTimeoutMs) })
-      this.#answeredProbe()
-    } catch (err) {
-      if (hasCode(err, ErrorCode.AT_ERROR)) this.#answeredProbe()
-      // silence is what the ladder is waiting out: not logged, not counted
-    } finally {
-      this.#probing = false
-    }
-  }
-
+  /** A probe was answered: the module is up again. */
   #answeredProbe(): void {
     if (this.#stopped) return
     this.#log.info('answered a probe')
