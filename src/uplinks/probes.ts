@@ -32,8 +32,12 @@ export interface ProbeResult {
 
 export type Prober = (target: ProbeTarget, bind: ProbeBinding, timeoutMs: number) => Promise<ProbeResult>
 
-/** How long past its timeout a ping may run before it is killed (process start-up, name lookup). */
-const PING_GRACE_MS = 200
+/**
+ * How long past its timeout (counted from the call, not from ping's start) a ping may run before it
+ * is killed: just enough for a reply at the last moment to be read. A round ends on time even when
+ * starting ping was slow (a busy CPU), so a cut is not seen later by the start-up time.
+ */
+const PING_GRACE_MS = 20
 /** ICMP payload bytes: ping's timestamp (a struct timeval) needs 16 to time the round trip. */
 export const PING_PAYLOAD = 16
 /** An echo request or reply on the wire at IP level: 20 (IPv4) + 8 (ICMP) + the payload. */

@@ -62,9 +62,17 @@ interface IpRule {
  * by DHCP with another metric is replaced.
  */
 export class IpRouteControl implements RouteControl {
+  /** The route last put first (gateway, device, metric): a new one is promoted before anything is read. */
+  #top: string | null = null
+
   constructor(private readonly run: Run = execRun) {}
 
   async apply(routes: UplinkRoute[]): Promise<void> {
+    const first = [...routes].sort((a, b) => a.metric - b.metric)[0]
+    const top = first ? `${first.gateway} ${first.interface} ${first.metric}` : null
+    // a switch: the traffic moves by this one command, without waiting for a process that lists the routes
+    if (first && top !== this.#top) await this.run('ip', ['route', 'replace', 'default', 'via', first.gateway, 'dev', first.interface, 'metric', String(first.metric)])
+    this.#top = top
     const present = JSON.parse((await this.run('ip', ['-j', '-4', 'route', 'show', 'default'])).stdout || '[]') as IpRoute[]
     // Promotion first, lowest metric first: IPv4's `replace` swaps the route holding that metric in
     // place, whatever its device, so one command moves the traffic from the old uplink to the new one

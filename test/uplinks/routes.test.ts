@@ -175,6 +175,7 @@ t.test('switching the active uplink: never without a default route, never two wi
     'ip route replace default via 192.0.2.1 dev eth0 metric 110',
   ], 'the promotion first: one replace takes metric 10 from eth0; then eth0 gets its demoted route')
   t.same(ip.lowest, ['eth1', 'eth1', 'eth1'], 'the traffic moved by the first command, straight from eth0 to eth1: never by wwan0')
+  t.equal(ip.commands[from], 'ip route replace default via 198.51.100.1 dev eth1 metric 10', 'that command comes first: nothing is read before it')
   // every way from one to another, and back
   const order = ['c', 'a', 'c', 'b', 'a', 'b', 'c', 'a']
   for (const active of order) {
