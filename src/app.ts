@@ -313,7 +313,16 @@ export class Box {
       legacy.done()
       this.routes.start()
       this.divert.start()
-      this.silence = new SilenceWatch({ store: this.store, lines: this.config.lines, config: this.config.silence, timeZone: this.config.timezone, stateDir: this.stateDir, log: this.log })
+      // a silence that has become unlikely, or a line nobody has called for a while, is tested with a call (issue 20)
+      this.silence = new SilenceWatch({
+        store: this.store,
+        lines: this.config.lines,
+        config: this.config.silence,
+        timeZone: this.config.timezone,
+        stateDir: this.stateDir,
+        log: this.log,
+        tester: { can: (id) => this.testCalls.testable.some((l) => l.id === id), run: (id) => this.testCalls.run(id), testing: () => this.testCalls.current?.line ?? null, ringSeconds: this.config.testCalls.ringSeconds },
+      })
       await this.silence.start()
       this.sitePhone = new SitePhoneAction({ store: this.store, lines: this.config.lines, webhook: this.config.sitePhone.webhook, clock: this.clock, stateDir: this.stateDir, log: this.log })
       await this.sitePhone.start()
