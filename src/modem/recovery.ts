@@ -155,9 +155,11 @@ export class RecoveryLadder {
     this.#losses = [...this.#losses.filter((t) => now - t < FLAP_WINDOW_MS), now]
     if (this.#active && !this.#fixedWaits && this.#waiting) {
       // after a press the module took its USB port with it: it is off, press again once the key is free;
-      // after the soft reset it is a module restarting (a USB device re-enumerates)
-      if (this.steps[this.#index] === 'power-key') return this.poweredDown()
-      return this.alive()
+      // after the soft reset it is a module restarting (a USB device re-enumerates); a cut takes it anyway
+      const step = this.steps[this.#index]
+      if (step === 'power-key') return this.poweredDown()
+      if (step === 'soft-reset') return this.alive()
+      return
     }
     if (this.#active || !this.hasHardwareSteps) return
     if (this.#losses.length >= FLAPS_TO_RECOVER) return this.begin()
@@ -247,8 +249,9 @@ export class RecoveryLadder {
     this.#waitUntil(this.#stepAt + (quick ? this.#quietMs + extra : this.#stepBoundMs))
     if (step === 'soft-reset') {
       const answered = this.#actions.softReset()
-      // it said OK: it heard the reset and is restarting
-      if (answered) void answered.then((yes) => yes && this.#index === i && this.alive())
+      // it said OK: it heard the reset and is restarting (if this is still the wait after that reset)
+      const at = this.#stepAt
+      if (answered) void answered.then((yes) => yes && this.#stepAt === at && this.#index === i && this.alive())
     } else if (step === 'power-key') this.#actions.powerKey?.()
     else if (step === 'power-cut') this.#actions.powerCut?.()
   }
