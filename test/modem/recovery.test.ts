@@ -226,3 +226,26 @@ t.test('the second round gives silence the whole boot wait; fixedWaits is the ol
   t.same(times.slice(1).map((ms, i) => ms - times[i]!), [30_000, 30_000, 30_000], 'fixed waits: the whole boot wait after every step')
   old.stop()
 })
+
+t.test('a USB port leaving after the soft reset is a module restarting; leaving during a cut is the cut', async (t) => {
+  const clock = new FakeClock(0)
+  const log: string[] = []
+  let portOpen = true
+  const l = new RecoveryLadder(
+    clock,
+    { softReset: () => {}, portOpen: () => portOpen, powerKey: null, powerCut: () => log.push(`cut@${clock.now()}`), report: (s) => s && log.push(`${s}@${clock.now()}`) },
+    { bootWaitMs: 30_000, quietMs: 8_000, cutOffMs: 3_000 },
+  )
+  l.begin()
+  clock.advance(1_000)
+  portOpen = false
+  l.portLost()
+  clock.advance(28_999)
+  t.same(log, ['soft-reset@0'], 'restarting: the whole boot wait')
+  clock.advance(1)
+  t.same(log.slice(1), ['power-cut@30000', 'cut@30000'])
+  l.portLost() // the cut took the port: says nothing about a boot
+  clock.advance(8_000 + 3_000)
+  t.same(log.slice(3), ['rest@41000'], 'silence after the cut: quietMs + offMs')
+  l.stop()
+})
