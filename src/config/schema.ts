@@ -209,6 +209,7 @@ export const UplinkSchema = Type.Object(
         everyMs: Type.Integer({ default: 1000, minimum: 200, maximum: 60000, description: 'A probe round this often' }),
         timeoutMs: Type.Integer({ default: 1000, minimum: 100, maximum: 30000, description: 'How long each probe may take; at most everyMs' }),
         standbyEveryMs: Type.Integer({ default: 30000, minimum: 1000, maximum: 600000, description: 'A metered uplink not in use is probed this often, to save data' }),
+        suspectTimeoutMs: Type.Integer({ default: 250, minimum: 0, maximum: 30000, description: 'Suspicion: when a working uplink\'s round has not answered within this long, downAfter-1 quick rounds follow at once, each probe given this long (or 4x the slowest answer in the window, if longer; at most timeoutMs); 0: off' }),
       },
       strict,
     ),
@@ -217,7 +218,6 @@ export const UplinkSchema = Type.Object(
         downAfter: Type.Integer({ default: 3, minimum: 1, maximum: 60, description: 'Failed rounds in a row before the uplink is down' }),
         downLossPct: Type.Number({ default: 50, minimum: 1, maximum: 100, description: '…or this much probe loss over the window' }),
         upAfter: Type.Integer({ default: 5, minimum: 1, maximum: 60, description: 'Good rounds in a row before a down uplink is up again' }),
-        suspectTimeoutMs: Type.Integer({ default: 250, minimum: 0, maximum: 30000, description: 'Suspicion: when a working uplink\'s round has not answered within this long, downAfter-1 quick rounds follow at once, each probe given this long (or 4x the slowest answer in the window, if longer; at most timeoutMs); 0: off' }),
         upLossPct: Type.Number({ default: 20, minimum: 0, maximum: 99, description: '…with at most this much loss over the last 2×upAfter rounds' }),
         windowRounds: Type.Integer({ default: 30, minimum: 5, maximum: 600, description: 'The sliding window for loss, round trip, jitter and MOS' }),
         degradedMos: Type.Number({ default: 3.6, minimum: 1, maximum: 4.5, description: 'Degraded when the estimated MOS of a call falls below this' }),
@@ -238,6 +238,7 @@ export const FailoverSchema = Type.Object(
     }),
     metric: Type.Integer({ default: 10, minimum: 0, maximum: 100000, description: 'The metric of the chosen uplink\'s default route; the others get metric + 100 + their rank' }),
     table: Type.Integer({ default: 100, minimum: 1, maximum: 250, description: 'metrics mode: uplink i gets routing table table+i and a rule "from its address", so its probes leave by it' }),
+    watchCarrier: Type.Boolean({ default: true, description: 'An uplink whose interface loses its carrier (cable pulled, modem gone) is down at once, seen by one long-lived `ip monitor link`; its probes still decide when it is back' }),
     flushConntrack: Type.Boolean({ default: true, description: 'After a switch, delete the dead uplink\'s connection-tracking entries (when conntrack is installed)' }),
     meteredReportSeconds: Type.Integer({ default: 300, minimum: 0, maximum: 86400, description: 'While on a metered uplink, state goes to MQTT at most this often (alerts and events at once); 0: as usual' }),
   },
@@ -246,7 +247,6 @@ export const FailoverSchema = Type.Object(
 
 const Hhmm = Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$', description: 'HH:MM, site time' })
 
-    watchCarrier: Type.Boolean({ default: true, description: 'An uplink whose interface loses its carrier (cable pulled, modem gone) is down at once, seen by one long-lived `ip monitor link`; its probes still decide when it is back' }),
 const Days = Type.Array(StringEnum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const), { minItems: 1 })
 
 export const LampSchema = Type.Object(
