@@ -225,10 +225,12 @@ export class UplinkMonitor {
     const early = shortMs !== null && shortMs < timeoutMs ? this.#d.clock.setTimeout(look, shortMs) : null
     const done = await probes
     early?.cancel()
-    if (this.#stopped) return
-    this.#record(w, done, moved)
-    if (shortMs !== null && done.filter((r) => !r.ok).length >= k) suspect()
+    if (!this.#stopped) {
+      this.#record(w, done, moved)
+      if (shortMs !== null && done.filter((r) => !r.ok).length >= k) suspect()
+    }
     over = true
+    // the round ends with its quick rounds (stop() waits for both)
     if (suspicion) await suspicion
   }
 
@@ -260,14 +262,14 @@ export class UplinkMonitor {
     for (let i = 1; i < w.cfg.thresholds.downAfter; i++) {
       const results = await this.#probeAll(w, bind, ms)
       if (this.#stopped) return
-      this.#record(w, results, false)
+      this.#record(w, results, false, true)
       if (results.filter((r) => !r.ok).length < k || !w.tracker.working) return
     }
   }
 
-  #record(w: Watched, results: ProbeResult[], moved: boolean): void {
+  #record(w: Watched, results: ProbeResult[], moved: boolean, quick = false): void {
     const now = this.#d.clock.now()
-    const changed = w.tracker.record(results, w.labels, now)
+    const changed = w.tracker.record(results, w.labels, now, quick)
     if (changed) this.#log.info({ uplink: w.cfg.id, state: w.tracker.state, reason: w.tracker.reason }, 'uplink state')
     if (changed || now - w.reportedAt >= MEASURE_REPORT_MS) this.#report(w, results, now)
     this.#decide(moved)

@@ -126,22 +126,25 @@ export class UplinkTracker {
 
   /**
    * One round: the result of each target, in the configured order, and a label for each (for the reason).
-   * Returns whether the state changed.
+   * A quick round (suspicion's, with a shorter timeout) counts for the rounds in a row but stays out of
+   * the window: loss, round trip and MOS are measured at the normal timeout only, so a slow but working
+   * link's quick rounds do not read as loss. Returns whether the state changed.
    */
-  record(results: ProbeResult[], labels: string[], now: number): boolean {
+  record(results: ProbeResult[], labels: string[], now: number, quick = false): boolean {
+    const failures = results.filter((r) => !r.ok).length
+    const failed = failures >= this.#k
+    this.#failStreak = failed ? this.#failStreak + 1 : 0
+    this.#okStreak = failed ? 0 : this.#okStreak + 1
+    const why = () => results.map((r, i) => `${labels[i]}: ${r.ok ? `${r.rttMs ?? '?'} ms` : (r.error ?? 'failed')}`).join('; ')
+    if (quick) return this.#judge(now, why)
     const samples = results.map((r, i) => {
       const prev = this.#lastRtt[i] ?? null
       const rtt = r.ok ? r.rttMs : null
       if (rtt !== null) this.#lastRtt[i] = rtt
       return { ok: r.ok, rttMs: rtt, jitterMs: rtt !== null && prev !== null ? Math.abs(rtt - prev) : null }
     })
-    const failures = results.filter((r) => !r.ok).length
-    const failed = failures >= this.#k
     this.#window.push({ failed, samples })
     if (this.#window.length > this.#t.windowRounds) this.#window.shift()
-    this.#failStreak = failed ? this.#failStreak + 1 : 0
-    this.#okStreak = failed ? 0 : this.#okStreak + 1
-    const why = () => results.map((r, i) => `${labels[i]}: ${r.ok ? `${r.rttMs ?? '?'} ms` : (r.error ?? 'failed')}`).join('; ')
     return this.#judge(now, why)
   }
 

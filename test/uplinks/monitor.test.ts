@@ -208,6 +208,30 @@ t.test('cutting the active uplink: suspicion moves the traffic one timeout after
   await stopped(r)
 })
 
+// A link that suddenly answers in 600 ms (a saturated upload) is slow, not dead: the quick rounds of its first
+// suspicion fail at 250 ms, but the round that raised it answers within its 1 s, and the next suspicions wait 4×600 ms.
+t.test('suspicion: a slow link that still answers within timeoutMs is neither down nor lossy', async (t) => {
+  const r = rig()
+  r.monitor.start()
+  await r.run(10_500)
+  const before = r.probes.get('sim:a')!
+  r.link('a').rttMs = 600
+  r.link('a').jitterMs = 0
+  const states = new Set<string>()
+  const losses = new Set<number | null>()
+  r.store.on('change', (c) => {
+    if (c.kind !== 'uplink' || c.id !== 'a') return
+    states.add(c.next.state)
+    losses.add(c.next.lossPct)
+  })
+  await r.run(60 * S)
+  t.notOk(states.has('down'), `never down (states: ${[...states].join(', ')})`)
+  t.equal(r.monitor.active, 'a')
+  t.equal(r.probes.get('sim:a')! - before, (60 + 2) * 2, 'one suspicion (two quick rounds), then a round a second')
+  t.same([...losses], [0], 'the quick rounds that timed out were never counted as loss')
+  await stopped(r)
+})
+
 // Issue 20: the rounds kept after a heal still held the outage's last failed rounds, so a clean link
 // read degraded (MOS ≈ 2.8) for ~20 s after it came back.
 t.test('a healed uplink is judged on the rounds since it came back: up, not degraded', async (t) => {
