@@ -1,5 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 // The installed command: runs the compiled CLI (npm install builds it via "prepare").
+// The V8 flag on the line above is the box's one memory setting (docs/performance.md: the idle RSS and its CPU
+// cost, measured by `npm run bench`); the image's /usr/bin/linewatch and the memory tests read it from there.
 import { main } from '../dist/src/main.js'
 
 main(process.argv.slice(2)).then(

@@ -110,7 +110,9 @@ chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root npm_config_nodedir=
 chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
 chroot "$root" apt-get purge -y -qq --auto-remove g++ make python3 libgpiod-dev >/dev/null
 rm -rf "$root/opt/npm" "$root/opt/node-headers" "$root/root/.npm" "$root/root/.cache"
-printf '#!/bin/sh\nexec /usr/local/bin/node /opt/linewatch/bin/linewatch.js "$@"\n' > "$root/usr/bin/linewatch"
+# the V8 flags bin/linewatch.js's own first line gives (#!/usr/bin/env -S node FLAGS): one place for them
+node_flags=$(head -1 "$repo/bin/linewatch.js" | sed -n 's|^#!/usr/bin/env -S node||p')
+printf '#!/bin/sh\nexec /usr/local/bin/node%s /opt/linewatch/bin/linewatch.js "$@"\n' "$node_flags" > "$root/usr/bin/linewatch"
 chmod 0755 "$root/usr/bin/linewatch"
 
 step "services, users, folders, journal, watchdog"
