@@ -40,7 +40,7 @@ export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
     const text = await readFile(job.file, 'utf8').catch(() => null)
     if (text === null) return none
     const b = new PackedBuilder(lineCount(text))
-    const { problems } = parseDeckInto(text, job.columns, (r) => b.add(r))
+    const { problems } = parseDeckInto(text, job.columns, (r) => b.add(r), { reuse: true })
     return b.rows ? { ...none, packed: b.finish(), rows: b.rows, problems: problems.slice(0, LISTED), problemCount: problems.length } : none
   }
   let bytes: Buffer
@@ -51,7 +51,7 @@ export async function importDeck(job: DeckJob): Promise<DeckOutcome> {
   }
   const decoded = decodeDeck(bytes, job.encoding)
   const b = new PackedBuilder(lineCount(decoded.text))
-  const parsed = parseDeckInto(decoded.text, job.columns, (r) => b.add(r))
+  const parsed = parseDeckInto(decoded.text, job.columns, (r) => b.add(r), { reuse: true })
   // a header that does not match is most often an encoding guessed wrong: say which one was used
   const problems = parsed.problems.map((p) => (/ in the header/.test(p.message) ? { ...p, message: `${p.message}; ${encodingNote(decoded)}` } : p))
   const verdict = deckVerdictOf(b.rows, problems)

@@ -55,6 +55,9 @@ function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: num
 }
 
 const DIGITS = /^\d+$/
+// one term's 7 numbers, and their bits to hash (a NaN is always the same NaN here: `?? NaN`)
+const TERM_SCRATCH = new Float64Array(TERM)
+const TERM_BITS = new Int32Array(TERM_SCRATCH.buffer)
 
 export class PackedBuilder {
   // While building: a node with children has a block of 10 child slots (one per digit), 0 for "none" (the root is no one's
@@ -67,13 +70,15 @@ export class PackedBuilder {
   #rate = new Float64Array(1024)
   #term = new Int32Array(1024)
   #rows = 0
-  readonly #termIds = new Map<string, number>()
+  /** Open-addressed hash of the terms (ids + 1, 0: empty): a key string per row cost more than the trie walk. */
+  #termHash = new Int32Array(256)
   #termTable = new Float64Array(64 * TERM)
   #termCount = 0
   readonly #bands: string[] = []
-  /** The last row's terms: decks repeat them row after row, and a key string per row would cost more than the rest. */
-  #last: RateRow | null = null
   #lastTerm = -1
+  /** The last row's prefix and its nodes by depth: a sorted deck's rows share most of their digits with the one before. */
+  #lastPrefix = ''
+  readonly #path = new Int32Array(MAX_PREFIX_DIGITS + 1)
 
   /**
    * `expectedRows` (the file's line count) sizes the arrays once: doubling them as rows come took a quarter
@@ -94,12 +99,20 @@ export class PackedBuilder {
     return this.#rows
   }
 
-  /** Throws on a prefix that is not 1–15 digits: parseDeck never yields one. */
+  /**
+   * Throws on a prefix that is not 1–15 digits: parseDeck never yields one. `r` is read here and not kept, so
+   * parseDeckInto may hand the same object every row.
+   */
   add(r: RateRow): void {
     const p = r.prefix
     if (p.length === 0 || p.length > MAX_PREFIX_DIGITS || !DIGITS.test(p)) throw new RangeError(`prefix "${p}" is not 1–${MAX_PREFIX_DIGITS} digits`)
-    let node = 0
-    for (let i = 0; i < p.length; i++) node = this.#childOf(node, p.charCodeAt(i) - 48)
+    const last = this.#lastPrefix
+    const path = this.#path
+    let i = 0
+    while (i < p.length && i < last.length && p.charCodeAt(i) === last.charCodeAt(i)) i++
+    let node = path[i]! // path[0] is the root
+    for (; i < p.length; i++) path[i + 1] = node = this.#childOf(node, p.charCodeAt(i) - 48)
+    this.#lastPrefix = p
     const n = this.#rows++
     if (n >= this.#rate.length) {
       this.#rowNode = grown(this.#rowNode, n + 1)
@@ -115,7 +128,7 @@ export class PackedBuilder {
     let b = this.#block[parent]!
     if (b === 0) {
       b = ++this.#blocks
-      this.#kids = grown(this.#kids, b * 10)
+      if (b * 10 > this.#kids.length) this.#kids = grown(this.#kids, b * 10)
       this.#block[parent] = b
     }
     const slot = (b - 1) * 10 + d
@@ -128,25 +141,60 @@ export class PackedBuilder {
   }
 
   #termOf(r: RateRow): number {
-    const l = this.#last
-    if (l && l.connectionFee === r.connectionFee && l.firstIncrement === r.firstIncrement && l.nextIncrement === r.nextIncrement &&
-      l.minimumCharge === r.minimumCharge && l.validFrom === r.validFrom && l.validTo === r.validTo && l.band === r.band) return this.#lastTerm
     let band = 0
     if (r.band !== null) {
       band = this.#bands.indexOf(r.band) + 1
       if (band === 0) band = this.#bands.push(r.band)
     }
-    const values = [r.connectionFee, r.firstIncrement, r.nextIncrement, r.minimumCharge, r.validFrom ?? NaN, r.validTo ?? NaN, band]
-    const key = values.join('|')
-    let id = this.#termIds.get(key)
-    if (id === undefined) {
-      id = this.#termCount++
-      this.#termTable = grown(this.#termTable, this.#termCount * TERM)
-      this.#termTable.set(values, id * TERM)
-      this.#termIds.set(key, id)
+    const v = TERM_SCRATCH
+    v[0] = r.connectionFee
+    v[1] = r.firstIncrement
+    v[2] = r.nextIncrement
+    v[3] = r.minimumCharge
+    v[4] = r.validFrom ?? NaN
+    v[5] = r.validTo ?? NaN
+    v[6] = band
+    // decks repeat the terms row after row
+    if (this.#lastTerm >= 0 && this.#sameTerm(this.#lastTerm)) return this.#lastTerm
+    let h = 0
+    for (let k = 0; k < TERM * 2; k++) h = Math.imul(h ^ TERM_BITS[k]!, 0x9e3779b1)
+    const table = this.#termHash
+    let slot = (h >>> 0) & (table.length - 1)
+    for (let id = table[slot]! - 1; id >= 0; id = table[slot]! - 1) {
+      if (this.#sameTerm(id)) return (this.#lastTerm = id)
+      slot = (slot + 1) & (table.length - 1)
     }
-    this.#last = r
+    const id = this.#termCount++
+    this.#termTable = grown(this.#termTable, this.#termCount * TERM)
+    this.#termTable.set(v, id * TERM)
+    table[slot] = id + 1
+    if (this.#termCount * 2 > table.length) this.#rehash()
     return (this.#lastTerm = id)
+  }
+
+  /** Whether term `id` holds TERM_SCRATCH's values (NaN equal to NaN: an open end). */
+  #sameTerm(id: number): boolean {
+    const t = this.#termTable
+    for (let k = 0, at = id * TERM; k < TERM; k++, at++) {
+      const a = t[at]!
+      const b = TERM_SCRATCH[k]!
+      if (a !== b && (a === a || b === b)) return false
+    }
+    return true
+  }
+
+  #rehash(): void {
+    const table = new Int32Array(this.#termHash.length * 2)
+    const bits = new Int32Array(TERM_SCRATCH.buffer)
+    for (let id = 0; id < this.#termCount; id++) {
+      TERM_SCRATCH.set(this.#termTable.subarray(id * TERM, id * TERM + TERM))
+      let h = 0
+      for (let k = 0; k < TERM * 2; k++) h = Math.imul(h ^ bits[k]!, 0x9e3779b1)
+      let slot = (h >>> 0) & (table.length - 1)
+      while (table[slot] !== 0) slot = (slot + 1) & (table.length - 1)
+      table[slot] = id + 1
+    }
+    this.#termHash = table
   }
 
   /** The packed deck, in arrays of exactly its size; the builder is spent. */
@@ -202,6 +250,7 @@ export class PackedBuilder {
     }
     const termTable = this.#termTable.slice(0, this.#termCount * TERM)
     this.#block = this.#kids = this.#rowNode = this.#term = new Int32Array(0)
+    this.#lastPrefix = ''
     this.#rate = new Float64Array(0)
     return { trie, rowStart, rate, terms, termTable, bands: [...this.#bands], prefixes }
   }

@@ -56,6 +56,8 @@ export const COLUMN_SYNONYMS: Readonly<Record<Field, readonly string[]>> = {
 }
 
 const FIELDS = Object.keys(COLUMN_SYNONYMS) as Field[]
+/** A number per field, for RowReader's column table. */
+const C: Readonly<Record<Field, number>> = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>
 const DAY_MS = 86_400_000
 /** E.164 numbers have at most 15 digits: a longer prefix could never match. */
 export const MAX_PREFIX_DIGITS = 15
@@ -164,11 +166,21 @@ class RowReader {
   readonly #increments = new Map<string, [number, number] | null>()
   readonly #bands = new Map<string, string>()
 
-  constructor(readonly at: Partial<Record<Field, number>>, readonly problems: DeckProblem[]) {}
+  /** The one row handed out when the caller reads each row and keeps none (the packing builder): no object per row. */
+  readonly #scratch: RateRow | null
 
-  get(f: Field): string {
-    const i = this.at[f]
-    return i === undefined ? '' : (this.fields[i] ?? '').trim()
+  /** Each field's column (C order), -1: none. Numbers, not the `at` object: a lookup by a varying key was a third of the parse. */
+  readonly #col = new Int32Array(FIELDS.length)
+
+  constructor(at: Partial<Record<Field, number>>, readonly problems: DeckProblem[], reuse: boolean) {
+    for (const f of FIELDS) this.#col[C[f]] = at[f] ?? -1
+    this.#scratch = reuse ? { prefix: '', ratePerMinute: 0, connectionFee: 0, firstIncrement: 0, nextIncrement: 0, minimumCharge: 0, validFrom: null, validTo: null, band: null } : null
+  }
+
+  /** The trimmed cell of field C.x ('' when the deck has no such column). */
+  get(field: number): string {
+    const i = this.#col[field]!
+    return i < 0 ? '' : (this.fields[i] ?? '').trim()
   }
 
   bad(message: string): void {
@@ -178,7 +190,7 @@ class RowReader {
   }
 
   amount(f: 'rate' | 'connectionFee' | 'minimumCharge', required: boolean): number {
-    const s = this.get(f)
+    const s = this.get(C[f])
     const v = s === '' ? (required ? null : 0) : num(s)
     if (v === null) this.bad(s === '' ? `${f} is empty` : `${f} "${s}" is not a number`)
     else if (v < 0) this.bad(`${f} ${s} is negative`)
@@ -186,7 +198,7 @@ class RowReader {
   }
 
   seconds(f: 'firstIncrement' | 'nextIncrement', min: number, fallback: number): number {
-    const s = this.get(f)
+    const s = this.get(C[f])
     if (s === '') return fallback
     if (/^\d+$/.test(s) && Number(s) >= min) return Number(s)
     this.bad(`${f} "${s}" is not a whole number of seconds of at least ${min}`)
@@ -195,7 +207,7 @@ class RowReader {
 
   /** The increments column ("30/6"), 60/60 when there is none. */
   steps(): [number, number] | null {
-    const s = this.get('increments')
+    const s = this.get(C.increments)
     if (s === '') return [60, 60]
     let steps = this.#increments.get(s)
     if (steps === undefined) {
@@ -207,7 +219,7 @@ class RowReader {
   }
 
   date(f: 'validFrom' | 'validTo'): When | null {
-    const s = this.get(f)
+    const s = this.get(C[f])
     if (s === '') return null
     let d = this.#dates.get(s)
     if (d === undefined) this.#dates.set(s, (d = parseDate(s)))
@@ -219,7 +231,7 @@ class RowReader {
     this.line = line
     this.fields = fields
     this.#bad = false
-    const raw = this.get('prefix')
+    const raw = this.get(C.prefix)
     const prefix = /^\d+$/.test(raw) ? raw : raw.replace(/\s+/g, '').replace(/^\+/, '')
     if (prefix === '') this.bad('prefix is empty')
     else if (!/^\d+$/.test(prefix)) this.bad(`prefix "${raw}" is not digits`)
@@ -237,14 +249,25 @@ class RowReader {
     const validFrom = from?.ms ?? null
     const validTo = to ? (to.dateOnly ? to.ms + DAY_MS : to.ms) : null
     if (validFrom !== null && validTo !== null && validTo <= validFrom) {
-      this.bad(`validTo "${this.get('validTo')}" is not after validFrom "${this.get('validFrom')}"`)
+      this.bad(`validTo "${this.get(C.validTo)}" is not after validFrom "${this.get(C.validFrom)}"`)
     }
     // Config band names are lower case ("peak"); a deck may say "Peak". One string per band name.
-    const b = this.get('band').toLowerCase()
+    const b = this.get(C.band).toLowerCase()
     let band = b === '' ? null : this.#bands.get(b)
     if (band === undefined) this.#bands.set(b, (band = own(b)))
     if (this.#bad) return null
-    return { prefix: own(prefix), ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band }
+    const row = this.#scratch
+    if (!row) return { prefix: own(prefix), ratePerMinute, connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo, band }
+    row.prefix = prefix // not kept by the caller: no copy needed
+    row.ratePerMinute = ratePerMinute
+    row.connectionFee = connectionFee
+    row.firstIncrement = firstIncrement
+    row.nextIncrement = nextIncrement
+    row.minimumCharge = minimumCharge
+    row.validFrom = validFrom
+    row.validTo = validTo
+    row.band = band
+    return row
   }
 }
 
@@ -253,38 +276,47 @@ class RowReader {
  * problem is the 1-based line in the file. `columns` overrides the guess
  * per field; a column it names must be in the header.
  */
-export function parseDeck(csv: string, columns?: Partial<DeckColumns>): DeckResult {
+export function parseDeck(csv: string, columns?: Partial<DeckColumns>, opts: { csvParse?: boolean } = {}): DeckResult {
   const rows: RateRow[] = []
-  const { problems } = parseDeckInto(csv, columns, (row) => rows.push(row))
+  const { problems } = parseDeckInto(csv, columns, (row) => rows.push(row), { csvParse: opts.csvParse })
   return { rows, problems }
 }
 
+/** How parseDeckInto reads: `reuse`, the same row object every call (valid only during onRow); `csvParse`, csv-parse even for an unquoted file (the tests compare the two readers). */
+export type ParseOptions = { reuse?: boolean; csvParse?: boolean }
+
 /**
  * parseDeck handing each good row to `onRow` instead of keeping it: the
- * deck worker packs a million rows as they come (prefix-index.ts's
+ * deck worker packs a million rows as they come (deck-pack.ts's
  * PackedBuilder), so no array of a million RateRow objects is ever held.
  */
-export function parseDeckInto(csv: string, columns: Partial<DeckColumns> | undefined, onRow: (row: RateRow) => void): { problems: DeckProblem[] } {
+export function parseDeckInto(csv: string, columns: Partial<DeckColumns> | undefined, onRow: (row: RateRow) => void, opts: ParseOptions = {}): { problems: DeckProblem[] } {
   const text = csv.charCodeAt(0) === 0xfeff ? csv.slice(1) : csv
   const problems: DeckProblem[] = []
   let reader: RowReader | null = null
   let headerRead = false
   const onRecord: RecordFn = (line, fields) => {
-    if (fields.every((f) => f.trim() === '')) return
+    if (blank(fields)) return
     if (reader) {
       const row = reader.read(line, fields)
       if (row) onRow(row)
     } else if (!headerRead) {
       headerRead = true
       const at = columnsAt(fields, columns, line, problems)
-      if (at) reader = new RowReader(at, problems)
+      if (at) reader = new RowReader(at, problems, opts.reuse === true)
     }
   }
   const delimiter = guessDelimiter(text)
-  if (text.includes('"')) eachQuoted(text, delimiter, problems, onRecord)
+  if (opts.csvParse || text.includes('"')) eachQuoted(text, delimiter, problems, onRecord)
   else eachLine(text, delimiter, onRecord)
   if (!headerRead && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: no header line' })
   return { problems }
+}
+
+/** A line of nothing but delimiters and spaces. */
+function blank(fields: readonly string[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.trim() !== '') return false
+  return true
 }
 
 /** Where each field is in the header, or null (with problems) when a column is missing. */

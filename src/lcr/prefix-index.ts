@@ -1,8 +1,8 @@
 /**
  * Longest-prefix lookup of deck rows, on a packed deck (deck-pack.ts): one
  * walk down the digit trie, at most 15 steps, remembering the nodes that
- * have rows, then the deepest of them with a row that applies. A lookup
- * allocates only the RateRow it returns. Pure.
+ * have rows, then the deepest of them with a row that applies. lookup()
+ * allocates only the RateRow it returns; find() allocates nothing. Pure.
  *
  * Validity: a row applies at `at` when validFrom <= at < validTo (null ends
  * are open). validTo is the exclusive end parseDeck stores: a date-only
@@ -72,6 +72,16 @@ export class PrefixIndex {
    * closing the old one), then the earlier row in the file.
    */
   lookup(digits: string, at: number, band: string | null): RateRow | null {
+    const found = this.find(digits, at, band)
+    return found < 0 ? null : this.rowAt(found, digits)
+  }
+
+  /**
+   * lookup's answer without making a RateRow: -1, or a handle for rowAt and
+   * rateAt (the row's place and the prefix's end in `digits`), for a caller
+   * that needs only the rate, or decides before it reads the row.
+   */
+  find(digits: string, at: number, band: string | null): number {
     const trie = this.#p.trie
     const start = digits.charCodeAt(0) === 43 ? 1 : 0
     let node = 0
@@ -88,13 +98,25 @@ export class PrefixIndex {
         DEPTH[k++] = i + 1
       }
     }
-    if (k === 0) return null
+    if (k === 0) return -1
     const want = this.#bandId(band)
     while (k-- > 0) {
       const r = this.#pick(PATH[k]!, at, want)
-      if (r >= 0) return this.#row(r, digits.slice(start, DEPTH[k]!))
+      // the end is at most 16 (a "+" and 15 digits)
+      if (r >= 0) return r * 32 + DEPTH[k]!
     }
-    return null
+    return -1
+  }
+
+  /** The row find() found, for the same `digits`. */
+  rowAt(found: number, digits: string): RateRow {
+    const start = digits.charCodeAt(0) === 43 ? 1 : 0
+    return this.#row(Math.floor(found / 32), digits.slice(start, found % 32))
+  }
+
+  /** The rate per minute of the row find() found. */
+  rateAt(found: number): number {
+    return this.#p.rate[Math.floor(found / 32)]!
   }
 
   /** 0 for no band; -1 for a band no row names (only rows of no band apply). */
