@@ -10,7 +10,8 @@
  *     instead), and framer + the 27.007 parsers. Best of 3. A 115200 baud port carries ~11.5 KB/s.
  *  4. Recovery (bench-recovery.ts): simulated seconds from a hang to each ladder step and back.
  *  5. Fuzz memory (bench-fuzz.ts): heapUsed over 200,000 garbage cases through the whole modem stack.
- *  6. Silence detection (bench-silence.ts): time to flag a dying line and false alarms, 30-minute rule vs adaptive.
+ *  6. Silence detection (bench-silence.ts): time to flag a dying line, false alarms and test calls: the 30-minute rule,
+ *     the adaptive detector, and the adaptive detector with the silence watch's own test calls.
  *  7. The scripted day (src/sim/day.ts): the whole box, a line going deaf at 11:40: when each detector fired.
  *  8. Uplink failover (bench-uplinks.ts): cut → route switch measured in network namespaces (root only)
  *     and computed for linewatch, mwan3 and RutOS defaults; false switches under 5 % loss.
@@ -25,6 +26,9 @@
  *     bytes written to the state folder per idle hour, per idle day and per busy hour.
  * 14. The fleet (bench-fleet.ts): 200 boxes against one mosquitto with a broker restart: msg/s, broker CPU, latency p50/p99.
  * 15. The call records (bench-stats.ts): bytes written per 1,000 calls (SQLite vs a JSON file rewritten whole), the month's report, RSS.
+ * 16. Lean and quick (bench-lean.ts): idle RSS of `linewatch run` on three configs with and without the shipped V8 flag,
+ *     each module's cost, the flags' CPU cost, the command line's wall time. Then issue 20's table (bench-summary.ts):
+ *     each of its rows before and now, from this run, beside its target.
  * Prints a table; writes bench/results.json. Re-runs itself with --expose-gc so memory is read after a GC.
  */
 import { spawnSync } from 'node:child_process'
@@ -56,6 +60,8 @@ import { benchSecurity } from './bench-security.js'
 import { benchOffice } from './bench-office.js'
 import { benchFleet } from './bench-fleet.js'
 import { benchStats } from './bench-stats.js'
+import { benchLean } from './bench-lean.js'
+import { leanRows, leanTable } from './bench-summary.js'
 import { prng } from '../src/sim/prng.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -262,10 +268,13 @@ async function main(): Promise<void> {
     if (calls.skipped) console.log(`call records skipped: ${calls.skipped}`)
     const fleet = await benchFleet()
     if (fleet.skipped) console.log(`fleet skipped: ${fleet.skipped}`)
-    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security, ...office.figures, ...calls.figures, ...fleet.figures]
+    const lean = await benchLean()
+    if (lean.skipped) console.log(`idle memory and the command line skipped: ${lean.skipped}`)
+    const figures = [...startup, ...memory.figures, ...parsing, ...recovery, ...fuzz, ...silence, ...day, ...uplinks, ...lab.figures, ...lcr, ...panel, ...image.figures, ...security, ...office.figures, ...calls.figures, ...fleet.figures, ...lean.figures]
     console.log(table(figures))
+    console.log(`\n${leanTable(figures)}`)
     const cpu = cpus()[0]?.model ?? 'unknown'
-    const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures }
+    const results = { date: new Date().toISOString(), node: process.version, cpu, cpuCount: cpus().length, platform: `${process.platform}-${process.arch}`, trafficSeconds: TRAFFIC_S, gcForced: memory.gcForced, figures, issue20: leanRows(figures) }
     const dir = fileURLToPath(new URL('../../bench/', import.meta.url)) // dist/scripts/ → repo root
     await mkdir(dir, { recursive: true })
     await writeFile(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)

@@ -9,7 +9,7 @@
  * across machines as a ratio. Used by the bench and by test/integration/idle-rss.test.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { request } from 'node:https'
 import { request as httpRequest } from 'node:http'
@@ -23,7 +23,8 @@ import { freePort, socatPair, terminate, type PtyPair } from './real.js'
 export const CONFIGS = ['minimal', 'example', 'demo'] as const
 export type IdleConfig = (typeof CONFIGS)[number]
 
-const root = new URL('../../', import.meta.url).pathname
+/** The repository: two folders up from the .ts under tap, three from dist/test/helpers/ under the bench. */
+const root = [new URL('../../', import.meta.url).pathname, new URL('../../../', import.meta.url).pathname].find((d) => existsSync(join(d, 'bin/linewatch.js')))!
 const bin = join(root, 'bin/linewatch.js')
 
 /** The V8 flags the box runs with: bin/linewatch.js's first line, `#!/usr/bin/env -S node FLAGS` (the image's wrapper reads it too). */
@@ -42,11 +43,17 @@ function spawnNode(args: string[], opts: Parameters<typeof spawn>[2]): ChildProc
   return spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], opts)
 }
 
-/** VmRSS of a process in MB (Linux). */
-export function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  if (!kb) throw new Error(`no VmRSS for ${pid}`)
+/** VmRSS of a process in MB (Linux); `RssAnon` the private part (the rest is Node's own file pages, shared). */
+export function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+  if (!kb) throw new Error(`no ${field} for ${pid}`)
   return Number(kb) / 1024
+}
+
+/** User + system CPU seconds of a process so far (/proc/PID/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
 /** A node process that does nothing but wait: what Node itself costs on this machine. */
@@ -144,6 +151,10 @@ export interface IdleRss {
   config: IdleConfig
   /** VmRSS after `idleMs` of idling, MB: the median of five readings a second apart. */
   rssMb: number
+  /** The private part of that reading (RssAnon), MB. */
+  anonMb: number
+  /** The process's CPU while those readings were taken (idle), % of one core. */
+  cpuPct: number
 }
 
 /** Start the box on `kind` (with the shipped V8 flags unless `nodeArgs` says otherwise), let it idle, read its RSS, stop it. */
@@ -151,13 +162,16 @@ export async function idleRss(kind: IdleConfig, opts: { mqttUrl: string; idleMs?
   const s = await start(kind, opts.mqttUrl, opts.env ?? {}, opts.nodeArgs ?? shippedNodeFlags())
   try {
     await sleep(opts.idleMs ?? 10_000)
-    const readings: number[] = []
+    const readings: { rss: number; anon: number }[] = []
+    const cpu0 = cpuSeconds(s.proc.pid!)
+    const t0 = Date.now()
     for (let i = 0; i < 5; i++) {
-      readings.push(rssMb(s.proc.pid!))
+      readings.push({ rss: rssMb(s.proc.pid!), anon: rssMb(s.proc.pid!, 'RssAnon') })
       await sleep(1000)
     }
-    readings.sort((a, b) => a - b)
-    return { config: kind, rssMb: readings[2]! }
+    const cpuPct = ((cpuSeconds(s.proc.pid!) - cpu0) / ((Date.now() - t0) / 1000)) * 100
+    readings.sort((a, b) => a.rss - b.rss)
+    return { config: kind, rssMb: readings[2]!.rss, anonMb: readings[2]!.anon, cpuPct }
   } finally {
     await s.cleanup()
   }
