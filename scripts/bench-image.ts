@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 type Figure = { figure: string; value: number; unit: string }
 
 interface BuildFigures { date: string; buildSeconds: number; imageBytes: number; compressedBytes: number }
-interface TestFigures { date: string; bootToHealthySeconds: number; serviceRssKiB: number | null; systemUsedMiB: number | null; pi3BootToServiceSeconds?: number | null }
+interface TestFigures { date: string; bootToHealthySeconds: number; serviceRssKiB: number | null; exampleRssKiB?: number | null; demoRssKiB?: number | null; systemUsedMiB: number | null; pi3BootToServiceSeconds?: number | null }
 
 const MiB = 1024 * 1024
 
@@ -38,6 +38,8 @@ export async function benchImage(): Promise<{ figures: Figure[]; skipped?: strin
   if (!test) return { figures, skipped: 'the image was not booted yet (npm run image:test)' }
   figures.push({ figure: `image under QEMU virt, TCG: power-on → /healthz (image/test.sh, ${test.date.slice(0, 10)})`, value: test.bootToHealthySeconds, unit: 's' })
   if (test.serviceRssKiB !== null) figures.push({ figure: 'image under QEMU: linewatch.service resident memory', value: Math.round(test.serviceRssKiB / 1024), unit: 'MiB' })
+  if (test.exampleRssKiB) figures.push({ figure: 'image under QEMU: linewatch run on the example config, resident memory after 90 s', value: Math.round(test.exampleRssKiB / 1024), unit: 'MiB' })
+  if (test.demoRssKiB) figures.push({ figure: 'image under QEMU: linewatch demo, resident memory after 90 s', value: Math.round(test.demoRssKiB / 1024), unit: 'MiB' })
   if (test.systemUsedMiB !== null) figures.push({ figure: 'image under QEMU: the whole system\'s memory in use', value: test.systemUsedMiB, unit: 'MiB' })
   if (test.pi3BootToServiceSeconds != null) figures.push({ figure: 'image under QEMU raspi3b, TCG: power-on → linewatch.service started', value: test.pi3BootToServiceSeconds, unit: 's' })
   return { figures }
