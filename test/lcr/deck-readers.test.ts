@@ -7,7 +7,7 @@
  * unquoted; and the reused row object the deck worker asks for must carry
  * the same values as parseDeck's rows.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { parseDeck, parseDeckInto, type RateRow } from '../../src/lcr/deck.js'
 import { prng } from '../../src/sim/prng.js'
 
@@ -63,7 +63,7 @@ function randomDeck(seed: number): string {
   return lines.join(eol) + (rnd() < 0.5 ? eol : '')
 }
 
-const both = (t: Tap.Test, name: string, csv: string) => {
+const both = (t: Test, name: string, csv: string) => {
   t.notOk(csv.includes('"'), `${name}: no quotes, so parseDeck takes the hand-split reader`)
   const fast = parseDeck(csv)
   const slow = parseDeck(csv, undefined, { csvParse: true })

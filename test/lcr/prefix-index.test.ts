@@ -24,6 +24,28 @@ t.test('the longest prefix wins', async (t) => {
   t.same(new PrefixIndex([]).lookup('49', NOW, null), null)
 })
 
+t.test('find: the same answer as lookup without a RateRow, read with rowAt and rateAt', async (t) => {
+  const idx = new PrefixIndex([
+    row('4', { ratePerMinute: 4 }),
+    row('49', { ratePerMinute: 49, validTo: D('2026-01-01') }),
+    row('4915', { ratePerMinute: 4915, band: 'peak' }),
+    row('491511', { ratePerMinute: 491511 }),
+    row('123456789012345', { ratePerMinute: 15 }),
+  ])
+  const numbers = ['4915112345678', '+4915112345678', '491521234567', '+4930123456', '44', '33123', '', '+', '49x15', '1234567890123456789', '+123456789012345']
+  for (const n of numbers) {
+    for (const band of [null, 'peak']) {
+      const found = idx.find(n, NOW, band)
+      const want = idx.lookup(n, NOW, band)
+      t.strictSame(found < 0 ? null : idx.rowAt(found, n), want, `${n} (${band})`)
+      t.equal(found < 0 ? null : idx.rateAt(found), want?.ratePerMinute ?? null)
+    }
+  }
+  t.equal(idx.rowAt(idx.find('+123456789012345', NOW, null), '+123456789012345').prefix, '123456789012345', 'a "+" and 15 digits')
+  t.equal(idx.find('4930', NOW, null), idx.find('4', NOW, null), 'the ended 49 row falls back to 4')
+  t.equal(idx.find('33', NOW, null), -1)
+})
+
 t.test('bands: a row of the band beats one without; a row of another band does not apply', async (t) => {
   const idx = new PrefixIndex([
     row('49', { ratePerMinute: 1 }),
