@@ -7,11 +7,12 @@
  * The prefixes: an array-mapped trie of digits (blocks placed depth-first). A
  * node has a 10-bit mask of the digits it has children for, and its
  * children are consecutive from firstChild, so the child for digit d is
- * firstChild + (the number of mask bits below d). Both share one Int32Array
- * (node n at 2n: mask | HAS_ROWS, then firstChild), so a step down the trie
- * is one cache miss, not three: 12 bytes a node with rowStart.
+ * firstChild + (the number of mask bits below d). All of a node is in one
+ * Int32Array (node n at 3n: mask | HAS_ROWS, firstChild, rowStart), so a step
+ * down the trie is one cache miss, and reading where its rows are none more:
+ * 12 bytes a node. A last node past the real ones holds only the rows' end.
  *
- * The rows: the rows of node n are rowStart[n] .. rowStart[n + 1] - 1, in
+ * The rows: the rows of node n are rowStart(n) .. rowStart(n + 1) - 1, in
  * file order (the tie-break). Per row, the rate (Float64) and the index of
  * its terms: the other fields are few distinct tuples in a real deck
  * (increments, fees, dates, band), interned in termTable, 7 numbers each;
@@ -20,10 +21,8 @@
 import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
 
 export interface PackedDeck {
-  /** Per node: mask of child digits | HAS_ROWS, then the first child. */
+  /** Per node (NODE numbers): mask of child digits | HAS_ROWS, the first child, the first row; one more node for the rows' end. */
   trie: Int32Array
-  /** One more than the nodes. */
-  rowStart: Int32Array
   rate: Float64Array
   terms: Int32Array
   /** Per term: connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo (NaN: null), band. */
@@ -34,17 +33,19 @@ export interface PackedDeck {
 }
 
 export const TERM = 7
+/** Int32s per trie node. */
+export const NODE = 3
 /** In a node's mask word: the node has rows. */
 export const HAS_ROWS = 1 << 10
 
 /** What to hand to postMessage's transfer list. */
 export function packedBuffers(p: PackedDeck): ArrayBuffer[] {
-  return [p.trie, p.rowStart, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
+  return [p.trie, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
 }
 
 /** The bytes a packed deck holds. */
 export function packedBytes(p: PackedDeck): number {
-  return [p.trie, p.rowStart, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
+  return [p.trie, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
 }
 
 function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
@@ -202,7 +203,7 @@ export class PackedBuilder {
     const nodes = this.#nodes
     const block = this.#block
     const kids = this.#kids
-    const trie = new Int32Array(nodes * 2)
+    const trie = new Int32Array((nodes + 1) * NODE)
     // A node's children get consecutive ids, in digit order, placed depth-first: a block right after its parent's, or
     // after its elder siblings' subtrees. The last digits of a number, where most cache misses are, land close together.
     const newId = new Int32Array(nodes)
@@ -213,7 +214,7 @@ export class PackedBuilder {
     while (sp > 0) {
       const old = stack[--sp]!
       const id = newId[old]!
-      trie[2 * id + 1] = tail
+      trie[NODE * id + 1] = tail
       let mask = 0
       let n = 0
       const b = block[old]!
@@ -224,7 +225,7 @@ export class PackedBuilder {
         newId[c] = tail++
         children[n++] = c
       }
-      trie[2 * id] = mask
+      trie[NODE * id] = mask
       // the first child on top: visited next
       while (n > 0) stack[sp++] = children[--n]!
     }
@@ -235,10 +236,12 @@ export class PackedBuilder {
     for (let n = 0; n < nodes; n++) {
       if (rowStart[n + 1] !== 0) {
         prefixes++
-        trie[2 * n] = trie[2 * n]! | HAS_ROWS
+        trie[NODE * n] = trie[NODE * n]! | HAS_ROWS
       }
+      trie[NODE * n + 2] = rowStart[n]!
       rowStart[n + 1]! += rowStart[n]!
     }
+    trie[NODE * nodes + 2] = rows
     // rows placed by node, each node's in file order
     const next = rowStart.slice(0, nodes)
     const rate = new Float64Array(rows)
@@ -252,6 +255,6 @@ export class PackedBuilder {
     this.#block = this.#kids = this.#rowNode = this.#term = new Int32Array(0)
     this.#lastPrefix = ''
     this.#rate = new Float64Array(0)
-    return { trie, rowStart, rate, terms, termTable, bands: [...this.#bands], prefixes }
+    return { trie, rate, terms, termTable, bands: [...this.#bands], prefixes }
   }
 }

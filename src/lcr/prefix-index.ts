@@ -14,7 +14,7 @@
  * compares the two): only the memory and the speed changed.
  */
 import type { RateRow } from './deck.js'
-import { HAS_ROWS, PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
+import { HAS_ROWS, NODE, PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
 
 /** Set bits in each 10-bit mask: the rank of a child among its siblings. */
 const POP = new Uint8Array(1024)
@@ -50,17 +50,17 @@ export class PrefixIndex {
 
   /** The rows of one prefix, in file order (bands and validity windows). */
   rowsOf(prefix: string): readonly RateRow[] {
-    const { trie, rowStart } = this.#p
+    const trie = this.#p.trie
     let node = 0
     for (let i = 0; i < prefix.length; i++) {
       const c = prefix.charCodeAt(i) - 48
       const bit = 1 << c
-      const mask = trie[2 * node]! & 1023
+      const mask = trie[NODE * node]! & 1023
       if (c < 0 || c > 9 || (mask & bit) === 0) return []
-      node = trie[2 * node + 1]! + POP[mask & (bit - 1)]!
+      node = trie[NODE * node + 1]! + POP[mask & (bit - 1)]!
     }
     const out: RateRow[] = []
-    if (prefix.length > 0) for (let r = rowStart[node]!; r < rowStart[node + 1]!; r++) out.push(this.#row(r, prefix))
+    if (prefix.length > 0) for (let r = trie[NODE * node + 2]!; r < trie[NODE * node + NODE + 2]!; r++) out.push(this.#row(r, prefix))
     return out
   }
 
@@ -89,11 +89,11 @@ export class PrefixIndex {
     for (let i = start; i < digits.length; i++) {
       const c = digits.charCodeAt(i) - 48
       if (c < 0 || c > 9) break
-      const mask = trie[2 * node]!
+      const mask = trie[NODE * node]!
       const bit = 1 << c
       if ((mask & bit) === 0) break
-      node = trie[2 * node + 1]! + POP[mask & (bit - 1)]!
-      if ((trie[2 * node]! & HAS_ROWS) !== 0) {
+      node = trie[NODE * node + 1]! + POP[mask & (bit - 1)]!
+      if ((trie[NODE * node]! & HAS_ROWS) !== 0) {
         PATH[k] = node
         DEPTH[k++] = i + 1
       }
@@ -128,11 +128,11 @@ export class PrefixIndex {
 
   /** The row of `node` that applies and wins, or -1. */
   #pick(node: number, at: number, want: number): number {
-    const { rowStart, terms, termTable } = this.#p
+    const { trie, terms, termTable } = this.#p
     let best = -1
     let bestBand = false
     let bestFrom = -Infinity
-    for (let r = rowStart[node]!, end = rowStart[node + 1]!; r < end; r++) {
+    for (let r = trie[NODE * node + 2]!, end = trie[NODE * node + NODE + 2]!; r < end; r++) {
       const t = terms[r]! * TERM
       const from = termTable[t + 4]!
       const to = termTable[t + 5]!
