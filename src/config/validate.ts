@@ -2,12 +2,13 @@ import { knownTimeZone } from '../silence/week.js'
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, resolve as resolvePath } from 'node:path'
 import { resolveSecrets } from './secrets.js'
-import { Ajv, type ErrorObject } from 'ajv'
+import type { ErrorObject } from 'ajv'
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml'
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
 import { bandRuleProblems } from '../lcr/bands.js'
 import { pinClaims } from './pins.js'
-import { ConfigSchema, jsonSchema, type Config } from './schema.js'
+import { ConfigSchema, type Config } from './schema.js'
+import { checkConfig } from './check.js'
 
 export interface ConfigProblem {
   /** e.g. `lines[1].kind`; empty for the whole file. */
@@ -28,8 +29,6 @@ export class ConfigError extends LinewatchError {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false })
-const check = ajv.compile<Config>(jsonSchema())
 
 type Segment = string | number
 
@@ -53,8 +52,8 @@ export function validateConfigText(text: string): { config: Config; problems: []
   } catch (err) {
     return { config: null, problems: [{ path: '', message: `YAML: refused: ${/alias/i.test(errorMessage(err)) ? `more than ${MAX_ALIASES} uses of aliases (*name), as in a file built to blow up when read` : errorMessage(err)}`, line: null }] }
   }
-  if (!check(data)) {
-    const problems = dedupe((check.errors ?? []).map((e) => problemFromAjv(e, doc, lineAt)))
+  if (!checkConfig(data)) {
+    const problems = dedupe((checkConfig.errors ?? []).map((e) => problemFromAjv(e, doc, lineAt)))
     return { config: null, problems }
   }
   const problems = crossCheck(data).map(({ path, message }) => ({ path: pathText(path), message, line: lineOf(doc, path, lineAt) }))
