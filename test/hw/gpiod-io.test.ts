@@ -183,3 +183,24 @@ t.test('node-libgpiod: loads here; without a GPIO chip it says what it tried', a
   t.throws(() => openLibgpiodChip({ labels: ['pinctrl-bcm2835'], fallback: '/dev/gpiochip0' }), /no chip labelled pinctrl-bcm2835|not installed/)
   t.throws(() => openLibgpiodChip({ labels: ['x'], fallback: 'y' }, () => { throw new Error(LIBGPIOD_MISSING) }), /apt-get install libgpiod-dev/)
 })
+
+t.test('a line the chip refuses (the wrong chip, a line held elsewhere) is told once and left unused; the other pins work', async (t) => {
+  const clock = new FakeClock()
+  // a chip of 8 lines, as QEMU's virt machine has: the Pi's GPIO17 and GPIO27 are not on it, GPIO5 is
+  const chip = new FakeGpioChip({ clock, lineCount: 8 })
+  const io = new GpiodIO({ chip, pins: loadBoardMap('pi-4b').pins, clock })
+  const errors: string[] = []
+  io.on('error', (e: Error) => errors.push(e.message))
+  await tick()
+  const levels: number[] = []
+  t.doesNotThrow(() => {
+    io.pinMode(17, io.MODES.OUTPUT)
+    for (let i = 0; i < 5; i++) io.digitalWrite(17, i % 2) // a blinking lamp
+    io.pinMode(27, io.MODES.INPUT).digitalRead(27, (v) => levels.push(v))
+  })
+  io.pinMode(5, io.MODES.OUTPUT).digitalWrite(5, 1)
+  await tick()
+  t.same(errors, ['GPIO line 17: line 17: EINVAL', 'GPIO line 27: line 27: EINVAL'], 'each refused line told once')
+  t.same(levels, [], 'no level made up for a refused input')
+  t.equal(chip.level(5), 1, 'a line the chip has still works')
+})

@@ -12,6 +12,7 @@
  */
 import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../../core/clock.js'
+import { errorMessage } from '../../core/errors.js'
 import type { IoPin, IoPlugin } from './contract.js'
 import type { Bias, GpioChip, GpioInputLine, GpioOutputLine } from './gpio-chip.js'
 
@@ -25,6 +26,8 @@ interface LineState {
   duty: number
   level: number
   readers: ((value: number) => void)[]
+  /** The chip refused this line once: told then, not asked again (a blinking lamp would ask twice a second). */
+  refused?: boolean
 }
 
 export class GpiodIO extends EventEmitter implements IoPlugin {
@@ -187,6 +190,21 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     }
   }
 
+  /**
+   * A line the chip refuses (held by another program, not on this chip: the wrong chip found) is told as an
+   * 'error' and left unused, like a chip that cannot be opened: one pin is not worth the box's start.
+   */
+  #request<T>(pin: number, s: LineState, request: () => T): T | null {
+    if (s.refused) return null
+    try {
+      return request()
+    } catch (err) {
+      s.refused = true
+      this.emit('error', new Error(`GPIO line ${pin}: ${errorMessage(err)}`))
+      return null
+    }
+  }
+
   #output(pin: number): LineState {
     const s = this.#state(pin)
     if (s.out) return s
@@ -194,7 +212,7 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     if (!chip) return s
     s.in?.release()
     s.in = null
-    s.out = chip.requestOutput(pin, 0, CONSUMER)
+    s.out = this.#request(pin, s, () => chip.requestOutput(pin, 0, CONSUMER))
     s.level = 0
     return s
   }
@@ -208,8 +226,9 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     s.in?.release()
     s.out = null
     s.duty = 0
-    s.in = chip.requestInput(pin, bias, CONSUMER)
+    s.in = this.#request(pin, s, () => chip.requestInput(pin, bias, CONSUMER))
     s.bias = bias
+    if (!s.in) return s
     s.level = s.in.get()
     this.pins[pin]!.value = s.level
     this.#reschedulePwm()
