@@ -110,13 +110,15 @@ echo "the whole system's memory in use: ${used:-?} MiB"
 idle_rss() {
   python3 image/serial-console.py "$work/serial.sock" admin "$password" 400 \
     "sed -e 's/port: 8080/port: 8092/' -e 's#dir: /var/lib/linewatch#dir: /tmp/lw-example#' -e 's/routes: metrics/routes: report/' /etc/linewatch/linewatch.example.yaml > /tmp/example.yaml" \
-    'cd /tmp; LINEWATCH_LOG_LEVEL=error linewatch run --config /tmp/example.yaml >/tmp/example.log 2>&1 & e=$!; LINEWATCH_LOG_LEVEL=error linewatch demo --http-port 8091 --http-host 127.0.0.1 >/tmp/demo.log 2>&1 & d=$!; sleep 90; echo "example $(ps -o rss= -p $e)"; echo "demo $(ps -o rss= -p $d)"; kill $e $d; wait' \
+    'cd /tmp; LINEWATCH_LOG_LEVEL=error linewatch run --config /tmp/example.yaml >/tmp/example.log 2>&1 & e=$!; LINEWATCH_LOG_LEVEL=error linewatch demo --http-port 8091 --http-host 127.0.0.1 >/tmp/demo.log 2>&1 & d=$!; sleep 90; echo "example $(ps -o rss= -p $e || echo gone: $(tail -c 400 /tmp/example.log))"; echo "demo $(ps -o rss= -p $d || echo gone: $(tail -c 400 /tmp/demo.log))"; kill $e $d; wait' \
     > "$work/idle.txt" 2>&1 || echo "    (the idle memory runs did not finish over the serial line)"
 }
 idle_rss
 example_rss=$(awk '$1 == "example" && $2 ~ /^[0-9]+$/ {print $2}' "$work/idle.txt")
 demo_rss=$(awk '$1 == "demo" && $2 ~ /^[0-9]+$/ {print $2}' "$work/idle.txt")
-echo "idle resident memory on the image: service (the smoke config) $(( ${rss:-0} / 1024 )) MiB, the example config ${example_rss:+$(( example_rss / 1024 )) MiB}${example_rss:-?}, the demo ${demo_rss:+$(( demo_rss / 1024 )) MiB}${demo_rss:-?}"
+mib() { if [ -n "$1" ]; then echo "$(( $1 / 1024 )) MiB"; else echo "?"; fi; }
+echo "idle resident memory on the image: service (the smoke config) $(mib "$rss"), the example config $(mib "$example_rss"), the demo $(mib "$demo_rss")"
+grep -E '^(example|demo) gone:' "$work/idle.txt" | sed 's/^/    /' || true
 kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 
 # The same card in QEMU's Raspberry Pi 3B (the Pi's SD host, the kernel, initrd and device tree the
