@@ -204,3 +204,30 @@ t.test('a line the chip refuses (the wrong chip, a line held elsewhere) is told 
   t.same(levels, [], 'no level made up for a refused input')
   t.equal(chip.level(5), 1, 'a line the chip has still works')
 })
+
+t.test('node-libgpiod: an offset the chip lacks is refused before a native Line is made (a half-made one segfaults when collected)', async (t) => {
+  const made: number[] = []
+  class Line {
+    constructor(_chip: unknown, offset: number) {
+      made.push(offset)
+    }
+    requestOutputModeFlags() {}
+    requestInputModeFlags() {}
+    getValue(): 0 | 1 {
+      return 0
+    }
+    setValue() {}
+    release() {}
+    static RequestFlags = { BIAS_DISABLE: 1, BIAS_PULL_DOWN: 2, BIAS_PULL_UP: 4 }
+  }
+  class Chip {
+    label = '9030000.pl061'
+    name = 'gpiochip0'
+    numberOfLines = 8
+  }
+  const chip = openLibgpiodChip({ labels: ['pinctrl-bcm2711'], fallback: '/dev/gpiochip0' }, () => ({ getChipNames: () => ['gpiochip0'], Chip, Line }) as never)
+  t.throws(() => chip.requestOutput(17, 0, 'linewatch'), /line 17 is not on gpiochip0 \(9030000\.pl061: lines 0-7\)/)
+  t.throws(() => chip.requestInput(8, 'pull-up', 'linewatch'), /line 8 is not on/)
+  t.doesNotThrow(() => chip.requestOutput(5, 0, 'linewatch'))
+  t.same(made, [5], 'a native Line only for the line the chip has')
+})

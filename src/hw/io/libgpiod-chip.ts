@@ -54,16 +54,22 @@ export function openLibgpiodChip(opts: { labels: string[]; fallback: string }, n
   }
   const flags: Record<Bias, number> = { 'pull-up': g.Line.RequestFlags.BIAS_PULL_UP, 'pull-down': g.Line.RequestFlags.BIAS_PULL_DOWN, disable: g.Line.RequestFlags.BIAS_DISABLE, 'as-is': 0 }
   const the = chip
+  // node-libgpiod makes a Line for an offset the chip lacks, throws EINVAL from it, and segfaults when that
+  // half-made Line is collected (found on QEMU's virt machine, whose one chip has 8 lines): never make one
+  const lineOf = (offset: number) => {
+    if (!(Number.isInteger(offset) && offset >= 0 && offset < the.numberOfLines)) throw new Error(`line ${offset} is not on ${the.name} (${the.label}: lines 0-${the.numberOfLines - 1}); is this the Pi's GPIO chip?`)
+    return new g.Line(the, offset)
+  }
   return {
     label: the.label,
     lineCount: the.numberOfLines,
     requestOutput(offset, initial, consumer) {
-      const line = new g.Line(the, offset)
+      const line = lineOf(offset)
       line.requestOutputModeFlags(consumer, 0, initial)
       return { set: (v) => line.setValue(v), release: () => line.release() }
     },
     requestInput(offset, bias, consumer) {
-      const line = new g.Line(the, offset)
+      const line = lineOf(offset)
       line.requestInputModeFlags(consumer, flags[bias])
       return { get: () => line.getValue(), release: () => line.release() }
     },
