@@ -43,11 +43,15 @@ function spawnNode(args: string[], opts: Parameters<typeof spawn>[2]): ChildProc
   return spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, ...args], opts)
 }
 
-/** VmRSS of a process in MB (Linux); `RssAnon` the private part (the rest is Node's own file pages, shared). */
-export function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
-  const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
-  if (!kb) throw new Error(`no ${field} for ${pid}`)
-  return Number(kb) / 1024
+/** VmRSS of a process in MB (Linux), and RssAnon, its private part (the rest is Node's own file pages, shared), from one read. */
+export function memoryMb(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const field = (name: string) => {
+    const kb = new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1]
+    if (!kb) throw new Error(`no ${name} for ${pid}`)
+    return Number(kb) / 1024
+  }
+  return { rss: field('VmRSS'), anon: field('RssAnon') }
 }
 
 /** User + system CPU seconds of a process so far (/proc/PID/stat, in clock ticks of 1/100 s). */
@@ -61,7 +65,7 @@ export async function bareNodeRss(settleMs = 1000): Promise<number> {
   const p = spawnNode(['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' })
   try {
     await sleep(settleMs)
-    return rssMb(p.pid!)
+    return memoryMb(p.pid!).rss
   } finally {
     await terminate(p)
   }
@@ -166,7 +170,7 @@ export async function idleRss(kind: IdleConfig, opts: { mqttUrl: string; idleMs?
     const cpu0 = cpuSeconds(s.proc.pid!)
     const t0 = Date.now()
     for (let i = 0; i < 5; i++) {
-      readings.push({ rss: rssMb(s.proc.pid!), anon: rssMb(s.proc.pid!, 'RssAnon') })
+      readings.push(memoryMb(s.proc.pid!))
       await sleep(1000)
     }
     const cpuPct = ((cpuSeconds(s.proc.pid!) - cpu0) / ((Date.now() - t0) / 1000)) * 100
