@@ -6,6 +6,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,7 +36,21 @@ async function loadedBy(t: Test, args: string[]): Promise<string[]> {
   await writeFile(log, '')
   const r = spawnSync('env', ['-u', 'NODE_OPTIONS', process.execPath, '--import', join(dir, 'hook.mjs'), bin, ...args], { env: { ...process.env, LW_LOADED: log }, encoding: 'utf8', timeout: 60_000 })
   t.not(r.status, null, `linewatch ${args[0]} exited (${r.stderr.slice(-300)})`)
-  return (await readFile(log, 'utf8')).split('\n').filter(Boolean)
+  return bundleInputs((await readFile(log, 'utf8')).split('\n').filter(Boolean))
+}
+
+/**
+ * bin/linewatch.js runs the bundle (scripts/bundle.ts): a loaded file of dist/bundle/ stands for the modules
+ * esbuild put in it, as its metafile lists them (paths from the repository), so the rules below see modules.
+ */
+function bundleInputs(urls: string[]): string[] {
+  const repo = new URL('../../', import.meta.url).pathname
+  const meta = JSON.parse(readFileSync(join(repo, 'dist/bundle/meta.json'), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> }
+  return urls.flatMap((u) => {
+    const file = u.startsWith('file://') ? new URL(u).pathname : u
+    const out = meta.outputs[file.slice(repo.length)]
+    return out ? [file, ...Object.keys(out.inputs).map((i) => join(repo, i))] : [file]
+  })
 }
 
 const FIRMWARE = [/\/dist\/src\/app\.js$/, /\/node_modules\/fastify\//, /\/node_modules\/mqtt\//, /\/node_modules\/serialport\//, /\/dist\/src\/modem\//]
