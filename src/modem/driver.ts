@@ -90,6 +90,8 @@ export class ModemDriver {
   readonly #pinLedger: SimPinLedger
   /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
   #exclusiveTail: Promise<unknown> = Promise.resolve()
+  /** Such groups running or waiting (an SMS, a USSD, an asked restart): the module is busy for us. */
+  #exclusiveCount = 0
   /** The concatenation reference of the next long SMS; random at start so a restart does not reuse the last one. */
   #smsRef = randomInt(256)
   #firstAnswer: Promise<void>
@@ -100,6 +102,8 @@ export class ModemDriver {
   readonly #prober: Prober
   /** The old ladder (a fixed wait after every step, no probes): for the bench's comparison only. */
   readonly #fixedWaits: boolean
+  /** After a first timeout, `AT` again at once rather than at the next poll (false: the old pace, for the bench). */
+  readonly #quickProbe: boolean
 
   constructor(deps: {
     config: ModemConfig
@@ -113,8 +117,11 @@ export class ModemDriver {
     pinLedger?: SimPinLedger
     /** Recovery as it was (fixed waits, no probes): for the bench's "today" figures, never in the box. */
     fixedWaits?: boolean
+    /** false: a second timeout only at the next poll, as before (the bench's comparison); default: !fixedWaits. */
+    quickProbe?: boolean
   }) {
     this.#fixedWaits = deps.fixedWaits ?? false
+    this.#quickProbe = deps.quickProbe ?? !this.#fixedWaits
     this.#cfg = deps.config
     this.#pinLedger = deps.pinLedger ?? new SimPinLedger()
     this.#numbering = deps.numbering ?? null
@@ -270,7 +277,8 @@ export class ModemDriver {
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#exclusiveTail.then(fn, fn)
+    this.#exclusiveCount++
+    const run = this.#exclusiveTail.then(fn, fn).finally(() => this.#exclusiveCount--)
     this.#exclusiveTail = run.catch(() => {})
     return run
   }
@@ -470,10 +478,26 @@ export class ModemDriver {
         if (this.#timeoutsInRow >= this.#cfg.unansweredLimit) {
           this.#publish({ answering: false })
           this.#ladder.begin()
-        }
+        } else this.#suspect()
       } else if (hasCode(err, ErrorCode.AT_ERROR)) this.#heard()
       throw err
     }
+  }
+
+  /**
+   * A command went unanswered: `AT` at once (after the engine's resync), not a poll later, so a hung
+   * module is called down after unansweredLimit timeouts back to back instead of a poll period between
+   * them. Its timeout counts as any other; its answer, or a late answer to the command that timed out
+   * (which it then receives), clears the count. Not while the module is busy for us (a call, a ringing,
+   * an SMS, a USSD or an asked restart under way, whose commands wait on the network): then the next
+   * poll asks, as before, so such a module gets the poll period to answer.
+   */
+  #suspect(): void {
+    if (!this.#quickProbe || this.#stopped || this.#ladder.active || this.#exclusiveCount > 0) return
+    const m = this.#store.get('modem', this.#cfg.id)
+    if ((m?.call && m.call.state !== 'ended') || m?.ringing) return
+    this.#log.info('a command went unanswered: asking again at once')
+    void this.#send('AT').catch(() => {})
   }
 
   #heard(): void {

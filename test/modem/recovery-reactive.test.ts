@@ -14,8 +14,8 @@ import { modemRig } from '../helpers/modem-rig.js'
 const KEY = { pin: 8, pulseMs: 800 }
 const CUT = { pin: 9, cutLevel: 1, offMs: 3000 }
 const BOOT_MS = 3000
-/** From the hang to "not answering": the polls at 10 and 20 s time out (1 s each). */
-const DETECT_MS = 21_000
+/** From the hang to "not answering": the poll at 10 s times out at 11 s, the `AT` sent at once (after 0.3 s) at 12.3 s. */
+const DETECT_MS = 12_300
 const QUIET_MS = 8000
 const KEY_FREE_MS = KEY.pulseMs + 2000
 
