@@ -9,11 +9,12 @@
  * deaf even to its key, cured by a power cut (3 s off). A USB module that
  * restarts on AT+CFUN=1,1 drops off the bus at once and is enumerated again
  * 2 s before its boot banner (the simulator keeps a rebooting module's port;
- * a real USB module does not). Each run twice, in
- * the same process: "today" is the old ladder (a fixed boot wait after every
- * step, no probes: the driver's fixedWaits, kept for this bench only), "new"
- * reacts to the module. Seconds from the hang to: called down, each ladder
- * step, usable again.
+ * a real USB module does not). Each run three times, in the same process:
+ * "old ladder" is a fixed boot wait after every step and no probes (the
+ * driver's fixedWaits, kept for this bench only); "today" reacts to the module
+ * but finds the hang at the poll's pace (a second timeout only at the next
+ * poll: quickProbe false); "new" also asks `AT` at once after a first timeout.
+ * Seconds from the hang to: called down, each ladder step, usable again.
  */
 import type { ModemConfig } from '../src/config/schema.js'
 import { FakeClock } from '../src/core/clock.js'
@@ -30,6 +31,12 @@ import { wireSimModem } from '../src/sim/wiring.js'
 
 type Figure = { figure: string; value: number; unit: string }
 type Hang = { name: string; extra: Partial<ModemConfig>; kind: 'soft' | 'hard'; keyIgnored?: boolean }
+type Variant = 'old' | 'today' | 'new'
+const VARIANTS: Record<Variant, { label: string; fixedWaits: boolean; quickProbe: boolean }> = {
+  old: { label: 'old ladder (fixed waits)', fixedWaits: true, quickProbe: false },
+  today: { label: 'today (reactive ladder, hang found at the poll pace)', fixedWaits: false, quickProbe: false },
+  new: { label: 'new (reactive ladder, AT at once after a timeout)', fixedWaits: false, quickProbe: true },
+}
 
 const tick = () => new Promise<void>((r) => setImmediate(r))
 const KEY = { pin: 8, pulseMs: 800 }
@@ -46,7 +53,8 @@ const MODULES: [PersonalityName, string][] = [
 ]
 
 /** One hang on one module: [event, seconds from the hang]. */
-async function scenario(hang: Hang, personality: PersonalityName, fixedWaits: boolean): Promise<[string, number][]> {
+async function scenario(hang: Hang, personality: PersonalityName, variant: Variant): Promise<[string, number][]> {
+  const { fixedWaits, quickProbe } = VARIANTS[variant]
   const clock = new FakeClock()
   const gw = new SimGateway()
   const bootMs = PERSONALITIES[personality].typicalBootMs
@@ -56,7 +64,7 @@ async function scenario(hang: Hang, personality: PersonalityName, fixedWaits: bo
   wireSimModem(io, sim, config)
   const store = new StateStore({ site: 's', box: 'b', version: 't', startedAt: 0 }, clock)
   const opener = new SerialOpener(new SimBinding(gw))
-  const driver = new ModemDriver({ config, store, clock, opener, log: silentLogger(), pins: outputPins(io, clock), fixedWaits })
+  const driver = new ModemDriver({ config, store, clock, opener, log: silentLogger(), pins: outputPins(io, clock), fixedWaits, quickProbe })
   driver.start()
   await driver.settled()
   const t0 = clock.now()
@@ -94,24 +102,28 @@ const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.le
 export async function benchRecovery(): Promise<Figure[]> {
   const headline: Figure[] = []
   const detail: Figure[] = []
-  const usable: Record<'today' | 'new', number[]> = { today: [], new: [] }
-  const keyOnly: Record<'today' | 'new', number[]> = { today: [], new: [] }
+  const variants = Object.keys(VARIANTS) as Variant[]
+  const usable: Record<Variant, number[]> = { old: [], today: [], new: [] }
+  const keyOnly: Record<Variant, number[]> = { old: [], today: [], new: [] }
+  const cut: Record<Variant, number[]> = { old: [], today: [], new: [] }
   for (const hang of HANGS) {
     for (const [personality, label] of MODULES) {
-      for (const which of ['today', 'new'] as const) {
-        const events = await scenario(hang, personality, which === 'today')
+      for (const which of variants) {
+        const events = await scenario(hang, personality, which)
         const back = events.find(([e]) => e === 'usable again')?.[1] ?? NaN
         usable[which].push(back)
         if (hang.kind === 'hard' && !hang.keyIgnored) keyOnly[which].push(back)
-        for (const [e, at] of events) detail.push({ figure: `recovery ${which === 'today' ? 'today (fixed waits)' : 'new (reactive)'}: ${hang.name}, ${label} → ${e}`, value: at, unit: 's simulated' })
+        if (hang.keyIgnored) cut[which].push(back)
+        for (const [e, at] of events) detail.push({ figure: `recovery ${VARIANTS[which].label}: ${hang.name}, ${label} → ${e}`, value: at, unit: 's simulated' })
       }
     }
   }
-  for (const which of ['today', 'new'] as const) {
-    const name = which === 'today' ? 'today (fixed waits)' : 'new (reactive)'
+  for (const which of variants) {
+    const name = VARIANTS[which].label
     headline.push({ figure: `hung modem → usable again, ${name}: mean of 3 hangs × 3 modules`, value: mean(usable[which]), unit: 's simulated' })
     headline.push({ figure: `hung modem → usable again, ${name}: worst of 3 hangs × 3 modules`, value: Math.max(...usable[which]), unit: 's simulated' })
     headline.push({ figure: `hung modem → usable again, ${name}: hard hang, power key, mean of 3 modules`, value: mean(keyOnly[which]), unit: 's simulated' })
+    headline.push({ figure: `hung modem → usable again, ${name}: deaf to its key, power cut, mean of 3 modules`, value: mean(cut[which]), unit: 's simulated' })
   }
   return [...headline, ...detail]
 }
