@@ -86,6 +86,8 @@ export class ModemDriver {
   #restartSigns = 0
   /** An asked restart waiting for the module to be set up again. */
   #restartWaiter: (() => void) | null = null
+  /** It said it is powering down and has not answered since: a module restarting, silent while it boots. */
+  #goingDown = false
   readonly #calls: CallControl
   readonly #pinLedger: SimPinLedger
   /** Groups of commands that change the module's modes (character set, SMS format) run one at a time. */
@@ -489,11 +491,13 @@ export class ModemDriver {
    * module is called down after unansweredLimit timeouts back to back instead of a poll period between
    * them. Its timeout counts as any other; its answer, or a late answer to the command that timed out
    * (which it then receives), clears the count. Not while the module is busy for us (a call, a ringing,
-   * an SMS, a USSD or an asked restart under way, whose commands wait on the network): then the next
-   * poll asks, as before, so such a module gets the poll period to answer.
+   * an SMS, a USSD under way, whose commands wait on the network) nor while it restarts (asked by the
+   * office, or after its power-down line): then the next poll asks, as before, so it gets the poll
+   * period to answer.
    */
   #suspect(): void {
     if (!this.#quickProbe || this.#stopped || this.#ladder.active || this.#exclusiveCount > 0) return
+    if (this.#restartWaiter || this.#goingDown) return
     const m = this.#store.get('modem', this.#cfg.id)
     if ((m?.call && m.call.state !== 'ended') || m?.ringing) return
     this.#log.info('a command went unanswered: asking again at once')
@@ -502,6 +506,7 @@ export class ModemDriver {
 
   #heard(): void {
     this.#timeoutsInRow = 0
+    this.#goingDown = false
     this.#ladder.end()
     if (!this.#store.get('modem', this.#cfg.id)?.answering) this.#publish({ answering: true })
   }
@@ -569,7 +574,10 @@ export class ModemDriver {
       this.#initialised = false
       this.#restartSigns++
       this.#log.warn({ line }, banner === 'boot' ? 'module booted' : 'module powering down')
-      if (banner === 'power-down') this.#ladder.poweredDown()
+      if (banner === 'power-down') {
+        this.#goingDown = true
+        this.#ladder.poweredDown()
+      }
       if (banner === 'boot' && this.#resetInFlight) {
         // the reset is still unanswered: this banner is from before it (its restart is still to come), not the module back
         this.#log.warn({ line }, 'boot banner before the soft reset was answered: not taken as recovered')

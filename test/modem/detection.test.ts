@@ -117,3 +117,23 @@ t.test('during a call an unanswered AT+CLCC is not followed by `AT`: the call ke
   t.equal(rig.sim.boots, 0)
   await rig.driver.stop()
 })
+
+t.test('a module restarting (asked by the office, or announcing its power-down) gets the poll period, not `AT` at once', async (t) => {
+  // a UART module that boots in 8 s without a banner: no port lost, no RDY, only silence while it boots
+  for (const how of ['office', 'announced'] as const) {
+    const rig = modemRig({ powerKey: KEY }, { personality: 'simcom', bootMs: 8000, silentBoot: true })
+    const w = await started(rig)
+    await advance(rig.clock, POLL_MS - 500)
+    const restart = how === 'office' ? rig.driver.restart({ power: false, force: false }) : null
+    if (how === 'announced') rig.sim.rebootByItself({ announce: true })
+    await advance(rig.clock, 2 * POLL_MS + 3000)
+    if (restart) t.ok((await restart).seconds <= 2 * POLL_MS, `${how}: the restart was waited out`)
+    t.ok(w.sent.includes('AT+CSQ'), `${how}: a poll went out while it booted`)
+    t.notOk(w.sent.includes('AT'), `${how}: no \`AT\` at once while it restarts`)
+    t.same(w.states, [], `${how}: never called down`)
+    t.notOk(w.ladder(), `${how}: no ladder step`)
+    t.equal(rig.sim.boots, 1, `${how}: booted once`)
+    t.match(rig.modem(), { state: 'up', answering: true })
+    await rig.driver.stop()
+  }
+})
