@@ -19,8 +19,10 @@ export function createIo(config: Pick<Config, 'board' | 'firmata'>, clock: Clock
   }
   if (isPiBoard(board)) {
     const map = loadBoardMap(board)
-    // the chip is opened when the plugin starts, so a box without GPIO access still starts and reports it
-    return new GpiodIO({ chip: () => openLibgpiodChip({ labels: map.chipLabels, fallback: map.chipFallback }), pins: map.pins, clock })
+    // the chip is opened when the plugin starts, so a box without GPIO access still starts and reports it;
+    // inputs follow edge events (gpiomon) unless LINEWATCH_GPIO_INPUTS=poll (a kernel or tool that misbehaves, a measurement)
+    const inputs = process.env.LINEWATCH_GPIO_INPUTS === 'poll' ? 'poll' : 'events'
+    return new GpiodIO({ chip: () => openLibgpiodChip({ labels: map.chipLabels, fallback: map.chipFallback }), pins: map.pins, clock, inputs })
   }
   throw new Error(`unknown board ${String(board)}`)
 }

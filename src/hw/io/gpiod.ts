@@ -3,8 +3,9 @@
  * Pi 5's RP1 included: no /dev/mem, no sysfs). Pins are line offsets; names
  * (GPIO17, pin11) come from the board map.
  *
- * - Inputs are polled every `pollMs` with one timer for all of them:
- *   node-libgpiod (libgpiod 1.x) has no edge-event read.
+ * - Inputs follow the kernel's edge events where the chip gives them (the
+ *   real chip: libgpiod's gpiomon, one child per chip and bias); else, or
+ *   once a watch fails, they are polled every `pollMs` with one timer for all.
  * - PWM is done in software (the chardev gives no PWM hardware): a lamp dims,
  *   a passive piezo buzzes. JS timers have ~1 ms resolution, so keep
  *   pwmHz ≤ 500; 0 and 255 are steady levels and cost no timer.
@@ -14,10 +15,17 @@ import { EventEmitter } from 'node:events'
 import type { Clock, Timer } from '../../core/clock.js'
 import { errorMessage } from '../../core/errors.js'
 import type { IoPin, IoPlugin } from './contract.js'
-import type { Bias, GpioChip, GpioInputLine, GpioOutputLine } from './gpio-chip.js'
+import type { Bias, GpioChip, GpioInputLine, GpioOutputLine, GpioWatch } from './gpio-chip.js'
 
 const MODES = Object.freeze({ INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4, PULLUP: 11 })
 const CONSUMER = 'linewatch'
+
+/** Lines of one bias watched together; while it runs they are not requested by this process. */
+interface WatchGroup {
+  pins: number[]
+  bias: Bias
+  watch: GpioWatch | null
+}
 
 interface LineState {
   out: GpioOutputLine | null
@@ -28,6 +36,10 @@ interface LineState {
   readers: ((value: number) => void)[]
   /** The chip refused this line once: told then, not asked again (a blinking lamp would ask twice a second). */
   refused?: boolean
+  /** Its edges come from this watch (s.in is null meanwhile). */
+  watch?: WatchGroup | null
+  /** A failed read was told: not again until a read succeeds (the poll would tell it 100 times a second). */
+  readFailed?: boolean
 }
 
 export class GpiodIO extends EventEmitter implements IoPlugin {
@@ -50,11 +62,17 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   #poll: Timer | null = null
   #pwm: Timer | null = null
   #closed = false
+  /** 'events' until a watch fails (or the chip has none): then every input is polled. */
+  #inputs: 'events' | 'poll'
+  readonly #toWatch = new Set<number>()
+  #watchScheduled = false
+  readonly #groups = new Set<WatchGroup>()
 
-  constructor(opts: { chip: GpioChip | (() => GpioChip); pins: { name: string; header?: number; line: number }[]; clock: Clock; pollMs?: number; pwmHz?: number }) {
+  constructor(opts: { chip: GpioChip | (() => GpioChip); pins: { name: string; header?: number; line: number }[]; clock: Clock; pollMs?: number; pwmHz?: number; inputs?: 'events' | 'poll' }) {
     super()
     this.#clock = opts.clock
     this.#pollMs = opts.pollMs ?? 10
+    this.#inputs = opts.inputs ?? 'events'
     this.#pwmPeriodMs = 1000 / Math.min(500, opts.pwmHz ?? 100)
     const size = Math.max(0, ...opts.pins.map((p) => p.line + 1))
     this.pins = Array.from({ length: size }, () => ({ supportedModes: [], mode: MODES.OUTPUT, value: 0, report: 0, analogChannel: 127 }))
@@ -127,14 +145,20 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   }
 
   digitalRead(pin: number, cb: (value: number) => void): this {
-    const s = this.#lines.get(pin)?.in ? this.#lines.get(pin)! : this.#input(pin, this.#lines.get(pin)?.bias ?? 'disable')
+    const cur = this.#lines.get(pin)
+    const s = cur?.in || cur?.watch ? cur : this.#input(pin, cur?.bias ?? 'disable')
     this.#pin(pin).report = 1
     // no chip: no level to tell (a guess would read as a line with voltage); the open error was emitted
-    if (!s.in) return this
+    if (!s.in && !s.watch) return this
     s.readers.push(cb)
     setImmediate(() => cb(s.level))
-    this.#poll ??= this.#clock.setInterval(() => this.#pollInputs(), this.#pollMs)
+    if (!s.watch) this.#follow(pin)
     return this
+  }
+
+  /** How inputs are read now: 'events' (the kernel's edges) or 'poll' (every pollMs). */
+  get inputs(): 'events' | 'poll' {
+    return this.#inputs
   }
 
   /** Stops the timers and releases every line and the chip. */
@@ -144,6 +168,8 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
     this.#poll?.cancel()
     this.#pwm?.cancel()
     this.#poll = this.#pwm = null
+    for (const g of this.#groups) void g.watch?.close()
+    this.#groups.clear()
     for (const s of this.#lines.values()) {
       s.out?.release()
       s.in?.release()
@@ -208,6 +234,7 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
   #output(pin: number): LineState {
     const s = this.#state(pin)
     if (s.out) return s
+    if (s.watch) return this.#unwatch(s.watch, pin)
     const chip = this.#chipOrNull()
     if (!chip) return s
     s.in?.release()
@@ -219,7 +246,11 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
 
   #input(pin: number, bias: Bias): LineState {
     const s = this.#state(pin)
-    if (s.in && s.bias === bias) return s
+    if ((s.in || s.watch) && s.bias === bias) return s
+    if (s.watch) {
+      s.bias = bias
+      return this.#unwatch(s.watch, pin)
+    }
     const chip = this.#chipOrNull()
     if (!chip) return s
     s.out?.release()
@@ -255,14 +286,127 @@ export class GpiodIO extends EventEmitter implements IoPlugin {
       try {
         level = s.in.get()
       } catch (err) {
-        this.emit('error', err instanceof Error ? err : new Error(String(err)))
+        if (!s.readFailed) this.emit('error', new Error(`GPIO line ${pin}: ${errorMessage(err)}`))
+        s.readFailed = true
         continue
       }
-      if (level === s.level) continue
-      s.level = level
-      this.pins[pin]!.value = level
-      for (const cb of s.readers) cb(level)
+      s.readFailed = false
+      this.#level(pin, s, level)
     }
+  }
+
+  #level(pin: number, s: LineState, level: 0 | 1): void {
+    if (level === s.level) return
+    s.level = level
+    this.pins[pin]!.value = level
+    for (const cb of s.readers) cb(level)
+  }
+
+  /** An input read from now on: by a watch (lines read in one turn share one), else by the poll. */
+  #follow(pin: number): void {
+    if (this.#inputs === 'events' && this.#chip?.watch) {
+      this.#toWatch.add(pin)
+      if (!this.#watchScheduled) {
+        this.#watchScheduled = true
+        setImmediate(() => this.#startWatches())
+      }
+      return
+    }
+    this.#poll ??= this.#clock.setInterval(() => this.#pollInputs(), this.#pollMs)
+  }
+
+  #startWatches(): void {
+    this.#watchScheduled = false
+    const pins = [...this.#toWatch]
+    this.#toWatch.clear()
+    if (this.#closed) return
+    if (this.#inputs === 'poll') return pins.forEach((p) => this.#follow(p))
+    const byBias = new Map<Bias, number[]>()
+    for (const pin of pins) {
+      const s = this.#lines.get(pin)
+      if (!s?.in || s.watch || s.readers.length === 0) continue
+      byBias.set(s.bias, [...(byBias.get(s.bias) ?? []), pin])
+    }
+    for (const [bias, group] of byBias) {
+      const g: WatchGroup = { pins: group, bias, watch: null }
+      // the level just before the watch takes the lines (an edge in the moment between is seen at the next one)
+      for (const pin of group) {
+        const s = this.#lines.get(pin)!
+        try {
+          this.#level(pin, s, s.in!.get())
+        } catch {
+          // the poll's error, if it lasts, is told once the line is polled again
+        }
+        s.in!.release()
+        s.in = null
+        s.watch = g
+      }
+      this.#groups.add(g)
+      try {
+        g.watch = this.#chip!.watch!(group, bias, {
+          edge: (line, level) => {
+            const s = this.#lines.get(line)
+            if (s?.watch === g) this.#level(line, s, level)
+          },
+          failed: (err) => this.#watchFailed(g, err),
+        })
+      } catch (err) {
+        this.#watchFailed(g, err instanceof Error ? err : new Error(String(err)))
+      }
+    }
+  }
+
+  /**
+   * A watch that cannot start or stopped: its lines (free again), the other watches' and every later input
+   * are polled (one way for all: what failed once, gpiomon missing or killed, would fail the others too).
+   */
+  #watchFailed(g: WatchGroup, err: Error): void {
+    if (!this.#groups.delete(g) || this.#closed) return
+    if (this.#inputs === 'events') this.emit('warning', new Error(`GPIO: no edge events (${err.message}); inputs are polled every ${this.#pollMs} ms`))
+    this.#inputs = 'poll'
+    this.#reclaim(g)
+    for (const other of [...this.#groups]) this.#letGo(other)
+  }
+
+  /** The lines of a watch that has let them go: requested by this process again, polled. */
+  #reclaim(g: WatchGroup): void {
+    for (const pin of g.pins) {
+      const s = this.#lines.get(pin)
+      if (!s || s.watch !== g) continue
+      s.watch = null
+      if (s.duty > 0 || this.pins[pin]!.mode === MODES.OUTPUT || this.pins[pin]!.mode === MODES.PWM) {
+        // made an output while the watch held it: the level asked for meanwhile
+        const out = this.#output(pin)
+        this.#set(pin, out, out.duty >= 128 ? 1 : (0 as 0 | 1))
+        this.#reschedulePwm()
+        continue
+      }
+      const before = s.level
+      this.#input(pin, s.bias)
+      if (s.in && s.readers.length > 0) {
+        const now = s.level
+        s.level = before
+        this.#level(pin, s, now as 0 | 1)
+        this.#follow(pin)
+      }
+    }
+  }
+
+  /**
+   * A watched line whose mode changes (another bias, an output): the watch lets its lines go, and they are
+   * requested again, each as now asked, when it has (the kernel gives a line to one request at a time).
+   */
+  #unwatch(g: WatchGroup, pin: number): LineState {
+    this.#letGo(g)
+    return this.#lines.get(pin)!
+  }
+
+  #letGo(g: WatchGroup): void {
+    if (!this.#groups.delete(g)) return
+    const closing = g.watch?.close() ?? Promise.resolve()
+    void closing.then(() => {
+      if (!this.#closed) this.#reclaim(g)
+    })
   }
 
   /** One scheduler for all PWM lines: on at the start of each period, off after its duty. */

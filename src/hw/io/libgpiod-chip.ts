@@ -2,10 +2,12 @@
  * The real chip: node-libgpiod (libgpiod 1.x). Loaded only when a Pi board
  * is configured: it is an optional dependency that compiles against
  * libgpiod-dev, and a box without it must still start and say why its
- * lamps are dark.
+ * lamps are dark. Edge events come from libgpiod's gpiomon (gpiomon.ts):
+ * node-libgpiod cannot read them.
  */
 import { createRequire } from 'node:module'
 import type { Bias, GpioChip } from './gpio-chip.js'
+import { gpiomonWatch, type Spawn } from './gpiomon.js'
 
 interface NativeLine {
   requestOutputModeFlags(consumer: string, flags: number, value: number): void
@@ -31,7 +33,7 @@ function loadNative(): Native {
 }
 
 /** The chip with the first of `labels` that exists, else the `fallback` device. */
-export function openLibgpiodChip(opts: { labels: string[]; fallback: string }, native: () => Native = loadNative): GpioChip {
+export function openLibgpiodChip(opts: { labels: string[]; fallback: string; spawn?: Spawn }, native: () => Native = loadNative): GpioChip {
   const g = native()
   const names = g.getChipNames()
   let chip: InstanceType<Native['Chip']> | null = null
@@ -54,11 +56,17 @@ export function openLibgpiodChip(opts: { labels: string[]; fallback: string }, n
   }
   const flags: Record<Bias, number> = { 'pull-up': g.Line.RequestFlags.BIAS_PULL_UP, 'pull-down': g.Line.RequestFlags.BIAS_PULL_DOWN, disable: g.Line.RequestFlags.BIAS_DISABLE, 'as-is': 0 }
   const the = chip
+  const lines = new Map<number, NativeLine>()
   // node-libgpiod makes a Line for an offset the chip lacks, throws EINVAL from it, and segfaults when that
-  // half-made Line is collected (found on QEMU's virt machine, whose one chip has 8 lines): never make one
+  // half-made Line is collected (found on QEMU's virt machine, whose one chip has 8 lines): never make one.
+  // One Line per offset, kept: libgpiod 1.x gives every Line of an offset the same native line, and a Line
+  // releases it when collected, so a second Line (an input whose bias changed, an input made an output)
+  // lost its request at the next garbage collection (found on gpio-sim: the button's pull-up request died)
   const lineOf = (offset: number) => {
     if (!(Number.isInteger(offset) && offset >= 0 && offset < the.numberOfLines)) throw new Error(`line ${offset} is not on ${the.name} (${the.label}: lines 0-${the.numberOfLines - 1}); is this the Pi's GPIO chip?`)
-    return new g.Line(the, offset)
+    let line = lines.get(offset)
+    if (!line) lines.set(offset, (line = new g.Line(the, offset)))
+    return line
   }
   return {
     label: the.label,
@@ -75,6 +83,10 @@ export function openLibgpiodChip(opts: { labels: string[]; fallback: string }, n
     },
     close() {
       // node-libgpiod closes the chip when it is collected; the lines are released by GpiodIO
+    },
+    watch(offsets, bias, handlers) {
+      for (const offset of offsets) lineOf(offset) // an offset the chip lacks is refused here too
+      return gpiomonWatch({ chip: the.name, lines: offsets, bias, handlers, spawn: opts.spawn })
     },
   }
 }
