@@ -1,8 +1,9 @@
 /**
  * Time bands of a cost plan ("peak" on weekdays 08:00–18:00…), in the
- * site's time zone: Intl gives the local weekday and time, so daylight
- * saving is the zone's own. Pure.
+ * site's time zone: the zone database gives the local weekday and time, so
+ * daylight saving is the zone's own. Pure.
  */
+import { wallClock } from '../core/zone.js'
 import type { Day } from '../silence/week.js'
 
 export interface BandRule {
@@ -16,29 +17,13 @@ export interface BandRule {
 
 const DAYS: readonly Day[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$|^24:00$/
-const formatters = new Map<string, Intl.DateTimeFormat>()
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 
 /** The local weekday and minute of the day at `at` in `timeZone`. */
 export function siteTime(at: number, timeZone: string): { day: Day; minute: number } {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    // h23: some ICU versions print midnight as "24" with hour12: false
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    formatters.set(timeZone, f)
-  }
-  let weekday = ''
-  let hour = 0
-  let minute = 0
-  for (const p of f.formatToParts(new Date(at))) {
-    if (p.type === 'weekday') weekday = p.value.toLowerCase().slice(0, 3)
-    else if (p.type === 'hour') hour = Number(p.value)
-    else if (p.type === 'minute') minute = Number(p.value)
-  }
-  const day = DAYS.find((d) => d === weekday)
-  if (!day) throw new Error(`cannot read the weekday of ${new Date(at).toISOString()} in ${timeZone}`)
-  return { day, minute: hour * 60 + minute }
+  const w = wallClock(at, timeZone)
+  return { day: DAYS[w.weekday]!, minute: w.hour * 60 + w.minute }
 }
 
 /** The name of the first rule whose window holds the site time at `at`; null when none does. */

@@ -6,6 +6,7 @@
  * counts it is given.
  */
 import type { PlanConfig } from '../config/schema.js'
+import { wallClock } from '../core/zone.js'
 
 export type Bundle = PlanConfig['bundles'][number]
 
@@ -21,8 +22,8 @@ export function poolKey(plan: string, b: Bundle, path: string): string {
 }
 
 const partsOf = (ms: number, timeZone: string) => {
-  const p = Object.fromEntries(new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(ms).map((x) => [x.type, x.value]))
-  return { y: Number(p.year), m: Number(p.month), d: Number(p.day) }
+  const w = wallClock(ms, timeZone)
+  return { y: w.year, m: w.month, d: w.day }
 }
 
 /** The site's date of a moment: `2026-11-23`. */

@@ -1,8 +1,9 @@
 /**
  * Site time: the hour of the week (Monday 00:00–00:59 = 0 … Sunday 23:xx = 167)
- * and business hours, in the site's time zone (Intl, so daylight saving is
- * the zone's own). Pure.
+ * and business hours, in the site's time zone (the zone database, so daylight
+ * saving is the zone's own). Pure.
  */
+import { knownTimeZone, wallClock } from '../core/zone.js'
 
 export const HOURS_PER_WEEK = 168
 export const HOUR_MS = 3_600_000
@@ -18,16 +19,9 @@ export interface BusinessHours {
   to: string
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
 function parts(ms: number, timeZone: string): { day: number; hour: number; minute: number } {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
-    formatters.set(timeZone, f)
-  }
-  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]))
-  return { day: DAYS.indexOf(String(p.weekday).toLowerCase().slice(0, 3) as Day), hour: Number(p.hour), minute: Number(p.minute) }
+  const w = wallClock(ms, timeZone)
+  return { day: w.weekday, hour: w.hour, minute: w.minute }
 }
 
 /** Every zone's offset is a whole number of quarter hours: within one UTC quarter hour the local hour is one. */
@@ -62,15 +56,7 @@ export function nextLocalHour(ms: number, timeZone: string): number {
   for (let t = quarter + QUARTER_MS; ; t += QUARTER_MS) if (hourOfWeek(t, timeZone) !== hourOfWeek(ms, timeZone)) return t
 }
 
-/** Whether a time zone name is one this Node knows. */
-export function knownTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
+export { knownTimeZone }
 
 const minutesOf = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5))
 

@@ -3,16 +3,7 @@
  * falls in, and the moment a local day starts, in the site's IANA time zone
  * (DST days have 23 or 25 hours; nothing here assumes 24).
  */
-const formatters = new Map<string, Intl.DateTimeFormat>()
-
-function formatter(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone)
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-    formatters.set(timeZone, f)
-  }
-  return f
-}
+import { utcOffsetMs, wallClock } from '../core/zone.js'
 
 export interface LocalParts {
   year: number
@@ -24,25 +15,19 @@ export interface LocalParts {
 }
 
 export function localParts(at: number, timeZone: string): LocalParts {
-  const p: Record<string, number> = {}
-  for (const part of formatter(timeZone).formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value)
-  return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! }
+  const { year, month, day, hour, minute, second } = wallClock(at, timeZone)
+  return { year, month, day, hour, minute, second }
 }
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0')
 
-/** The site's UTC offset at `at`, in ms (positive east of Greenwich). */
-function offsetAt(at: number, timeZone: string): number {
-  const p = localParts(at, timeZone)
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(at / 1000) * 1000
-}
 
 /** The moment a local date and hour begins at the site (the first such moment on a day that repeats an hour). */
 export function localMoment(year: number, month: number, day: number, timeZone: string, hour = 0): number {
   const wall = Date.UTC(year, month - 1, day, hour)
-  let at = wall - offsetAt(wall, timeZone)
+  let at = wall - utcOffsetMs(wall, timeZone)
   // a second pass settles a guess made across a DST change
-  at = wall - offsetAt(at, timeZone)
+  at = wall - utcOffsetMs(at, timeZone)
   return at
 }
 
