@@ -24,7 +24,21 @@ export type Spawn = (command: string, args: string[]) => WatchChild
 
 export const GPIOMON_MISSING = 'gpiomon is not installed (apt-get install gpiod)'
 
-const defaultSpawn: Spawn = (command, args) => nodeSpawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+// a child left behind would hold its lines (EBUSY for the next start) until its next edge's write fails:
+// the ones still running go with the process however it exits (a SIGKILL aside: systemd's cgroup takes those)
+const running = new Set<WatchChild>()
+let exitHook = false
+const defaultSpawn: Spawn = (command, args) => {
+  const child = nodeSpawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  running.add(child)
+  child.on('exit', () => running.delete(child))
+  child.on('error', () => running.delete(child))
+  if (!exitHook) {
+    exitHook = true
+    process.once('exit', () => running.forEach((c) => c.kill('SIGTERM')))
+  }
+  return child
+}
 
 /** The arguments: line-buffered (stdout is a pipe), "<offset> <0|1>" per edge. */
 export function gpiomonArgs(chip: string, lines: number[], bias: Bias): string[] {
