@@ -37,6 +37,9 @@ usage:
                                           API tokens: made with scopes (read, route, report, operate, admin, pbx,
                                           viewer, operator), shown once, stored hashed; revoked at once
                                           (passwd and token take [--config FILE | --state DIR])
+  linewatch update FILE [--force] [--no-reboot] [--json]
+                                          install a signed bundle into the other root slot and reboot to try it
+                                          once (as root; docs/updates.md); --status: the boot state
   linewatch schema                        print the config's JSON Schema
   linewatch --version | --help
 
@@ -75,6 +78,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./auth/cli.js')).runPasswd(rest, DEFAULT_CONFIG)
       case 'token':
         return await (await import('./auth/cli.js')).runToken(rest, DEFAULT_CONFIG)
+      case 'update':
+        return await (await import('./cli/update.js')).update(rest)
       default:
         process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`)
         return 2

@@ -558,6 +558,13 @@ export const StorageSchema = Type.Object(
   { ...strict, default: {} },
 )
 
+export const UpdateSchema = Type.Object(
+  {
+    confirmMinutes: Type.Integer({ default: 10, minimum: 2, maximum: 120, description: 'After an update, the new system has this long to be healthy (service active, /healthz ok, MQTT connected or no broker set) or it reboots and the box falls back to the previous system (docs/updates.md)' }),
+  },
+  { ...strict, default: {}, description: 'Updates in the field (docs/updates.md)' },
+)
+
 export const ConfigSchema = Type.Object(
   {
     site: Id,
@@ -609,6 +616,7 @@ export const ConfigSchema = Type.Object(
     stats: StatsSchema,
     http: HttpSchema,
     storage: StorageSchema,
+    update: UpdateSchema,
   },
   { ...strict, $id: 'https://linewatch.local/schema/linewatch.schema.json', title: 'linewatch configuration' },
 )

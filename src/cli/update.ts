@@ -1,0 +1,122 @@
+/**
+ * `linewatch update` (docs/updates.md, docs/cli.md): install a signed bundle into the other root slot,
+ * show the boot state, or (linewatch-update-confirm.service) confirm a trial boot or reboot to fall back.
+ */
+import { spawnSync } from 'node:child_process'
+import { readFile, rename, writeFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { errorMessage } from '../core/errors.js'
+import { VERSION } from '../core/version.js'
+import { BootStateFile, type Slot } from '../update/boot-state.js'
+import { loadPublicKey } from '../update/bundle.js'
+import { install, UpdateError, type ProgressEvent } from '../update/install.js'
+import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
+
+const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F]
+       linewatch update --status
+       linewatch update --confirm-boot [--config FILE]
+  (paths, for tests and unusual cards: --boot DIR --slot-a DEV --slot-b DEV --running a|b --key PUB --board B --kernel K --lock F)`
+
+const MB = 1024 * 1024
+
+/** Console progress: a line per stage and per 10 % of a long stage (a serial console is slow). */
+export function progressPrinter(out: (s: string) => void, json: boolean): (p: ProgressEvent) => void {
+  let last = { stage: '', step: -1 }
+  return (p) => {
+    const step = Math.floor(p.percent / 10)
+    if (p.stage === last.stage && step === last.step) return
+    last = { stage: p.stage, step }
+    if (json) out(`${JSON.stringify(p)}\n`)
+    else out(`${p.stage.padEnd(8)} ${String(p.percent).padStart(3)} %${p.total > 1 ? `  ${(p.done / MB).toFixed(1)}/${(p.total / MB).toFixed(1)} MB` : ''}\n`)
+  }
+}
+
+export async function update(args: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        force: { type: 'boolean', default: false },
+        'no-reboot': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        status: { type: 'boolean', default: false },
+        'confirm-boot': { type: 'boolean', default: false },
+        config: { type: 'string' },
+        'progress-file': { type: 'string' },
+        boot: { type: 'string', default: BOOT_DIR },
+        'slot-a': { type: 'string', default: slotDevice('a') },
+        'slot-b': { type: 'string', default: slotDevice('b') },
+        running: { type: 'string' },
+        key: { type: 'string', default: PUBLIC_KEY },
+        board: { type: 'string' },
+        kernel: { type: 'string' },
+        lock: { type: 'string', default: LOCK },
+      },
+    })
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
+    return 2
+  }
+  const { values: v, positionals } = parsed
+  const slots: Record<Slot, string> = { a: v['slot-a']!, b: v['slot-b']! }
+  if (v.running !== undefined && v.running !== 'a' && v.running !== 'b') {
+    process.stderr.write(`--running must be a or b\n${USAGE}\n`)
+    return 2
+  }
+  if (v.status) {
+    process.stdout.write(`${JSON.stringify({ running: (v.running as Slot | undefined) ?? (await runningSlot(slots)), state: await new BootStateFile(v.boot!).read() }, null, 2)}\n`)
+    return 0
+  }
+  if (v['confirm-boot']) {
+    const { confirmBoot } = await import('../update/confirm-cli.js')
+    return confirmBoot({ boot: v.boot!, running: (v.running as Slot | undefined) ?? (await runningSlot(slots)), config: v.config })
+  }
+  const file = positionals[0]
+  if (!file || positionals.length > 1) {
+    process.stderr.write(`${USAGE}\n`)
+    return 2
+  }
+  const running = (v.running as Slot | undefined) ?? (await runningSlot(slots))
+  if (!running) {
+    process.stderr.write('update: cannot tell which slot runs (not an A/B card?); say it with --running a|b\n')
+    return 1
+  }
+  const print = progressPrinter((s) => process.stdout.write(s), v.json!)
+  const progressFile = v['progress-file']
+  let writing: Promise<void> = Promise.resolve()
+  const toFile = (p: ProgressEvent | Record<string, unknown>) => {
+    if (!progressFile) return
+    // temp + rename: the box reading it never sees half a line
+    writing = writing.then(() => writeFile(`${progressFile}.tmp`, JSON.stringify(p)).then(() => rename(`${progressFile}.tmp`, progressFile))).catch(() => {})
+  }
+  try {
+    const publicKey = loadPublicKey(await readFile(v.key!))
+    const done = await install(file, {
+      publicKey,
+      box: { version: VERSION, board: v.board ?? (await imageBoard()), kernel: v.kernel ?? (await runningKernel()) },
+      bootDir: v.boot!,
+      slots,
+      running,
+      lockPath: v.lock!,
+      force: v.force,
+      onProgress: (p) => (print(p), toFile(p)),
+    })
+    const msg = `linewatch ${done.manifest.version} written to slot ${done.slot}, to be tried at the next boot`
+    toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg })
+    await writing
+    process.stdout.write(`${msg}\n`)
+    if (v['no-reboot']) return 0
+    process.stdout.write('rebooting\n')
+    const r = spawnSync('systemctl', ['reboot'], { stdio: 'inherit' })
+    return r.status === 0 ? 0 : 1
+  } catch (err) {
+    const stage = err instanceof UpdateError ? err.stage : 'error'
+    const message = `update refused at ${stage}: ${errorMessage(err)}`
+    toFile({ stage, ok: false, message })
+    await writing
+    process.stderr.write(`${message}\n`)
+    return 1
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `linewatch update --confirm-boot` (linewatch-update-confirm.service, as root): the real probes for
+ * confirm.ts. /healthz is open; whether the box is on MQTT needs `GET /api/v1/health`, which needs a
+ * token: the one `linewatch update` made for this (`update-confirm`, scope read), revoked once confirmed.
+ */
+import { spawnSync } from 'node:child_process'
+import { chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { join } from 'node:path'
+import { parse } from 'yaml'
+import { Credentials } from '../auth/credentials.js'
+import { DEFAULT_CONFIG } from '../cli/defaults.js'
+import { loadConfig, type Config } from '../config/index.js'
+import { resolveStateDir } from '../config/storage.js'
+import { systemClock } from '../core/clock.js'
+import { BootStateFile, type Slot } from './boot-state.js'
+import { confirmTrial, type HealthProbes } from './confirm.js'
+
+export const CONFIRM_TOKEN = 'update-confirm'
+const tokenFile = (stateDir: string) => join(stateDir, 'update', 'confirm-token')
+
+/** Made by `linewatch update` before the reboot: a read-only token the new system's confirmation uses. */
+export async function makeConfirmToken(stateDir: string): Promise<void> {
+  const creds = new Credentials(join(stateDir, 'credentials.json'))
+  await creds.revokeToken(CONFIRM_TOKEN)
+  const token = await creds.addToken(CONFIRM_TOKEN, ['read'], Date.now())
+  await mkdir(join(stateDir, 'update'), { recursive: true, mode: 0o700 })
+  await writeFile(tokenFile(stateDir), `${token}\n`, { mode: 0o600 })
+  // written as root: give them back to the state folder's owner, or the box could not read its users
+  const owner = await stat(stateDir)
+  await chown(creds.file, owner.uid, owner.gid).catch(() => {})
+}
+
+export async function dropConfirmToken(stateDir: string): Promise<void> {
+  await new Credentials(join(stateDir, 'credentials.json')).revokeToken(CONFIRM_TOKEN).catch(() => false)
+  await rm(tokenFile(stateDir), { force: true })
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = (url.startsWith('https:') ? httpsRequest : httpRequest)(url, { headers, timeout: 5000, rejectUnauthorized: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d: string) => (body += d.length + body.length < 65536 ? d : ''))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('timeout', () => req.destroy(new Error('no answer in 5 s')))
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+/** The real probes, from the config (the defaults when it does not load: the box shows that itself). */
+export function realProbes(config: Config | null, brokerSet: boolean, token: () => Promise<string | null>): HealthProbes {
+  const port = config?.http.port ?? 8080
+  const tls = config ? config.http.tls !== 'off' : true
+  const base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
+  return {
+    async service() {
+      const r = spawnSync('systemctl', ['is-active', 'linewatch.service'], { encoding: 'utf8' })
+      const state = (r.stdout ?? '').trim()
+      return state === 'active' ? null : `linewatch.service is ${state || 'unknown'}`
+    },
+    async healthz() {
+      const r = await get(`${base}/healthz`)
+      return r.status === 200 ? null : `GET /healthz answered ${r.status}`
+    },
+    async mqtt() {
+      if (!brokerSet) return null
+      const t = config?.http.token ?? (await token())
+      const r = await get(`${base}/api/v1/health`, t ? { authorization: `Bearer ${t}` } : {})
+      if (r.status !== 200) return `GET /api/v1/health answered ${r.status}`
+      const mqtt = (JSON.parse(r.body) as { mqtt?: string }).mqtt
+      return mqtt === 'connected' ? null : `the box is ${mqtt ?? 'not known to be'} connected to its broker`
+    },
+  }
+}
+
+export async function confirmBoot(o: { boot: string; running: Slot | null; config?: string }): Promise<number> {
+  const file = o.config ?? DEFAULT_CONFIG
+  const config = await loadConfig(file).catch(() => null)
+  const raw = (await readFile(file, 'utf8').then((t) => parse(t) as { mqtt?: { url?: string } } | null).catch(() => null)) ?? null
+  const stateDir = await resolveStateDir(config?.storage.dir)
+  const outcome = await confirmTrial({
+    states: new BootStateFile(o.boot),
+    running: o.running,
+    probes: realProbes(config, raw?.mqtt?.url !== undefined, () => readFile(tokenFile(stateDir), 'utf8').then((t) => t.trim(), () => null)),
+    clock: systemClock,
+    withinMs: (config?.update.confirmMinutes ?? 10) * 60_000,
+    reboot: async () => {
+      spawnSync('systemctl', ['reboot'], { stdio: 'inherit' })
+    },
+    log: (line) => process.stdout.write(`${line}\n`),
+  })
+  if (outcome.outcome === 'not-on-trial') process.stdout.write('not on trial: nothing to confirm\n')
+  if (outcome.outcome === 'confirmed') await dropConfirmToken(stateDir)
+  // a reboot asked is a failure of the unit too: FailureAction=reboot backs it up
+  return outcome.outcome === 'rebooting' ? 1 : 0
+}
