@@ -5,19 +5,29 @@
 import { spawnSync } from 'node:child_process'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
+import { loadConfig } from '../config/index.js'
+import { resolveStateDir } from '../config/storage.js'
 import { errorMessage } from '../core/errors.js'
+import { DEFAULT_CONFIG } from './defaults.js'
 import { VERSION } from '../core/version.js'
 import { BootStateFile, type Slot } from '../update/boot-state.js'
 import { loadPublicKey } from '../update/bundle.js'
 import { install, UpdateError, type ProgressEvent } from '../update/install.js'
 import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
 
-const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F]
+const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR]
        linewatch update --status
        linewatch update --confirm-boot [--config FILE]
   (paths, for tests and unusual cards: --boot DIR --slot-a DEV --slot-b DEV --running a|b --key PUB --board B --kernel K --lock F)`
 
 const MB = 1024 * 1024
+
+/** --state, else the config's storage.dir, else the default (a config that does not load still has one). */
+export async function stateDirOf(state: string | undefined, config: string | undefined): Promise<string> {
+  if (state) return resolveStateDir(state)
+  const configured = await loadConfig(config ?? DEFAULT_CONFIG).then((c) => c.storage.dir, () => undefined)
+  return resolveStateDir(configured)
+}
 
 /** Console progress: a line per stage and per 10 % of a long stage (a serial console is slow). */
 export function progressPrinter(out: (s: string) => void, json: boolean): (p: ProgressEvent) => void {
@@ -44,6 +54,7 @@ export async function update(args: string[]): Promise<number> {
         status: { type: 'boolean', default: false },
         'confirm-boot': { type: 'boolean', default: false },
         config: { type: 'string' },
+        state: { type: 'string' },
         'progress-file': { type: 'string' },
         boot: { type: 'string', default: BOOT_DIR },
         'slot-a': { type: 'string', default: slotDevice('a') },
@@ -71,7 +82,7 @@ export async function update(args: string[]): Promise<number> {
   }
   if (v['confirm-boot']) {
     const { confirmBoot } = await import('../update/confirm-cli.js')
-    return confirmBoot({ boot: v.boot!, running: (v.running as Slot | undefined) ?? (await runningSlot(slots)), config: v.config })
+    return confirmBoot({ boot: v.boot!, running: (v.running as Slot | undefined) ?? (await runningSlot(slots)), config: v.config, state: v.state })
   }
   const file = positionals[0]
   if (!file || positionals.length > 1) {
@@ -93,6 +104,11 @@ export async function update(args: string[]): Promise<number> {
   }
   try {
     const publicKey = loadPublicKey(await readFile(v.key!))
+    // the token the new system's confirmation asks /api/v1/health with (the state folder is on the data
+    // partition both slots mount); made first, so a box that cannot make it is not left trying a system
+    // it could never confirm
+    const { makeConfirmToken } = await import('../update/confirm-cli.js')
+    await makeConfirmToken(await stateDirOf(v.state, v.config))
     const done = await install(file, {
       publicKey,
       box: { version: VERSION, board: v.board ?? (await imageBoard()), kernel: v.kernel ?? (await runningKernel()) },

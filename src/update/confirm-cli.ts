@@ -77,11 +77,11 @@ export function realProbes(config: Config | null, brokerSet: boolean, token: () 
   }
 }
 
-export async function confirmBoot(o: { boot: string; running: Slot | null; config?: string }): Promise<number> {
+export async function confirmBoot(o: { boot: string; running: Slot | null; config?: string; state?: string }): Promise<number> {
   const file = o.config ?? DEFAULT_CONFIG
   const config = await loadConfig(file).catch(() => null)
   const raw = (await readFile(file, 'utf8').then((t) => parse(t) as { mqtt?: { url?: string } } | null).catch(() => null)) ?? null
-  const stateDir = await resolveStateDir(config?.storage.dir)
+  const stateDir = o.state ? await resolveStateDir(o.state) : await resolveStateDir(config?.storage.dir)
   const outcome = await confirmTrial({
     states: new BootStateFile(o.boot),
     running: o.running,

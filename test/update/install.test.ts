@@ -37,7 +37,7 @@ async function rig(t: Test, o: { imageBytes?: number; version?: string; slotByte
   writeFileSync(pub, keys.publicKey.export({ type: 'spki', format: 'pem' }))
   const states = new BootStateFile(boot)
   await states.write({ ...INITIAL_STATE, versions: { a: VERSION, b: null } })
-  const args = ['--boot', boot, '--slot-a', slots.a, '--slot-b', slots.b, '--running', 'a', '--key', pub, '--board', 'rpi-arm64', '--kernel', KERNEL, '--lock', join(dir, 'lock'), '--no-reboot']
+  const args = ['--boot', boot, '--slot-a', slots.a, '--slot-b', slots.b, '--running', 'a', '--key', pub, '--board', 'rpi-arm64', '--kernel', KERNEL, '--lock', join(dir, 'lock'), '--state', join(dir, 'state'), '--no-reboot']
   return { dir, boot, image, bundle, slots, pub, states, args }
 }
 
@@ -67,6 +67,11 @@ t.test('an update writes the other slot byte for byte, reads it back, then marks
   for (const stage of ['verify', 'prepare', 'write', 'readback', 'mark']) t.match(out, new RegExp(`^${stage}\\s+100 %`, 'm'), `progress of ${stage} shown`)
   t.match(out, /written to slot b, to be tried at the next boot/)
   t.notOk(existsSync(join(r.dir, 'lock')), 'the lock is released')
+  // the read-only token the new system confirms itself with, stored hashed in the shared state folder
+  const token = readFileSync(join(r.dir, 'state', 'update', 'confirm-token'), 'utf8').trim()
+  const creds = JSON.parse(readFileSync(join(r.dir, 'state', 'credentials.json'), 'utf8')) as { tokens: { name: string; scopes: string[] }[] }
+  t.match(creds.tokens, [{ name: 'update-confirm', scopes: ['read'] }])
+  t.notOk(JSON.stringify(creds).includes(token), 'only its hash is kept')
 })
 
 t.test('stages come in order with bytes and per cent', async (t) => {
