@@ -3,7 +3,8 @@
  * show the boot state, or (linewatch-update-confirm.service) confirm a trial boot or reboot to fall back.
  */
 import { spawnSync } from 'node:child_process'
-import { readFile, rename, writeFile } from 'node:fs/promises'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/index.js'
 import { resolveStateDir } from '../config/storage.js'
@@ -16,6 +17,7 @@ import { install, UpdateError, type ProgressEvent } from '../update/install.js'
 import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
 
 const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR]
+       linewatch update --request STATE/update/request.json
        linewatch update --status
        linewatch update --confirm-boot [--config FILE]
   (paths, for tests and unusual cards: --boot DIR --slot-a DEV --slot-b DEV --running a|b --key PUB --board B --kernel K --lock F)`
@@ -53,6 +55,7 @@ export async function update(args: string[]): Promise<number> {
         json: { type: 'boolean', default: false },
         status: { type: 'boolean', default: false },
         'confirm-boot': { type: 'boolean', default: false },
+        request: { type: 'string' },
         config: { type: 'string' },
         state: { type: 'string' },
         'progress-file': { type: 'string' },
@@ -84,7 +87,22 @@ export async function update(args: string[]): Promise<number> {
     const { confirmBoot } = await import('../update/confirm-cli.js')
     return confirmBoot({ boot: v.boot!, running: (v.running as Slot | undefined) ?? (await runningSlot(slots)), config: v.config, state: v.state })
   }
-  const file = positionals[0]
+  // linewatch-update.service: a request the box left in the state folder (the office's command, the page)
+  let file = positionals[0]
+  let force = v.force!
+  let progressFile = v['progress-file']
+  if (v.request) {
+    const req = await readFile(v.request, 'utf8').then((t) => JSON.parse(t) as { file?: unknown; force?: unknown }, () => null)
+    // taken away first: a request that fails is not run again at every boot
+    await rm(v.request, { force: true })
+    if (!req || typeof req.file !== 'string') {
+      process.stderr.write(`update: no readable request in ${v.request}\n`)
+      return 1
+    }
+    file = req.file
+    force = req.force === true
+    progressFile ??= join(dirname(v.request), 'progress.json')
+  }
   if (!file || positionals.length > 1) {
     process.stderr.write(`${USAGE}\n`)
     return 2
@@ -95,7 +113,6 @@ export async function update(args: string[]): Promise<number> {
     return 1
   }
   const print = progressPrinter((s) => process.stdout.write(s), v.json!)
-  const progressFile = v['progress-file']
   let writing: Promise<void> = Promise.resolve()
   const toFile = (p: ProgressEvent | Record<string, unknown>) => {
     if (!progressFile) return
@@ -116,13 +133,15 @@ export async function update(args: string[]): Promise<number> {
       slots,
       running,
       lockPath: v.lock!,
-      force: v.force,
+      force,
       onProgress: (p) => (print(p), toFile(p)),
     })
     const msg = `linewatch ${done.manifest.version} written to slot ${done.slot}, to be tried at the next boot`
     toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg })
     await writing
     process.stdout.write(`${msg}\n`)
+    // a downloaded bundle is not kept: the data partition is for the box's state
+    if (v.request) await rm(file, { force: true })
     if (v['no-reboot']) return 0
     process.stdout.write('rebooting\n')
     const r = spawnSync('systemctl', ['reboot'], { stdio: 'inherit' })

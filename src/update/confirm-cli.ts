@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../config/index.js'
 import { resolveStateDir } from '../config/storage.js'
 import { systemClock } from '../core/clock.js'
 import { BootStateFile, type Slot } from './boot-state.js'
-import { confirmTrial, type HealthProbes } from './confirm.js'
+import { confirmTrial, fallbackReport, type HealthProbes } from './confirm.js'
 
 export const CONFIRM_TOKEN = 'update-confirm'
 const tokenFile = (stateDir: string) => join(stateDir, 'update', 'confirm-token')
@@ -30,6 +30,8 @@ export async function makeConfirmToken(stateDir: string): Promise<void> {
   // written as root: give them back to the state folder's owner, or the box could not read its users
   const owner = await stat(stateDir)
   await chown(creds.file, owner.uid, owner.gid).catch(() => {})
+  // the folder is the box's too: it downloads bundles into it
+  await chown(join(stateDir, 'update'), owner.uid, owner.gid).catch(() => {})
 }
 
 export async function dropConfirmToken(stateDir: string): Promise<void> {
@@ -77,6 +79,25 @@ export function realProbes(config: Config | null, brokerSet: boolean, token: () 
   }
 }
 
+async function chownLikeDir(file: string, dir: string): Promise<void> {
+  const owner = await stat(dir)
+  await chown(file, owner.uid, owner.gid).catch(() => {})
+}
+
+/** After a fallback (root, the old system): the report left for the box to say on MQTT, then cleared from the boot state. */
+export async function handOverFallback(states: BootStateFile, stateDir: string): Promise<boolean> {
+  const s = await states.read()
+  const report = fallbackReport(s)
+  if (!report) return false
+  await mkdir(join(stateDir, 'update'), { recursive: true, mode: 0o700 })
+  const file = join(stateDir, 'update', 'fallback.json')
+  await writeFile(file, JSON.stringify(report), { mode: 0o600 })
+  await chownLikeDir(file, stateDir)
+  await chownLikeDir(join(stateDir, 'update'), stateDir)
+  await states.write({ ...s, fallback: null })
+  return true
+}
+
 export async function confirmBoot(o: { boot: string; running: Slot | null; config?: string; state?: string }): Promise<number> {
   const file = o.config ?? DEFAULT_CONFIG
   const config = await loadConfig(file).catch(() => null)
@@ -93,8 +114,16 @@ export async function confirmBoot(o: { boot: string; running: Slot | null; confi
     },
     log: (line) => process.stdout.write(`${line}\n`),
   })
-  if (outcome.outcome === 'not-on-trial') process.stdout.write('not on trial: nothing to confirm\n')
-  if (outcome.outcome === 'confirmed') await dropConfirmToken(stateDir)
+  if (outcome.outcome === 'not-on-trial') {
+    process.stdout.write('not on trial: nothing to confirm\n')
+    await handOverFallback(new BootStateFile(o.boot), stateDir)
+  }
+  if (outcome.outcome === 'confirmed') {
+    await dropConfirmToken(stateDir)
+    const s = await new BootStateFile(o.boot).read()
+    await writeFile(join(stateDir, 'update', 'confirmed.json'), JSON.stringify({ message: `linewatch ${s.versions[s.active] ?? ''} (slot ${s.active}) confirmed healthy after the update` }), { mode: 0o600 })
+    await chownLikeDir(join(stateDir, 'update', 'confirmed.json'), stateDir)
+  }
   // a reboot asked is a failure of the unit too: FailureAction=reboot backs it up
   return outcome.outcome === 'rebooting' ? 1 : 0
 }
