@@ -5,6 +5,7 @@ import { VERSION } from '../core/version.js'
 import type { RoutingService } from '../lcr/service.js'
 import type { ModemDriver } from '../modem/driver.js'
 import type { PanelController } from '../panel/index.js'
+import type { UpdateService } from '../update/service.js'
 import { COMMAND_REQUESTS, type CommandArgs, type CommandName } from './command-schemas.js'
 import type { CommandOutcome, CommandSpec } from './commands.js'
 
@@ -19,6 +20,8 @@ export function boxCommands(box: {
   routing: RoutingService | null
   alerts: () => AlertManager | null
   reloadConfig: ConfigReload | null
+  /** Updates from afar (src/update/service.ts); null: the command is not offered. */
+  update?: UpdateService | null
   /** For the default text of a test SMS. */
   name: string
   uptimeSeconds: () => number
@@ -63,6 +66,10 @@ export function boxCommands(box: {
     const balance = await modem(id).balanceNow(ussd)
     return { ok: true, message: balance.text, data: balance }
   })
+  if (box.update) {
+    const update = box.update
+    on('update', ({ url, sha256, force }) => update.fromUrl({ url, sha256, force }))
+  }
   if (box.reloadConfig) {
     const reload = box.reloadConfig
     on('reload-config', ({ config }, { id, request }) => reload({ text: config ?? null, id, request }))

@@ -39,6 +39,11 @@ export const COMMAND_REQUESTS = {
     power: Type.Optional(Type.Boolean({ description: 'cut and restore its supply (modems[].powerCut) instead of asking the module' })),
     force: Type.Optional(Type.Boolean({ description: 'even during a call' })),
   }),
+  update: request('Download a signed update bundle from the office server and install it into the other root slot; the box reboots to try it and falls back by itself if it is not healthy (docs/updates.md). Answered once the download is checked and handed to the installer; the progress is on <base>/update', {
+    url: Type.String({ pattern: '^https?://', maxLength: 2048, description: 'where the bundle is (HTTP Range is used to resume a cut download)' }),
+    sha256: Type.String({ pattern: '^[0-9a-fA-F]{64}$', description: "the whole bundle file's SHA-256, checked before anything else" }),
+    force: Type.Optional(Type.Boolean({ description: 'install an older or the same version (never another board or a bad signature)' })),
+  }),
   'sim-balance': request("Ask the SIM's balance now by USSD; the answer is also in the modem's retained state", {
     modem: PartId('modem'),
     ussd: Type.Optional(Type.String({ pattern: '^[*#][*#0-9]*#$', maxLength: 32, description: 'the USSD code; default modems[].balance.ussd' })),

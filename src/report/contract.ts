@@ -6,6 +6,7 @@
  * Kept apart from topics.ts so a running box never loads it.
  */
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
+import { UpdateProgressSchema } from '../update/progress.js'
 import { ActionEventSchemas, AlertRecordSchema, CallRecordSchema, DayFiguresSchema, LineSnapshotSchema, ModemSnapshotSchema, PanelSnapshotSchema, RoutedCallRecordSchema, RoutingStatsSchema, SitePhoneSchema, UplinkSnapshotSchema } from '../core/state.js'
 import { RouteAnswerSchema } from '../lcr/router.js'
 import { PBX_REPORT_SCHEMA } from '../lines/pbx-report.js'
@@ -48,6 +49,7 @@ export const CHANNELS: Channel[] = [
   { address: 'site/phone', action: 'send', qos: 1, retained: true, summary: "the store's numbers, working lines first", payload: SitePhoneSchema },
   { address: 'stats', action: 'send', qos: 1, retained: true, summary: "today's routing totals and (`calls`) today's call figures, refreshed at most once a minute", payload: RoutingStatsSchema },
   { address: 'stats/day', action: 'send', qos: 1, retained: false, summary: "a finished site day's call figures, once after midnight (through the durable outbox)", payload: withSeq(DayFiguresSchema) },
+  { address: 'update', action: 'send', qos: 1, retained: true, summary: "an update's progress, stage by stage (docs/updates.md)", payload: UpdateProgressSchema },
   { address: 'alert', action: 'send', qos: 1, retained: false, summary: 'an alert raised or cleared (through the durable outbox)', payload: withSeq(AlertRecordSchema) },
   { address: 'event', action: 'send', qos: 1, retained: false, summary: 'a state change, a recovery step, an action the box took, or messages dropped for the disk budget', payload: oneOf([StateEventSchema, RecoveryEventSchema, ...ActionEventSchemas, DroppedEventSchema], 'one of the event types, told apart by `type`') },
   { address: 'call', action: 'send', qos: 1, retained: false, summary: "a call the box saw (ringing, then ended), or a routed attempt the PBX reported (`type: \"routed\"`)", payload: oneOf([CallRecordSchema, RoutedCallRecordSchema], 'a call record, or a routed attempt') },

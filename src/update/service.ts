@@ -6,6 +6,7 @@ import type { Clock, Timer } from '../core/clock.js'
 import type { AlertRecord } from '../core/state.js'
 import { readHeader, loadPublicKey } from './bundle.js'
 import { PUBLIC_KEY } from './paths.js'
+import type { UPDATE_STAGES } from './progress.js'
 
 /**
  * The box's side of an update asked from afar (the office's `update` command, the web page): the box
@@ -14,7 +15,7 @@ import { PUBLIC_KEY } from './paths.js'
  * linewatch-update.path starts linewatch-update.service (root), which installs it and writes its
  * progress back to the folder, which this service reads and publishes (docs/updates.md).
  */
-export type UpdateStage = 'download' | 'check' | 'queued' | 'lock' | 'verify' | 'prepare' | 'write' | 'readback' | 'mark' | 'done' | 'failed' | 'fell-back' | 'confirmed'
+export type UpdateStage = (typeof UPDATE_STAGES)[number]
 
 export interface UpdateProgress {
   stage: UpdateStage
