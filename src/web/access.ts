@@ -53,6 +53,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v1/tokens': 'admin',
   'POST /api/v1/tokens': 'admin',
   'DELETE /api/v1/tokens/:name': 'admin',
+  'GET /api/v1/update': 'admin',
+  'POST /api/v1/update': 'admin',
+  'GET /update': 'admin',
+  'GET /update.js': 'admin',
 }
 
 /** The simulator's controls (the demo only): operating the simulated world. */

@@ -10,6 +10,7 @@ import { routingRoutes, type RoutingActions } from './routing-routes.js'
 import { statsRoutes, type StatsActions } from './stats-routes.js'
 import type { WebAuth } from './auth.js'
 import { adminRoutes } from './admin-routes.js'
+import { updateRoutes, type UpdateActions } from './update-routes.js'
 import { BoxMetrics, METRICS_CONTENT_TYPE, type OfficeLinkFigures } from './metrics.js'
 import { STATS_MONTH_SCRIPT, statsMonthPage } from './stats-month-page.js'
 import { STATS_CSS, STATS_SCRIPT, WALLBOARD_SCRIPT, statsPage, uplotAssets, wallboardPage } from './stats-page.js'
@@ -53,6 +54,8 @@ export interface WebDeps {
   stats?: StatsActions
   /** The status panel: POST /api/v1/panel/test (the lamp test) and /api/v1/panel/silence (the silence button). */
   panel?: { lampTest(): void; silence(): void }
+  /** Updates from the page (admin): GET/POST /api/v1/update and the /update page (docs/updates.md). */
+  update?: UpdateActions
   /** Demo only: extra routes (simulator controls). */
   extraRoutes?: (app: FastifyInstance) => void
 }
@@ -158,6 +161,8 @@ export function buildWebServer(deps: WebDeps): FastifyInstance {
   if (deps.modems) modemRoutes(app, deps.modems, { spending, log: deps.log })
   if (deps.lines) lineRoutes(app, deps.lines, { spending, log: deps.log })
   if (deps.routing) routingRoutes(app, deps.routing)
+  // a new system is an admin's decision, and never on a box open to anyone
+  if (deps.update && deps.auth.mode === 'required') updateRoutes(app, deps.update)
   if (deps.stats) {
     statsRoutes(app, deps.stats)
     // the statistics pages and the wallboard (stats-page.ts); uPlot from the package, not a CDN, read when asked

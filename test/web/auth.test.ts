@@ -21,6 +21,7 @@ function box(opts: { auth?: 'required' | 'none'; setupMinutes?: number } = {}) {
     lines: { has: () => true, test: async (line) => ({ line, number: '+7', from: 'gsm2', ok: true, detail: 'rang' }), reports: () => true, report: () => {} },
     routing: { route: (to) => ({ ok: true, to, paths: [] }) as never, report: () => null, status: () => ({}), reload: async () => (done.reloads++, []) },
     stats: { figures: () => ({ lines: [] }), calls: () => [], markCalledBack: () => false },
+    update: { busy: false, progress: null, fromUrl: async () => ({ ok: true, message: 'queued' }) },
     fullConfig: { site: 's', box: 'b', mqtt: { url: 'mqtt://u:pw@h', password: 'pw' }, http: { token: CONFIG_TOKEN } } as never,
     extraRoutes: (app) => app.post('/api/v1/sim/button/press', async () => ({ ok: true })),
   })
