@@ -1,29 +1,33 @@
 /**
  * A rate deck packed into a few typed arrays (issue 20: a 1M-prefix deck took
- * 198 MB as RateRow objects in a Map). Built row by row as parseDeckInto
- * yields them, in the deck worker or in-thread for a small deck; its
- * ArrayBuffers are transferred, not copied, to the thread that routes.
+ * 198 MB as RateRow objects in a Map). Rows are taken as parseDeckInto
+ * yields them, in the deck worker or in-thread for a small deck, kept as
+ * columns, and packed in finish(): sorted by prefix (a radix sort), then the
+ * trie built from the sorted rows in two sequential passes. Its ArrayBuffers
+ * are transferred, not copied, to the thread that routes.
  *
  * The prefixes: an array-mapped trie of digits (blocks placed depth-first). A
  * node has a 10-bit mask of the digits it has children for, and its
  * children are consecutive from firstChild, so the child for digit d is
  * firstChild + (the number of mask bits below d). All of a node is in one
- * Int32Array (node n at 3n: mask | HAS_ROWS, firstChild, rowStart), so a step
- * down the trie is one cache miss, and reading where its rows are none more:
- * 12 bytes a node. A last node past the real ones holds only the rows' end.
+ * Int32Array (node n at 3n: mask | HAS_ROWS, firstChild, firstRow), so a
+ * step down the trie is one cache miss, and reading where its rows are none
+ * more: 12 bytes a node.
  *
- * The rows: the rows of node n are rowStart(n) .. rowStart(n + 1) - 1, in
- * file order (the tie-break). Per row, the rate (Float64) and the index of
- * its terms: the other fields are few distinct tuples in a real deck
- * (increments, fees, dates, band), interned in termTable, 7 numbers each;
- * a band is an index into `bands` (0: none, i: bands[i - 1]).
+ * The rows: in prefix order, a prefix's rows together from its node's
+ * firstRow, in file order (the tie-break), each but its last marked MORE.
+ * Per row, the rate (Float64) and the index of its terms: the other fields
+ * are few distinct tuples in a real deck (increments, fees, dates, band),
+ * interned in termTable, 7 numbers each; a band is an index into `bands`
+ * (0: none, i: bands[i - 1]).
  */
 import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
 
 export interface PackedDeck {
-  /** Per node (NODE numbers): mask of child digits | HAS_ROWS, the first child, the first row; one more node for the rows' end. */
+  /** Per node (NODE numbers): mask of child digits | HAS_ROWS, the first child, the first row (-1: none). */
   trie: Int32Array
   rate: Float64Array
+  /** Per row: the index of its terms in termTable | MORE. */
   terms: Int32Array
   /** Per term: connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo (NaN: null), band. */
   termTable: Float64Array
@@ -37,6 +41,11 @@ export const TERM = 7
 export const NODE = 3
 /** In a node's mask word: the node has rows. */
 export const HAS_ROWS = 1 << 10
+/** In a row's terms: the prefix has another row after this one. */
+export const MORE = 1 << 30
+/** Set bits in each 10-bit mask: the rank of a child among its siblings. */
+export const POP = new Uint8Array(1024)
+for (let i = 1; i < 1024; i++) POP[i] = POP[i >> 1]! + (i & 1)
 
 /** What to hand to postMessage's transfer list. */
 export function packedBuffers(p: PackedDeck): ArrayBuffer[] {
@@ -55,19 +64,63 @@ function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: num
   return b
 }
 
-const DIGITS = /^\d+$/
+const POW10 = Array.from({ length: MAX_PREFIX_DIGITS + 1 }, (_, i) => 10 ** i)
 // one term's 7 numbers, and their bits to hash (a NaN is always the same NaN here: `?? NaN`)
 const TERM_SCRATCH = new Float64Array(TERM)
 const TERM_BITS = new Int32Array(TERM_SCRATCH.buffer)
 
+/** The rows' columns while building: the prefix's key (hi, lo: see PackedBuilder), the rate and the terms. */
+type Columns = { hi: Int32Array; lo: Int32Array; rate: Float64Array; term: Int32Array }
+
+/**
+ * The first n rows sorted by (hi, lo), both non-negative Int32s, the rate and terms moved along: an LSD radix sort,
+ * stable (a prefix's rows stay in file order), 11 bits a pass, a pass skipped where every row has the same bits. About
+ * 0.1 s for a million rows (a sort with a comparator takes seconds); reading the rows back through an order array
+ * instead would cost a cache miss per row and column. A deck already sorted is not moved.
+ */
+function radixSort(c: Columns, n: number): Columns {
+  let sorted = true
+  for (let i = 1; i < n && sorted; i++) if (c.hi[i - 1]! > c.hi[i]! || (c.hi[i - 1] === c.hi[i] && c.lo[i - 1]! > c.lo[i]!)) sorted = false
+  if (sorted) return c
+  let { hi, lo, rate, term } = c
+  let hi2: Int32Array = new Int32Array(n)
+  let lo2: Int32Array = new Int32Array(n)
+  let rate2: Float64Array = new Float64Array(n)
+  let term2: Int32Array = new Int32Array(n)
+  const count = new Int32Array(2048)
+  // lo: bits 0-10, 11-21, 22-31; then hi
+  for (const [useHi, shift] of [[false, 0], [false, 11], [false, 22], [true, 0], [true, 11], [true, 22]] as const) {
+    const key = useHi ? hi : lo
+    count.fill(0)
+    for (let i = 0; i < n; i++) count[(key[i]! >>> shift) & 2047]!++
+    if (count[(key[0]! >>> shift) & 2047] === n) continue
+    let sum = 0
+    for (let b = 0; b < 2048; b++) {
+      const k = count[b]!
+      count[b] = sum
+      sum += k
+    }
+    for (let i = 0; i < n; i++) {
+      const at = count[(key[i]! >>> shift) & 2047]!++
+      hi2[at] = hi[i]!
+      lo2[at] = lo[i]!
+      rate2[at] = rate[i]!
+      term2[at] = term[i]!
+    }
+    ;[hi, hi2] = [hi2, hi]
+    ;[lo, lo2] = [lo2, lo]
+    ;[rate, rate2] = [rate2, rate]
+    ;[term, term2] = [term2, term]
+  }
+  return { hi, lo, rate, term }
+}
+
 export class PackedBuilder {
-  // While building: a node with children has a block of 10 child slots (one per digit), 0 for "none" (the root is no one's
-  // child); a leaf, most nodes, has none. Two memory reads per digit where sibling lists took ~10 (2 s of a 1M-row import).
-  #block = new Int32Array(1024)
-  #kids = new Int32Array(1024 * 10)
-  #blocks = 0
-  #nodes = 1
-  #rowNode = new Int32Array(1024)
+  // Per row, as it comes: the prefix as a number padded to 15 digits (its first 7 digits; its last 8 digits × 16 + its
+  // length), the rate and the terms. The trie is built in finish(), from the rows sorted by prefix: inserted in file
+  // order, a shuffled deck's walks missed the cache at every digit (0.75 s of a 1M-row import).
+  #hi = new Int32Array(1024)
+  #lo = new Int32Array(1024)
   #rate = new Float64Array(1024)
   #term = new Int32Array(1024)
   #rows = 0
@@ -77,9 +130,6 @@ export class PackedBuilder {
   #termCount = 0
   readonly #bands: string[] = []
   #lastTerm = -1
-  /** The last row's prefix and its nodes by depth: a sorted deck's rows share most of their digits with the one before. */
-  #lastPrefix = ''
-  readonly #path = new Int32Array(MAX_PREFIX_DIGITS + 1)
 
   /**
    * `expectedRows` (the file's line count) sizes the arrays once: doubling them as rows come took a quarter
@@ -87,13 +137,10 @@ export class PackedBuilder {
    */
   constructor(expectedRows = 0) {
     if (expectedRows > 1024) {
-      this.#rowNode = new Int32Array(expectedRows)
+      this.#hi = new Int32Array(expectedRows)
+      this.#lo = new Int32Array(expectedRows)
       this.#rate = new Float64Array(expectedRows)
       this.#term = new Int32Array(expectedRows)
-      // decks of nested area codes: up to ~1.6 trie nodes a row, ~0.85 with children (a 1M-prefix bench deck of one row a
-      // prefix: 1.60M nodes, 0.85M with children); a little over, as doubling a 24 MB array costs more than the spare
-      this.#block = new Int32Array(Math.ceil(expectedRows * 1.7))
-      this.#kids = new Int32Array(Math.ceil(expectedRows * 0.9) * 10)
     }
   }
 
@@ -107,39 +154,28 @@ export class PackedBuilder {
    */
   add(r: RateRow): void {
     const p = r.prefix
-    if (p.length === 0 || p.length > MAX_PREFIX_DIGITS || !DIGITS.test(p)) throw new RangeError(`prefix "${p}" is not 1–${MAX_PREFIX_DIGITS} digits`)
-    const last = this.#lastPrefix
-    const path = this.#path
-    let i = 0
-    while (i < p.length && i < last.length && p.charCodeAt(i) === last.charCodeAt(i)) i++
-    let node = path[i]! // path[0] is the root
-    for (; i < p.length; i++) path[i + 1] = node = this.#childOf(node, p.charCodeAt(i) - 48)
-    this.#lastPrefix = p
+    const len = p.length
+    // its digits read and checked in one loop (a regex and Number() took as long)
+    let v = len === 0 || len > MAX_PREFIX_DIGITS ? -1 : 0
+    for (let i = 0; i < len && v >= 0; i++) {
+      const c = p.charCodeAt(i) - 48
+      v = c < 0 || c > 9 ? -1 : v * 10 + c
+    }
+    if (v < 0) throw new RangeError(`prefix "${p}" is not 1–${MAX_PREFIX_DIGITS} digits`)
     const n = this.#rows++
     if (n >= this.#rate.length) {
-      this.#rowNode = grown(this.#rowNode, n + 1)
+      this.#hi = grown(this.#hi, n + 1)
+      this.#lo = grown(this.#lo, n + 1)
       this.#rate = grown(this.#rate, n + 1)
       this.#term = grown(this.#term, n + 1)
     }
-    this.#rowNode[n] = node
+    // padded to 15 digits; exact: below 10^15 < 2^53
+    const padded = v * POW10[MAX_PREFIX_DIGITS - len]!
+    const hi = Math.floor(padded / 1e8)
+    this.#hi[n] = hi
+    this.#lo[n] = (padded - hi * 1e8) * 16 + len
     this.#rate[n] = r.ratePerMinute
     this.#term[n] = this.#termOf(r)
-  }
-
-  #childOf(parent: number, d: number): number {
-    let b = this.#block[parent]!
-    if (b === 0) {
-      b = ++this.#blocks
-      if (b * 10 > this.#kids.length) this.#kids = grown(this.#kids, b * 10)
-      this.#block[parent] = b
-    }
-    const slot = (b - 1) * 10 + d
-    const c = this.#kids[slot]!
-    if (c !== 0) return c
-    const n = this.#nodes++
-    if (n >= this.#block.length) this.#block = grown(this.#block, n + 1)
-    this.#kids[slot] = n
-    return n
   }
 
   #termOf(r: RateRow): number {
@@ -201,61 +237,81 @@ export class PackedBuilder {
 
   /** The packed deck, in arrays of exactly its size; the builder is spent. */
   finish(): PackedDeck {
-    const nodes = this.#nodes
-    const block = this.#block
-    const kids = this.#kids
-    const trie = new Int32Array((nodes + 1) * NODE)
-    // A node's children get consecutive ids, in digit order, placed depth-first: a block right after its parent's, or
-    // after its elder siblings' subtrees. The last digits of a number, where most cache misses are, land close together.
-    const newId = new Int32Array(nodes)
-    const stack = new Int32Array(nodes) // old ids; their new ids are in newId
-    let sp = 1
-    let tail = 1
-    const children = new Int32Array(10)
-    while (sp > 0) {
-      const old = stack[--sp]!
-      const id = newId[old]!
-      trie[NODE * id + 1] = tail
-      let mask = 0
-      let n = 0
-      const b = block[old]!
-      for (let d = 0; b !== 0 && d < 10; d++) {
-        const c = kids[(b - 1) * 10 + d]!
-        if (c === 0) continue
-        mask |= 1 << d
-        newId[c] = tail++
-        children[n++] = c
-      }
-      trie[NODE * id] = mask
-      // the first child on top: visited next
-      while (n > 0) stack[sp++] = children[--n]!
-    }
     const rows = this.#rows
-    const rowStart = new Int32Array(nodes + 1)
-    for (let i = 0; i < rows; i++) rowStart[newId[this.#rowNode[i]!]! + 1]!++
+    // stable: a prefix's rows stay in file order (the tie-break)
+    const { hi, lo, rate: rowRate, term: rowTerm } = radixSort({ hi: this.#hi, lo: this.#lo, rate: this.#rate, term: this.#term }, rows)
+    this.#hi = this.#lo = this.#term = new Int32Array(0)
+    this.#rate = new Float64Array(0)
+    // Pass 1: the trie's nodes in the sorted rows' order, which is depth-first (a prefix comes before the longer ones it
+    // begins): a row's walk is the last row's path as far as they share digits, then new nodes. Per node: its parent,
+    // its digit, its child digits' mask | HAS_ROWS, its first row (rows stay in sorted order: a prefix's rows are
+    // together, in file order, each but its last marked MORE). Decks of nested area codes have up to ~1.6 nodes a row.
+    let cap = Math.ceil(rows * 1.7) + 16
+    let parent = new Int32Array(cap)
+    let digitOf = new Int32Array(cap)
+    let mask = new Int32Array(cap)
+    let firstRow = new Int32Array(cap)
+    let nodes = 1
     let prefixes = 0
-    for (let n = 0; n < nodes; n++) {
-      if (rowStart[n + 1] !== 0) {
-        prefixes++
-        trie[NODE * n] = trie[NODE * n]! | HAS_ROWS
-      }
-      trie[NODE * n + 2] = rowStart[n]!
-      rowStart[n + 1]! += rowStart[n]!
-    }
-    trie[NODE * nodes + 2] = rows
-    // rows placed by node, each node's in file order
-    const next = rowStart.slice(0, nodes)
-    const rate = new Float64Array(rows)
-    const terms = new Int32Array(rows)
+    // the sorted columns are the packed deck's (of exactly its size: copied only when the deck came sorted)
+    const rate = rowRate.length === rows ? rowRate : rowRate.slice(0, rows)
+    const terms = rowTerm.length === rows ? rowTerm : rowTerm.slice(0, rows)
+    const path = new Int32Array(MAX_PREFIX_DIGITS + 1)
+    const digits = new Int32Array(MAX_PREFIX_DIGITS)
+    const last = new Int32Array(MAX_PREFIX_DIGITS).fill(-1)
+    let lastLen = 0
     for (let i = 0; i < rows; i++) {
-      const at = next[newId[this.#rowNode[i]!]!]!++
-      rate[at] = this.#rate[i]!
-      terms[at] = this.#term[i]!
+      const l = lo[i]!
+      const len = l & 15
+      // the padded prefix's 15 digits: 7 from hi, 8 from lo
+      for (let k = 6, x = hi[i]!; k >= 0; k--, x = (x / 10) | 0) digits[k] = x % 10
+      for (let k = 14, x = l >>> 4; k >= 7; k--, x = (x / 10) | 0) digits[k] = x % 10
+      let d = 0
+      while (d < len && d < lastLen && digits[d] === last[d]) d++
+      let node = path[d]! // path[0] is the root
+      for (; d < len; d++) {
+        const digit = digits[d]!
+        last[d] = digit
+        const c = nodes++
+        if (c >= cap) {
+          cap *= 2
+          parent = grown(parent, cap)
+          digitOf = grown(digitOf, cap)
+          mask = grown(mask, cap)
+          firstRow = grown(firstRow, cap)
+        }
+        parent[c] = node
+        digitOf[c] = digit
+        mask[node] = mask[node]! | (1 << digit)
+        path[d + 1] = node = c
+      }
+      lastLen = len
+      if ((mask[node]! & HAS_ROWS) === 0) {
+        mask[node] = mask[node]! | HAS_ROWS
+        firstRow[node] = i
+        prefixes++
+      } else terms[i - 1] = terms[i - 1]! | MORE
+    }
+    // Pass 2, the layout: a node's children get consecutive ids, in digit order, given as the node is reached depth-first
+    // (pass 1's order): a block right after its parent's, or after its elder siblings' subtrees. The last digits of a
+    // number, where most cache misses are, land close together. A parent is reached before its children.
+    const trie = new Int32Array(nodes * NODE)
+    const newId = new Int32Array(nodes)
+    let tail = 1
+    for (let x = 0; x < nodes; x++) {
+      let id = 0
+      if (x > 0) {
+        const p = parent[x]!
+        id = trie[NODE * newId[p]! + 1]! + POP[mask[p]! & ((1 << digitOf[x]!) - 1)]!
+        newId[x] = id
+      }
+      const m = mask[x]!
+      trie[NODE * id] = m
+      trie[NODE * id + 1] = tail
+      trie[NODE * id + 2] = (m & HAS_ROWS) !== 0 ? firstRow[x]! : -1
+      tail += POP[m & 1023]!
     }
     const termTable = this.#termTable.slice(0, this.#termCount * TERM)
-    this.#block = this.#kids = this.#rowNode = this.#term = new Int32Array(0)
-    this.#lastPrefix = ''
-    this.#rate = new Float64Array(0)
     return { trie, rate, terms, termTable, bands: [...this.#bands], prefixes }
   }
 }

@@ -14,11 +14,8 @@
  * compares the two): only the memory and the speed changed.
  */
 import type { RateRow } from './deck.js'
-import { HAS_ROWS, NODE, PackedBuilder, packedBytes, TERM, type PackedDeck } from './deck-pack.js'
+import { HAS_ROWS, MORE, NODE, PackedBuilder, packedBytes, POP, TERM, type PackedDeck } from './deck-pack.js'
 
-/** Set bits in each 10-bit mask: the rank of a child among its siblings. */
-const POP = new Uint8Array(1024)
-for (let i = 1; i < 1024; i++) POP[i] = POP[i >> 1]! + (i & 1)
 // scratch for one lookup: lookups are synchronous, never interleaved
 const PATH = new Int32Array(16)
 const DEPTH = new Int32Array(16)
@@ -60,7 +57,12 @@ export class PrefixIndex {
       node = trie[NODE * node + 1]! + POP[mask & (bit - 1)]!
     }
     const out: RateRow[] = []
-    if (prefix.length > 0) for (let r = trie[NODE * node + 2]!; r < trie[NODE * node + NODE + 2]!; r++) out.push(this.#row(r, prefix))
+    if (prefix.length > 0 && (trie[NODE * node]! & HAS_ROWS) !== 0) {
+      for (let r = trie[NODE * node + 2]!, more = MORE; more !== 0; r++) {
+        more = this.#p.terms[r]! & MORE
+        out.push(this.#row(r, prefix))
+      }
+    }
     return out
   }
 
@@ -132,8 +134,10 @@ export class PrefixIndex {
     let best = -1
     let bestBand = false
     let bestFrom = -Infinity
-    for (let r = trie[NODE * node + 2]!, end = trie[NODE * node + NODE + 2]!; r < end; r++) {
-      const t = terms[r]! * TERM
+    for (let r = trie[NODE * node + 2]!, more = MORE; more !== 0; r++) {
+      const tr = terms[r]!
+      more = tr & MORE
+      const t = (tr & ~MORE) * TERM
       const from = termTable[t + 4]!
       const to = termTable[t + 5]!
       const b = termTable[t + 6]!
@@ -152,7 +156,7 @@ export class PrefixIndex {
 
   #row(r: number, prefix: string): RateRow {
     const { rate, terms, termTable, bands } = this.#p
-    const t = terms[r]! * TERM
+    const t = (terms[r]! & ~MORE) * TERM
     const from = termTable[t + 4]!
     const to = termTable[t + 5]!
     const band = termTable[t + 6]!

@@ -104,6 +104,40 @@ t.test('the packed index answers as the old one on a generated deck and random n
   t.same([viaWorker.rowsOf(''), viaWorker.rowsOf('4x'), viaWorker.rowsOf('999999999999')], [[], [], []])
 })
 
+t.test('rows in any order: a prefix\'s rows scattered through the file, or the deck sorted (the packing sorts by prefix)', async (t) => {
+  const { csv, prefixes } = makeDeck(22)
+  const rows = parseDeck(csv).rows
+  const rnd = prng(23)
+  const shuffled = [...rows]
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1))
+    ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
+  }
+  // sorted as strings: "49" before "4915" before "492", a prefix's rows kept in file order
+  const sorted = [...rows].sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0))
+  let scattered = 0
+  for (let i = 1; i < shuffled.length; i++) if (shuffled.findIndex((r) => r.prefix === shuffled[i]!.prefix) < i - 1) scattered++
+  t.ok(scattered > 1000, `${scattered} rows after another row of their prefix, not next to it`)
+  let differ = 0
+  let first: unknown = null
+  for (const order of [shuffled, sorted]) {
+    const old = new LegacyPrefixIndex(order)
+    const idx = new PrefixIndex(order)
+    t.equal(idx.size, old.size)
+    for (const [n, at, band] of makeNumbers(prefixes, 24).slice(0, 5000)) {
+      const got = JSON.stringify(idx.lookup(n, at, band))
+      const want = JSON.stringify(old.lookup(n, at, band))
+      if (got !== want) {
+        differ++
+        first ??= { n, at, band, got, want }
+      }
+    }
+    for (const p of prefixes.slice(0, 3000)) if (JSON.stringify(idx.rowsOf(p)) !== JSON.stringify(old.rowsOf(p))) differ++
+  }
+  t.equal(differ, 0, 'the same answers and rowsOf as the old index on the same rows')
+  t.same(first, null)
+})
+
 t.test('a malformed deck imported in the worker is refused with the same message as in-thread', async (t) => {
   const bad = ['prefix,rate', 'abc,x', '7,-1', '79,2.2'].join('\n') + '\n'
   const wrongHeader = 'Prefix;Tarif\n7;1\n'
