@@ -17,7 +17,7 @@ import { install, UpdateError, type ProgressEvent } from '../update/install.js'
 import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
 
 const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR]
-       linewatch update --request STATE/update/request.json
+       linewatch update --request STATE/update/request.json | --boot-file /boot/firmware/linewatch-update.lwb
        linewatch update --status
        linewatch update --confirm-boot [--config FILE]
   (paths, for tests and unusual cards: --boot DIR --slot-a DEV --slot-b DEV --running a|b --key PUB --board B --kernel K --lock F)`
@@ -56,6 +56,7 @@ export async function update(args: string[]): Promise<number> {
         status: { type: 'boolean', default: false },
         'confirm-boot': { type: 'boolean', default: false },
         request: { type: 'string' },
+        'boot-file': { type: 'string' },
         config: { type: 'string' },
         state: { type: 'string' },
         'progress-file': { type: 'string' },
@@ -102,6 +103,18 @@ export async function update(args: string[]): Promise<number> {
     file = req.file
     force = req.force === true
     progressFile ??= join(dirname(v.request), 'progress.json')
+  }
+  // linewatch-update-bootfile.path: a bundle the installer put on the boot partition (or a stick), renamed
+  // first so that a bundle that fails, or falls back, is not tried again at every boot
+  if (v['boot-file']) {
+    const tried = `${v['boot-file']}.tried`
+    try {
+      await rename(v['boot-file'], tried)
+    } catch (err) {
+      process.stderr.write(`update: ${errorMessage(err)}\n`)
+      return 1
+    }
+    file = tried
   }
   if (!file || positionals.length > 1) {
     process.stderr.write(`${USAGE}\n`)

@@ -54,6 +54,7 @@ export class UpdateService {
   #last: UpdateProgress | null = null
   #busy = false
   #poll: Timer | null = null
+  #watch: Timer | null = null
   readonly #d: UpdateServiceDeps
 
   constructor(deps: UpdateServiceDeps) {
@@ -83,6 +84,14 @@ export class UpdateService {
   /** At start: what the root side left (a fallback, a confirmation) is said once, then removed. */
   async start(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
+    await this.#handovers()
+    // the confirmation comes minutes after the box started on the new system
+    this.#watch = this.#d.clock.setInterval(() => void this.#handovers(), 30_000)
+    // an install under way (the box restarted during it) is followed again
+    if (await readJson(join(this.dir, FILES.request))) this.#follow()
+  }
+
+  async #handovers(): Promise<void> {
     const fallback = await readJson<{ message: string; slot: string; version: string | null }>(join(this.dir, FILES.fallback))
     if (fallback) {
       this.#d.setAlert({ id: 'box/update', severity: 'major', source: 'box', state: 'raised', message: fallback.message })
@@ -95,13 +104,13 @@ export class UpdateService {
       this.#say({ stage: 'confirmed', done: 1, total: 1, ok: true, message: confirmed.message })
       await rm(join(this.dir, FILES.confirmed), { force: true })
     }
-    // an install under way (the box restarted during it) is followed again
-    if (await readJson(join(this.dir, FILES.request))) this.#follow()
   }
 
   stop(): void {
     this.#poll?.cancel()
     this.#poll = null
+    this.#watch?.cancel()
+    this.#watch = null
   }
 
   /** Download, check and hand over to the root side. Resolves when queued (or refused). */
@@ -174,7 +183,8 @@ export class UpdateService {
         this.#say(p)
         if (p.stage === 'done' || p.stage === 'failed' || p.ok === false) {
           this.#busy = false
-          this.stop()
+          this.#poll?.cancel()
+          this.#poll = null
         }
       })
     }, this.#d.pollMs ?? 2000)

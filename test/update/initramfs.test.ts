@@ -21,7 +21,8 @@ function run(t: Parameters<typeof tempDir>[0], copies: (string | null)[]) {
   execFileSync('/bin/sh', [script], { env: { PATH: process.env.PATH, LW_BOOT_DIR: boot, LW_PARAM_CONF: param, LW_RUN: dir }, stdio: ['ignore', 'ignore', 'pipe'] })
   const root = existsSync(param) ? /ROOT=LABEL=linewatch-([ab])/.exec(readFileSync(param, 'utf8'))?.[1] ?? null : null
   const ran = existsSync(join(dir, 'linewatch-slot')) ? readFileSync(join(dir, 'linewatch-slot'), 'utf8').trim() : null
-  return { root, ran, boot, after: pickState(STATE_FILES.map((f) => (existsSync(join(boot, f)) ? readFileSync(join(boot, f), 'utf8') : null))) }
+  const trial = existsSync(join(dir, 'linewatch-trial'))
+  return { root, ran, trial, boot, after: pickState(STATE_FILES.map((f) => (existsSync(join(boot, f)) ? readFileSync(join(boot, f), 'utf8') : null))) }
 }
 
 const base: BootState = { ...INITIAL_STATE, seq: 4, versions: { a: '1.4.0', b: '1.5.0' } }
@@ -40,6 +41,7 @@ for (const [name, state] of cases) {
     const r = run(t, [older, formatState(state)])
     t.equal(r.root, want.boot)
     t.equal(r.ran, want.boot)
+    t.equal(r.trial, want.write?.trying === want.boot, 'the trial mark for the confirmation unit, on a trial boot only')
     t.same(r.after?.state, want.write ?? state, 'the state the box will read next')
     if (want.write) t.equal(r.after?.index, 0, 'written over the older copy')
   })

@@ -175,3 +175,15 @@ t.test('a process killed mid-write (SIGKILL) leaves a boot state that boots the 
   t.equal(chooseBoot(await r.states.read()).boot, 'b')
   t.ok(compareVersions(NEWER, VERSION) > 0)
 })
+
+t.test('a bundle on the boot partition is renamed before it is tried, so it is tried once', async (t) => {
+  const r = await rig(t)
+  const onBoot = join(r.boot, 'linewatch-update.lwb')
+  writeFileSync(onBoot, readFileSync(r.bundle))
+  const { value, out } = await quiet(() => update(['--boot-file', onBoot, ...r.args]))
+  t.equal(value, 0, out)
+  t.notOk(existsSync(onBoot))
+  t.ok(existsSync(`${onBoot}.tried`))
+  t.equal(chooseBoot(await r.states.read()).boot, 'b')
+  t.equal((await quiet(() => update(['--boot-file', onBoot, ...r.args]))).value, 1, 'gone: nothing to do at the next boot')
+})
