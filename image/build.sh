@@ -77,11 +77,11 @@ step "root file system ($suite, arm64) with mmdebstrap"
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
-  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,dosfstools,sudo,busybox \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n" > "$1/etc/dpkg/dpkg.cfg.d/linewatch-nodoc"' \
-  --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-root\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
-  --essential-hook='printf "quiet\n" > "$1/etc/default/raspi-extra-cmdline"' \
+  --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-a\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
+  --essential-hook='printf "quiet panic=10\n" > "$1/etc/default/raspi-extra-cmdline"' \
   --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
   "$suite" "$work/root" "$mirror" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; echo "image: mmdebstrap failed"; exit 1; }
 test -x "$work/root/usr/bin/systemctl" || { echo "image: mmdebstrap failed"; exit 1; }
@@ -135,11 +135,23 @@ printf '[Match]\nType=ether\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/netwo
 printf '[Match]\nType=wlan\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/network/25-wireless.network"
 chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
 chroot "$root" systemctl enable linewatch.service linewatch-firstboot.service systemd-timesyncd.service >/dev/null 2>&1
+# updates (docs/updates.md): the units, the key bundles must be signed with, the board they must name
+install -m 0644 "$s"/linewatch-update*.service "$s"/linewatch-update*.path "$root/etc/systemd/system/"
+chroot "$root" systemctl enable linewatch-update-confirm.service linewatch-update-report.service linewatch-update.path linewatch-update-bootfile.path >/dev/null 2>&1
+mkdir -p "$root/usr/share/linewatch"
+echo rpi-arm64 > "$root/usr/share/linewatch/board"
+if [ -n "${LINEWATCH_UPDATE_PUBKEY:-}" ]; then
+  install -m 0644 "$LINEWATCH_UPDATE_PUBKEY" "$root/usr/share/linewatch/update-key.pub"
+else
+  echo "    no LINEWATCH_UPDATE_PUBKEY: this image will refuse every update bundle (docs/updates.md)"
+fi
 echo linewatch > "$root/etc/hostname"
 mkdir -p "$root/boot/firmware" "$root/etc/linewatch"
 cat > "$root/etc/fstab" <<'EOF'
-LABEL=linewatch-root  /              ext4  defaults,noatime,commit=600  0 1
 LABEL=LWBOOT          /boot/firmware vfat  defaults,noatime             0 2
+LABEL=linewatch-data  /data          ext4  defaults,noatime,commit=60   0 2
+/data/etc-linewatch   /etc/linewatch none  bind,x-systemd.requires-mounts-for=/data  0 0
+/data/state           /var/lib/linewatch none bind,x-systemd.requires-mounts-for=/data 0 0
 tmpfs                 /tmp           tmpfs defaults,nosuid,size=64M     0 0
 EOF
 cp examples/linewatch.yaml "$root/etc/linewatch/linewatch.example.yaml"
@@ -151,8 +163,11 @@ chroot "$root" sh -c 'rm -f /usr/sbin/update-initramfs && dpkg-divert --local --
 printf 'MODULES=list\nFSTYPE=ext4\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
 # what finds and mounts the root: the SD card's hosts (sdhci-iproc: Pi 4/400/CM4 emmc2; bcm2835:
 # the sdhost of the Pi 3/Zero 2 W), ext4, and virtio for the QEMU smoke test
-initrd_modules="ext4 sdhci-iproc sdhci-pltfm bcm2835 virtio_blk virtio_mmio"
+initrd_modules="ext4 sdhci-iproc sdhci-pltfm bcm2835 virtio_blk virtio_mmio vfat nls_cp437"
 printf '%s\n' $initrd_modules >> "$root/etc/initramfs-tools/modules"
+# the A/B slot chooser (docs/updates.md) and what it needs (FAT, sha256sum)
+install -D -m 0755 "$repo/image/initramfs-linewatch-slot" "$root/etc/initramfs-tools/scripts/local-top/linewatch-slot"
+install -D -m 0755 "$repo/image/initramfs-hook-linewatch" "$root/etc/initramfs-tools/hooks/linewatch-slot"
 chroot "$root" update-initramfs -c -k all 2>&1 | tail -1 | sed 's/^/    /'
 # a misspelt module is skipped by update-initramfs without a word, and the Pi would not find its
 # root: each must be in the initrd or built into the kernel
@@ -171,20 +186,41 @@ chroot "$root" sh -c 'for k in /boot/vmlinuz-*; do /etc/kernel/postinst.d/z50-ra
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/cache/apt/"*.bin "$root/var/lib/apt/lists/"*
 chroot_unmount "$root"
 
-step "partitions: boot (FAT, 256 MiB) and root (ext4), no loop devices"
+step "partitions: boot (FAT, 256 MiB), root slots a and b (ext4), data (ext4), no loop devices"
 boot_mb=256
+data_mb=64
 root_mb=$(( $(du -sm --exclude=./boot/firmware "$root" | cut -f1) * 13 / 10 + 256 ))
+# what survives updates moves to the data partition (docs/updates.md), mounted by both slots
+mkdir -p "$work/data/etc-linewatch" "$work/data/state" "$root/data"
+cp -a "$root/etc/linewatch/." "$work/data/etc-linewatch/"
+chown "$(stat -c %u:%g "$root/etc/linewatch")" "$work/data/etc-linewatch"
+chmod 0700 "$work/data/state"
+mkfs.ext4 -q -L linewatch-data -d "$work/data" "$work/data.img" "${data_mb}M"
+# the boot state: slot a active (the initramfs script's format, src/update/boot-state.ts)
+for i in 0 1; do
+  body=$(printf 'linewatch-boot=1\nseq=%s\nactive=a\ntry=\ntrying=\nfallback=\nversion_a=%s\nversion_b=\n' $((i + 1)) "$version")
+  printf '%s\nsum=%s\n' "$body" "$(printf '%s\n' "$body" | sha256sum | cut -d' ' -f1)" > "$work/linewatch-boot.$i"
+done
 mkfs.vfat -C -n LWBOOT -F 32 "$work/boot.img" $(( boot_mb * 1024 )) >/dev/null
 mcopy -s -i "$work/boot.img" "$root/boot/firmware/"* ::/
+mcopy -i "$work/boot.img" "$work/linewatch-boot.0" "$work/linewatch-boot.1" ::/
 cp examples/linewatch.yaml "$work/linewatch.yaml.example" && mcopy -i "$work/boot.img" "$work/linewatch.yaml.example" ::/linewatch.yaml.example
 mv "$root/boot/firmware" "$work/firmware-copy" && mkdir "$root/boot/firmware"
-mkfs.ext4 -q -L linewatch-root -d "$root" "$work/root.img" "${root_mb}M"
+mkfs.ext4 -q -L linewatch-a -d "$root" "$work/root.img" "${root_mb}M"
+# slot b: empty until the first update (zeros: nothing in the .img.xz)
+mkfs.ext4 -q -L linewatch-b "$work/root-b.img" "${root_mb}M"
 img=$work/$name.img
-total_mb=$(( 4 + boot_mb + root_mb ))
+a_at=$(( 4 + boot_mb )); b_at=$(( a_at + root_mb )); data_at=$(( b_at + root_mb ))
+total_mb=$(( data_at + data_mb ))
 truncate -s "${total_mb}M" "$img"
-printf 'label: dos\nstart=4MiB, size=%sMiB, type=c, bootable\nstart=%sMiB, type=83\n' $boot_mb $(( 4 + boot_mb )) | sfdisk -q "$img"
+printf 'label: dos\nstart=4MiB, size=%sMiB, type=c, bootable\nstart=%sMiB, size=%sMiB, type=83\nstart=%sMiB, size=%sMiB, type=83\nstart=%sMiB, type=83\n' \
+  $boot_mb $a_at $root_mb $b_at $root_mb $data_at | sfdisk -q "$img"
 dd if="$work/boot.img" of="$img" bs=1M seek=4 conv=notrunc status=none
-dd if="$work/root.img" of="$img" bs=1M seek=$(( 4 + boot_mb )) conv=notrunc status=none
+dd if="$work/root.img" of="$img" bs=1M seek=$a_at conv=notrunc status=none
+dd if="$work/root-b.img" of="$img" bs=1M seek=$b_at conv=notrunc status=none
+dd if="$work/data.img" of="$img" bs=1M seek=$data_at conv=notrunc status=none
+# the root file system alone, for update bundles (scripts/update-bundle.ts make --image)
+cp --sparse=always "$work/root.img" "$out/$name.root.ext4"
 
 step "compressing ($total_mb MiB)"
 xz -T0 -6 -c "$img" > "$out/$name.img.xz"
