@@ -56,7 +56,8 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
 /** The real probes, from the config (the defaults when it does not load: the box shows that itself). */
 export function realProbes(config: Config | null, brokerSet: boolean, token: () => Promise<string | null>): HealthProbes {
   const port = config?.http.port ?? 8080
-  const tls = config ? config.http.tls !== 'off' : true
+  // as the box decides it (http.tls auto: on for a real board, off for board: sim)
+  const tls = config ? config.http.tls === 'on' || (config.http.tls === 'auto' && config.board !== 'sim') : true
   const base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`
   return {
     async service() {
