@@ -119,7 +119,7 @@ demo_rss=$(awk '$1 == "demo" && $2 ~ /^[0-9]+$/ {print $2}' "$work/idle.txt")
 mib() { if [ -n "$1" ]; then echo "$(( $1 / 1024 )) MiB"; else echo "?"; fi; }
 echo "idle resident memory on the image: service (the smoke config) $(mib "$rss"), the example config $(mib "$example_rss"), the demo $(mib "$demo_rss")"
 grep -E '^(example|demo) gone:' "$work/idle.txt" | sed 's/^/    /' || true
-# the GPIO plugin on a real kernel's chip (gpio-sim), on the same machine (issue 21; SKIPPED without gpio-sim)
+# the GPIO plugin on a real kernel: gpio-sim where the kernel has it, else virt's PL061 (issue 21; image/test-gpio.sh)
 image/test-gpio.sh "$work/serial.sock" "$password" || { echo "image test: FAILED (gpio-sim)"; exit 1; }
 kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 
