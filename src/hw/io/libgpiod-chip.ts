@@ -61,7 +61,7 @@ export function openLibgpiodChip(opts: { labels: string[]; fallback: string; spa
   // half-made Line is collected (found on QEMU's virt machine, whose one chip has 8 lines): never make one.
   // One Line per offset, kept: libgpiod 1.x gives every Line of an offset the same native line, and a Line
   // releases it when collected, so a second Line (an input whose bias changed, an input made an output)
-  // lost its request at the next garbage collection (read in node-libgpiod's source: Line::~Line releases)
+  // lost its request at the next garbage collection (on the image's kernel: EPERM from getValue, the line unused)
   const lineOf = (offset: number) => {
     if (!(Number.isInteger(offset) && offset >= 0 && offset < the.numberOfLines)) throw new Error(`line ${offset} is not on ${the.name} (${the.label}: lines 0-${the.numberOfLines - 1}); is this the Pi's GPIO chip?`)
     let line = lines.get(offset)
