@@ -33,6 +33,7 @@ import { SimBinding, SimGateway, modbusOpener, simulatorFor } from './sim/bindin
 import { wireSim } from './sim/wiring.js'
 import { SimIO } from './sim/gpio.js'
 import { buildWebServer, type WebDeps } from './web/index.js'
+import { UpdateService } from './update/service.js'
 import { announceToHomeAssistant } from './report/home-assistant.js'
 import { StatsService } from './stats/service.js'
 import { WebAuth } from './web/auth.js'
@@ -92,6 +93,8 @@ export class Box {
   mqtt!: MqttReporter
   readonly web: FastifyInstance
   stateDir = ''
+  /** Updates from afar (the office's command, the page): real boards only, where the root side is installed (docs/updates.md). */
+  update: UpdateService | null = null
   readonly auth: WebAuth
   /** Whether the page and the API are served over HTTPS (http.tls). */
   readonly https: boolean
@@ -172,7 +175,7 @@ export class Box {
     const routing = config.routing.paths.length ? { route: (to: string, peek?: boolean) => this.routing.route(to, peek), report: (r: AttemptReport) => this.routing.report(r), status: () => this.routing.status(), reload: () => this.routing.reload() } : undefined
     this.auth = new WebAuth({ mode: config.http.auth, configToken: config.http.token, sessionHours: config.http.sessionHours, setupMinutes: config.http.setupMinutes, clock: this.clock, log: this.log })
     this.https = httpsWanted(config)
-    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, officeLink: () => (this.mqtt ? { connected: this.mqtt.connected, outbox: this.mqtt.outbox.size, dropped: this.mqtt.outbox.dropped } : null), modems, lines, routing, stats: { figures: (q) => this.stats.figures(q), calls: (q) => this.stats.calls(q), markCalledBack: (id, by) => this.stats.markCalledBack(id, by) }, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined })
+    this.web = buildWebServer({ config: config.http, https: this.https, auth: this.auth, fullConfig: config, store: this.store, log: this.log, mqttConnected: () => this.mqtt?.connected ?? false, officeLink: () => (this.mqtt ? { connected: this.mqtt.connected, outbox: this.mqtt.outbox.size, dropped: this.mqtt.outbox.dropped } : null), modems, lines, routing, stats: { figures: (q) => this.stats.figures(q), calls: (q) => this.stats.calls(q), markCalledBack: (id, by) => this.stats.markCalledBack(id, by) }, panel: this.panel, mqttLog: opts.web?.mqttLog, extraRoutes: config.board === 'sim' ? opts.web?.extraRoutes : undefined, update: config.board === 'sim' ? undefined : this.#updateActions() })
     // ↑ the simulator's controls exist only on the simulated board
   }
 
@@ -269,8 +272,18 @@ export class Box {
       this.mqtt.listen('panel/silence', () => this.panel.silence())
       if (this.config.homeAssistant.enabled) announceToHomeAssistant(this.mqtt, { config: this.config, base: this.mqtt.base, version: VERSION, testable: this.testCalls.testable.map((l) => l.id) })
       // the office's commands: <base>/cmd/<name> → <base>/cmd/<name>/result (docs/mqtt.md)
+      if (this.config.board !== 'sim') {
+        const base = this.mqtt.base
+        this.update = new UpdateService({ stateDir: this.stateDir, clock: this.clock, setAlert: (a) => this.store.setAlert(a), publish: (p) => this.mqtt?.publishTopic(`${base}/update`, JSON.stringify(p), true) })
+        // the retained progress again on every connection (publishTopic sends only while connected)
+        this.mqtt.onConnect(() => {
+          const p = this.update?.progress
+          if (p) this.mqtt?.publishTopic(`${base}/update`, JSON.stringify(p), true)
+        })
+      }
       const specs = boxCommands({
         panel: this.panel,
+        update: this.update,
         testCalls: this.testCalls,
         modems: this.modems,
         routing: this.config.routing.paths.length ? this.routing : null,
@@ -294,6 +307,8 @@ export class Box {
       }
       this.#alerts = new AlertManager({ store: this.store, language: this.config.alerts.language, journal: this.#journal, log: this.log })
       this.#alerts.start()
+      // after the alerts: a fallback the root side left is raised as box/update
+      await this.update?.start()
       // the notifier listens before anything can change an alert, so it hears every raise and clear
       this.notifier = new SmsNotifier({
         store: this.store,
@@ -400,6 +415,20 @@ export class Box {
     await Promise.all(this.modems.map((m) => m.settled()))
   }
 
+  /** The page's update actions, read when asked: the web server is built before the box starts and has a state folder. */
+  #updateActions(): NonNullable<WebDeps['update']> {
+    const box = this
+    return {
+      get progress() {
+        return box.update?.progress ?? null
+      },
+      get busy() {
+        return box.update?.busy ?? false
+      },
+      fromUrl: (req) => (box.update ? box.update.fromUrl(req) : Promise.resolve({ ok: false, message: 'the box has not started yet' })),
+    }
+  }
+
   /** Stop everything: ports closed, `offline` published (so no last will), timers gone. */
   async stop(): Promise<void> {
     if (!this.#started) return
@@ -433,6 +462,7 @@ export class Box {
     await step('routing', () => this.routing.stop())
     await step('memory', () => this.#memory?.flush())
     this.testCalls.stop()
+    this.update?.stop()
     await step('alerts', () => this.#alerts?.stop())
     // last: whatever the parts said while stopping is on the card
     await step('journal', () => this.#journal?.close())
