@@ -139,6 +139,8 @@ export class Box {
     // a board that cannot be opened (no GPIO chip, no node-libgpiod, a Firmata board unplugged) must not
     // be an uncaught 'error': the panel reports it as its own alert; a box without a panel runs without pins
     this.io.on('error', (err: unknown) => this.log.error({ board: config.board, err: errorMessage(err) }, 'IO board error: its pins do nothing'))
+    // e.g. edge events lost (gpiomon missing or gone): the inputs went back to the poll
+    this.io.on('warning', (err: unknown) => this.log.warn({ board: config.board, err: errorMessage(err) }, 'GPIO'))
     if (this.simulator && this.io instanceof SimIO) wireSim(this.simulator, config, this.io, this.clock)
     const pins = outputPins(this.io, this.clock)
     this.modems = config.modems.map((m) => new ModemDriver({ config: m, store: this.store, clock: this.clock, opener, log: this.log, pins, numbering: config.numbering, pinLedger: this.#simPins }))
