@@ -3,16 +3,9 @@
  * falls in, and the moment a local day starts, in the site's IANA time zone
  * (DST days have 23 or 25 hours; nothing here assumes 24).
  */
-import { utcOffsetMs, wallClock } from '../core/zone.js'
+import { utcOffsetMs, wallClock, type WallClock } from '../core/zone.js'
 
-export interface LocalParts {
-  year: number
-  month: number
-  day: number
-  hour: number
-  minute: number
-  second: number
-}
+export type LocalParts = Omit<WallClock, 'weekday'>
 
 export function localParts(at: number, timeZone: string): LocalParts {
   const { year, month, day, hour, minute, second } = wallClock(at, timeZone)
