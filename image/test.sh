@@ -135,7 +135,9 @@ kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 # systemd leaves the hardware watchdog alone here: QEMU 7.2's bcm2835 power manager resets the
 # machine at once when the watchdog is started (it does not count down as the Pi's does).
 if [ "${LINEWATCH_IMAGE_TEST_PI:-1}" = 1 ]; then
-  truncate -s 2G "$work/disk.img" # QEMU wants an SD card of a power of two
+  # QEMU wants an SD card of a power of two: the next one up (2 GiB would cut off slot b and the data partition)
+  card=$((1 << 30)); while [ "$card" -lt "$(stat -c %s "$work/disk.img")" ]; do card=$((card * 2)); done
+  truncate -s "$card" "$work/disk.img"
   kernel=$(mdir -b -i "$work/disk.img@@4M" ::/ | grep -o 'vmlinuz-[^/]*$' | head -1)
   for f in bcm2837-rpi-3-b.dtb "$kernel" "initrd.img-${kernel#vmlinuz-}"; do mcopy -o -i "$work/disk.img@@4M" "::$f" "$work/pi-$f"; done
   t1=$(date +%s)
