@@ -149,9 +149,12 @@ function ruleOffset(r: Rule, at: number): number {
   return inDst ? r.dst : r.std
 }
 
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
 function intlOffset(at: number, timeZone: string): number {
   const p: Record<string, number> = {}
-  const f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })
+  let f = formatters.get(timeZone)
+  if (!f) formatters.set(timeZone, (f = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' })))
   for (const x of f.formatToParts(at)) if (x.type !== 'literal') p[x.type] = Number(x.value)
   const s = Math.floor(at / 1000) * 1000
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!) - s
