@@ -162,6 +162,14 @@ export class PackedBuilder {
       v = c < 0 || c > 9 ? -1 : v * 10 + c
     }
     if (v < 0) throw new RangeError(`prefix "${p}" is not 1–${MAX_PREFIX_DIGITS} digits`)
+    this.addParts(v, len, r.ratePerMinute, r.connectionFee, r.firstIncrement, r.nextIncrement, r.minimumCharge, r.validFrom ?? NaN, r.validTo ?? NaN, r.band)
+  }
+
+  /**
+   * add() from a row's values, without a RateRow (the byte reader, deck-bytes.ts): the prefix as its value `v` and its
+   * length `len` (1–15 digits, checked by the caller), NaN for an open end of validity.
+   */
+  addParts(v: number, len: number, rate: number, fee: number, first: number, next: number, min: number, from: number, to: number, band: string | null): void {
     const n = this.#rows++
     if (n >= this.#rate.length) {
       this.#hi = grown(this.#hi, n + 1)
@@ -174,24 +182,26 @@ export class PackedBuilder {
     const hi = Math.floor(padded / 1e8)
     this.#hi[n] = hi
     this.#lo[n] = (padded - hi * 1e8) * 16 + len
-    this.#rate[n] = r.ratePerMinute
-    this.#term[n] = this.#termOf(r)
+    this.#rate[n] = rate
+    let bandId = 0
+    if (band !== null) {
+      bandId = this.#bands.indexOf(band) + 1
+      if (bandId === 0) bandId = this.#bands.push(band)
+    }
+    const t = TERM_SCRATCH
+    t[0] = fee
+    t[1] = first
+    t[2] = next
+    t[3] = min
+    t[4] = from
+    t[5] = to
+    t[6] = bandId
+    this.#term[n] = this.#termOf()
   }
 
-  #termOf(r: RateRow): number {
-    let band = 0
-    if (r.band !== null) {
-      band = this.#bands.indexOf(r.band) + 1
-      if (band === 0) band = this.#bands.push(r.band)
-    }
+  /** The id of TERM_SCRATCH's terms, interned. */
+  #termOf(): number {
     const v = TERM_SCRATCH
-    v[0] = r.connectionFee
-    v[1] = r.firstIncrement
-    v[2] = r.nextIncrement
-    v[3] = r.minimumCharge
-    v[4] = r.validFrom ?? NaN
-    v[5] = r.validTo ?? NaN
-    v[6] = band
     // decks repeat the terms row after row
     if (this.#lastTerm >= 0 && this.#sameTerm(this.#lastTerm)) return this.#lastTerm
     let h = 0

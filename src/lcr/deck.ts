@@ -57,8 +57,9 @@ export const COLUMN_SYNONYMS: Readonly<Record<Field, readonly string[]>> = {
 
 const FIELDS = Object.keys(COLUMN_SYNONYMS) as Field[]
 /** A number per field, for RowReader's column table. */
-const C: Readonly<Record<Field, number>> = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>
-const DAY_MS = 86_400_000
+export const FIELD: Readonly<Record<Field, number>> = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, number>
+const C = FIELD
+export const DAY_MS = 86_400_000
 /** E.164 numbers have at most 15 digits: a longer prefix could never match. */
 export const MAX_PREFIX_DIGITS = 15
 
@@ -157,12 +158,12 @@ function num(s: string): number | null {
   return Number.isFinite(v) ? v : null
 }
 
-type When = { ms: number; dateOnly: boolean }
+export type When = { ms: number; dateOnly: boolean }
 /** Run on '' after a parse, so that the last regex subject V8 keeps is not a cell of the file. */
 const FORGET = /^$/
 
 /** A date (YYYY-MM-DD or DD.MM.YYYY, UTC midnight) or an ISO timestamp (UTC when it names no zone). */
-function parseDate(s: string): When | null {
+export function parseDate(s: string): When | null {
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s)?.slice(1) ?? /^(\d{1,2})\.(\d{1,2})\.(\d{4})$/.exec(s)?.slice(1).reverse()
   if (iso) {
     const [y, m, d] = iso.map(Number) as [number, number, number]
@@ -178,7 +179,7 @@ function parseDate(s: string): When | null {
 }
 
 /** The delimiter the header line uses most of: ",", ";" or a tab. */
-function guessDelimiter(text: string): string {
+export function guessDelimiter(text: string): string {
   const header = /^\s*([^\r\n]*)/.exec(text)?.[1] ?? ''
   let best = ','
   for (const d of [';', '\t']) if (header.split(d).length > header.split(best).length) best = d
@@ -206,16 +207,16 @@ class RowReader {
   readonly #scratch: RateRow | null
 
   /** Each field's column (C order), -1: none. Numbers, not the `at` object: a lookup by a varying key was a third of the parse. */
-  readonly #col = new Int32Array(FIELDS.length)
+  readonly col = new Int32Array(FIELDS.length)
 
   constructor(at: Partial<Record<Field, number>>, readonly problems: DeckProblem[], reuse: boolean) {
-    for (const f of FIELDS) this.#col[C[f]] = at[f] ?? -1
+    for (const f of FIELDS) this.col[C[f]] = at[f] ?? -1
     this.#scratch = reuse ? { prefix: '', ratePerMinute: 0, connectionFee: 0, firstIncrement: 0, nextIncrement: 0, minimumCharge: 0, validFrom: null, validTo: null, band: null } : null
   }
 
   /** The trimmed cell of field C.x ('' when the deck has no such column). */
   get(field: number): string {
-    const i = this.#col[field]!
+    const i = this.col[field]!
     return i < 0 ? '' : (this.fields[i] ?? '').trim()
   }
 
@@ -328,27 +329,59 @@ export type ParseOptions = { reuse?: boolean; csvParse?: boolean }
  */
 export function parseDeckInto(csv: string, columns: Partial<DeckColumns> | undefined, onRow: (row: RateRow) => void, opts: ParseOptions = {}): { problems: DeckProblem[] } {
   const text = csv.charCodeAt(0) === 0xfeff ? csv.slice(1) : csv
-  const problems: DeckProblem[] = []
-  let reader: RowReader | null = null
-  let headerRead = false
-  const onRecord: RecordFn = (line, fields) => {
+  const records = new DeckRecords(columns, onRow, opts.reuse === true)
+  const onRecord: RecordFn = (line, fields) => records.record(line, fields)
+  const delimiter = guessDelimiter(text)
+  if (opts.csvParse || text.includes('"')) eachQuoted(text, delimiter, records.problems, onRecord)
+  else eachLine(text, delimiter, onRecord)
+  return records.done()
+}
+
+/**
+ * The records of one deck after splitting: the header (the first non-blank
+ * record), then its rows. Shared by parseDeckInto and the byte reader
+ * (deck-bytes.ts), which hands here every line it does not read itself, so
+ * both give the same rows and problems.
+ */
+export class DeckRecords {
+  readonly problems: DeckProblem[] = []
+  #reader: RowReader | null = null
+  #headerRead = false
+  constructor(readonly columns: Partial<DeckColumns> | undefined, readonly onRow: (row: RateRow) => void, readonly reuse: boolean) {}
+
+  /** `fields` are read before the next call, never kept. */
+  record(line: number, fields: string[]): void {
     if (blank(fields)) return
-    if (reader) {
-      const row = reader.read(line, fields)
-      if (row) onRow(row)
-    } else if (!headerRead) {
-      headerRead = true
-      const at = columnsAt(fields, columns, line, problems)
-      if (at) reader = new RowReader(at, problems, opts.reuse === true)
+    if (this.#reader) {
+      const row = this.#reader.read(line, fields)
+      if (row) this.onRow(row)
+    } else if (!this.#headerRead) {
+      this.#headerRead = true
+      const at = columnsAt(fields, this.columns, line, this.problems)
+      if (at) this.#reader = new RowReader(at, this.problems, this.reuse)
     }
   }
-  const delimiter = guessDelimiter(text)
-  if (opts.csvParse || text.includes('"')) eachQuoted(text, delimiter, problems, onRecord)
-  else eachLine(text, delimiter, onRecord)
-  if (!headerRead && problems.length === 0) problems.push({ line: 1, message: 'the file is empty: no header line' })
-  // V8 keeps the last regex's subject (RegExp.$_): a long last cell would be a view keeping the whole text alive
-  FORGET.test('')
-  return { problems }
+
+  /** Whether rows are being read: the header is read and good (false: none will be, or the header is still to come). */
+  get reading(): boolean {
+    return this.#reader !== null
+  }
+
+  get headerRead(): boolean {
+    return this.#headerRead
+  }
+
+  /** Each field's column in a row (FIELD order, -1: none), once reading. */
+  get columnsOfFields(): Int32Array | null {
+    return this.#reader?.col ?? null
+  }
+
+  done(): { problems: DeckProblem[] } {
+    if (!this.#headerRead && this.problems.length === 0) this.problems.push({ line: 1, message: 'the file is empty: no header line' })
+    // V8 keeps the last regex's subject (RegExp.$_): a long last cell would be a view keeping the whole text alive
+    FORGET.test('')
+    return { problems: this.problems }
+  }
 }
 
 /** A line of nothing but delimiters and spaces. */
