@@ -74,23 +74,38 @@ class FastRows {
     this.#builder = builder
   }
 
-  /** Splits [from, to) at `delim`; false: a byte the fast path does not take (space, control, a non-delimiter tab). */
-  split(from: number, to: number, delim: number): boolean {
+  /**
+   * Splits the line from `from` at `delim`, up to its LF (a CR before it dropped) or the end; the line's end (its LF's
+   * index, or the length). `ok` false: a byte the fast path does not take (space, control byte, a tab not the
+   * delimiter): the caller hands the line to the string reader.
+   */
+  split(from: number, delim: number): number {
     const b = this.#b
+    const len = b.length
     let n = 0
+    let i = from
     this.#start[0] = from
-    for (let i = from; i < to; i++) {
+    for (; i < len; i++) {
       const c = b[i]!
       if (c === delim) {
-        if (n + 1 >= MAX_CELLS) return false
+        if (n + 1 >= MAX_CELLS) break
         this.#end[n++] = i
         this.#start[n] = i + 1
-      } else if (c <= 32) return false
+      } else if (c <= 32) break
     }
-    this.#end[n++] = to
-    this.#cells = n
-    return true
+    if (i === len || b[i] === LF || (b[i] === CR && b[i + 1] === LF) || (b[i] === CR && i + 1 === len)) {
+      // a CR at the very end, or before the LF, is the line end's, as the string reader has it
+      this.#end[n++] = i
+      this.#cells = n
+      this.ok = true
+      return i < len && b[i] === CR ? i + 1 : i
+    }
+    this.ok = false
+    let end = b.indexOf(LF, i)
+    return end < 0 ? len : end
   }
+
+  ok = false
 
   /** [start, end) of field f's cell: an empty range when the deck has no such column or the line no such cell. */
   #cell(f: number): number {
@@ -139,13 +154,32 @@ class FastRows {
     let band: string | null = null
     i = this.#cell(FIELD.band)
     if (i >= 0 && E[i]! > S[i]!) {
-      const raw = b.toString('latin1', S[i]!, E[i]!)
-      band = this.#bands.get(raw) ?? null
-      if (band === null) this.#bands.set(raw, (band = raw.toLowerCase()))
+      band = this.#band(S[i]!, E[i]!)
     }
     this.#builder.addParts(prefix, len, rate, fee, first, next, min, from, to, band)
     return true
   }
+
+  /** The band named by [from, to): the last one's string when the bytes are the same (no string made), else interned. */
+  #band(from: number, to: number): string {
+    const b = this.#b
+    const at = this.#lastBandAt
+    let same = at >= 0 && to - from === this.#lastBandLength
+    for (let k = 0; same && k < to - from; k++) same = b[from + k] === b[at + k]
+    if (!same) {
+      const raw = b.toString('latin1', from, to)
+      let band = this.#bands.get(raw)
+      if (band === undefined) this.#bands.set(raw, (band = raw.toLowerCase()))
+      this.#lastBand = band
+    }
+    this.#lastBandAt = from
+    this.#lastBandLength = to - from
+    return this.#lastBand
+  }
+
+  #lastBandAt = -1
+  #lastBandLength = 0
+  #lastBand = ''
 
   /** An optional amount: 0 when empty, -1 when not plain. */
   #amount(f: number): number {
@@ -185,14 +219,21 @@ export function parseDeckBytes(bytes: Buffer, columns: Partial<DeckColumns> | un
   const delim = delimiter.charCodeAt(0)
   let fast: FastRows | null = null
   for (let pos = 0, line = 1; pos < n; line++) {
-    let end = b.indexOf(LF, pos)
-    if (end < 0) end = n
-    const stop = end > pos && b[end - 1] === CR ? end - 1 : end
     if (fast === null && records.reading) fast = new FastRows(b, records.columnsOfFields!, builder)
-    if (fast === null || !fast.split(pos, stop, delim) || !fast.row()) {
-      if (records.headerRead && !records.reading) break // a bad header: no row is read
-      records.record(line, latin1(pos, stop).split(delimiter))
+    let end: number
+    if (fast !== null) {
+      end = fast.split(pos, delim)
+      if (fast.ok && fast.row()) {
+        pos = end + 1
+        continue
+      }
+    } else {
+      end = b.indexOf(LF, pos)
+      if (end < 0) end = n
     }
+    if (records.headerRead && !records.reading) break // a bad header: no row is read
+    const stop = end > pos && b[end - 1] === CR ? end - 1 : end
+    records.record(line, latin1(pos, stop).split(delimiter))
     pos = end + 1
   }
   return records.done()

@@ -10,7 +10,7 @@
  * node has a 10-bit mask of the digits it has children for, and its
  * children are consecutive from firstChild, so the child for digit d is
  * firstChild + (the number of mask bits below d). All of a node is in one
- * Int32Array (node n at 3n: mask | HAS_ROWS, firstChild, firstRow), so a
+ * Int32Array (node n at 3n: mask | HAS_ROWS | ALWAYS, firstChild, firstRow), so a
  * step down the trie is one cache miss, and reading where its rows are none
  * more: 12 bytes a node.
  *
@@ -24,7 +24,7 @@
 import { MAX_PREFIX_DIGITS, type RateRow } from './deck.js'
 
 export interface PackedDeck {
-  /** Per node (NODE numbers): mask of child digits | HAS_ROWS, the first child, the first row (-1: none). */
+  /** Per node (NODE numbers): mask of child digits | HAS_ROWS | ALWAYS, the first child, the first row (-1: none). */
   trie: Int32Array
   rate: Float64Array
   /** Per row: the index of its terms in termTable | MORE. */
@@ -41,6 +41,11 @@ export const TERM = 7
 export const NODE = 3
 /** In a node's mask word: the node has rows. */
 export const HAS_ROWS = 1 << 10
+/**
+ * In a node's mask word: its prefix has one row, valid at any time and of no band (nearly every row of a deck): a lookup
+ * that ends there takes it without reading its terms (a cache miss a number on a big deck).
+ */
+export const ALWAYS = 1 << 11
 /** In a row's terms: the prefix has another row after this one. */
 export const MORE = 1 << 30
 /** Set bits in each 10-bit mask: the rank of a child among its siblings. */
@@ -315,7 +320,11 @@ export class PackedBuilder {
         id = trie[NODE * newId[p]! + 1]! + POP[mask[p]! & ((1 << digitOf[x]!) - 1)]!
         newId[x] = id
       }
-      const m = mask[x]!
+      let m = mask[x]!
+      if ((m & HAS_ROWS) !== 0 && (terms[firstRow[x]!]! & MORE) === 0) {
+        const t = terms[firstRow[x]!]! * TERM
+        if (this.#termTable[t + 4] !== this.#termTable[t + 4] && this.#termTable[t + 5] !== this.#termTable[t + 5] && this.#termTable[t + 6] === 0) m |= ALWAYS
+      }
       trie[NODE * id] = m
       trie[NODE * id + 1] = tail
       trie[NODE * id + 2] = (m & HAS_ROWS) !== 0 ? firstRow[x]! : -1

@@ -14,11 +14,15 @@
  * compares the two): only the memory and the speed changed.
  */
 import type { RateRow } from './deck.js'
-import { HAS_ROWS, MORE, NODE, PackedBuilder, packedBytes, POP, TERM, type PackedDeck } from './deck-pack.js'
+import { ALWAYS, HAS_ROWS, MORE, NODE, PackedBuilder, packedBytes, POP, TERM, type PackedDeck } from './deck-pack.js'
 
 // scratch for one lookup: lookups are synchronous, never interleaved
 const PATH = new Int32Array(16)
 const DEPTH = new Int32Array(16)
+/** The digits the direct table takes in one step. */
+const K = 4
+/** A deck with fewer trie nodes has no direct table (80 KB): its top is walked quickly enough. */
+const DIRECT_MIN_NODES = 4096
 
 export class PrefixIndex {
   readonly #p: PackedDeck
@@ -33,7 +37,14 @@ export class PrefixIndex {
       this.#p = b.finish()
     } else this.#p = source as PackedDeck
     this.rows = this.#p.rate.length
+    this.#direct = this.#p.trie.length / NODE >= DIRECT_MIN_NODES ? directTable(this.#p.trie) : null
   }
+
+  /**
+   * Per K-digit start (0000–9999), 2 numbers: the trie's node at depth K (-1: the trie ends before), and the deepest node
+   * with rows within those K digits × 16 + its depth (-1: none). Built from the trie here, not packed: 80 KB.
+   */
+  readonly #direct: Int32Array | null
 
   /** Distinct prefixes. */
   get size(): number {
@@ -84,11 +95,38 @@ export class PrefixIndex {
    * that needs only the rate, or decides before it reads the row.
    */
   find(digits: string, at: number, band: string | null): number {
-    const trie = this.#p.trie
     const start = digits.charCodeAt(0) === 43 ? 1 : 0
-    let node = 0
-    let k = 0
-    for (let i = start; i < digits.length; i++) {
+    const direct = this.#direct
+    if (direct !== null && digits.length - start >= K) {
+      // the first K digits in one step (the top of the trie, walked for every number)
+      const c0 = digits.charCodeAt(start) - 48
+      const c1 = digits.charCodeAt(start + 1) - 48
+      const c2 = digits.charCodeAt(start + 2) - 48
+      const c3 = digits.charCodeAt(start + 3) - 48
+      if ((c0 >>> 0) <= 9 && (c1 >>> 0) <= 9 && (c2 >>> 0) <= 9 && (c3 >>> 0) <= 9) {
+        const key = 2 * (((c0 * 10 + c1) * 10 + c2) * 10 + c3)
+        const best = direct[key + 1]!
+        let k = 0
+        if (best >= 0) {
+          PATH[0] = best >> 4
+          DEPTH[k++] = start + (best & 15)
+        }
+        const found = this.#from(direct[key]!, digits, start + K, k, at, band, best >= 0)
+        // -2: no deeper row applies nor the deepest within K digits: a shallower one may (a row ended, another band)
+        if (found !== -2) return found
+      }
+    }
+    return this.#from(0, digits, start, 0, at, band, false)
+  }
+
+  /**
+   * The walk from `node` at digits[i] on (node -1: none), with `k` candidates already in PATH/DEPTH; the row handle,
+   * or -1 (none applies). `partial`: PATH[0] is only the deepest node with rows within the first K digits, so when no
+   * candidate applies a shallower one may (a row ended, of another band): -2, and the caller walks from the root.
+   */
+  #from(node: number, digits: string, i: number, k: number, at: number, band: string | null, partial: boolean): number {
+    const trie = this.#p.trie
+    for (; node >= 0 && i < digits.length; i++) {
       const c = digits.charCodeAt(i) - 48
       if (c < 0 || c > 9) break
       const mask = trie[NODE * node]!
@@ -100,14 +138,16 @@ export class PrefixIndex {
         DEPTH[k++] = i + 1
       }
     }
-    if (k === 0) return -1
+    if (k === 0) return partial ? -2 : -1
+    // the deepest prefix's one row that always applies: its terms need not be read
+    if ((trie[NODE * PATH[k - 1]!]! & ALWAYS) !== 0) return trie[NODE * PATH[k - 1]! + 2]! * 32 + DEPTH[k - 1]!
     const want = this.#bandId(band)
     while (k-- > 0) {
       const r = this.#pick(PATH[k]!, at, want)
       // the end is at most 16 (a "+" and 15 digits)
       if (r >= 0) return r * 32 + DEPTH[k]!
     }
-    return -1
+    return partial ? -2 : -1
   }
 
   /** The row find() found, for the same `digits`. */
@@ -172,4 +212,24 @@ export class PrefixIndex {
       band: band === 0 ? null : bands[band - 1]!,
     }
   }
+}
+
+function directTable(trie: Int32Array): Int32Array {
+  const out = new Int32Array(2 * 10 ** K)
+  for (let key = 0; key < 10 ** K; key++) {
+    let node = 0
+    let best = -1
+    for (let d = 0, div = 10 ** (K - 1); d < K && node >= 0; d++, div /= 10) {
+      const c = Math.floor(key / div) % 10
+      const mask = trie[NODE * node]!
+      if ((mask & (1 << c)) === 0) node = -1
+      else {
+        node = trie[NODE * node + 1]! + POP[mask & ((1 << c) - 1)]!
+        if ((trie[NODE * node]! & HAS_ROWS) !== 0) best = node * 16 + d + 1
+      }
+    }
+    out[2 * key] = node
+    out[2 * key + 1] = best
+  }
+  return out
 }
