@@ -6,7 +6,9 @@
  *    main thread) and the box's (DeckLibrary.load: the file read, parsed and packed in a worker,
  *    the typed arrays transferred and swapped in). Each: load time, the event loop's worst lateness
  *    during the load (a 5 ms timer), heap growth (heap + ArrayBuffers for the packed one, whose
- *    arrays live outside the heap), lookups/s (best of 3 passes) and p99 on 200k numbers (~90 % under a deck prefix).
+ *    arrays live outside the heap), lookups/s (best of 3 passes) and p99 on 200k numbers (~90 % under a deck prefix),
+ *    one number a call in random order, as the PBX asks. Also the parse + pack alone in this thread, by the string
+ *    reader the box used before and by the byte reader (deck-bytes.ts), on the same bytes.
  *  - The same decks and numbers through FreeSWITCH mod_lcr's way: SQLite (better-sqlite3, in
  *    memory: its most favourable case) with an index on digits and
  *    `WHERE digits IN (every prefix of the number) ORDER BY length(digits) DESC, rate LIMIT 1`.
@@ -31,7 +33,9 @@ import { silentLogger } from '../src/core/logger.js'
 import { StateStore } from '../src/core/store.js'
 import { bandAt } from '../src/lcr/bands.js'
 import { coveringBundle, type BundleCounts } from '../src/lcr/bundles.js'
-import { parseDeck } from '../src/lcr/deck.js'
+import { parseDeck, parseDeckInto } from '../src/lcr/deck.js'
+import { parseDeckBytes } from '../src/lcr/deck-bytes.js'
+import { PackedBuilder } from '../src/lcr/deck-pack.js'
 import { DeckLibrary } from '../src/lcr/decks.js'
 import { PrefixIndex } from '../src/lcr/prefix-index.js'
 import { callCost } from '../src/lcr/pricing.js'
@@ -68,7 +72,7 @@ const COUNTRIES = ('1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51
   '212 213 216 234 254 255 351 353 358 359 370 371 372 373 374 375 380 381 420 421 852 880 886 960 962 966 971 972 992 993 994 995 996 998').split(' ')
 
 /** A deck of `n` distinct prefixes: each new one extends a random existing one by 1–2 digits, so area codes nest under countries. */
-function makeDeck(n: number, seed: number): { csv: string; prefixes: string[] } {
+export function makeDeck(n: number, seed: number): { csv: string; prefixes: string[] } {
   const rnd = prng(seed)
   const rate = new Map<string, number>()
   const inc = new Map<string, string>()
@@ -98,7 +102,7 @@ function makeDeck(n: number, seed: number): { csv: string; prefixes: string[] } 
 }
 
 /** Numbers of 11–12 digits: 90 % under a random deck prefix, 10 % random; 30 % asked in the offpeak band. */
-function makeNumbers(prefixes: readonly string[], seed: number): { digits: string[]; bands: (string | null)[] } {
+export function makeNumbers(prefixes: readonly string[], seed: number): { digits: string[]; bands: (string | null)[] } {
   const rnd = prng(seed)
   const digits: string[] = []
   const bands: (string | null)[] = []
@@ -115,7 +119,7 @@ function makeNumbers(prefixes: readonly string[], seed: number): { digits: strin
  * Throughput over all numbers (after a warm-up), the best of 3 passes: on a shared box another
  * process's burst would otherwise decide the ratios. Then p99 from hrtime around each of the first 20k calls.
  */
-function timeLookups(fn: (digits: string, band: string | null) => unknown, nums: { digits: string[]; bands: (string | null)[] }) {
+export function timeLookups(fn: (digits: string, band: string | null) => unknown, nums: { digits: string[]; bands: (string | null)[] }) {
   const { digits, bands } = nums
   for (let i = 0; i < P99_SAMPLE; i++) fn(digits[i]!, bands[i]!) // warm-up
   let hits = 0
@@ -137,7 +141,7 @@ function timeLookups(fn: (digits: string, band: string | null) => unknown, nums:
 }
 
 /** mod_lcr's schema and query, one prepared statement per number length (the favourable case: mod_lcr builds the SQL per call). */
-function sqliteDeck(Database: new (file: string) => Db, csv: string) {
+export function sqliteDeck(Database: new (file: string) => Db, csv: string) {
   const db = new Database(':memory:')
   db.exec('CREATE TABLE lcr (digits TEXT NOT NULL, rate REAL NOT NULL, connect REAL, first_inc INTEGER, next_inc INTEGER, band TEXT)')
   const insert = db.prepare('INSERT INTO lcr VALUES (?, ?, ?, ?, ?, ?)')
@@ -218,6 +222,33 @@ async function benchToday(name: string, csv: string, nums: { digits: string[]; b
   return { figures, answers, timing }
 }
 
+/**
+ * The import's parse and pack alone, in this thread, both readers on the same bytes in the same run: the string reader
+ * the box used before (the file as one Latin-1 string, split into lines and cells, a RateRow per row) and the byte reader
+ * (deck-bytes.ts). Each once, as a worker runs it once (no warm-up): the string one first, so it is not the colder.
+ */
+function benchReaders(name: string, csv: string): Figure[] {
+  const bytes = Buffer.from(csv, 'latin1')
+  const lines = csv.split('\n').length
+  const time = (fn: (b: PackedBuilder) => void) => {
+    forceGc()
+    const t0 = performance.now()
+    const b = new PackedBuilder(lines)
+    fn(b)
+    const packed = b.finish()
+    return { ms: performance.now() - t0, rows: packed.rate.length }
+  }
+  const before = time((b) => parseDeckInto(bytes.toString('latin1'), undefined, (r) => b.add(r), { reuse: true }))
+  const now = time((b) => parseDeckBytes(bytes, undefined, b))
+  if (now.rows !== before.rows) throw new Error(`${name}: the byte reader read ${now.rows} rows, the string reader ${before.rows}`)
+  const what = `${name}: parse + pack in this thread`
+  return [
+    { figure: `${what}, string reader (before)`, value: round(before.ms / 1000, 3), unit: 's' },
+    { figure: `${what}, byte reader (now)`, value: round(now.ms / 1000, 3), unit: 's' },
+    { figure: `${what}: string reader / byte reader`, value: round(before.ms / now.ms, 2), unit: '×' },
+  ]
+}
+
 async function benchDecks(): Promise<Figure[]> {
   // optional: it compiles from source where no prebuilt binary can be fetched; without it, no SQLite column
   let Database: (new (file: string) => Db) | null = null
@@ -274,6 +305,8 @@ async function benchDecks(): Promise<Figure[]> {
         { figure: `${packed}: find (the row's index, no RateRow made)`, value: Math.round(findT.perSecond), unit: 'lookups/s' },
         { figure: `${name}: packed lookups / today's`, value: round(newT.perSecond / oldT.perSecond, 1), unit: '×' },
       )
+
+      out.push(...benchReaders(name, csv))
 
       if (!Database) continue
       const t1 = performance.now()
