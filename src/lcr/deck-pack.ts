@@ -32,6 +32,15 @@ export interface PackedDeck {
   /** Per term: connectionFee, firstIncrement, nextIncrement, minimumCharge, validFrom, validTo (NaN: null), band. */
   termTable: Float64Array
   bands: string[]
+  /**
+   * Per start of a number of `directDigits` digits, 2 numbers: the trie's node at that depth (-1: the trie ends before),
+   * and the deepest node with rows within those digits × 16 + its depth (-1: none). A lookup takes the top of the trie,
+   * walked for every number, in one step. Its digits grow with the deck (10^k entries, at most one per trie node: 8
+   * bytes against the trie's 12 a node): 4 for 10k prefixes, 6 for a million (8 MB), where it replaces six steps of a
+   * walk, and their cache misses, by one. Empty (0 digits) for a deck under 4096 nodes.
+   */
+  direct: Int32Array
+  directDigits: number
   /** Distinct prefixes. */
   prefixes: number
 }
@@ -54,12 +63,12 @@ for (let i = 1; i < 1024; i++) POP[i] = POP[i >> 1]! + (i & 1)
 
 /** What to hand to postMessage's transfer list. */
 export function packedBuffers(p: PackedDeck): ArrayBuffer[] {
-  return [p.trie, p.rate, p.terms, p.termTable].map((a) => a.buffer as ArrayBuffer)
+  return [p.trie, p.rate, p.terms, p.termTable, p.direct].map((a) => a.buffer as ArrayBuffer)
 }
 
 /** The bytes a packed deck holds. */
 export function packedBytes(p: PackedDeck): number {
-  return [p.trie, p.rate, p.terms, p.termTable].reduce((n, a) => n + a.byteLength, 0)
+  return [p.trie, p.rate, p.terms, p.termTable, p.direct].reduce((n, a) => n + a.byteLength, 0)
 }
 
 function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: number): T {
@@ -68,6 +77,11 @@ function grown<T extends Int32Array | Float64Array | Uint8Array>(a: T, need: num
   b.set(a)
   return b
 }
+
+/** A deck with fewer trie nodes has no direct table: its top is walked quickly enough. */
+const DIRECT_MIN_NODES = 4096
+/** At most a million entries (8 MB), for a deck of a million prefixes or more. */
+const MAX_DIRECT_DIGITS = 6
 
 const POW10 = Array.from({ length: MAX_PREFIX_DIGITS + 1 }, (_, i) => 10 ** i)
 // one term's 7 numbers, and their bits to hash (a NaN is always the same NaN here: `?? NaN`)
@@ -331,6 +345,31 @@ export class PackedBuilder {
       tail += POP[m & 1023]!
     }
     const termTable = this.#termTable.slice(0, this.#termCount * TERM)
-    return { trie, rate, terms, termTable, bands: [...this.#bands], prefixes }
+    const directDigits = nodes < DIRECT_MIN_NODES ? 0 : Math.min(MAX_DIRECT_DIGITS, Math.floor(Math.log10(nodes)))
+    const direct = directDigits > 0 ? directTable(trie, directDigits) : new Int32Array(0)
+    return { trie, rate, terms, termTable, direct, directDigits, bands: [...this.#bands], prefixes }
   }
+}
+
+/** The direct table of the first k digits (see PackedDeck.direct), filled by a walk of the trie's top k levels. */
+function directTable(trie: Int32Array, k: number): Int32Array {
+  const out = new Int32Array(2 * 10 ** k).fill(-1)
+  const visit = (node: number, depth: number, key: number, best: number): void => {
+    if ((trie[NODE * node]! & HAS_ROWS) !== 0 && depth > 0) best = node * 16 + depth
+    if (depth === k) {
+      out[2 * key] = node
+      out[2 * key + 1] = best
+      return
+    }
+    const mask = trie[NODE * node]!
+    const span = 10 ** (k - depth - 1)
+    for (let c = 0; c < 10; c++) {
+      const child = key * 10 + c
+      if ((mask & (1 << c)) !== 0) visit(trie[NODE * node + 1]! + POP[mask & ((1 << c) - 1)]!, depth + 1, child, best)
+      // the trie ends here for these numbers: no node at depth k, the best so far
+      else if (best >= 0) for (let e = child * span; e < (child + 1) * span; e++) out[2 * e + 1] = best
+    }
+  }
+  visit(0, 0, 0, -1)
+  return out
 }

@@ -19,10 +19,6 @@ import { ALWAYS, HAS_ROWS, MORE, NODE, PackedBuilder, packedBytes, POP, TERM, ty
 // scratch for one lookup: lookups are synchronous, never interleaved
 const PATH = new Int32Array(16)
 const DEPTH = new Int32Array(16)
-/** A deck with fewer trie nodes has no direct table: its top is walked quickly enough. */
-const DIRECT_MIN_NODES = 4096
-/** At most a million entries (8 MB), for a deck of a million prefixes or more. */
-const MAX_DIRECT_DIGITS = 6
 
 export class PrefixIndex {
   readonly #p: PackedDeck
@@ -37,17 +33,11 @@ export class PrefixIndex {
       this.#p = b.finish()
     } else this.#p = source as PackedDeck
     this.rows = this.#p.rate.length
-    const nodes = this.#p.trie.length / NODE
-    this.#k = nodes < DIRECT_MIN_NODES ? 0 : Math.min(MAX_DIRECT_DIGITS, Math.floor(Math.log10(nodes)))
-    this.#direct = this.#k > 0 ? directTable(this.#p.trie, this.#k) : null
+    this.#k = this.#p.directDigits
+    this.#direct = this.#k > 0 ? this.#p.direct : null
   }
 
-  /**
-   * Per k-digit start of a number, 2 numbers: the trie's node at depth k (-1: the trie ends before), and the deepest
-   * node with rows within those k digits × 16 + its depth (-1: none). k grows with the deck (10^k entries at most one
-   * per trie node: 8 bytes against the trie's 12 a node): 4 digits for 10k prefixes, 6 for a million, where it
-   * replaces the six steps of a walk, and their cache misses, by one. Built from the trie here, not packed.
-   */
+  /** The packed deck's direct table (deck-pack.ts), null when it has none, and its digits. */
   readonly #direct: Int32Array | null
   readonly #k: number
 
@@ -221,25 +211,3 @@ export class PrefixIndex {
   }
 }
 
-/** The direct table of the first k digits (see #direct), filled by a walk of the trie's top k levels. */
-function directTable(trie: Int32Array, k: number): Int32Array {
-  const out = new Int32Array(2 * 10 ** k).fill(-1)
-  const visit = (node: number, depth: number, key: number, best: number): void => {
-    if ((trie[NODE * node]! & HAS_ROWS) !== 0 && depth > 0) best = node * 16 + depth
-    if (depth === k) {
-      out[2 * key] = node
-      out[2 * key + 1] = best
-      return
-    }
-    const mask = trie[NODE * node]!
-    const span = 10 ** (k - depth - 1)
-    for (let c = 0; c < 10; c++) {
-      const child = key * 10 + c
-      if ((mask & (1 << c)) !== 0) visit(trie[NODE * node + 1]! + POP[mask & ((1 << c) - 1)]!, depth + 1, child, best)
-      // the trie ends here for these numbers: no node at depth k, the best so far
-      else if (best >= 0) for (let e = child * span; e < (child + 1) * span; e++) out[2 * e + 1] = best
-    }
-  }
-  visit(0, 0, 0, -1)
-  return out
-}
