@@ -101,36 +101,38 @@ export class PrefixIndex {
         key = (c >>> 0) <= 9 ? key * 10 + c : -1e9
       }
       if (key >= 0) {
-        key *= 2
-        const best = direct[key + 1]!
+        key *= 3
+        const best = direct[key + 2]!
         let k = 0
         if (best >= 0) {
           PATH[0] = best >> 4
           DEPTH[k++] = start + (best & 15)
         }
-        const found = this.#from(direct[key]!, digits, start + depth, k, at, band, best >= 0)
+        const found = this.#from(direct[key]!, direct[key + 1]!, digits, start + depth, k, at, band, best >= 0)
         // -2: no deeper row applies nor the deepest within k digits: a shallower one may (a row ended, another band)
         if (found !== -2) return found
       }
     }
-    return this.#from(0, digits, start, 0, at, band, false)
+    return this.#from(this.#p.trie[0]!, this.#p.trie[1]!, digits, start, 0, at, band, false)
   }
 
   /**
-   * The walk from `node` at digits[i] on (node -1: none), with `k` candidates already in PATH/DEPTH; the row handle,
-   * or -1 (none applies). `partial`: PATH[0] is only the deepest node with rows within the first k digits, so when no
-   * candidate applies a shallower one may (a row ended, of another band): -2, and the caller walks from the root.
+   * The walk on from a node given by its mask word and first child (0, 0: none), at digits[i], with `k` candidates
+   * already in PATH/DEPTH; the row handle, or -1 (none applies). `partial`: PATH[0] is only the deepest node with rows
+   * within the first k digits, so when no candidate applies a shallower one may (a row ended, of another band): -2,
+   * and the caller walks from the root.
    */
-  #from(node: number, digits: string, i: number, k: number, at: number, band: string | null, partial: boolean): number {
+  #from(mask: number, first: number, digits: string, i: number, k: number, at: number, band: string | null, partial: boolean): number {
     const trie = this.#p.trie
-    for (; node >= 0 && i < digits.length; i++) {
+    for (; i < digits.length; i++) {
       const c = digits.charCodeAt(i) - 48
       if (c < 0 || c > 9) break
-      const mask = trie[NODE * node]!
       const bit = 1 << c
       if ((mask & bit) === 0) break
-      node = trie[NODE * node + 1]! + POP[mask & (bit - 1)]!
-      if ((trie[NODE * node]! & HAS_ROWS) !== 0) {
+      const node = first + POP[mask & (bit - 1)]!
+      mask = trie[NODE * node]!
+      first = trie[NODE * node + 1]!
+      if ((mask & HAS_ROWS) !== 0) {
         PATH[k] = node
         DEPTH[k++] = i + 1
       }
