@@ -46,6 +46,11 @@ export class PrefixIndex {
     return this.#p.prefixes
   }
 
+  /** The digits its direct table takes in one step (0: none, a small deck). */
+  get directDigits(): number {
+    return this.#k
+  }
+
   /** The bytes of its typed arrays (outside the V8 heap). */
   get bytes(): number {
     return packedBytes(this.#p)

@@ -137,3 +137,42 @@ t.test('a random 200k-prefix deck: parsed, indexed and looked up like a linear s
   for (let i = 0; i < 20_000; i++) idx.lookup(String(1 + (i % 9)) + digits(11), NOW, null)
   t.ok(performance.now() - timed < 1000, '20k lookups well under a second')
 })
+
+t.test('the direct table of the first digits answers as the old index: short numbers, "+", non-digits, ended and band rows', async (t) => {
+  const { LegacyPrefixIndex } = await import('../../scripts/lcr-legacy-index.js')
+  const rnd = prng(4)
+  const digits = (n: number) => Array.from({ length: n }, () => Math.floor(rnd() * 10)).join('')
+  const rows: RateRow[] = []
+  const seen = new Set<string>()
+  while (seen.size < 6000) {
+    const p = digits(1 + Math.floor(rnd() * 7))
+    if (seen.has(p)) continue
+    seen.add(p)
+    const r = rnd()
+    // ended, band-only, two rows, or one row always valid
+    if (r < 0.1) rows.push(row(p, { ratePerMinute: rows.length, validTo: D('2026-01-01') }))
+    else if (r < 0.2) rows.push(row(p, { ratePerMinute: rows.length, band: 'peak' }))
+    else if (r < 0.3) rows.push(row(p, { ratePerMinute: rows.length }), row(p, { ratePerMinute: rows.length + 0.5, band: 'peak' }))
+    else rows.push(row(p, { ratePerMinute: rows.length }))
+  }
+  const idx = new PrefixIndex(rows)
+  const old = new LegacyPrefixIndex(rows)
+  t.ok(idx.directDigits >= 3, `a direct table of ${idx.directDigits} digits`)
+  let answered = 0
+  let differ = 0
+  for (let i = 0; i < 20_000; i++) {
+    let n = digits(Math.floor(rnd() * 11))
+    if (rnd() < 0.2) n = `+${n}`
+    if (rnd() < 0.1 && n.length > 0) {
+      const at = Math.floor(rnd() * n.length)
+      n = `${n.slice(0, at)}${rnd() < 0.5 ? 'x' : ' '}${n.slice(at + 1)}`
+    }
+    const band = rnd() < 0.5 ? 'peak' : null
+    const want = old.lookup(n, NOW, band)
+    const got = idx.lookup(n, NOW, band)
+    if (want) answered++
+    if (JSON.stringify(got) !== JSON.stringify(want) && differ++ < 5) t.fail(`${n} (${band}): ${JSON.stringify(got)}, old ${JSON.stringify(want)}`)
+  }
+  t.equal(differ, 0, 'no answer differs')
+  t.ok(answered > 5000, `${answered} of 20000 numbers priced`)
+})
