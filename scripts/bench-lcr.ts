@@ -72,7 +72,7 @@ const COUNTRIES = ('1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51
   '212 213 216 234 254 255 351 353 358 359 370 371 372 373 374 375 380 381 420 421 852 880 886 960 962 966 971 972 992 993 994 995 996 998').split(' ')
 
 /** A deck of `n` distinct prefixes: each new one extends a random existing one by 1–2 digits, so area codes nest under countries. */
-export function makeDeck(n: number, seed: number): { csv: string; prefixes: string[] } {
+function makeDeck(n: number, seed: number): { csv: string; prefixes: string[] } {
   const rnd = prng(seed)
   const rate = new Map<string, number>()
   const inc = new Map<string, string>()
@@ -102,7 +102,7 @@ export function makeDeck(n: number, seed: number): { csv: string; prefixes: stri
 }
 
 /** Numbers of 11–12 digits: 90 % under a random deck prefix, 10 % random; 30 % asked in the offpeak band. */
-export function makeNumbers(prefixes: readonly string[], seed: number): { digits: string[]; bands: (string | null)[] } {
+function makeNumbers(prefixes: readonly string[], seed: number): { digits: string[]; bands: (string | null)[] } {
   const rnd = prng(seed)
   const digits: string[] = []
   const bands: (string | null)[] = []
@@ -119,7 +119,7 @@ export function makeNumbers(prefixes: readonly string[], seed: number): { digits
  * Throughput over all numbers (after a warm-up), the best of 3 passes: on a shared box another
  * process's burst would otherwise decide the ratios. Then p99 from hrtime around each of the first 20k calls.
  */
-export function timeLookups(fn: (digits: string, band: string | null) => unknown, nums: { digits: string[]; bands: (string | null)[] }) {
+function timeLookups(fn: (digits: string, band: string | null) => unknown, nums: { digits: string[]; bands: (string | null)[] }) {
   const { digits, bands } = nums
   for (let i = 0; i < P99_SAMPLE; i++) fn(digits[i]!, bands[i]!) // warm-up
   let hits = 0
@@ -141,7 +141,7 @@ export function timeLookups(fn: (digits: string, band: string | null) => unknown
 }
 
 /** mod_lcr's schema and query, one prepared statement per number length (the favourable case: mod_lcr builds the SQL per call). */
-export function sqliteDeck(Database: new (file: string) => Db, csv: string) {
+function sqliteDeck(Database: new (file: string) => Db, csv: string) {
   const db = new Database(':memory:')
   db.exec('CREATE TABLE lcr (digits TEXT NOT NULL, rate REAL NOT NULL, connect REAL, first_inc INTEGER, next_inc INTEGER, band TEXT)')
   const insert = db.prepare('INSERT INTO lcr VALUES (?, ?, ?, ?, ?, ?)')
