@@ -7,6 +7,8 @@ import { BOARDS, isPiBoard } from './boards.js'
 import type { IoPlugin } from './io/contract.js'
 import { openFirmata } from './io/firmata.js'
 import { GpiodIO } from './io/gpiod.js'
+import type { GpioChip } from './io/gpio-chip.js'
+import { openGpioV2Chip, type GpioV2Native } from './io/gpio-v2-chip.js'
 import { openLibgpiodChip } from './io/libgpiod-chip.js'
 
 /** The johnny-five IO plugin for the configured board: every GPIO of the box (panel, modem keys, FXO inputs, relays) goes through it. */
@@ -20,11 +22,29 @@ export function createIo(config: Pick<Config, 'board' | 'firmata'>, clock: Clock
   if (isPiBoard(board)) {
     const map = loadBoardMap(board)
     // the chip is opened when the plugin starts, so a box without GPIO access still starts and reports it;
-    // inputs follow edge events (gpiomon) unless LINEWATCH_GPIO_INPUTS=poll (a kernel or tool that misbehaves, a measurement)
+    // inputs follow edge events unless LINEWATCH_GPIO_INPUTS=poll (a kernel or tool that misbehaves, a measurement)
     const inputs = process.env.LINEWATCH_GPIO_INPUTS === 'poll' ? 'poll' : 'events'
-    return new GpiodIO({ chip: () => openLibgpiodChip({ labels: map.chipLabels, fallback: map.chipFallback }), pins: map.pins, clock, inputs })
+    return new GpiodIO({ chip: () => openKernelChip({ labels: map.chipLabels, fallback: map.chipFallback }), pins: map.pins, clock, inputs })
   }
   throw new Error(`unknown board ${String(board)}`)
+}
+
+/**
+ * The Pi's chip: through the v2 uAPI addon where it is built (events on Node's loop), else through
+ * node-libgpiod and gpiomon (ABI v1: kernels built without it, as 7.x, refuse that one).
+ */
+export function openKernelChip(opts: { labels: string[]; fallback: string }, v2?: () => GpioV2Native, v1: typeof openLibgpiodChip = openLibgpiodChip): GpioChip {
+  let v2err: Error
+  try {
+    return openGpioV2Chip(opts, v2)
+  } catch (err) {
+    v2err = err as Error
+  }
+  try {
+    return v1(opts)
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (and ${v2err.message})`)
+  }
 }
 
 /** The pin index of a config pin (a number, or a name such as GPIO17 that the board's plugin knows). */
