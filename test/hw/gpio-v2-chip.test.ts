@@ -154,7 +154,7 @@ t.test('a watch that cannot start or whose reads fail is told once, its lines fr
   t.equal(a.closed.length, 2, 'closed once')
 })
 
-t.test('GpiodIO on the v2 chip: the button follows the watch's edges, a lamp lights the kernel's line', async (t) => {
+t.test("GpiodIO on the v2 chip: the button follows the watch's edges, a lamp lights the kernel's line", async (t) => {
   const a = piChips()
   const clock = new FakeClock()
   const chip = openGpioV2Chip({ labels: ['pinctrl-bcm2835'], fallback: '/dev/gpiochip0' }, () => a)
