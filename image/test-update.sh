@@ -49,7 +49,7 @@ debugfs -w -R "write $work/broken.sh /usr/bin/linewatch" "$work/broken.ext4" >/d
 debugfs -w -R "set_inode_field /usr/bin/linewatch mode 0100755" "$work/broken.ext4" >/dev/null 2>&1
 node dist/scripts/update-bundle.js make --key "$work/key/update-key.pem" --image "$work/broken.ext4" --version 99.1.0 --kernel "$kver" --out "$work/three.lwb"
 
-# the "USB stick": a FAT disk with the bundles
+# the "USB stick": a FAT disk with the bundles, mounted by its label (virtio-mmio disks are found in reverse order: it is /dev/vda)
 stick_mb=$(( ($(stat -c %s "$work/two.lwb") + $(stat -c %s "$work/three.lwb")) / 1048576 + 64 ))
 mkfs.vfat -C -n STICK "$work/stick.img" $(( stick_mb * 1024 )) >/dev/null
 mcopy -i "$work/stick.img" "$work/two.lwb" "$work/three.lwb" ::/
@@ -104,14 +104,14 @@ status | grep -q '"active": "a"' || fail "the first boot is not on slot a"
 
 echo "update test: 1 -> 2 (slot b)"
 : > "$work/serial.log"
-on_box 1800 "$S mkdir -p /mnt/stick && $S mount /dev/vdb /mnt/stick && $S linewatch update /mnt/stick/two.lwb" || true
+on_box 1800 "$S mkdir -p /mnt/stick && $S mount LABEL=STICK /mnt/stick && $S linewatch update /mnt/stick/two.lwb" || true
 wait_serial 'linewatch-slot: booting slot b' 900
 wait_serial 'confirmed healthy' 900
 status | grep -q '"active": "b"' || fail "2 was not confirmed on slot b"
 
 echo "update test: 2 -> broken 3 (slot a), falls back to 2 by itself"
 : > "$work/serial.log"
-on_box 1800 "$S mkdir -p /mnt/stick; $S mount /dev/vdb /mnt/stick; $S linewatch update /mnt/stick/three.lwb" || true
+on_box 1800 "$S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; $S linewatch update /mnt/stick/three.lwb" || true
 wait_serial 'linewatch-slot: booting slot a' 900
 wait_serial 'was tried and not confirmed: back on slot b' 1200
 s=$(status)
@@ -119,7 +119,7 @@ grep -q '"active": "b"' <<<"$s" || fail "not back on slot b: $s"
 
 echo "update test: power cut while slot a is written"
 : > "$work/serial.log"
-on_box 60 "$S mkdir -p /mnt/stick; $S mount /dev/vdb /mnt/stick; ($S linewatch update /mnt/stick/two.lwb --force > /dev/ttyAMA0 2>&1 &)" || true
+on_box 60 "$S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; ($S linewatch update /mnt/stick/two.lwb --force > /dev/ttyAMA0 2>&1 &)" || true
 wait_serial '^write  *[1-9][0-9] %' 900
 kill -9 "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 : > "$work/serial.log"

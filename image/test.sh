@@ -22,6 +22,8 @@ qemu_pid=
 cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 xz -dc "$dir/$name.img.xz" > "$work/disk.img"
+# a card 1 GiB larger than the image: the data partition must grow to its end at boot (linewatch-grow-data)
+truncate -s +1G "$work/disk.img"
 # the installer's file on the boot partition (FAT at 4 MiB): the simulated gateway, the page on all addresses
 cat > "$work/linewatch.yaml" <<'EOF'
 site: smoke
@@ -47,7 +49,7 @@ port=$(( 20000 + RANDOM % 20000 ))
 t0=$(date +%s)
 qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -display none -monitor none \
   -kernel "$dir/$name.vmlinuz" -initrd "$dir/$name.initrd" \
-  -append "root=LABEL=linewatch-root rw console=ttyAMA0 systemd.show_status=1" \
+  -append "root=LABEL=linewatch-a rw console=ttyAMA0 systemd.show_status=1" \
   -chardev socket,id=s0,path="$work/serial.sock",server=on,wait=off,logfile="$work/serial.log" -serial chardev:s0 \
   -drive file="$work/disk.img",if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
   -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080 -device virtio-net-device,netdev=n0 \
@@ -79,7 +81,8 @@ python3 image/serial-console.py "$work/serial.sock" admin "$password" 300 \
   'stat -c "%a %U:%G" /etc/linewatch/linewatch.yaml' \
   'ls /boot/firmware/' \
   'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value linewatch.service)"' \
-  'free -m' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; tail -40 "$work/serial.log"; exit 1; }
+  'free -m' \
+  'df -m --output=size /data | tail -1' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; tail -40 "$work/serial.log"; exit 1; }
 sed 's/^/    /' "$work/console.txt"
 section() { awk -v c="== $1" '$0 == c { on = 1; next } /^== / { on = 0 } on' "$work/console.txt"; }
 check "the system is running (serial)" '[ "$(section "systemctl is-system-running --wait")" = running ]'
@@ -87,6 +90,7 @@ check "linewatch.service is active (serial)" '[ "$(section "systemctl is-active 
 check "linewatch.yaml from the boot partition installed (serial)" 'section "grep -E \"^(site|box):\" /etc/linewatch/linewatch.yaml" | grep -q "site: smoke"'
 check "linewatch.yaml is 0640 root:linewatch, read by admin as a member (serial)" '[ "$(section "stat -c \"%a %U:%G\" /etc/linewatch/linewatch.yaml")" = "640 root:linewatch" ]'
 check "admin-password.txt and web-password.txt removed from the boot partition (serial)" '! section "ls /boot/firmware/" | grep -q -e admin-password -e web-password'
+check "the data partition grew to the card's end: /data over 1000 MiB (was 64; serial)" '[ "$(section "df -m --output=size /data | tail -1" | tr -d " ")" -gt 1000 ]'
 check "firstboot said what it applied (serial)" 'grep -q "linewatch.yaml: installed as" "$work/serial.log"'
 # the web page: nothing without a credential, not the OS password, not a guess; the web password logs in
 login() { curl -sS -o /dev/null -w '%{http_code}' -c "$work/cookies" --data-urlencode user=admin --data-urlencode "password=$1" "http://127.0.0.1:$port/login"; }
@@ -143,7 +147,7 @@ if [ "${LINEWATCH_IMAGE_TEST_PI:-1}" = 1 ]; then
   t1=$(date +%s)
   qemu-system-aarch64 -M raspi3b -display none -monitor none \
     -kernel "$work/pi-$kernel" -initrd "$work/pi-initrd.img-${kernel#vmlinuz-}" -dtb "$work/pi-bcm2837-rpi-3-b.dtb" \
-    -append "console=ttyAMA0,115200 root=LABEL=linewatch-root rw rootwait systemd.show_status=1 systemd.watchdog_sec=off" \
+    -append "console=ttyAMA0,115200 root=LABEL=linewatch-a rw rootwait systemd.show_status=1 systemd.watchdog_sec=off" \
     -drive file="$work/disk.img",if=sd,format=raw -serial file:"$work/pi.log" -serial null > "$work/qemu-pi.log" 2>&1 &
   qemu_pid=$!
   pi_started=
