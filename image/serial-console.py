@@ -13,6 +13,7 @@ deadline = time.monotonic() + timeout
 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 sock.connect(path)
 seen = b""
+logged_in = False
 
 
 def read_until(found, what: str):
@@ -30,8 +31,10 @@ def read_until(found, what: str):
         try:
             chunk = sock.recv(4096)
         except socket.timeout:
-            # a getty started before our connection printed its prompt already: ask again
-            if b"login:" not in seen:
+            # a getty started before our connection printed its prompt already: ask again. Only then:
+            # once logged in, a stray Enter goes to whatever reads the terminal (a shell, a pager, an
+            # editor: E749 in a loop was vim's Ex mode getting one every 5 s)
+            if not logged_in and b"login:" not in seen:
                 sock.sendall(b"\r")
             continue
         if not chunk:
@@ -58,9 +61,12 @@ send(password)
 if wait_for(b"$ ", b"Login incorrect") == b"Login incorrect":
     sys.stderr.write("serial: login incorrect\n")
     sys.exit(1)
-# a quiet shell: no echo, no prompt, no bracketed-paste escapes, no pager or colours. Its last
-# word is a marker the echoed command line does not contain as such.
-send("stty -echo; PS1=; bind 'set enable-bracketed-paste off' 2>/dev/null; export SYSTEMD_PAGER= SYSTEMD_COLORS=0 TERM=dumb; echo LW-\"READY\"")
+logged_in = True
+# a quiet shell that reads plain lines: no echo, no prompt, no line editing at all (readline off: no
+# key binding such as C-x C-e, or M-C-j then v, can open an editor from the bytes we send), no history
+# expansion, no pager, and any editor a command would start fails at once instead of waiting on the
+# console. Its last word is a marker the echoed command line does not contain as such.
+send("stty -echo; PS1=; set +o emacs +o vi +H; export SYSTEMD_PAGER= PAGER=cat SYSTEMD_COLORS=0 TERM=dumb EDITOR=false VISUAL=false FCEDIT=false; echo LW-\"READY\"")
 read_until(re.compile(rb"LW-READY\r?\n").search, "the shell")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 for i, command in enumerate(commands):
@@ -72,3 +78,14 @@ for i, command in enumerate(commands):
     print(ANSI.sub("", seen[: found.start()].decode(errors="replace")).replace("\r", "").strip("\n"))
     print("== exit %s" % found.group(1).decode())
 send("exit")
+# wait (quietly, up to 20 s) for the logout: the next session must not type into this shell
+end_by = time.monotonic() + 20
+while b"login:" not in seen and time.monotonic() < end_by:
+    sock.settimeout(max(0.1, end_by - time.monotonic()))
+    try:
+        chunk = sock.recv(4096)
+    except socket.timeout:
+        break
+    if not chunk:
+        break
+    seen += chunk
