@@ -110,6 +110,9 @@ chroot "$root" apt-get update -qq
 chroot "$root" apt-get install -y -qq --no-install-recommends g++ make python3 libgpiod-dev >/dev/null
 chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root npm_config_nodedir=/opt/node-headers && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod --foreground-scripts --loglevel=error' 2>&1 | tail -3 | sed 's/^/    /'
 chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
+# our GPIO v2 uAPI addon (plain C on node_api.h, no node-gyp; src/hw/io/gpio-v2-chip.ts prefers it to node-libgpiod)
+install -D -m 0644 "$repo/native/gpio-v2/gpio_v2.c" "$root/opt/linewatch/native/gpio-v2/gpio_v2.c"
+chroot "$root" sh -c 'cd /opt/linewatch/native/gpio-v2 && cc -O2 -Wall -shared -fPIC -DNODE_GYP_MODULE_NAME=gpio_v2 -I/opt/node-headers/include/node -o gpio_v2.node gpio_v2.c && rm gpio_v2.c && node -e "require(\"./gpio_v2.node\"); console.log(\"    gpio_v2 addon built for\", process.arch)"'
 chroot "$root" apt-get purge -y -qq --auto-remove g++ make python3 libgpiod-dev >/dev/null
 rm -rf "$root/opt/npm" "$root/opt/node-headers" "$root/root/.npm" "$root/root/.cache"
 # the V8 flags bin/linewatch.js's own first line gives (#!/usr/bin/env -S node FLAGS): one place for them

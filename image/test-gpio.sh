@@ -137,14 +137,18 @@ scenario() {
   check "$mode: the line still down: red still flashes" "$(seen $potr 1500)" 01
   pull ${volt#GPIO} pull-down; sleep 3 # then idle: line up, buzzer quiet, only the lamps' patterns run
 }
+# the v2 uAPI addon where the image has it (edge events read by linewatch itself), else node-libgpiod + gpiomon
+[ -f /opt/linewatch/native/gpio-v2/gpio_v2.node ] && v2=1 || v2=0
 command -v gpiomon >/dev/null && have_gpiomon=1 || have_gpiomon=0
-[ "$have_gpiomon" = 1 ] || say "note: gpiomon is not installed (Debian package gpiod): the events run falls back to the poll"
+[ "$v2" = 1 ] || [ "$have_gpiomon" = 1 ] || say "note: neither the v2 addon nor gpiomon (Debian package gpiod): the events run falls back to the poll"
 start events || exit 0
-if [ "$have_gpiomon" = 1 ]; then
+if [ "$v2" = 1 ]; then
+  check "events (v2 uAPI): no gpiomon; linewatch holds all 7 lines, the inputs by its edge request" "$(pgrep -x gpiomon | wc -l) $(consumers linewatch)" "0 7"
+elif [ "$have_gpiomon" = 1 ]; then
   check "events: the two inputs held by gpiomon, the five outputs by linewatch" "$(consumers gpiomon) $(consumers linewatch)" "2 5"
 fi
 scenario events
-cpu "edge events ($(pgrep -x gpiomon | wc -l) gpiomon)"
+cpu "edge events ($([ "$v2" = 1 ] && echo "v2 uAPI, " )$(pgrep -x gpiomon | wc -l) gpiomon)"
 stop events
 start poll || exit 0
 check "poll: no gpiomon; linewatch holds all 7 lines" "$(pgrep -x gpiomon | wc -l) $(consumers linewatch)" "0 7"
