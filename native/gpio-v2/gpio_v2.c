@@ -144,6 +144,7 @@ typedef struct {
 static void call(watch_t *w, double offset, double rising, double err) {
   napi_handle_scope scope;
   napi_value cb, global, argv[3];
+  if (!w->cb) return; /* unwatched by an earlier callback of the same read */
   napi_open_handle_scope(w->env, &scope);
   napi_get_reference_value(w->env, w->cb, &cb);
   napi_get_global(w->env, &global);
@@ -166,7 +167,7 @@ static void on_readable(uv_poll_t *p, int status, int events) {
     call(w, -1, 0, errno);
     return;
   }
-  for (size_t i = 0; i < (size_t)r / sizeof ev[0]; i++)
+  for (size_t i = 0; i < (size_t)r / sizeof ev[0] && w->cb; i++)
     call(w, ev[i].offset, ev[i].id == GPIO_V2_LINE_EVENT_RISING_EDGE, 0);
 }
 
@@ -185,9 +186,13 @@ static napi_value watch(napi_env env, napi_callback_info info) {
   w->fd = fd;
   int flags = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-  if (uv_poll_init(loop, &w->poll, fd) < 0 || uv_poll_start(&w->poll, UV_READABLE, on_readable) < 0) {
+  if (uv_poll_init(loop, &w->poll, fd) < 0) {
     free(w);
-    return fail(env, "uv_poll", EINVAL);
+    return fail(env, "uv_poll_init", EINVAL);
+  }
+  if (uv_poll_start(&w->poll, UV_READABLE, on_readable) < 0) {
+    uv_close((uv_handle_t *)&w->poll, on_closed);
+    return fail(env, "uv_poll_start", EINVAL);
   }
   napi_create_reference(env, argv[1], 1, &w->cb);
   CHECK(napi_create_external(env, w, NULL, NULL, &handle));
