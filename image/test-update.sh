@@ -22,12 +22,11 @@ while [ $# -gt 0 ]; do
     *) echo "usage: image/test-update.sh [--dir DIR] [--short]"; exit 2 ;;
   esac
 done
-version=$(node -p "require('./package.json').version")
-name=linewatch-$version-arm64
-for f in "$dir/$name.img.xz" "$dir/$name.vmlinuz" "$dir/$name.initrd" "$dir/$name.root.ext4" dist/scripts/update-bundle.js; do
-  [ -f "$f" ] || { echo "update test: SKIPPED: $f is missing (npm run build; sudo image/build.sh)"; exit 0; }
-done
-for tool in qemu-system-aarch64 debugfs mkfs.vfat mcopy sfdisk; do
+. image/lib.sh
+lw_image
+why=$(lw_missing "$dir" root.ext4) || { echo "update test: SKIPPED: $why"; exit 0; }
+[ -f dist/scripts/update-bundle.js ] || { echo "update test: SKIPPED: dist/scripts/update-bundle.js is missing (npm run build)"; exit 0; }
+for tool in debugfs mkfs.vfat mcopy sfdisk; do
   command -v $tool >/dev/null || { echo "update test: SKIPPED: $tool is missing"; exit 0; }
 done
 
@@ -39,7 +38,7 @@ fail() { echo "FAILED: $*"; tail -60 "$work/serial.log" 2>/dev/null; exit 1; }
 t0=$(date +%s)
 ok() { echo "ok: $* ($(( $(date +%s) - t0 )) s)"; t0=$(date +%s); }
 
-xz -dc "$dir/$name.img.xz" > "$work/disk.img"
+lw_unpack "$dir" "$work/disk.img"
 # partition 2 (slot a): its offset and size from the table
 read -r a_start a_size < <(sfdisk -d "$work/disk.img" | sed -n 's/.*img2 : start= *\([0-9]*\), size= *\([0-9]*\).*/\1 \2/p')
 node dist/scripts/update-bundle.js keygen --out "$work/key" >/dev/null
@@ -81,28 +80,13 @@ printf '%s\n' "$password" > "$work/admin-password.txt"
 mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" "$work/admin-password.txt" ::/
 
 boot() {
-  rm -f "$work/serial.sock"
-  qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -display none -monitor none \
-    -kernel "$dir/$name.vmlinuz" -initrd "$dir/$name.initrd" \
-    -append "root=LABEL=linewatch-a rw console=ttyAMA0 systemd.show_status=1 panic=10" \
-    -chardev socket,id=s0,path="$work/serial.sock",server=on,wait=off,logfile="$work/serial.log",logappend=on -serial chardev:s0 \
-    -drive file="$work/disk.img",if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
-    -drive file="$work/stick.img",if=none,format=raw,id=d1 -device virtio-blk-device,drive=d1 \
-    -netdev user,id=n0 -device virtio-net-device,netdev=n0 \
-    > "$work/qemu.log" 2>&1 &
-  qemu_pid=$!
+  lw_qemu_virt "$dir" "$work" -drive file="$work/stick.img",if=none,format=raw,id=d1 -device virtio-blk-device,drive=d1 \
+    -netdev user,id=n0 -device virtio-net-device,netdev=n0
 }
 # runs commands as admin on the serial console (QEMU reboots the guest in place, same kernel and initrd)
 on_box() { python3 image/serial-console.py "$work/serial.sock" admin "$password" "$1" "${@:2}"; }
 # waits until the console shows PATTERN (the boot log, a progress line)
-wait_serial() {
-  local until=$(( $(date +%s) + $2 ))
-  while ! grep -q "$1" "$work/serial.log" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$until" ] || fail "no \"$1\" on the console within $2 s"
-    kill -0 "$qemu_pid" 2>/dev/null || fail "qemu exited"
-    sleep 2
-  done
-}
+wait_serial() { local why; why=$(lw_wait_serial "$work" "$1" "$2") || fail "$why"; }
 # admin is in sudo with the password the installer gave
 S="echo '$password' | sudo -S -p ''"
 status() { on_box 300 "$S linewatch update --status" | tr -d '\r'; }

@@ -10,18 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=dist-image
 [ "${1:-}" = --dir ] && dir=$2
-version=$(node -p "require('./package.json').version")
-name=linewatch-$version-arm64
-for f in "$dir/$name.img.xz" "$dir/$name.vmlinuz" "$dir/$name.initrd"; do
-  [ -f "$f" ] || { echo "image test: SKIPPED: $f is missing (build it with: sudo image/build.sh)"; exit 0; }
-done
-command -v qemu-system-aarch64 >/dev/null || { echo "image test: SKIPPED: qemu-system-aarch64 is missing (apt-get install qemu-system-arm)"; exit 0; }
+. image/lib.sh
+lw_image
+why=$(lw_missing "$dir") || { echo "image test: SKIPPED: $why"; exit 0; }
 
 work=$(mktemp -d /var/tmp/linewatch-image-test.XXXXXX)
 qemu_pid=
 cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-xz -dc "$dir/$name.img.xz" > "$work/disk.img"
+lw_unpack "$dir" "$work/disk.img"
 # a card 1 GiB larger than the image: the data partition must grow to its end at boot (linewatch-grow-data)
 truncate -s +1G "$work/disk.img"
 # the installer's file on the boot partition (FAT at 4 MiB): the simulated gateway, the page on all addresses
@@ -47,14 +44,7 @@ printf '%s\n' "$web_password" > "$work/web-password.txt"
 mcopy -o -i "$work/disk.img@@4M" "$work/linewatch.yaml" "$work/admin-password.txt" "$work/web-password.txt" ::/
 port=$(( 20000 + RANDOM % 20000 ))
 t0=$(date +%s)
-qemu-system-aarch64 -M virt -cpu cortex-a72 -smp 2 -m 1024 -display none -monitor none \
-  -kernel "$dir/$name.vmlinuz" -initrd "$dir/$name.initrd" \
-  -append "root=LABEL=linewatch-a rw console=ttyAMA0 systemd.show_status=1" \
-  -chardev socket,id=s0,path="$work/serial.sock",server=on,wait=off,logfile="$work/serial.log" -serial chardev:s0 \
-  -drive file="$work/disk.img",if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
-  -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080 -device virtio-net-device,netdev=n0 \
-  > "$work/qemu.log" 2>&1 &
-qemu_pid=$!
+lw_qemu_virt "$dir" "$work" -netdev user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080 -device virtio-net-device,netdev=n0
 limit=${LINEWATCH_IMAGE_TEST_SECONDS:-900}
 healthy=
 while [ $(( $(date +%s) - t0 )) -lt "$limit" ]; do
