@@ -42,6 +42,8 @@ export interface InstallOptions {
   onProgress?: (p: ProgressEvent) => void
   /** Drops the slot's cached pages so the read-back comes from the card (default: blockdev --flushbufs on a block device). */
   dropCache?: (path: string) => Promise<void>
+  /** Names the written file system linewatch-<slot> (default: e2label on a block device; nothing on a file). */
+  relabel?: (path: string, label: string) => Promise<void>
 }
 
 export interface Installed {
@@ -92,6 +94,16 @@ export async function slotSize(path: string): Promise<number | null> {
   return st.size > 0 ? st.size : null
 }
 
+/**
+ * The bundle's file system carries the label of the root it was built from (linewatch-a); the initramfs
+ * finds a slot by its label, so the written slot is named after itself before it is marked.
+ */
+async function e2label(path: string, label: string): Promise<void> {
+  if (!(await stat(path)).isBlockDevice()) return
+  const r = spawnSync('e2label', [path, label], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`e2label ${path} ${label}: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`)
+}
+
 async function flushBufs(path: string): Promise<void> {
   if ((await stat(path)).isBlockDevice()) spawnSync('blockdev', ['--flushbufs', path], { stdio: 'ignore' })
 }
@@ -99,7 +111,9 @@ async function flushBufs(path: string): Promise<void> {
 export async function install(bundle: string, o: InstallOptions): Promise<Installed> {
   const report = (stage: Stage, done: number, total: number) => o.onProgress?.({ stage, done, total, percent: total > 0 ? Math.floor((done * 100) / total) : 100 })
   const target = other(o.running)
-  const device = o.slots[target]
+  // the device itself, not /dev/disk/by-label/linewatch-<slot>: once the image's superblock is written,
+  // udev renames that link after the bundle's label (seen in QEMU: ENOENT at the read-back)
+  const device = await realpath(o.slots[target]).catch(() => o.slots[target])
   report('lock', 0, 1)
   const unlock = await takeLock(o.lockPath)
   try {
@@ -147,6 +161,9 @@ export async function install(bundle: string, o: InstallOptions): Promise<Instal
     if (back.bytes() !== total || (total > 0 && back.digest() !== m.image.sha256)) throw new UpdateError('readback', `slot ${target} does not read back as written (${back.bytes()} of ${total} bytes, SHA-256 differs): a failing card?`)
 
     report('mark', 0, 1)
+    await (o.relabel ?? e2label)(device, `linewatch-${target}`).catch((err: Error) => {
+      throw new UpdateError('mark', `slot ${target} could not be named linewatch-${target}: ${err.message}`)
+    })
     const now = await states.read()
     // the running slot, not on trial, is the known-good one
     const state = await states.write({ ...now, active: o.running, try: target, trying: null, versions: { ...now.versions, [target]: m.version, [o.running]: o.box.version } })

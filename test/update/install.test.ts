@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { update } from '../../src/cli/update.js'
@@ -72,6 +72,34 @@ t.test('an update writes the other slot byte for byte, reads it back, then marks
   const creds = JSON.parse(readFileSync(join(r.dir, 'state', 'credentials.json'), 'utf8')) as { tokens: { name: string; scopes: string[] }[] }
   t.match(creds.tokens, [{ name: 'update-confirm', scopes: ['read'] }])
   t.notOk(JSON.stringify(creds).includes(token), 'only its hash is kept')
+})
+
+t.test('the slot is written through the device its link names at the start, then named after itself before it is marked', async (t) => {
+  // as /dev/disk/by-label/linewatch-b: udev moves the link once the bundle's superblock (label linewatch-a) is written
+  const r = await rig(t)
+  const link = join(r.dir, 'by-label-b')
+  symlinkSync(r.slots.b, link)
+  const calls: string[] = []
+  const done = await install(r.bundle, {
+    publicKey: keys.publicKey, box: { version: VERSION, board: 'rpi-arm64', kernel: KERNEL }, bootDir: r.boot, slots: { a: r.slots.a, b: link }, running: 'a', lockPath: join(r.dir, 'lock'),
+    onProgress: (p) => { if (p.stage === 'write' && p.percent === 100 && existsSync(link)) renameSync(link, `${link}.gone`) },
+    dropCache: async (dev) => { calls.push(`flush ${dev}`) },
+    relabel: async (dev, label) => { calls.push(`label ${dev} ${label}: try=${(await r.states.read()).try}`) },
+  })
+  t.equal(done.slot, 'b')
+  t.ok(readFileSync(r.slots.b).subarray(0, r.image.length).equals(r.image), 'slot b holds the image')
+  t.same(calls, [`flush ${r.slots.b}`, `label ${r.slots.b} linewatch-b: try=null`], 'the real device throughout; named linewatch-b before the boot state says try b')
+  t.equal((await r.states.read()).try, 'b')
+})
+
+t.test('a slot that cannot be named is not marked: the next boot is the running slot', async (t) => {
+  const r = await rig(t)
+  const err = await install(r.bundle, {
+    publicKey: keys.publicKey, box: { version: VERSION, board: 'rpi-arm64', kernel: KERNEL }, bootDir: r.boot, slots: r.slots, running: 'a', lockPath: join(r.dir, 'lock'),
+    dropCache: async () => {}, relabel: async () => { throw new Error('Bad magic number in super-block') },
+  }).catch((e: unknown) => e)
+  t.match(err, { stage: 'mark', message: /slot b could not be named linewatch-b: Bad magic number/ })
+  t.equal(chooseBoot(await r.states.read()).boot, 'a')
 })
 
 t.test('stages come in order with bytes and per cent', async (t) => {
