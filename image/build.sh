@@ -78,7 +78,7 @@ step "root file system ($suite, arm64) with mmdebstrap"
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
-  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,gpiod,dosfstools,sudo,busybox,cloud-guest-utils \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,gpiod,dosfstools,sudo,busybox \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n" > "$1/etc/dpkg/dpkg.cfg.d/linewatch-nodoc"' \
   --essential-hook="cp '$repo/image/dpkg-trim.cfg' \"\$1/etc/dpkg/dpkg.cfg.d/linewatch-trim\"" \
@@ -142,7 +142,7 @@ chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.servic
 chroot "$root" systemctl enable linewatch.service linewatch-firstboot.service systemd-timesyncd.service >/dev/null 2>&1
 # updates (docs/updates.md): the units, the key bundles must be signed with, the board they must name
 install -m 0644 "$s"/linewatch-update*.service "$s"/linewatch-update*.path "$root/etc/systemd/system/"
-# the data partition grows to the card at boot (growpart, from cloud-guest-utils: what cloud images use)
+# the data partition grows to the card at boot (sfdisk, partx, resize2fs: in the image already)
 install -D -m 0755 "$repo/image/linewatch-grow-data" "$root/usr/lib/linewatch/grow-data"
 install -m 0644 "$s/linewatch-grow-data.service" "$root/etc/systemd/system/"
 chroot "$root" systemctl enable linewatch-grow-data.service >/dev/null 2>&1
