@@ -44,12 +44,27 @@ read -r a_start a_size < <(sfdisk -d "$work/disk.img" | sed -n 's/.*img2 : start
 node dist/scripts/update-bundle.js keygen --out "$work/key" >/dev/null
 dd if="$work/disk.img" of="$work/a.ext4" bs=512 skip="$a_start" count="$a_size" status=none
 debugfs -w -R "write $work/key/update-key.pub /usr/share/linewatch/update-key.pub" "$work/a.ext4" >/dev/null 2>&1
+# iterating without a rebuild: LINEWATCH_UPDATE_TEST_PATCH=DIR puts DIR's files (their paths under DIR) into
+# slot a and into the bundles' roots, e.g. DIR/opt/linewatch/dist/src/update/install.js
+patch_into() {
+  [ -n "${LINEWATCH_UPDATE_TEST_PATCH:-}" ] || return 0
+  local f p
+  while IFS= read -r f; do
+    p=/${f#"$LINEWATCH_UPDATE_TEST_PATCH"/}
+    debugfs -w -R "rm $p" "$1" >/dev/null 2>&1 || true
+    debugfs -w -R "write $f $p" "$1" >/dev/null 2>&1
+    debugfs -w -R "set_inode_field $p mode 0100$(stat -c %a "$f")" "$1" >/dev/null 2>&1
+    echo "update test: patched $p into $(basename "$1")"
+  done < <(find "$LINEWATCH_UPDATE_TEST_PATCH" -type f)
+}
+patch_into "$work/a.ext4"
 dd if="$work/a.ext4" of="$work/disk.img" bs=512 seek="$a_start" conv=notrunc status=none
 
 kver=$(debugfs -R "ls -p /usr/lib/modules" "$work/a.ext4" 2>/dev/null | awk -F/ '$6 ~ /arm64/ {print $6; exit}')
 # each bundled root carries the test key too, or the system it brings could not take the next update
 cp --sparse=always "$dir/$name.root.ext4" "$work/two.ext4"
 debugfs -w -R "write $work/key/update-key.pub /usr/share/linewatch/update-key.pub" "$work/two.ext4" >/dev/null 2>&1
+patch_into "$work/two.ext4"
 node dist/scripts/update-bundle.js make --key "$work/key/update-key.pem" --image "$work/two.ext4" --version 99.0.0 --kernel "$kver" --out "$work/two.lwb"
 cp --sparse=always "$work/two.ext4" "$work/broken.ext4"
 printf '#!/bin/sh\nexit 1\n' > "$work/broken.sh"
