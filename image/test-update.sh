@@ -48,14 +48,15 @@ debugfs -w -R "write $work/key/update-key.pub /usr/share/linewatch/update-key.pu
 # slot a and into the bundles' roots, e.g. DIR/opt/linewatch/dist/src/update/install.js
 patch_into() {
   [ -n "${LINEWATCH_UPDATE_TEST_PATCH:-}" ] || return 0
-  local f p
+  local f p n=0
   while IFS= read -r f; do
     p=/${f#"$LINEWATCH_UPDATE_TEST_PATCH"/}
     debugfs -w -R "rm $p" "$1" >/dev/null 2>&1 || true
     debugfs -w -R "write $f $p" "$1" >/dev/null 2>&1
     debugfs -w -R "set_inode_field $p mode 0100$(stat -c %a "$f")" "$1" >/dev/null 2>&1
-    echo "update test: patched $p into $(basename "$1")"
+    n=$((n + 1))
   done < <(find "$LINEWATCH_UPDATE_TEST_PATCH" -type f)
+  echo "update test: $n files of $LINEWATCH_UPDATE_TEST_PATCH patched into $(basename "$1")"
 }
 patch_into "$work/a.ext4"
 dd if="$work/a.ext4" of="$work/disk.img" bs=512 seek="$a_start" conv=notrunc status=none
