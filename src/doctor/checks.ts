@@ -19,7 +19,7 @@ import { ErrorCode, errorMessage, hasCode } from '../core/errors.js'
 import { loadBoardMap, resolvePin } from '../hw/board-maps.js'
 import { isPiBoard } from '../hw/boards.js'
 import type { GpioChip } from '../hw/io/gpio-chip.js'
-import { openLibgpiodChip } from '../hw/io/libgpiod-chip.js'
+import { openKernelChip } from '../hw/gpio.js'
 import { ModbusCoils, type LinkOpener } from '../hw/modbus-coils.js'
 import { closePort, openFailureReason, type SerialOpener } from '../hw/serial.js'
 import { AtEngine } from '../modem/engine.js'
@@ -120,7 +120,7 @@ export function checkGpio(config: Config, openChip?: () => GpioChip): CheckResul
   const map = loadBoardMap(config.board)
   let chip: GpioChip
   try {
-    chip = (openChip ?? (() => openLibgpiodChip({ labels: map.chipLabels, fallback: map.chipFallback })))()
+    chip = (openChip ?? (() => openKernelChip({ labels: map.chipLabels, fallback: map.chipFallback })))()
   } catch (err) {
     return [bad('fail', 'gpio: chip', errorMessage(err), `is this a ${map.description}? board: in linewatch.yaml must match the hardware; the service user needs the gpio group`)]
   }
