@@ -106,6 +106,9 @@ wait_serial() { local why; why=$(lw_wait_serial "$work" "$1" "$2") || fail "$why
 # admin is in sudo with the password the installer gave
 S="echo '$password' | sudo -S -p ''"
 status() { on_box 300 "$S linewatch update --status" | tr -d '\r'; }
+# a new slot has the image's own /etc/shadow: the admin password is not carried over (docs/updates.md,
+# not done yet), so it is left on the boot partition for the new slot's firstboot, as an installer would
+P="$S sh -c 'printf \"%s\\n\" $password > /boot/firmware/admin-password.txt'"
 
 : > "$work/serial.log"
 boot
@@ -114,14 +117,14 @@ status | grep -q '"active": "a"' || fail "the first boot is not on slot a"
 ok "first boot on slot a"
 
 : > "$work/serial.log"
-on_box 1800 "$S mkdir -p /mnt/stick && $S mount LABEL=STICK /mnt/stick && $S linewatch update /mnt/stick/two.lwb" || true
+on_box 1800 "$P && $S mkdir -p /mnt/stick && $S mount LABEL=STICK /mnt/stick && $S linewatch update /mnt/stick/two.lwb" || true
 wait_serial 'linewatch-slot: booting slot b' 900
 wait_serial 'confirmed healthy' 900
 status | grep -q '"active": "b"' || fail "2 was not confirmed on slot b"
 ok "1 -> 2: booted slot b and confirmed healthy"
 
 : > "$work/serial.log"
-on_box 1800 "$S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; $S linewatch update /mnt/stick/three.lwb" || true
+on_box 1800 "$P && $S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; $S linewatch update /mnt/stick/three.lwb" || true
 wait_serial 'linewatch-slot: booting slot a' 900
 wait_serial 'was tried and not confirmed: back on slot b' 1200
 s=$(status)
@@ -130,7 +133,7 @@ ok "2 -> broken 3: tried on slot a, back on 2 (slot b) by itself"
 [ -n "$short" ] && { echo "update test: passed (short: 1 -> 2 confirmed, broken 3 fell back to 2)"; exit 0; }
 
 : > "$work/serial.log"
-on_box 60 "$S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; ($S linewatch update /mnt/stick/two.lwb --force > /dev/ttyAMA0 2>&1 &)" || true
+on_box 60 "$P && $S mkdir -p /mnt/stick; $S mount LABEL=STICK /mnt/stick; ($S linewatch update /mnt/stick/two.lwb --force > /dev/ttyAMA0 2>&1 &)" || true
 wait_serial '^write  *[1-9][0-9] %' 900
 kill -9 "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 : > "$work/serial.log"
