@@ -5,9 +5,9 @@
  * when asked (LINEWATCH_IMAGE_TEST=1: .ci/run sets it as root, after building the image) and
  * says why it is skipped otherwise. Asked for with no image built, it fails: the build broke.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
+import { assertCheckLines, runImageScript } from '../helpers/image-script.js'
 import { missing } from '../helpers/real.js'
 
 const repo = new URL('../../', import.meta.url).pathname
@@ -28,16 +28,9 @@ if (!skip) t.setTimeout((2 * BOOT_LIMIT_S + 600) * 1000) // two boots: virt, the
 
 t.test('the image boots under QEMU and runs linewatch from the boot partition\'s config', { skip, timeout: (2 * BOOT_LIMIT_S + 300) * 1000 }, async (t) => {
   if (!existsSync(image)) return t.fail(`${image} is missing: image/build.sh did not make it`)
-  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-    const child = spawn('bash', [`${repo}image/test.sh`, '--dir', dir], { env: { ...process.env, LINEWATCH_IMAGE_TEST_SECONDS: String(BOOT_LIMIT_S) } })
-    let text = ''
-    child.stdout.on('data', (d) => (text += d))
-    child.stderr.on('data', (d) => (text += d))
-    child.on('close', (code) => resolve({ code, text }))
-  })
+  const out = await runImageScript([`${repo}image/test.sh`, '--dir', dir], { ...process.env, LINEWATCH_IMAGE_TEST_SECONDS: String(BOOT_LIMIT_S) })
   t.comment(out.text)
-  const checks = out.text.split('\n').filter((l) => /^(ok|FAILED): /.test(l))
-  for (const line of checks) t.ok(line.startsWith('ok: '), line.replace(/^(ok|FAILED): /, ''))
+  const checks = assertCheckLines(t, out.text)
   t.ok(checks.length >= 12, `every check ran (${checks.length} of 12)`)
   t.match(out.text, /^boot to healthy: \d+ s/m, '/healthz answered')
   t.equal(out.code, 0, 'image/test.sh passed')

@@ -4,9 +4,9 @@
  * to 2 by itself; with "full" also a power cut while the slot is written. Minutes of emulation a
  * boot, so only when asked: LINEWATCH_IMAGE_TEST_UPDATE=short (CI's path) or =full.
  */
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
+import { assertCheckLines, runImageScript } from '../helpers/image-script.js'
 import { missing } from '../helpers/real.js'
 
 const repo = new URL('../../', import.meta.url).pathname
@@ -25,16 +25,9 @@ if (!skip) t.setTimeout((LIMIT_S + 120) * 1000)
 t.test(`updates in QEMU (${mode || 'not asked'})`, { skip, timeout: LIMIT_S * 1000 }, async (t) => {
   if (!existsSync(image)) return t.fail(`${image} is missing: image/build.sh did not make it`)
   const args = [`${repo}image/test-update.sh`, '--dir', dir, ...(mode === 'short' ? ['--short'] : [])]
-  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-    const child = spawn('bash', args)
-    let text = ''
-    child.stdout.on('data', (d) => (text += d))
-    child.stderr.on('data', (d) => (text += d))
-    child.on('close', (code) => resolve({ code, text }))
-  })
+  const out = await runImageScript(args)
   t.comment(out.text)
-  const checks = out.text.split('\n').filter((l) => /^(ok|FAILED): /.test(l))
-  for (const line of checks) t.ok(line.startsWith('ok: '), line.replace(/^(ok|FAILED): /, ''))
+  const checks = assertCheckLines(t, out.text)
   const want = mode === 'full' ? 4 : 3
   t.equal(checks.filter((l) => l.startsWith('ok: ')).length, want, `every step passed (${want})`)
   t.equal(out.code, 0, 'image/test-update.sh passed')
