@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { release } from 'node:os'
 import { BOARD } from './bundle.js'
@@ -10,7 +11,21 @@ export const BOARD_FILE = '/usr/share/linewatch/board'
 export const LOCK = '/run/linewatch-update.lock'
 /** Written by the initramfs script: the slot it booted. */
 export const RUNNING_FILE = '/run/linewatch-slot'
-export const slotDevice = (s: Slot): string => `/dev/disk/by-label/linewatch-${s}`
+/**
+ * A slot's partition: 2 (a) or 3 (b) of the card whose partition 1 is LWBOOT, found by position, as the
+ * initramfs finds it, not by the file system's label: while a slot is being written it carries the
+ * bundle's label (linewatch-a), and after a power cut then the label names two partitions, or none.
+ * Where LWBOOT is not partition 1 of a disk (a development machine), the label.
+ */
+export function slotDevice(s: Slot, bootLink = '/dev/disk/by-label/LWBOOT'): string {
+  try {
+    const boot = realpathSync(bootLink)
+    if (/\D1$/.test(boot)) return `${boot.slice(0, -1)}${s === 'a' ? 2 : 3}`
+  } catch {
+    // no LWBOOT here
+  }
+  return `/dev/disk/by-label/linewatch-${s}`
+}
 
 /** The image's board name, or rpi-arm64 (the only one so far). */
 export async function imageBoard(file = BOARD_FILE): Promise<string> {

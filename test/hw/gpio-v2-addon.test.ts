@@ -17,6 +17,16 @@ import { tempDir } from '../helpers/tmp.js'
 
 const source = new URL('../../native/gpio-v2/gpio_v2.c', import.meta.url).pathname
 const headers = join(dirname(dirname(process.execPath)), 'include', 'node')
+/** The errno of the error `f` throws (undefined if it throws none or one without). */
+function errnoOf(f: () => unknown): number | undefined {
+  try {
+    f()
+  } catch (err) {
+    return (err as { errno?: number }).errno
+  }
+  return undefined
+}
+
 const skip = missing('cc') || (!existsSync(join(headers, 'node_api.h')) && `Node's headers are not at ${headers}`)
 
 t.test('the addon builds, loads and reports failures as errors', { skip }, async (t) => {
@@ -28,15 +38,15 @@ t.test('the addon builds, loads and reports failures as errors', { skip }, async
   for (const f of ['chipInfo', 'request', 'getValues', 'setValues', 'close', 'watch', 'unwatch'] as const) t.type(g[f], 'function', f)
   for (const [k, v] of Object.entries(g.flags)) t.ok(Number.isInteger(v) && v > 0, `flag ${k}`)
 
-  t.throws(() => g.chipInfo('/nonexistent/gpiochip0'), { errno: 2 }, 'no such chip: ENOENT')
-  t.throws(() => g.chipInfo('/dev/null'), { errno: 25 }, 'not a chip: ENOTTY, not a crash')
-  t.throws(() => g.request('/dev/null', [0], g.flags.OUTPUT, 0, 'test'), { errno: 25 })
+  t.equal(errnoOf(() => g.chipInfo('/nonexistent/gpiochip0')), 2, 'no such chip: ENOENT')
+  t.equal(errnoOf(() => g.chipInfo('/dev/null')), 25, 'not a chip: ENOTTY, not a crash')
+  t.equal(errnoOf(() => g.request('/dev/null', [0], g.flags.OUTPUT, 0, 'test')), 25)
   t.throws(() => g.request('/dev/null', [], g.flags.INPUT, 0, 'test'), RangeError, 'no lines')
   t.throws(() => (g.chipInfo as () => unknown)(), TypeError, 'too few arguments')
   const fd = openSync('/dev/null', 'r')
   t.teardown(() => closeSync(fd))
-  t.throws(() => g.getValues(fd, 1), { errno: 25 })
-  t.throws(() => g.setValues(fd, 1, 1), { errno: 25 })
+  t.equal(errnoOf(() => g.getValues(fd, 1)), 25)
+  t.equal(errnoOf(() => g.setValues(fd, 1, 1)), 25)
 
   // the chip as the box opens it: no chip with the label and a fallback that is not there
   t.throws(() => openGpioV2Chip({ labels: ['pinctrl-bcm2835'], fallback: '/nonexistent/gpiochip0' }, () => ({ ...g, chips: () => [] })), /no chip labelled pinctrl-bcm2835 .* \/nonexistent\/gpiochip0 cannot be opened: .*No such file/)

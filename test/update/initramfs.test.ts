@@ -12,17 +12,18 @@ import { tempDir } from '../helpers/tmp.js'
 
 const script = new URL('../../image/initramfs-linewatch-slot', import.meta.url).pathname
 
-function run(t: Parameters<typeof tempDir>[0], copies: (string | null)[]) {
+function run(t: Parameters<typeof tempDir>[0], copies: (string | null)[], bootDev = '') {
   const dir = tempDir(t)
   const boot = join(dir, 'boot')
   mkdirSync(boot)
   copies.forEach((c, i) => c !== null && writeFileSync(join(boot, STATE_FILES[i === 1 ? 1 : 0]), c))
   const param = join(dir, 'param.conf')
-  execFileSync('/bin/sh', [script], { env: { PATH: process.env.PATH, LW_BOOT_DIR: boot, LW_PARAM_CONF: param, LW_RUN: dir }, stdio: ['ignore', 'ignore', 'pipe'] })
+  execFileSync('/bin/sh', [script], { env: { PATH: process.env.PATH, LW_BOOT_DIR: boot, LW_BOOT_DEV: bootDev, LW_PARAM_CONF: param, LW_RUN: dir }, stdio: ['ignore', 'ignore', 'pipe'] })
   const root = existsSync(param) ? /ROOT=LABEL=linewatch-([ab])/.exec(readFileSync(param, 'utf8'))?.[1] ?? null : null
   const ran = existsSync(join(dir, 'linewatch-slot')) ? readFileSync(join(dir, 'linewatch-slot'), 'utf8').trim() : null
   const trial = existsSync(join(dir, 'linewatch-trial'))
-  return { root, ran, trial, boot, after: pickState(STATE_FILES.map((f) => (existsSync(join(boot, f)) ? readFileSync(join(boot, f), 'utf8') : null))) }
+  const rootLine = existsSync(param) ? readFileSync(param, 'utf8').trim() : ''
+  return { root, rootLine, ran, trial, boot, after: pickState(STATE_FILES.map((f) => (existsSync(join(boot, f)) ? readFileSync(join(boot, f), 'utf8') : null))) }
 }
 
 const base: BootState = { ...INITIAL_STATE, seq: 4, versions: { a: '1.4.0', b: '1.5.0' } }
@@ -78,4 +79,11 @@ t.test('the shell and the box take turns: update, trial boot, confirm, next boot
   t.equal(sh(), 'b', 'confirmed: b from now on')
   t.equal(sh(), 'b')
   t.match(await f.read(), { active: 'b', trying: null, fallback: null })
+})
+
+t.test('on a card the root is named by its partition, not by a label a half-written slot may carry too', async (t) => {
+  t.equal(run(t, [formatState({ ...base, try: 'b' })], '/dev/mmcblk0p1').rootLine, 'ROOT=/dev/mmcblk0p3', 'slot b: partition 3 of the SD card')
+  t.equal(run(t, [formatState(base)], '/dev/mmcblk0p1').rootLine, 'ROOT=/dev/mmcblk0p2', 'slot a: partition 2')
+  t.equal(run(t, [formatState({ ...base, active: 'b' })], '/dev/vdb1').rootLine, 'ROOT=/dev/vdb3', 'a virtio disk (QEMU)')
+  t.equal(run(t, [formatState(base)], '/dev/mmcblk0p5').rootLine, 'ROOT=LABEL=linewatch-a', 'LWBOOT not partition 1: by label')
 })
