@@ -150,6 +150,7 @@ export async function update(args: string[]): Promise<number> {
       onProgress: (p) => (print(p), toFile(p)),
     })
     const msg = `linewatch ${done.manifest.version} written to slot ${done.slot}, to be tried at the next boot`
+    if (done.carried.length) process.stdout.write(`carried into slot ${done.slot}: ${done.carried.join(', ')}\n`)
     toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg })
     await writing
     process.stdout.write(`${msg}\n`)

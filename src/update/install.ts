@@ -7,6 +7,7 @@ import { basename } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { BootStateFile, other, type BootState, type Slot } from './boot-state.js'
+import { carryIntoSlot } from './carry.js'
 import { BundleError, checkFits, checkPayload, hashing, readHeader, type BoxIdentity, type Manifest } from './bundle.js'
 
 /**
@@ -44,12 +45,16 @@ export interface InstallOptions {
   dropCache?: (path: string) => Promise<void>
   /** Names the written file system linewatch-<slot> (default: e2label on a block device; nothing on a file). */
   relabel?: (path: string, label: string) => Promise<void>
+  /** Carries the installer's settings into the written slot (default: carryIntoSlot: mounts a block device; nothing on a file). */
+  carry?: (path: string) => Promise<string[]>
 }
 
 export interface Installed {
   slot: Slot
   manifest: Manifest
   state: BootState
+  /** What was carried from the running system into the new slot (carry.ts). */
+  carried: string[]
 }
 
 export class UpdateError extends Error {
@@ -95,8 +100,9 @@ export async function slotSize(path: string): Promise<number | null> {
 }
 
 /**
- * The bundle's file system carries the label of the root it was built from (linewatch-a); the initramfs
- * finds a slot by its label, so the written slot is named after itself before it is marked.
+ * The bundle's file system carries the label of the root it was built from (linewatch-a); the slots are
+ * found by partition (paths.ts, the initramfs), but lsblk and a person reading the card go by the label,
+ * so the written slot is named after itself before it is marked.
  */
 async function e2label(path: string, label: string): Promise<void> {
   if (!(await stat(path)).isBlockDevice()) return
@@ -161,6 +167,9 @@ export async function install(bundle: string, o: InstallOptions): Promise<Instal
     if (back.bytes() !== total || (total > 0 && back.digest() !== m.image.sha256)) throw new UpdateError('readback', `slot ${target} does not read back as written (${back.bytes()} of ${total} bytes, SHA-256 differs): a failing card?`)
 
     report('mark', 0, 1)
+    const carried = await (o.carry ?? carryIntoSlot)(device).catch((err: Error) => {
+      throw new UpdateError('mark', `the installer's settings could not be carried into slot ${target}: ${err.message}`)
+    })
     await (o.relabel ?? e2label)(device, `linewatch-${target}`).catch((err: Error) => {
       throw new UpdateError('mark', `slot ${target} could not be named linewatch-${target}: ${err.message}`)
     })
@@ -169,7 +178,7 @@ export async function install(bundle: string, o: InstallOptions): Promise<Instal
     const state = await states.write({ ...now, active: o.running, try: target, trying: null, versions: { ...now.versions, [target]: m.version, [o.running]: o.box.version } })
     report('mark', 1, 1)
     report('done', 1, 1)
-    return { slot: target, manifest: m, state }
+    return { slot: target, manifest: m, state, carried }
   } finally {
     await unlock()
   }
