@@ -27,10 +27,20 @@ pw=$1 seconds=$2
 say() { echo "GPIO $*"; }
 W() { printf '%s\n' "$2" > "$1"; }
 check() { if [ "$2" = "$3" ]; then say "ok: $1"; else say "FAILED: $1 (saw ${2:-nothing}, wanted $3)"; fi; }
-# the levels a line showed over a few ms: 0, 1 or 01 (it toggled)
+# the levels a line showed over N ms: 0, 1 or 01 (it toggled). Bash builtins only in the loop (level sets
+# $lv; the clock is $EPOCHREALTIME; the pause a read timing out on a FIFO nobody writes): with a fork per
+# sample (date, awk, sleep) an emulated machine on a loaded host sampled too seldom to catch the heartbeat's
+# 100 ms beats and saw the system lamp dark for 8 s (a CI run beside another QEMU)
+mkfifo /tmp/gpio-pause 2>/dev/null || true
+exec 8<>/tmp/gpio-pause
 seen() {
-  local end=$(( $(date +%s%N) / 1000000 + $2 )) s=
-  while [ $(( $(date +%s%N) / 1000000 )) -lt $end ]; do s="$s$(v "$1")"; sleep 0.02; done
+  local now=${EPOCHREALTIME//[!0-9]/} s=
+  local end=$(( now / 1000 + $2 ))
+  while (( now / 1000 < end )); do
+    level "$1"; s+=$lv
+    read -r -t 0.01 -u 8 _ || true
+    now=${EPOCHREALTIME//[!0-9]/}
+  done
   case $s in *0*1* | *1*0*) echo 01 ;; *1*) echo 1 ;; *0*) echo 0 ;; *) echo - ;; esac
 }
 if modprobe gpio-sim 2>/tmp/modprobe.err; then
@@ -44,7 +54,7 @@ if modprobe gpio-sim 2>/tmp/modprobe.err; then
   udevadm settle
   chip=$(cat "$cfg/bank0/chip_name")
   simdir=/sys/devices/platform/$(cat "$cfg/dev_name")/$chip
-  v() { cat "$simdir/sim_gpio$1/value"; }
+  level() { read -r lv < "$simdir/sim_gpio$1/value"; }
   pull() { W "$simdir/sim_gpio$1/pull" "$2"; }
   say "chip: /dev/$chip (gpio-sim, label pinctrl-bcm2835, 28 lines), $(stat -c 'group %G mode %a' /dev/$chip)"
   pins='GPIO5 GPIO17 GPIO27 GPIO22 GPIO23 GPIO18 GPIO26 true'
@@ -57,7 +67,13 @@ else
   mountpoint -q /sys/kernel/debug || mount -t debugfs none /sys/kernel/debug
   chip=gpiochip0
   base=$(sed -n 's/^gpiochip0: GPIOs \([0-9]*\)-.*/\1/p' /sys/kernel/debug/gpio)
-  v() { awk -v g="gpio-$(( base + $1 )) " 'index($0, g) { print ($0 ~ / hi/) ? 1 : 0 }' /sys/kernel/debug/gpio; }
+  level() {
+    local l g="gpio-$(( base + $1 )) "
+    lv=
+    while IFS= read -r l; do
+      if [[ $l == *"$g"* ]]; then [[ $l == *" hi"* ]] && lv=1 || lv=0; return; fi
+    done < /sys/kernel/debug/gpio
+  }
   say "chip: /dev/$chip ($(gpiodetect 2>/dev/null | head -1)), $(stat -c 'group %G mode %a' /dev/$chip)"
   # the voltage input reads 0 there (present: presentLevel 0); a button read 0 must be "not pressed"
   pins='GPIO1 GPIO4 GPIO5 GPIO6 GPIO7 GPIO2 GPIO0 false'
@@ -87,7 +103,7 @@ start() {
   runuser -u admin -- env LINEWATCH_GPIO_INPUTS=$1 LINEWATCH_LOG_LEVEL=info linewatch run --config /tmp/gpio.yaml > /tmp/gpio-$1.log 2>&1 &
   # up once the heartbeat lamp (system, green) lights
   for _ in $(seq 300); do
-    [ "$(v $sysg)" = 1 ] && return 0
+    level $sysg; [ "$lv" = 1 ] && return 0
     sleep 0.5
   done
   say "FAILED: linewatch ($1) did not light the system lamp: $(tail -c 600 /tmp/gpio-$1.log)"
