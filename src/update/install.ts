@@ -117,8 +117,8 @@ async function flushBufs(path: string): Promise<void> {
 export async function install(bundle: string, o: InstallOptions): Promise<Installed> {
   const report = (stage: Stage, done: number, total: number) => o.onProgress?.({ stage, done, total, percent: total > 0 ? Math.floor((done * 100) / total) : 100 })
   const target = other(o.running)
-  // the device itself, not /dev/disk/by-label/linewatch-<slot>: once the image's superblock is written,
-  // udev renames that link after the bundle's label (seen in QEMU: ENOENT at the read-back)
+  // the device itself: slotDevice gives the partition on the box, but a by-label link (its fallback, or a
+  // --slot-a/-b given) is renamed by udev once the bundle's superblock is written (seen in QEMU: ENOENT)
   const device = await realpath(o.slots[target]).catch(() => o.slots[target])
   report('lock', 0, 1)
   const unlock = await takeLock(o.lockPath)
