@@ -1,7 +1,7 @@
 // Writes schema/linewatch.schema.json from the TypeBox source (npm run schema).
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { jsonSchema } from '../src/config/index.js'
+import { jsonSchema } from '../src/config/schema.js'
 import { packageRoot } from '../src/core/version.js'
 
 const file = join(packageRoot(), 'schema', 'linewatch.schema.json')

@@ -7,7 +7,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } fr
 import { LinewatchError, ErrorCode, errorMessage } from '../core/errors.js'
 import { bandRuleProblems } from '../lcr/bands.js'
 import { pinClaims } from './pins.js'
-import { ConfigSchema, type Config } from './schema.js'
+import type { Config } from './schema.js'
 import { checkConfig } from './check.js'
 
 export interface ConfigProblem {
@@ -314,4 +314,3 @@ function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
   })
 }
 
-export { ConfigSchema }
