@@ -115,9 +115,11 @@ install -D -m 0644 "$repo/native/gpio-v2/gpio_v2.c" "$root/opt/linewatch/native/
 chroot "$root" sh -c 'cd /opt/linewatch/native/gpio-v2 && cc -O2 -Wall -shared -fPIC -DNODE_GYP_MODULE_NAME=gpio_v2 -I/opt/node-headers/include/node -o gpio_v2.node gpio_v2.c && rm gpio_v2.c && node -e "require(\"./gpio_v2.node\"); console.log(\"    gpio_v2 addon built for\", process.arch)"'
 chroot "$root" apt-get purge -y -qq --auto-remove g++ make python3 libgpiod-dev >/dev/null
 rm -rf "$root/opt/npm" "$root/opt/node-headers" "$root/root/.npm" "$root/root/.cache"
-# the V8 flags bin/linewatch.js's own first line gives (#!/usr/bin/env -S node FLAGS): one place for them
-node_flags=$(head -1 "$repo/bin/linewatch.js" | sed -n 's|^#!/usr/bin/env -S node||p')
-printf '#!/bin/sh\nexec /usr/local/bin/node%s /opt/linewatch/bin/linewatch.js "$@"\n' "$node_flags" > "$root/usr/bin/linewatch"
+# the memory settings bin/linewatch.js's own first line gives (#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS:
+# glibc malloc's environment, V8's flags): one place for them
+settings=$(head -1 "$repo/bin/linewatch.js" | sed -n 's|^#!/usr/bin/env -S \(\([A-Z_]*=[^ ]* \)*\)node\(.*\)$|\1/usr/local/bin/node\3|p')
+[ -n "$settings" ] || { echo "image: bin/linewatch.js's first line is not #!/usr/bin/env -S [NAME=VALUE ...] node FLAGS"; exit 1; }
+printf '#!/bin/sh\nexec env %s /opt/linewatch/bin/linewatch.js "$@"\n' "$settings" > "$root/usr/bin/linewatch"
 chmod 0755 "$root/usr/bin/linewatch"
 
 step "services, users, folders, journal, watchdog"

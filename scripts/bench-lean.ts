@@ -2,11 +2,13 @@
  * Lean and quick (issue 20): the box's memory and its command line, each next to what it would be without
  * this work, measured in the same run.
  *  - Idle RSS of `linewatch run` (test/helpers/idle-rss.ts) on the one-modem config, the shipped example and
- *    the demo, with the V8 flags bin/linewatch.js ships and without them, next to bare Node; the private part.
+ *    the demo, with the memory settings bin/linewatch.js ships (malloc's environment, V8's flags) and without
+ *    them, next to bare Node; the private part.
  *  - What each module costs when imported alone into a fresh node (RSS and heap after a GC, shipped flags):
  *    the table docs/performance.md keeps.
- *  - The V8 flags' CPU cost: scripts/flag-workload.ts (AT framing, a deck's parse and lookups, state to
- *    JSON) under each flag set, the median of 3 processes.
+ *  - The settings' CPU cost: scripts/flag-workload.ts (AT framing, a deck's parse and lookups, state to
+ *    JSON, a deck in the worker beside the main thread, big buffers) under each flag set and the shipped
+ *    settings, the median of 3 processes.
  *  - The command line: wall time of `linewatch route NUMBER` against a running demo box, the median of 9,
  *    next to the same command loading the whole firmware first (what it did before) and to bare Node;
  *    `validate`, `schema` and `--version` too.
@@ -17,7 +19,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { bareNodeRss, idleRss, shippedNodeFlags, type IdleConfig } from '../test/helpers/idle-rss.js'
+import { bareNodeRss, idleRss, shippedNodeFlags, shippedSettings, type IdleConfig } from '../test/helpers/idle-rss.js'
 import { freePort, missing, terminate } from '../test/helpers/real.js'
 
 type Figure = { figure: string; value: number; unit: string }
@@ -76,13 +78,17 @@ export function moduleCost(spec: string): { rss: number; heap: number } {
   return { rss: median(runs.map((r) => r.rss)), heap: median(runs.map((r) => r.heap)) }
 }
 
-function flagCost(flags: string[]): { at: number; deck: number; lookups: number; state: number } {
+type Workloads = Record<'at' | 'deck' | 'lookups' | 'state' | 'worker' | 'big', number>
+
+/** scripts/flag-workload.ts under these V8 flags and malloc environment: each workload the median of 3 processes. */
+function flagCost(flags: string[], mallocEnv: Record<string, string> = {}): Workloads {
   const runs = [0, 1, 2].map(() => {
-    const r = spawnSync(process.execPath, [...flags, join(dist, 'scripts/flag-workload.js')], { env: env(), encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [...flags, join(dist, 'scripts/flag-workload.js')], { env: { ...env(), ...mallocEnv }, encoding: 'utf8' })
     if (r.status !== 0) throw new Error(`flag-workload ${flags.join(' ')}: ${r.stderr.slice(-500)}`)
-    return JSON.parse(r.stdout) as { at: number; deck: number; lookups: number; state: number }
+    return JSON.parse(r.stdout) as Workloads
   })
-  return { at: median(runs.map((r) => r.at)), deck: median(runs.map((r) => r.deck)), lookups: median(runs.map((r) => r.lookups)), state: median(runs.map((r) => r.state)) }
+  const of = (k: keyof Workloads) => median(runs.map((r) => r[k]))
+  return { at: of('at'), deck: of('deck'), lookups: of('lookups'), state: of('state'), worker: of('worker'), big: of('big') }
 }
 
 function wallMs(args: string[], runs = 9): number {
@@ -132,10 +138,10 @@ async function benchIdle(): Promise<Figure[]> {
       const now = await idleRss(kind, { mqttUrl: broker.url })
       const bare = await idleRss(kind, { mqttUrl: broker.url, nodeArgs: [] })
       out.push(
-        { figure: `idle RSS: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`}, no V8 flag`, value: round(bare.rssMb), unit: 'MB' },
+        { figure: `idle RSS: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`}, no memory settings`, value: round(bare.rssMb), unit: 'MB' },
         { figure: `idle RSS: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`} (now)`, value: round(now.rssMb), unit: 'MB' },
         { figure: `idle RSS: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`}, private part (RssAnon)`, value: round(now.anonMb), unit: 'MB' },
-        { figure: `idle CPU: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`}, no V8 flag / shipped flag`, value: round(bare.cpuPct, 2), unit: `% / ${round(now.cpuPct, 2)} % of a core` },
+        { figure: `idle CPU: linewatch ${kind === 'demo' ? 'demo' : `run, ${kind} config`}, no memory settings / shipped`, value: round(bare.cpuPct, 2), unit: `% / ${round(now.cpuPct, 2)} % of a core` },
       )
     }
   } finally {
@@ -148,13 +154,22 @@ export async function benchLean(): Promise<{ figures: Figure[]; skipped?: string
   if (process.platform !== 'linux') return { figures: [], skipped: 'reads /proc (Linux only)' }
   const figures: Figure[] = [...(await benchIdle()), ...(await benchCli())]
   const none = flagCost([])
-  for (const [name, flags] of [['none', []], ['--optimize-for-size', ['--optimize-for-size']], ['--max-semi-space-size=1', ['--max-semi-space-size=1']]] as const) {
-    const c = name === 'none' ? none : flagCost([...flags])
+  const shipped = shippedSettings()
+  const settings: [string, string[], Record<string, string>][] = [
+    ['none', [], {}],
+    ['--optimize-for-size', ['--optimize-for-size'], {}],
+    ['--max-semi-space-size=1', ['--max-semi-space-size=1'], {}],
+    ['shipped (malloc environment + V8 flags)', shipped.flags, shipped.env],
+  ]
+  for (const [name, flags, mallocEnv] of settings) {
+    const c = name === 'none' ? none : flagCost(flags, mallocEnv)
     figures.push(
       { figure: `V8 flags ${name}: AT framing 4 MB`, value: c.at, unit: `ms (${round(c.at / none.at, 2)} x none)` },
       { figure: `V8 flags ${name}: deck of 50k rows parsed and indexed`, value: c.deck, unit: `ms (${round(c.deck / none.deck, 2)} x none)` },
       { figure: `V8 flags ${name}: 200k route lookups`, value: c.lookups, unit: `ms (${round(c.lookups / none.lookups, 2)} x none)` },
       { figure: `V8 flags ${name}: 20k states to JSON`, value: c.state, unit: `ms (${round(c.state / none.state, 2)} x none)` },
+      { figure: `V8 flags ${name}: 200k-row deck in the worker beside AT framing`, value: c.worker, unit: `ms (${round(c.worker / none.worker, 2)} x none)` },
+      { figure: `V8 flags ${name}: 2,000 buffers of 256 KiB`, value: c.big, unit: `ms (${round(c.big / none.big, 2)} x none)` },
     )
   }
   for (const [name, spec] of MODULES) {

@@ -17,8 +17,8 @@ interface Row {
 }
 
 const ROWS: Row[] = [
-  { what: 'linewatch run, one modem + one GSM line: idle RSS', before: /^idle RSS: linewatch run, minimal config, no V8 flag$/, now: /^idle RSS: linewatch run, minimal config \(now\)$/, target: 60, than: '<=', unit: 'MB' },
-  { what: 'linewatch run, the example config: idle RSS', before: /^idle RSS: linewatch run, example config, no V8 flag$/, now: /^idle RSS: linewatch run, example config \(now\)$/, target: 70, than: '<=', unit: 'MB' },
+  { what: 'linewatch run, one modem + one GSM line: idle RSS', before: /^idle RSS: linewatch run, minimal config, no memory settings$/, now: /^idle RSS: linewatch run, minimal config \(now\)$/, target: 60, than: '<=', unit: 'MB' },
+  { what: 'linewatch run, the example config: idle RSS', before: /^idle RSS: linewatch run, example config, no memory settings$/, now: /^idle RSS: linewatch run, example config \(now\)$/, target: 70, than: '<=', unit: 'MB' },
   { what: 'linewatch route NUMBER: wall time', before: /^CLI: linewatch route NUMBER, loading the whole firmware first/, now: /^CLI: linewatch route NUMBER \(now\)$/, target: 250, than: '<=', unit: 'ms' },
   { what: 'uplink cut → route moved (namespaces): mean', before: /^cut → route switch, measured in namespaces, old settings.*mean/, now: /^cut → route switch, measured in namespaces, new defaults.*mean/, target: 2, than: '<=', unit: 's' },
   { what: 'uplink cut → route moved (namespaces): worst', before: /^cut → route switch, measured in namespaces, old settings.*worst/, now: /^cut → route switch, measured in namespaces, new defaults.*worst/, target: 3, than: '<=', unit: 's' },

@@ -3,10 +3,18 @@
  * `node [flags] dist/scripts/flag-workload.js`, it times three of the box's own workloads and prints JSON.
  *  - at: the modem's AT framer on 4 MB of modem output in random 1-256 byte chunks (a Buffer per chunk);
  *  - deck: a 50,000-row rate deck parsed from CSV and indexed; lookups: 200,000 longest-prefix lookups in it (routing);
- *  - state: 20,000 line-state updates serialised to JSON as MQTT messages (the reporting path).
+ *  - state: 20,000 line-state updates serialised to JSON as MQTT messages (the reporting path);
+ *  - worker: a 200,000-row deck file imported in the deck worker while the main thread frames AT output
+ *    (threads allocating at once: what malloc's arena count changes);
+ *  - big: 2,000 buffers of 256 KiB filled and dropped (what malloc's mmap threshold changes).
+ * Run with an environment too (MALLOC_* settings), it measures those the same way.
  * Each is the best of three, so a scheduler hiccup on a shared machine does not count as the flag's cost.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { importInWorker } from '../src/lcr/decks.js'
 import { AtFramer } from '../src/modem/framer.js'
 import { parseDeck } from '../src/lcr/deck.js'
 import { PrefixIndex } from '../src/lcr/prefix-index.js'
@@ -64,4 +72,27 @@ const state = best(() => {
     bytesOut += Buffer.byteLength(JSON.stringify(line))
   }
 })
-process.stdout.write(`${JSON.stringify({ at, deck, lookups, state, rssMb: Number((process.memoryUsage().rss / 1048576).toFixed(1)) })}\n`)
+const dir = mkdtempSync(join(tmpdir(), 'lw-flags-'))
+let big200k = 'prefix,rate\n'
+for (let i = 0; i < 200_000; i++) big200k += `7${Math.floor(rnd() * 1e7)},${(rnd() * 5).toFixed(4)}\n`
+writeFileSync(join(dir, 'deck.csv'), big200k)
+let worker = Infinity
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now()
+  let done = false
+  const job = importInWorker({ kind: 'file', file: join(dir, 'deck.csv'), keepTo: join(dir, 'kept.csv') }).finally(() => (done = true))
+  while (!done) {
+    const framer = new AtFramer()
+    for (const c of chunks.slice(0, 2000)) framer.write(c)
+    await new Promise((r) => setImmediate(r))
+  }
+  if (!(await job).packed) throw new Error('the worker refused the deck')
+  worker = Math.min(worker, Number((performance.now() - t0).toFixed(1)))
+}
+rmSync(dir, { recursive: true, force: true })
+const big = best(() => {
+  let sum = 0
+  for (let i = 0; i < 2_000; i++) sum += Buffer.alloc(256 * 1024, i & 0xff)[i]!
+  if (sum < 0) throw new Error('unreachable')
+})
+process.stdout.write(`${JSON.stringify({ at, deck, lookups, state, worker, big, rssMb: Number((process.memoryUsage().rss / 1048576).toFixed(1)) })}\n`)

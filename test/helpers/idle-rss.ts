@@ -27,13 +27,20 @@ export type IdleConfig = (typeof CONFIGS)[number]
 const root = [new URL('../../', import.meta.url).pathname, new URL('../../../', import.meta.url).pathname].find((d) => existsSync(join(d, 'bin/linewatch.js')))!
 const bin = join(root, 'bin/linewatch.js')
 
-/** The V8 flags the box runs with: bin/linewatch.js's first line, `#!/usr/bin/env -S node FLAGS` (the image's wrapper reads it too). */
-export function shippedNodeFlags(): string[] {
+/**
+ * What the box runs with: bin/linewatch.js's first line, `#!/usr/bin/env -S [NAME=VALUE ...] node [FLAGS ...]`
+ * (glibc malloc's settings, then V8's flags; the image's wrapper reads the same line).
+ */
+export function shippedSettings(): { env: Record<string, string>; flags: string[] } {
   const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!
-  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first)
-  if (!m) throw new Error(`bin/linewatch.js's first line is not "#!/usr/bin/env -S node FLAGS": ${first}`)
-  return m[1]!.split(' ').filter(Boolean)
+  const m = /^#!\/usr\/bin\/env -S ((?:[A-Z_]+=\S+ )*)node(.*)$/.exec(first)
+  if (!m) throw new Error(`bin/linewatch.js's first line is not "#!/usr/bin/env -S [NAME=VALUE ...] node FLAGS": ${first}`)
+  const env = Object.fromEntries(m[1]!.split(' ').filter(Boolean).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]))
+  return { env, flags: m[2]!.split(' ').filter(Boolean) }
 }
+
+/** The V8 flags of shippedSettings(). */
+export const shippedNodeFlags = (): string[] => shippedSettings().flags
 
 /**
  * Node started through `env -u NODE_OPTIONS` (which execs it: same pid): under tap, every spawn is given
@@ -161,9 +168,13 @@ export interface IdleRss {
   cpuPct: number
 }
 
-/** Start the box on `kind` (with the shipped V8 flags unless `nodeArgs` says otherwise), let it idle, read its RSS, stop it. */
+/**
+ * Start the box on `kind` with the shipped settings (malloc's environment and V8's flags), or with only the
+ * flags `nodeArgs` gives and no malloc setting; let it idle, read its RSS, stop it.
+ */
 export async function idleRss(kind: IdleConfig, opts: { mqttUrl: string; idleMs?: number; env?: NodeJS.ProcessEnv; nodeArgs?: string[] }): Promise<IdleRss> {
-  const s = await start(kind, opts.mqttUrl, opts.env ?? {}, opts.nodeArgs ?? shippedNodeFlags())
+  const shipped = shippedSettings()
+  const s = await start(kind, opts.mqttUrl, { ...(opts.nodeArgs ? {} : shipped.env), ...opts.env }, opts.nodeArgs ?? shipped.flags)
   try {
     await sleep(opts.idleMs ?? 10_000)
     const readings: { rss: number; anon: number }[] = []
