@@ -69,8 +69,11 @@ export class J5Panel implements PanelDriver {
   }
 
   async start(timeoutMs = 10000): Promise<void> {
-    // required on first use: a box without a GPIO panel never loads johnny-five (~600 KB of source; issue 20)
-    const five = createRequire(import.meta.url)('johnny-five') as typeof J5
+    // required on first use: a box without a GPIO panel never loads johnny-five (~600 KB of source; issue 20).
+    // Its three classes the panel uses, from their own files: the package's index requires all ~40 of its
+    // components (servos, LCDs, GPS, ...), 2 MB more heap (docs/performance.md)
+    const require = createRequire(import.meta.url)
+    const five = { Board: require('johnny-five/lib/board.js'), Pin: require('johnny-five/lib/pin.js'), Button: require('johnny-five/lib/button.js') } as Pick<typeof J5, 'Board' | 'Pin' | 'Button'>
     const board = new five.Board({ io: this.#io, repl: false, debug: false, sigint: false } as J5.BoardOption)
     // @types/johnny-five leaves out that Board and Button are EventEmitters
     const boardEvents = board as unknown as EventEmitter
