@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the flashable linewatch image for a Raspberry Pi (arm64) from Debian's packages only:
-#   image/build.sh [--out DIR] [--suite bookworm] [--mirror URL]
+#   image/build.sh [--out DIR] [--suite trixie] [--kernel-suite trixie-backports] [--mirror URL]
 # Output: DIR/linewatch-<version>-arm64.img.xz and its .sha256 (default DIR: ./dist-image).
 # Needs root (mmdebstrap root mode), and arm64 binaries runnable (binfmt + qemu-user-static): when
 # they are not, it says so and exits 0 having built nothing (CI stays green).
@@ -9,14 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 out=$repo/dist-image
-suite=bookworm
+suite=trixie
+# The kernel comes from trixie-backports (7.x): the only Debian arm64 kernel with gpio-sim (the QEMU GPIO
+# test), the Pi 5's SD host (sdhci-brcmstb) and its RP1 GPIO; bookworm's 6.1, bookworm-backports' and
+# trixie's 6.12 have none of them (docs/installer.md). --kernel-suite '' takes the suite's own kernel.
+kernel_suite=trixie-backports
 mirror=http://deb.debian.org/debian
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift 2 ;;
     --suite) suite=$2; shift 2 ;;
+    --kernel-suite) kernel_suite=$2; shift 2 ;;
     --mirror) mirror=$2; shift 2 ;;
-    *) echo "usage: image/build.sh [--out DIR] [--suite SUITE] [--mirror URL]" >&2; exit 2 ;;
+    *) echo "usage: image/build.sh [--out DIR] [--suite SUITE] [--kernel-suite SUITE] [--mirror URL]" >&2; exit 2 ;;
   esac
 done
 version=$(node -p "require('./package.json').version")
@@ -77,15 +82,17 @@ step "root file system ($suite, arm64) with mmdebstrap"
 # update-initramfs is diverted while packages install (every kernel/firmware hook would rebuild it);
 # it is built once at the end, with a short module list. The raspi-firmware settings are written
 # before the package comes, so dpkg keeps them (force-confold) instead of asking.
+kernel_pkg=linux-image-arm64 kernel_source=()
+[ -n "$kernel_suite" ] && kernel_pkg=linux-image-arm64/$kernel_suite kernel_source=("deb $mirror $kernel_suite main non-free-firmware")
 mmdebstrap --mode=root --arch=arm64 --dpkgopt=force-confold --dpkgopt=force-confdef --variant=important --components="main non-free-firmware" \
-  --include=systemd-sysv,udev,kmod,initramfs-tools,linux-image-arm64,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,libgpiod2,gpiod,dosfstools,sudo,busybox \
+  --include=systemd-sysv,udev,kmod,initramfs-tools,$kernel_pkg,raspi-firmware,firmware-brcm80211,wireless-regdb,wpasupplicant,openssh-server,iproute2,nftables,iputils-ping,conntrack,ca-certificates,systemd-timesyncd,systemd-resolved,gpiod,dosfstools,sudo,busybox \
   --essential-hook='chroot "$1" dpkg-divert --local --rename --add /usr/sbin/update-initramfs && printf "#!/bin/sh\nexit 0\n" > "$1/usr/sbin/update-initramfs" && chmod +x "$1/usr/sbin/update-initramfs"' \
   --essential-hook='mkdir -p "$1/etc/dpkg/dpkg.cfg.d" && printf "path-exclude=/usr/share/man/*\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\n" > "$1/etc/dpkg/dpkg.cfg.d/linewatch-nodoc"' \
   --essential-hook="cp '$repo/image/dpkg-trim.cfg' \"\$1/etc/dpkg/dpkg.cfg.d/linewatch-trim\"" \
   --essential-hook='mkdir -p "$1/etc/default" && printf "ROOTPART=LABEL=linewatch-a\nCONSOLES=\"serial0,115200 tty1\"\n" > "$1/etc/default/raspi-firmware"' \
   --essential-hook='printf "quiet panic=10\n" > "$1/etc/default/raspi-extra-cmdline"' \
   --essential-hook='printf "dtparam=watchdog=on\nenable_uart=1\narm_64bit=1\n" > "$1/etc/default/raspi-firmware-custom"' \
-  "$suite" "$work/root" "$mirror" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; echo "image: mmdebstrap failed"; exit 1; }
+  "$suite" "$work/root" "$mirror" "${kernel_source[@]}" > "$work/mmdebstrap.log" 2>&1 || { tail -30 "$work/mmdebstrap.log"; echo "image: mmdebstrap failed"; exit 1; }
 test -x "$work/root/usr/bin/systemctl" || { echo "image: mmdebstrap failed"; exit 1; }
 root=$work/root
 chroot_mounts "$root"
@@ -108,8 +115,16 @@ cp -r "$work/node" "$root/opt/node-headers"
 # mmdebstrap leaves no package lists behind
 chroot "$root" apt-get update -qq
 chroot "$root" apt-get install -y -qq --no-install-recommends g++ make python3 libgpiod-dev >/dev/null
-chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root npm_config_nodedir=/opt/node-headers && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod --foreground-scripts --loglevel=error' 2>&1 | tail -3 | sed 's/^/    /'
-chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
+# node-libgpiod 0.5 speaks libgpiod 1.x (bookworm) and the kernel's GPIO uAPI v1; trixie has libgpiod 2 and the
+# 7.x kernel no uAPI v1 (CONFIG_GPIO_CDEV_V1 off): it could neither build nor open a chip, so it goes (an
+# optional dependency) and the v2 addon below is the only way to the chip
+if chroot "$root" dpkg-query -W -f='${Version}' libgpiod-dev | grep -q '^1\.'; then
+  chroot "$root" sh -c 'cd /opt/linewatch && export HOME=/root npm_config_nodedir=/opt/node-headers && node /opt/npm/bin/npm-cli.js rebuild node-libgpiod --foreground-scripts --loglevel=error' 2>&1 | tail -3 | sed 's/^/    /'
+  chroot "$root" sh -c 'cd /opt/linewatch && node -e "require(\"node-libgpiod\"); console.log(\"    node-libgpiod built for\", process.arch)"'
+else
+  rm -rf "$root/opt/linewatch/node_modules/node-libgpiod"
+  echo "    node-libgpiod left out: libgpiod-dev $(chroot "$root" dpkg-query -W -f='${Version}' libgpiod-dev) is not 1.x"
+fi
 # our GPIO v2 uAPI addon (plain C on node_api.h, no node-gyp; src/hw/io/gpio-v2-chip.ts prefers it to node-libgpiod)
 install -D -m 0644 "$repo/native/gpio-v2/gpio_v2.c" "$root/opt/linewatch/native/gpio-v2/gpio_v2.c"
 chroot "$root" sh -c 'cd /opt/linewatch/native/gpio-v2 && cc -O2 -Wall -shared -fPIC -DNODE_GYP_MODULE_NAME=gpio_v2 -I/opt/node-headers/include/node -o gpio_v2.node gpio_v2.c && rm gpio_v2.c && node -e "require(\"./gpio_v2.node\"); console.log(\"    gpio_v2 addon built for\", process.arch)"'
@@ -175,15 +190,25 @@ printf 'MODULES=list\nFSTYPE=ext4\n' > "$root/etc/initramfs-tools/conf.d/linewat
 # what finds and mounts the root: the SD card's hosts (sdhci-iproc: Pi 4/400/CM4 emmc2; bcm2835:
 # the sdhost of the Pi 3/Zero 2 W), ext4, and virtio for the QEMU smoke test
 initrd_modules="ext4 sdhci-iproc sdhci-pltfm bcm2835 virtio_blk virtio_mmio vfat nls_cp437"
+# the Pi 5's SD host (bcm2712), where the kernel has it (7.x; not Debian's 6.1 or 6.12)
+ls "$root"/usr/lib/modules/*/kernel/drivers/mmc/host/sdhci-brcmstb.ko* >/dev/null 2>&1 && initrd_modules+=" sdhci-brcmstb"
+# the kernels by their modules folder: the 7.x packages keep the image in it (/usr/lib/modules/V/vmlinuz)
+kvers=$(ls "$root/usr/lib/modules")
+# and nothing in /boot, where update-initramfs and the raspi-firmware hooks look: a link there (not a copy: 50 MB)
+for kver in $kvers; do
+  for f in vmlinuz config System.map; do
+    [ -e "$root/boot/$f-$kver" ] || [ ! -e "$root/usr/lib/modules/$kver/$f" ] || ln -s "../usr/lib/modules/$kver/$f" "$root/boot/$f-$kver"
+  done
+done
+kimage() { echo "/boot/vmlinuz-$1"; }
 printf '%s\n' $initrd_modules >> "$root/etc/initramfs-tools/modules"
 # the A/B slot chooser (docs/updates.md) and what it needs (FAT, sha256sum)
 install -D -m 0755 "$repo/image/initramfs-linewatch-slot" "$root/etc/initramfs-tools/scripts/local-top/linewatch-slot"
 install -D -m 0755 "$repo/image/initramfs-hook-linewatch" "$root/etc/initramfs-tools/hooks/linewatch-slot"
-chroot "$root" update-initramfs -c -k all 2>&1 | tail -1 | sed 's/^/    /'
+for kver in $kvers; do chroot "$root" update-initramfs -c -k "$kver" 2>&1 | tail -1 | sed 's/^/    /'; done
 # a misspelt module is skipped by update-initramfs without a word, and the Pi would not find its
 # root: each must be in the initrd or built into the kernel
-for k in "$root"/boot/initrd.img-*; do
-  kver=${k##*/initrd.img-}
+for kver in $kvers; do
   inside=$(chroot "$root" lsinitramfs "/boot/initrd.img-$kver")
   for m in $initrd_modules; do
     pattern="/${m//[-_]/[-_]}\.ko"
@@ -193,7 +218,10 @@ for k in "$root"/boot/initrd.img-*; do
 done
 printf 'MODULES=dep\nFSTYPE=ext4\n' > "$root/etc/initramfs-tools/conf.d/linewatch-build.conf"
 # the firmware hook copies kernel, initrd and dtbs into /boot/firmware and writes cmdline.txt/config.txt
-chroot "$root" sh -c 'for k in /boot/vmlinuz-*; do /etc/kernel/postinst.d/z50-raspi-firmware "${k#/boot/vmlinuz-}" "$k"; done' 2>&1 | tail -1 | sed 's/^/    /'
+for kver in $kvers; do chroot "$root" /etc/kernel/postinst.d/z50-raspi-firmware "$kver" "$(kimage "$kver")" 2>&1 | tail -1 | sed 's/^/    /'; done
+# the Pi 5's firmware (in its EEPROM) reads config.txt and the dtb from here too: check the hook put it there
+ls "$root"/boot/firmware/bcm2712-rpi-5-b.dtb >/dev/null 2>&1 && echo "    Pi 5: bcm2712-rpi-5-b.dtb on the boot partition" || echo "    Pi 5: no bcm2712-rpi-5-b.dtb on the boot partition (this kernel has no Pi 5)"
+
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/cache/apt/"*.bin "$root/var/lib/apt/lists/"*
 chroot_unmount "$root"
 
@@ -237,7 +265,7 @@ step "compressing ($total_mb MiB)"
 xz -T0 -6 -c "$img" > "$out/$name.img.xz"
 (cd "$out" && sha256sum "$name.img.xz" > "$name.img.xz.sha256")
 # the kernel and initrd for the QEMU smoke test (image/test.sh)
-cp "$work/firmware-copy"/vmlinuz-* "$out/$name.vmlinuz" 2>/dev/null || cp "$root"/boot/vmlinuz-* "$out/$name.vmlinuz"
+cp "$work/firmware-copy"/vmlinuz-* "$out/$name.vmlinuz" 2>/dev/null || cp "$root$(kimage "$kvers")" "$out/$name.vmlinuz"
 cp "$work/firmware-copy"/initrd.img-* "$out/$name.initrd" 2>/dev/null || cp "$root"/boot/initrd.img-* "$out/$name.initrd"
 # for npm run bench (scripts/bench-image.ts)
 printf '{"date":"%s","buildSeconds":%s,"imageBytes":%s,"compressedBytes":%s}\n' "$(date -u +%FT%TZ)" $(( $(date +%s) - t0 )) \
