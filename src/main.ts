@@ -16,6 +16,9 @@ usage:
   linewatch demo [--mqtt-url URL] [--http-port N] [--http-host H]
                                           the whole box on simulated hardware, page on http://127.0.0.1:8080
   linewatch validate FILE                 check a config; exit 1 with "path: message (line N)" per problem
+  linewatch config migrate [--config FILE]
+                                          rewrite an older config file in this version's format (the old one
+                                          kept as FILE.v<N>)
   linewatch firstboot [--boot DIR] [--etc DIR] [--state DIR]
                                           apply the installer's files on the boot partition (factory reset,
                                           linewatch.yaml, admin and web passwords, Wi-Fi, SSH key, host name);
@@ -59,6 +62,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'validate':
         return await (await import('./cli/tools.js')).validate(rest)
+      case 'config':
+        return await (await import('./cli/config.js')).config(rest)
       case 'schema':
         process.stdout.write(`${JSON.stringify((await import('./config/schema.js')).jsonSchema(), null, 2)}\n`)
         return 0

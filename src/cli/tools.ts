@@ -1,5 +1,6 @@
 /** The installer's tools: `linewatch validate`, `doctor` and `firstboot` (each loads only its own part). */
 import { spawn } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
@@ -15,6 +16,9 @@ export async function validate(args: string[]): Promise<number> {
   try {
     await loadConfig(file)
     process.stdout.write(`${file}: ok\n`)
+    // an older format is fine to run on; say how the file itself is brought up to date
+    const note = (await import('../config/migrate-file.js')).migrationNote(file, await readFile(file, 'utf8'))
+    if (note) process.stdout.write(`${note}\n`)
     return 0
   } catch (err) {
     if (err instanceof ConfigError) {

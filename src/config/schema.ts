@@ -4,6 +4,7 @@
  * against (published as schema/linewatch.schema.json by `npm run schema`).
  */
 import { DECK_ENCODINGS } from '../lcr/deck-encoding.js'
+import { CONFIG_VERSION } from './migrate.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
@@ -567,6 +568,7 @@ export const UpdateSchema = Type.Object(
 
 export const ConfigSchema = Type.Object(
   {
+    configVersion: Type.Integer({ default: 1, minimum: 1, maximum: CONFIG_VERSION, description: `The format of this file: ${CONFIG_VERSION} for this linewatch; absent means 1. An older file is read migrated in memory and rewritten by \`linewatch config migrate\` or once an update is confirmed (docs/configuration.md)` }),
     site: Id,
     box: Id,
     timezone: Type.String({ default: 'UTC', minLength: 1, description: 'The site\'s time zone (IANA name, e.g. Europe/Moscow): business hours and the hours of the week are site time' }),

@@ -9,6 +9,7 @@ import { bandRuleProblems } from '../lcr/bands.js'
 import { pinClaims } from './pins.js'
 import type { Config } from './schema.js'
 import { checkConfig } from './check.js'
+import { migrateDocument } from './migrate.js'
 
 export interface ConfigProblem {
   /** e.g. `lines[1].kind`; empty for the whole file. */
@@ -45,6 +46,10 @@ export function validateConfigText(text: string): { config: Config; problems: []
   if (doc.errors.length > 0) {
     return { config: null, problems: doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}`, line: lineAt(e.pos[0]) })) }
   }
+  // an older file's format is brought up to date in memory only: the file is rewritten by `linewatch config migrate`
+  // or once an update is confirmed (migrate-file.ts), never while a fallback to the old system could still come
+  const migrated = migrateDocument(doc)
+  if ('problem' in migrated) return { config: null, problems: [{ path: 'configVersion', message: migrated.problem, line: lineOf(doc, ['configVersion'], lineAt) }] }
   let data: unknown
   try {
     // the yaml library refuses a file whose aliases expand without end (a "billion laughs"): say so, plainly

@@ -13,6 +13,8 @@ import { Credentials } from '../auth/credentials.js'
 import { DEFAULT_CONFIG } from '../cli/defaults.js'
 import { loadConfig, type Config } from '../config/index.js'
 import { resolveStateDir } from '../config/storage.js'
+import { migrateConfigFile } from '../config/migrate-file.js'
+import { errorMessage } from '../core/errors.js'
 import { systemClock } from '../core/clock.js'
 import { BootStateFile, type Slot } from './boot-state.js'
 import { confirmTrial, fallbackReport, type HealthProbes } from './confirm.js'
@@ -124,7 +126,16 @@ export async function confirmBoot(o: { boot: string; running: Slot | null; confi
     const s = await new BootStateFile(o.boot).read()
     await writeFile(join(stateDir, 'update', 'confirmed.json'), JSON.stringify({ message: `linewatch ${s.versions[s.active] ?? ''} (slot ${s.active}) confirmed healthy after the update` }), { mode: 0o600 })
     await chownLikeDir(join(stateDir, 'update', 'confirmed.json'), stateDir)
+    // only now may the file take the new format: before, a fallback to the old system could still come
+    await migrateAfterConfirm(file)
   }
   // a reboot asked is a failure of the unit too: FailureAction=reboot backs it up
   return outcome.outcome === 'rebooting' ? 1 : 0
+}
+
+/** The config rewritten in the confirmed system's format (migrate-file.ts); a failure leaves it as it was, read migrated. */
+export async function migrateAfterConfirm(file: string, migrate = migrateConfigFile): Promise<void> {
+  const r = await migrate(file).catch((err: unknown) => ({ outcome: 'refused' as const, problems: [errorMessage(err)] }))
+  if (r.outcome === 'migrated') process.stdout.write(`${file}: migrated from configVersion ${r.from} to ${r.to}; the old file is kept as ${r.backup}\n`)
+  if (r.outcome === 'refused') process.stdout.write(`${file}: not migrated (the box reads it migrated in memory): ${r.problems.join('; ')}\n`)
 }

@@ -1,0 +1,87 @@
+/**
+ * Rewriting an older config file in the current format (`linewatch config migrate`, and once an update is
+ * confirmed healthy: src/update/confirm-cli.ts). The old file is kept beside it as `<file>.v<N>` (N its
+ * configVersion), then the new one replaces it atomically: a power cut leaves the old file or the new, whole.
+ * The migrated text must validate before anything is written: a file is never swapped for one the box refuses.
+ */
+import { open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { parseDocument } from 'yaml'
+import { errorMessage } from '../core/errors.js'
+import { CONFIG_VERSION, documentVersion, migrateDocument, type MigrateOptions } from './migrate.js'
+import { formatProblem, MAX_CONFIG_BYTES, validateConfigText } from './validate.js'
+
+export type FileMigration =
+  | { outcome: 'current'; version: number }
+  | { outcome: 'migrated'; from: number; to: number; steps: string[]; backup: string }
+  | { outcome: 'refused'; problems: string[] }
+
+export interface MigrateFileOptions extends MigrateOptions {
+  /** Checks the migrated text; default: the real config's validation (tests with their own migrations give theirs). */
+  check?: (text: string) => string[]
+  /** Called after each file is on the card, before the next step (tests cut the power there). */
+  step?: (what: 'backup' | 'temp') => void | Promise<void>
+}
+
+/** The version of the config text's format (1 when absent), or null when the text says no usable version. */
+export function textVersion(text: string): number | null {
+  const v = documentVersion(parseDocument(text))
+  return 'version' in v ? v.version : null
+}
+
+export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}): Promise<FileMigration> {
+  let text: string
+  let mode: number, uid: number, gid: number
+  try {
+    const st = await stat(file)
+    if (st.size > MAX_CONFIG_BYTES) return { outcome: 'refused', problems: [`the file is ${Math.round(st.size / 1024)} KiB; a config may be at most ${MAX_CONFIG_BYTES / 1024} KiB`] }
+    ;({ mode, uid, gid } = st)
+    text = await readFile(file, 'utf8')
+  } catch (err) {
+    return { outcome: 'refused', problems: [`cannot read: ${errorMessage(err)}`] }
+  }
+  const doc = parseDocument(text, { uniqueKeys: true })
+  if (doc.errors.length > 0) return { outcome: 'refused', problems: doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`) }
+  const m = migrateDocument(doc, o)
+  if ('problem' in m) return { outcome: 'refused', problems: [`configVersion: ${m.problem}`] }
+  if (m.from === m.to) return { outcome: 'current', version: m.to }
+  const next = doc.toString()
+  const check = o.check ?? ((t: string) => validateConfigText(t).problems.map(formatProblem))
+  const problems = check(next)
+  if (problems.length > 0) return { outcome: 'refused', problems: [`migrated from configVersion ${m.from} to ${m.to}, the file would not be valid; left as it is:`, ...problems] }
+  const backup = `${file}.v${m.from}`
+  // the config may hold secrets (and is root's or the service's): both files keep its mode and owner
+  const keep = { mode: mode & 0o7777, uid, gid }
+  await writeWhole(backup, text, keep)
+  await o.step?.('backup')
+  await writeWhole(file, next, keep, o.step)
+  return { outcome: 'migrated', from: m.from, to: m.to, steps: m.steps, backup }
+}
+
+/** A temp file beside `path`, fsync, rename, fsync of the folder (as core/atomic-file.ts, with a hook and the owner). */
+async function writeWhole(path: string, text: string, keep: { mode: number; uid: number; gid: number }, step?: MigrateFileOptions['step']): Promise<void> {
+  const tmp = `${path}.tmp-migrate`
+  await rm(tmp, { force: true })
+  const f = await open(tmp, 'wx', keep.mode)
+  try {
+    await f.writeFile(text)
+    await f.chmod(keep.mode)
+    if (process.getuid?.() === 0) await f.chown(keep.uid, keep.gid)
+    await f.sync()
+  } finally {
+    await f.close()
+  }
+  await step?.('temp')
+  await rename(tmp, path)
+  const dir = await open(dirname(path), 'r').catch(() => null)
+  await dir?.sync().catch(() => {})
+  await dir?.close()
+}
+
+/** One line for a log: what reading `text` in memory did, or null when it is already the current format. */
+export function migrationNote(file: string, text: string): string | null {
+  if (CONFIG_VERSION <= 1) return null // no file is older than the first format: nothing to parse at each start
+  const v = textVersion(text)
+  if (v === null || v >= CONFIG_VERSION) return null
+  return `${file} is configVersion ${v}: read migrated to ${CONFIG_VERSION} in memory; the file is rewritten once an update is confirmed, or by linewatch config migrate --config ${file}`
+}
