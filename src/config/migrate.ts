@@ -6,7 +6,7 @@
  * update is confirmed or on `linewatch config migrate`: an update on trial may still fall back to the old
  * system, which would meet a file it cannot read. Imports no schema: `run` and `validate` load this.
  */
-import { isMap, isScalar, Pair, Scalar, type Document } from 'yaml'
+import { isMap, isScalar, Pair, Scalar, YAMLMap, type Document } from 'yaml'
 import { VERSION } from '../core/version.js'
 
 /** The format this linewatch reads and writes. Raise it with a migration, and add the released example. */
@@ -81,4 +81,33 @@ function setVersion(doc: Document, version: number): void {
   key.commentBefore = ' The format of this file (docs/configuration.md); set by linewatch when it migrates the file.'
   key.spaceBefore = true
   map.items.unshift(new Pair(key, new Scalar(version)))
+}
+
+// Helpers for migrations: they move the key's own node, so its comments and value's layout go with it.
+
+const pairIndex = (map: YAMLMap, key: string) => map.items.findIndex((p) => isScalar(p.key) && p.key.value === key)
+
+/** The map at `path` (top level for []), or null when the file does not have it. */
+function mapAt(doc: Document, path: readonly string[]): YAMLMap | null {
+  const node = path.length ? doc.getIn(path, true) : doc.contents
+  return isMap(node) ? node : null
+}
+
+/** `path`'s last key renamed `to` in place; nothing when the file does not have it. */
+export function renameKey(doc: Document, path: readonly string[], to: string): void {
+  const map = mapAt(doc, path.slice(0, -1))
+  const i = map ? pairIndex(map, path[path.length - 1]!) : -1
+  if (!map || i < 0) return
+  const key = map.items[i]!.key
+  if (isScalar(key)) key.value = to
+}
+
+/** The key at `from` moved into the map at `toParent` (made when absent), at its end; nothing when absent. */
+export function moveKey(doc: Document, from: readonly string[], toParent: readonly string[]): void {
+  const source = mapAt(doc, from.slice(0, -1))
+  const i = source ? pairIndex(source, from[from.length - 1]!) : -1
+  if (!source || i < 0) return
+  if (!mapAt(doc, toParent)) doc.setIn(toParent, new YAMLMap())
+  const [pair] = source.items.splice(i, 1)
+  mapAt(doc, toParent)!.items.push(pair!)
 }
