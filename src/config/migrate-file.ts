@@ -31,11 +31,11 @@ export function textVersion(text: string): number | null {
 
 export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}): Promise<FileMigration> {
   let text: string
-  let mode: number, uid: number, gid: number
+  let mode: number, uid: number, gid: number, atime: Date, mtime: Date
   try {
     const st = await stat(file)
     if (st.size > MAX_CONFIG_BYTES) return { outcome: 'refused', problems: [`the file is ${Math.round(st.size / 1024)} KiB; a config may be at most ${MAX_CONFIG_BYTES / 1024} KiB`] }
-    ;({ mode, uid, gid } = st)
+    ;({ mode, uid, gid, atime, mtime } = st)
     text = await readFile(file, 'utf8')
   } catch (err) {
     return { outcome: 'refused', problems: [`cannot read: ${errorMessage(err)}`] }
@@ -50,8 +50,9 @@ export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}
   const problems = check(next)
   if (problems.length > 0) return { outcome: 'refused', problems: [`migrated from configVersion ${m.from} to ${m.to}, the file would not be valid; left as it is:`, ...problems] }
   const backup = `${file}.v${m.from}`
-  // the config may hold secrets (and is root's or the service's): both files keep its mode and owner
-  const keep = { mode: mode & 0o7777, uid, gid }
+  // the config may hold secrets (and is root's or the service's): both files keep its mode and owner; and its
+  // times: an office copy (reload-config) counts while it is newer than the installer's file (config/reload.ts)
+  const keep = { mode: mode & 0o7777, uid, gid, atime, mtime }
   await writeWhole(backup, text, keep)
   await o.step?.('backup')
   await writeWhole(file, next, keep, o.step)
@@ -59,7 +60,7 @@ export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}
 }
 
 /** A temp file beside `path`, fsync, rename, fsync of the folder (as core/atomic-file.ts, with a hook and the owner). */
-async function writeWhole(path: string, text: string, keep: { mode: number; uid: number; gid: number }, step?: MigrateFileOptions['step']): Promise<void> {
+async function writeWhole(path: string, text: string, keep: { mode: number; uid: number; gid: number; atime: Date; mtime: Date }, step?: MigrateFileOptions['step']): Promise<void> {
   const tmp = `${path}.tmp-migrate`
   await rm(tmp, { force: true })
   const f = await open(tmp, 'wx', keep.mode)
@@ -67,6 +68,7 @@ async function writeWhole(path: string, text: string, keep: { mode: number; uid:
     await f.writeFile(text)
     await f.chmod(keep.mode)
     if (process.getuid?.() === 0) await f.chown(keep.uid, keep.gid)
+    await f.utimes(keep.atime, keep.mtime)
     await f.sync()
   } finally {
     await f.close()

@@ -78,8 +78,18 @@ function setVersion(doc: Document, version: number): void {
     return
   }
   const key = new Scalar('configVersion')
-  key.commentBefore = ' The format of this file (docs/configuration.md); set by linewatch when it migrates the file.'
-  key.spaceBefore = true
+  const note = ' The format of this file (docs/configuration.md); set by linewatch when it migrated the file.'
+  key.commentBefore = note
+  // the yaml library gives the file's header comment to the first key: the part before its last blank line
+  // is the header, and stays above the new key; the rest is about the first key and stays with it
+  const first = map.items[0]?.key
+  const comment = isScalar(first) ? first.commentBefore : undefined
+  const cut = comment?.lastIndexOf('\n\n') ?? -1
+  if (isScalar(first) && comment && cut >= 0) {
+    key.commentBefore = `${comment.slice(0, cut)}\n\n${note}`
+    first.commentBefore = comment.slice(cut + 2)
+  }
+  if (isScalar(first)) first.spaceBefore = true
   map.items.unshift(new Pair(key, new Scalar(version)))
 }
 

@@ -1,6 +1,6 @@
 /** The config migration mechanism, with migrations of the test's own (a rename and a moved key): src/config/migrate*.ts. */
 import { spawn } from 'node:child_process'
-import { chmod, readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { chmod, readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
@@ -53,7 +53,8 @@ t.test('a rename and a moved key: the data moved, the comments kept, the version
   t.same(data, { configVersion: 3, site: 'shop1', box: 'closet', board: 'sim', alerts: { lang: 'ru', contacts: [] }, clock: { timezone: 'Europe/Moscow' } })
   t.equal(Object.keys(data)[0], 'configVersion')
   for (const comment of ['# header: the installer\'s notes', '# second line of the header', '# the store', '# the site\'s clock', '# who reads the SMS']) t.match(text, comment)
-  t.ok(text.startsWith('# header'), 'the header stays the first thing in the file')
+  t.ok(text.startsWith("# header: the installer's notes\n# second line of the header\n\n# The format of this file"), 'the header stays the first thing in the file, the version below it')
+  t.match(text, /^configVersion: 3\n\nsite: shop1 # the store$/m)
   t.ok(text.indexOf('# the site\'s clock') > text.indexOf('clock:'), 'the moved key took its comment along')
 })
 
@@ -92,6 +93,8 @@ t.test('the file is rewritten, the old one kept beside it with its mode', async 
   const file = join(dir, 'linewatch.yaml')
   await writeFile(file, OLD)
   await chmod(file, 0o640)
+  const edited = new Date('2026-03-01T10:00:00Z')
+  await utimes(file, edited, edited)
   const r = await migrateConfigFile(file, opts)
   t.same(r, { outcome: 'migrated', from: 1, to: 3, steps: ['1 -> 2: alerts.language renamed alerts.lang', '2 -> 3: timezone moved into clock'], backup: `${file}.v1` })
   t.equal(await readFile(`${file}.v1`, 'utf8'), OLD)
@@ -100,6 +103,7 @@ t.test('the file is rewritten, the old one kept beside it with its mode', async 
   t.match(now, '# who reads the SMS\n  lang: ru')
   t.equal((await stat(file)).mode & 0o777, 0o640)
   t.equal((await stat(`${file}.v1`)).mode & 0o777, 0o640)
+  t.equal((await stat(file)).mtimeMs, edited.getTime(), "the installer's edit time kept: an office copy newer than it still counts")
   t.same((await readdir(dir)).sort(), ['linewatch.yaml', 'linewatch.yaml.v1'], 'no temp file left')
   t.same(await migrateConfigFile(file, opts), { outcome: 'current', version: 3 }, 'a second run has nothing to do')
 })
