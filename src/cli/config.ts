@@ -2,10 +2,12 @@
 import { parseArgs } from 'node:util'
 import { DEFAULT_CONFIG } from './defaults.js'
 
-export async function config(args: string[]): Promise<number> {
+type Out = { write(s: string): unknown }
+
+export async function config(args: string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { config: { type: 'string', short: 'c', default: DEFAULT_CONFIG } } })
   if (positionals.length !== 1 || positionals[0] !== 'migrate') {
-    process.stderr.write('usage: linewatch config migrate [--config FILE]\n')
+    err.write('usage: linewatch config migrate [--config FILE]\n')
     return 2
   }
   const file = values.config!
@@ -13,14 +15,14 @@ export async function config(args: string[]): Promise<number> {
   const r = await migrateConfigFile(file)
   switch (r.outcome) {
     case 'current':
-      process.stdout.write(`${file}: configVersion ${r.version}, the current format: nothing to do\n`)
+      out.write(`${file}: configVersion ${r.version}, the current format: nothing to do\n`)
       return 0
     case 'migrated':
-      for (const s of r.steps) process.stdout.write(`${file}: ${s}\n`)
-      process.stdout.write(`${file}: migrated from configVersion ${r.from} to ${r.to}; the old file is kept as ${r.backup}\n`)
+      for (const s of r.steps) out.write(`${file}: ${s}\n`)
+      out.write(`${file}: migrated from configVersion ${r.from} to ${r.to}; the old file is kept as ${r.backup}\n`)
       return 0
     case 'refused':
-      for (const p of r.problems) process.stderr.write(`${file}: ${p}\n`)
+      for (const p of r.problems) err.write(`${file}: ${p}\n`)
       return 1
   }
 }

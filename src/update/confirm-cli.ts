@@ -134,8 +134,8 @@ export async function confirmBoot(o: { boot: string; running: Slot | null; confi
 }
 
 /** The config rewritten in the confirmed system's format (migrate-file.ts); a failure leaves it as it was, read migrated. */
-export async function migrateAfterConfirm(file: string, migrate = migrateConfigFile): Promise<void> {
+export async function migrateAfterConfirm(file: string, migrate = migrateConfigFile, say: (line: string) => void = (line) => void process.stdout.write(line)): Promise<void> {
   const r = await migrate(file).catch((err: unknown) => ({ outcome: 'refused' as const, problems: [errorMessage(err)] }))
-  if (r.outcome === 'migrated') process.stdout.write(`${file}: migrated from configVersion ${r.from} to ${r.to}; the old file is kept as ${r.backup}\n`)
-  if (r.outcome === 'refused') process.stdout.write(`${file}: not migrated (the box reads it migrated in memory): ${r.problems.join('; ')}\n`)
+  if (r.outcome === 'migrated') say(`${file}: migrated from configVersion ${r.from} to ${r.to}; the old file is kept as ${r.backup}\n`)
+  if (r.outcome === 'refused') say(`${file}: not migrated (the box reads it migrated in memory): ${r.problems.join('; ')}\n`)
 }

@@ -156,18 +156,12 @@ t.test('killed mid-migration (after the backup, after the temp file): the file i
 
 t.test('at a confirmed update: the file migrated and said so, or left as it is and said why', async (t) => {
   const lines: string[] = []
-  const write = process.stdout.write.bind(process.stdout)
-  // tap's own report goes to stdout too: keep only this code's lines
-  process.stdout.write = ((s: string) => (s.startsWith('/etc/') && lines.push(s), true)) as typeof process.stdout.write
-  try {
-    await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => ({ outcome: 'migrated', from: 1, to: 2, steps: [], backup: '/etc/linewatch/linewatch.yaml.v1' }))
-    await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => ({ outcome: 'current', version: 2 }))
-    await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => {
-      throw new Error('EROFS')
-    })
-  } finally {
-    process.stdout.write = write
-  }
+  const say = (s: string) => void lines.push(s)
+  await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => ({ outcome: 'migrated', from: 1, to: 2, steps: [], backup: '/etc/linewatch/linewatch.yaml.v1' }), say)
+  await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => ({ outcome: 'current', version: 2 }), say)
+  await migrateAfterConfirm('/etc/linewatch/linewatch.yaml', async () => {
+    throw new Error('EROFS')
+  }, say)
   t.same(lines, [
     '/etc/linewatch/linewatch.yaml: migrated from configVersion 1 to 2; the old file is kept as /etc/linewatch/linewatch.yaml.v1\n',
     '/etc/linewatch/linewatch.yaml: not migrated (the box reads it migrated in memory): EROFS\n',
@@ -179,23 +173,15 @@ t.test('linewatch config migrate: nothing to do on a current file, 1 on a refuse
   const file = join(dir, 'linewatch.yaml')
   await writeFile(file, OLD)
   const out: string[] = []
-  const write = { o: process.stdout.write.bind(process.stdout), e: process.stderr.write.bind(process.stderr) }
-  const keep = (s: string) => (s.startsWith('/') || s.startsWith('usage:')) && out.push(s)
-  process.stdout.write = ((s: string) => (keep(s), true)) as typeof process.stdout.write
-  process.stderr.write = ((s: string) => (keep(s), true)) as typeof process.stderr.write
-  try {
-    t.equal(await configCli(['migrate', '--config', file]), 0)
-    await writeFile(file, `configVersion: ${CONFIG_VERSION + 1}\n`)
-    t.equal(await configCli(['migrate', '--config', file]), 1)
-    t.equal(await configCli(['migrate']), 1, 'the default file, absent here')
-    t.equal(await configCli([]), 2)
-  } finally {
-    process.stdout.write = write.o
-    process.stderr.write = write.e
-  }
+  const to = { write: (s: string) => out.push(s) }
+  t.equal(await configCli(['migrate', '--config', file], to, to), 0)
+  await writeFile(file, `configVersion: ${CONFIG_VERSION + 1}\n`)
+  t.equal(await configCli(['migrate', '--config', file], to, to), 1)
+  t.equal(await configCli(['migrate', '--config', join(dir, 'none.yaml')], to, to), 1)
+  t.equal(await configCli([], to, to), 2)
   t.match(out[0], `${file}: configVersion ${CONFIG_VERSION}, the current format: nothing to do`)
   t.match(out[1], `${file}: configVersion: this file is configVersion ${CONFIG_VERSION + 1}, written for a newer linewatch`)
-  t.match(out[2], '/etc/linewatch/linewatch.yaml: cannot read: ')
+  t.match(out[2], `${join(dir, 'none.yaml')}: cannot read: `)
   t.match(out[3], 'usage: linewatch config migrate [--config FILE]')
   t.equal(out.length, 4)
 })
