@@ -81,9 +81,9 @@ async function writeWhole(path: string, text: string, keep: { mode: number; uid:
 }
 
 /** One line for a log: what reading `text` in memory did, or null when it is already the current format. */
-export function migrationNote(file: string, text: string): string | null {
-  if (CONFIG_VERSION <= 1) return null // no file is older than the first format: nothing to parse at each start
+export function migrationNote(file: string, text: string, current = CONFIG_VERSION): string | null {
+  if (current <= 1) return null // no file is older than the first format: nothing to parse at each start
   const v = textVersion(text)
-  if (v === null || v >= CONFIG_VERSION) return null
-  return `${file} is configVersion ${v}: read migrated to ${CONFIG_VERSION} in memory; the file is rewritten once an update is confirmed, or by linewatch config migrate --config ${file}`
+  if (v === null || v >= current) return null
+  return `${file} is configVersion ${v}: read migrated to ${current} in memory; the file is rewritten once an update is confirmed, or by linewatch config migrate --config ${file}`
 }
