@@ -6,7 +6,8 @@
 # the box runs `board: pi-4b` unchanged through node-libgpiod) and `linewatch run` with a panel (two lamps,
 # the buzzer, the button) and an analog line's voltage input on it; through gpio-sim's sysfs attributes it
 # reads the lamps' lines as the kernel sees them and pulls the inputs: the line goes down and up, the buzzer
-# sounds, a press of the button silences it. Debian 12's arm64 kernel has no gpio-sim (nor gpio-mockup):
+# sounds, a press of the button silences it. The image's kernel (trixie-backports' 7.x) has gpio-sim; Debian
+# 12's 6.1 and Debian's 6.12 have no gpio-sim (nor gpio-mockup):
 # then the same box on virt's own PL061 chip (8 lines, found by the map's fallback /dev/gpiochip0), whose
 # outputs are read back through debugfs and whose inputs nothing outside can drive (read, not pulled).
 # Either way: which process holds which line (gpioinfo), that linewatch stops on SIGTERM and leaves no
@@ -59,7 +60,7 @@ if modprobe gpio-sim 2>/tmp/modprobe.err; then
   say "chip: /dev/$chip (gpio-sim, label pinctrl-bcm2835, 28 lines), $(stat -c 'group %G mode %a' /dev/$chip)"
   pins='GPIO5 GPIO17 GPIO27 GPIO22 GPIO23 GPIO18 GPIO26 true'
 else
-  # Debian 12's arm64 kernel has neither gpio-sim nor gpio-mockup: then this machine's own chip, virt's
+  # a kernel without gpio-sim (Debian's 6.1 and 6.12; nor gpio-mockup): then this machine's own chip, virt's
   # PL061 (8 lines, line 3 is the power key), found by the board map's fallback /dev/gpiochip0; its
   # outputs read back as the kernel sees them (debugfs); its inputs cannot be driven from outside
   sim=0
@@ -123,7 +124,9 @@ cpu() {
   local a b; a=$(ticks); sleep "$seconds"; b=$(ticks)
   say "cpu, idle, inputs on $1: $(( b - a )) ticks in $seconds s = $(awk -v t=$(( b - a )) -v s="$seconds" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", 100 * t / hz / s }') % of one core (linewatch + its gpiomon)"
 }
-consumers() { gpioinfo $chip | grep -c "\"$1\""; }
+# libgpiod 2's gpioinfo (Debian 13) takes the chip as -c CHIP (a bare word is a line's name) and prints
+# consumer="NAME"; 1.x's (Debian 12) takes the chip bare and prints "NAME" in a column
+consumers() { { gpioinfo -c $chip 2>/dev/null || gpioinfo $chip; } | grep -c -E "(consumer=)?\"$1\"|consumer=$1([[:space:]]|\$)"; }
 # the box as the panel's staff see it, through the kernel's view of the lines
 scenario() {
   local mode=$1
