@@ -108,11 +108,15 @@ wait_serial() { local why; why=$(lw_wait_serial "$work" "$1" "$2") || fail "$why
 # is left on the boot partition for it
 S="echo '$password' | sudo -S -p ''"
 status() { on_box 300 "$S linewatch update --status" | tr -d '\r'; }
-# update_from_stick BUNDLE [ARGS]: starts `linewatch update` in its own session, its progress on /dev/console,
-# and logs out. It ends in a reboot, so a console session waiting for its end would wait out its own limit; and
-# not on the login's tty: the next getty hangs that tty up (vhangup), and a write to it would then fail with EIO
+# update_from_stick BUNDLE [ARGS]: starts `linewatch update` as a transient systemd service, its progress on
+# /dev/console, and logs out. It ends in a reboot, so a console session waiting for its end would wait out its
+# own limit; not on the login's tty (the next getty hangs it up: EIO); and not `setsid -f` from the login: with no
+# logind session the login's processes are serial-getty@ttyAMA0's, and systemd kills that unit's whole cgroup
+# when the getty restarts after the logout (this stop's run: the update never reached the console, no reboot)
+n_update=0
 update_from_stick() {
-  on_box 120 "$S sh -c 'mkdir -p /mnt/stick && { mountpoint -q /mnt/stick || mount LABEL=STICK /mnt/stick; } && setsid -f linewatch update /mnt/stick/$* < /dev/null > /dev/console 2>&1'" \
+  n_update=$((n_update + 1))
+  on_box 120 "$S sh -c 'mkdir -p /mnt/stick && { mountpoint -q /mnt/stick || mount LABEL=STICK /mnt/stick; } && systemd-run --quiet --collect --unit=lw-test-update-$n_update -p StandardOutput=file:/dev/console -p StandardError=file:/dev/console linewatch update /mnt/stick/$*'" \
     || fail "the update to $1 could not be started on the console"
 }
 
