@@ -1,12 +1,11 @@
 /** `linewatch run`: the box on the installer's config, under systemd (or a config error on the panel). */
 import { unwatchFile, watchFile } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Box } from '../app.js'
 import { ConfigError, formatProblem, type Config } from '../config/index.js'
 import { BoxRunner, runConfig } from '../config/reload.js'
-import { migrationNote } from '../config/migrate-file.js'
+import { fileMigrationNote } from '../config/migrate-file.js'
 import { panelOfBrokenConfig, runConfigErrorPanel } from '../panel/config-error.js'
 import { createLogger } from '../core/logger.js'
 import { systemClock } from '../core/clock.js'
@@ -29,7 +28,7 @@ export async function run(args: string[]): Promise<number> {
     if (!(err instanceof ConfigError)) throw err
     return showConfigError(file, err)
   }
-  const note = migrationNote(file, await readFile(file, 'utf8').catch(() => ''))
+  const note = await fileMigrationNote(file)
   if (note) log.info(note)
   if (source !== file) log.warn({ config: source }, "running on the config the office sent (reload-config); an edit of the installer's file takes over again")
   // the office's reload-config restarts the box on a new config: the runner outlives each box

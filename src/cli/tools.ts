@@ -1,6 +1,5 @@
 /** The installer's tools: `linewatch validate`, `doctor` and `firstboot` (each loads only its own part). */
 import { spawn } from 'node:child_process'
-import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
@@ -17,7 +16,7 @@ export async function validate(args: string[]): Promise<number> {
     await loadConfig(file)
     process.stdout.write(`${file}: ok\n`)
     // an older format is fine to run on; say how the file itself is brought up to date
-    const note = (await import('../config/migrate-file.js')).migrationNote(file, await readFile(file, 'utf8'))
+    const note = await (await import('../config/migrate-file.js')).fileMigrationNote(file)
     if (note) process.stdout.write(`${note}\n`)
     return 0
   } catch (err) {

@@ -80,6 +80,11 @@ async function writeWhole(path: string, text: string, keep: { mode: number; uid:
   await dir?.close()
 }
 
+/** migrationNote for the file itself, read only when an older format can exist (not at all while 1 is the only one). */
+export async function fileMigrationNote(file: string, current = CONFIG_VERSION): Promise<string | null> {
+  return current <= 1 ? null : migrationNote(file, await readFile(file, 'utf8').catch(() => ''), current)
+}
+
 /** One line for a log: what reading `text` in memory did, or null when it is already the current format. */
 export function migrationNote(file: string, text: string, current = CONFIG_VERSION): string | null {
   if (current <= 1) return null // no file is older than the first format: nothing to parse at each start

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse, parseDocument } from 'yaml'
-import { migrateConfigFile, migrationNote, textVersion } from '../../src/config/migrate-file.js'
+import { fileMigrationNote, migrateConfigFile, migrationNote, textVersion } from '../../src/config/migrate-file.js'
 import { CONFIG_VERSION, migrateDocument, moveKey, renameKey, type Migration } from '../../src/config/migrate.js'
 import { validateConfigText } from '../../src/config/validate.js'
 import { VERSION } from '../../src/core/version.js'
@@ -88,6 +88,11 @@ t.test("run's and validate's line for an older file, and none for a current one"
   t.equal(migrationNote('/etc/linewatch/linewatch.yaml', OLD, 3), '/etc/linewatch/linewatch.yaml is configVersion 1: read migrated to 3 in memory; the file is rewritten once an update is confirmed, or by linewatch config migrate --config /etc/linewatch/linewatch.yaml')
   t.equal(migrationNote('f.yaml', `configVersion: 3\n${OLD}`, 3), null)
   t.equal(migrationNote('f.yaml', OLD, 1), null)
+  // the same read from the file, as run and validate ask it
+  const file = join(tempDir(t), 'linewatch.yaml')
+  await writeFile(file, OLD)
+  t.equal(await fileMigrationNote(file, 3), migrationNote(file, OLD, 3))
+  t.equal(await fileMigrationNote(file, 1), null)
 })
 
 t.test('a migration missing from the list is a loud error, not a silent skip', async (t) => {
