@@ -3,8 +3,8 @@
  * show the boot state, or (linewatch-update-confirm.service) confirm a trial boot or reboot to fall back.
  */
 import { spawnSync } from 'node:child_process'
-import { readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/index.js'
 import { resolveStateDir } from '../config/storage.js'
@@ -13,10 +13,11 @@ import { DEFAULT_CONFIG } from './defaults.js'
 import { VERSION } from '../core/version.js'
 import { BootStateFile, type Slot } from '../update/boot-state.js'
 import { loadPublicKey } from '../update/bundle.js'
+import { HANDOFF_PROGRESS, HANDOFF_UNIT, handOff, here, shouldHandOff, type HandOffWhere, type ProgressRecord } from '../update/hand-off.js'
 import { install, UpdateError, type ProgressEvent } from '../update/install.js'
 import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
 
-const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR]
+const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR] [--foreground]
        linewatch update --request STATE/update/request.json | --boot-file /boot/firmware/linewatch-update.lwb
        linewatch update --status
        linewatch update --confirm-boot [--config FILE]
@@ -31,10 +32,18 @@ export async function stateDirOf(state: string | undefined, config: string | und
   return resolveStateDir(configured)
 }
 
-/** Console progress: a line per stage and per 10 % of a long stage (a serial console is slow). */
-export function progressPrinter(out: (s: string) => void, json: boolean): (p: ProgressEvent) => void {
+/**
+ * Console progress: a line per stage and per 10 % of a long stage (a serial console is slow); the end
+ * record of a progress file (a handed-off update's) as its message.
+ */
+export function progressPrinter(out: (s: string) => void, json: boolean): (p: ProgressRecord) => void {
   let last = { stage: '', step: -1 }
   return (p) => {
+    if ('message' in p) {
+      if (json) out(`${JSON.stringify(p)}\n`)
+      else out(`${'carried' in p && Array.isArray(p.carried) && p.carried.length ? `carried: ${p.carried.join(', ')}\n` : ''}${p.message}\n`)
+      return
+    }
     const step = Math.floor(p.percent / 10)
     if (p.stage === last.stage && step === last.step) return
     last = { stage: p.stage, step }
@@ -43,14 +52,23 @@ export function progressPrinter(out: (s: string) => void, json: boolean): (p: Pr
   }
 }
 
-export async function update(args: string[]): Promise<number> {
+/** Where `update` runs and how it reaches systemd; tests give their own. */
+export interface UpdateDeps {
+  where?: HandOffWhere
+  systemdRun?: string
+  self?: string[]
+}
+
+export async function update(args: string[], deps: UpdateDeps = {}): Promise<number> {
   let parsed
   try {
     parsed = parseArgs({
       args,
       allowPositionals: true,
+      tokens: true,
       options: {
         force: { type: 'boolean', default: false },
+        foreground: { type: 'boolean', default: false },
         'no-reboot': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         status: { type: 'boolean', default: false },
@@ -74,7 +92,7 @@ export async function update(args: string[]): Promise<number> {
     process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`)
     return 2
   }
-  const { values: v, positionals } = parsed
+  const { values: v, positionals, tokens } = parsed
   const slots: Record<Slot, string> = { a: v['slot-a']!, b: v['slot-b']! }
   if (v.running !== undefined && v.running !== 'a' && v.running !== 'b') {
     process.stderr.write(`--running must be a or b\n${USAGE}\n`)
@@ -120,6 +138,28 @@ export async function update(args: string[]): Promise<number> {
     process.stderr.write(`${USAGE}\n`)
     return 2
   }
+  if (!v.request && !v['boot-file'] && !v.foreground && shouldHandOff(deps.where ?? here())) {
+    const abs = resolve(file)
+    try {
+      await access(abs)
+    } catch (err) {
+      process.stderr.write(`update: ${errorMessage(err)}\n`)
+      return 1
+    }
+    const progress = progressFile ?? HANDOFF_PROGRESS
+    const at = tokens.find((k) => k.kind === 'positional')?.index
+    const rest = args.filter((_, i) => i !== at)
+    const code = await handOff({
+      args: [abs, ...rest, ...(progressFile ? [] : ['--progress-file', progress])],
+      self: deps.self ?? [process.execPath, ...process.execArgv, process.argv[1]!],
+      systemdRun: deps.systemdRun,
+      progressFile: progress,
+      print: progressPrinter((s) => process.stdout.write(s), v.json!),
+      out: (s) => process.stderr.write(s),
+    })
+    if (code !== 0) process.stderr.write(`update: ${HANDOFF_UNIT}.service ended with ${code} (journalctl -u ${HANDOFF_UNIT})\n`)
+    return code
+  }
   const running = (v.running as Slot | undefined) ?? (await runningSlot(slots))
   if (!running) {
     process.stderr.write('update: cannot tell which slot runs (not an A/B card?); say it with --running a|b\n')
@@ -127,7 +167,7 @@ export async function update(args: string[]): Promise<number> {
   }
   const print = progressPrinter((s) => process.stdout.write(s), v.json!)
   let writing: Promise<void> = Promise.resolve()
-  const toFile = (p: ProgressEvent | Record<string, unknown>) => {
+  const toFile = (p: ProgressRecord | Record<string, unknown>) => {
     if (!progressFile) return
     // temp + rename: the box reading it never sees half a line
     writing = writing.then(() => writeFile(`${progressFile}.tmp`, JSON.stringify(p)).then(() => rename(`${progressFile}.tmp`, progressFile))).catch(() => {})
@@ -151,7 +191,7 @@ export async function update(args: string[]): Promise<number> {
     })
     const msg = `linewatch ${done.manifest.version} written to slot ${done.slot}, to be tried at the next boot`
     if (done.carried.length) process.stdout.write(`carried into slot ${done.slot}: ${done.carried.join(', ')}\n`)
-    toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg })
+    toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg, carried: done.carried })
     await writing
     process.stdout.write(`${msg}\n`)
     // a downloaded bundle is not kept: the data partition is for the box's state

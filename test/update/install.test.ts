@@ -4,56 +4,18 @@
  * a refused bundle writes nothing; a process killed mid-write leaves a state that boots the old slot.
  */
 import { spawn } from 'node:child_process'
-import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { generateKeyPairSync } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { update } from '../../src/cli/update.js'
-import { BootStateFile, chooseBoot, INITIAL_STATE, STATE_FILES } from '../../src/update/boot-state.js'
+import { chooseBoot, STATE_FILES } from '../../src/update/boot-state.js'
 import { createBundle } from '../../src/update/bundle.js'
 import { install, takeLock, type ProgressEvent } from '../../src/update/install.js'
 import { VERSION } from '../../src/core/version.js'
 import { compareVersions } from '../../src/update/version.js'
-import { tempDir } from '../helpers/tmp.js'
-
-const keys = generateKeyPairSync('ed25519')
-const KERNEL = '6.1.0-28-arm64'
-const [maj, min] = VERSION.split('.').map(Number) as [number, number]
-const NEWER = `${maj}.${min + 1}.0`
-
-async function rig(t: Test, o: { imageBytes?: number; version?: string; slotBytes?: number } = {}) {
-  const dir = tempDir(t)
-  const boot = join(dir, 'boot')
-  execFileSync('mkdir', ['-p', boot])
-  const image = Buffer.concat([randomBytes(64 * 1024), Buffer.alloc((o.imageBytes ?? 1024 * 1024) - 64 * 1024, 7)])
-  writeFileSync(join(dir, 'root.img'), image)
-  const bundle = join(dir, 'x.lwb')
-  await createBundle({ image: join(dir, 'root.img'), out: bundle, privateKey: keys.privateKey, version: o.version ?? NEWER, kernel: KERNEL })
-  const slots = { a: join(dir, 'slot-a'), b: join(dir, 'slot-b') }
-  writeFileSync(slots.a, 'the running system')
-  writeFileSync(slots.b, Buffer.alloc(o.slotBytes ?? 2 * 1024 * 1024))
-  const pub = join(dir, 'update-key.pub')
-  writeFileSync(pub, keys.publicKey.export({ type: 'spki', format: 'pem' }))
-  const states = new BootStateFile(boot)
-  await states.write({ ...INITIAL_STATE, versions: { a: VERSION, b: null } })
-  const args = ['--boot', boot, '--slot-a', slots.a, '--slot-b', slots.b, '--running', 'a', '--key', pub, '--board', 'rpi-arm64', '--kernel', KERNEL, '--lock', join(dir, 'lock'), '--state', join(dir, 'state'), '--no-reboot']
-  return { dir, boot, image, bundle, slots, pub, states, args }
-}
-
-const quiet = async <T>(fn: () => Promise<T>): Promise<{ value: T; out: string }> => {
-  const w = process.stdout.write.bind(process.stdout)
-  const e = process.stderr.write.bind(process.stderr)
-  let out = ''
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write
-  process.stderr.write = ((s: string) => ((out += s), true)) as typeof process.stderr.write
-  try {
-    return { value: await fn(), out }
-  } finally {
-    process.stdout.write = w
-    process.stderr.write = e
-  }
-}
+import { KERNEL, keys, NEWER, quiet, rig } from '../helpers/update-rig.js'
 
 t.test('an update writes the other slot byte for byte, reads it back, then marks it to try once', async (t) => {
   const r = await rig(t)
