@@ -4,9 +4,9 @@
  * configVersion), then the new one replaces it atomically: a power cut leaves the old file or the new, whole.
  * The migrated text must validate before anything is written: a file is never swapped for one the box refuses.
  */
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
 import { parseDocument } from 'yaml'
+import { writeFileAtomic } from '../core/atomic-file.js'
 import { errorMessage } from '../core/errors.js'
 import { CONFIG_VERSION, documentVersion, migrateDocument, type MigrateOptions } from './migrate.js'
 import { formatProblem, MAX_CONFIG_BYTES, validateConfigText } from './validate.js'
@@ -52,32 +52,12 @@ export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}
   const backup = `${file}.v${m.from}`
   // the config may hold secrets (and is root's or the service's): both files keep its mode and owner; and its
   // times: an office copy (reload-config) counts while it is newer than the installer's file (config/reload.ts)
-  const keep = { mode: mode & 0o7777, uid, gid, atime, mtime }
-  await writeWhole(backup, text, keep)
+  // a fixed temp name: a rerun clears what a killed run left
+  const keep = { mode: mode & 0o7777, owner: { uid, gid }, times: { atime, mtime } }
+  await writeFileAtomic(backup, text, { ...keep, tmp: `${backup}.tmp-migrate` })
   await o.step?.('backup')
-  await writeWhole(file, next, keep, o.step)
+  await writeFileAtomic(file, next, { ...keep, tmp: `${file}.tmp-migrate`, afterTemp: () => o.step?.('temp') })
   return { outcome: 'migrated', from: m.from, to: m.to, steps: m.steps, backup }
-}
-
-/** A temp file beside `path`, fsync, rename, fsync of the folder (as core/atomic-file.ts, with a hook and the owner). */
-async function writeWhole(path: string, text: string, keep: { mode: number; uid: number; gid: number; atime: Date; mtime: Date }, step?: MigrateFileOptions['step']): Promise<void> {
-  const tmp = `${path}.tmp-migrate`
-  await rm(tmp, { force: true })
-  const f = await open(tmp, 'wx', keep.mode)
-  try {
-    await f.writeFile(text)
-    await f.chmod(keep.mode)
-    if (process.getuid?.() === 0) await f.chown(keep.uid, keep.gid)
-    await f.utimes(keep.atime, keep.mtime)
-    await f.sync()
-  } finally {
-    await f.close()
-  }
-  await step?.('temp')
-  await rename(tmp, path)
-  const dir = await open(dirname(path), 'r').catch(() => null)
-  await dir?.sync().catch(() => {})
-  await dir?.close()
 }
 
 /** migrationNote for the file itself, read only when an older format can exist (not at all while 1 is the only one). */
