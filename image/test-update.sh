@@ -3,7 +3,7 @@
 # test/image/update.test.ts runs it with LINEWATCH_IMAGE_TEST_UPDATE=short|full. Steps:
 #   1. the built image (version V), with a test key put into slot a (debugfs: no rebuild);
 #   2. bundles made here from the image's own root (image/build.sh's <name>.root.ext4): "2" (the same
-#      system, manifest version 99.0.0) and "3" (99.1.0, /usr/bin/linewatch replaced by `exit 1`:
+#      system as version 99.0.0, in its manifest and its package.json) and "3" (99.1.0, /usr/bin/linewatch replaced by `exit 1`:
 #      the service and the confirmation fail);
 #   3. boot; update to 2 from a second disk (a USB stick), typed at the console as an installer would, logging
 #      out while it writes; the box reboots into slot b and confirms it;
@@ -64,9 +64,16 @@ patch_into "$work/a.ext4"
 dd if="$work/a.ext4" of="$work/disk.img" bs=512 seek="$a_start" conv=notrunc status=none
 
 kver=$(debugfs -R "ls -p /usr/lib/modules" "$work/a.ext4" 2>/dev/null | awk -F/ '$6 ~ /arm64/ {print $6; exit}')
-# each bundled root carries the test key too, or the system it brings could not take the next update
+# each bundled root carries the test key too, or the system it brings could not take the next update;
+# and its own version in /opt/linewatch/package.json (what `linewatch --version` and the box report), so the
+# system that runs after the update is seen to be 2, not 1 still
 cp --sparse=always "$dir/$name.root.ext4" "$work/two.ext4"
 debugfs -w -R "write $work/key/update-key.pub /usr/share/linewatch/update-key.pub" "$work/two.ext4" >/dev/null 2>&1
+debugfs -R "cat /opt/linewatch/package.json" "$work/two.ext4" 2>/dev/null | sed "s/\"version\": \"$version\"/\"version\": \"99.0.0\"/" > "$work/package.json"
+grep -q '"version": "99.0.0"' "$work/package.json" || fail "no version $version in the image's /opt/linewatch/package.json"
+debugfs -w -R "rm /opt/linewatch/package.json" "$work/two.ext4" >/dev/null 2>&1
+debugfs -w -R "write $work/package.json /opt/linewatch/package.json" "$work/two.ext4" >/dev/null 2>&1
+debugfs -w -R "set_inode_field /opt/linewatch/package.json mode 0100644" "$work/two.ext4" >/dev/null 2>&1
 patch_into "$work/two.ext4"
 node dist/scripts/update-bundle.js make --key "$work/key/update-key.pem" --image "$work/two.ext4" --version 99.0.0 --kernel "$kver" --out "$work/two.lwb"
 cp --sparse=always "$work/two.ext4" "$work/broken.ext4"
@@ -140,6 +147,7 @@ wait_serial 'linewatch-slot: booting slot b' 900
 wait_serial 'confirmed healthy' 900
 # the login proves admin's password came along into slot b (carry.ts)
 status | grep -q '"active": "b"' || fail "2 was not confirmed on slot b"
+on_box 60 "linewatch --version" | tr -d '\r' | grep -qx '99.0.0' || fail "slot b does not run version 2 (99.0.0): $(on_box 60 'linewatch --version' | tr -d '\r' | tail -2)"
 ok "1 -> 2 (typed at the console, logged out while it wrote): booted slot b and confirmed healthy"
 
 : > "$work/serial.log"
