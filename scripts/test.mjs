@@ -82,7 +82,8 @@ if (buildStatus && args.length === 0) {
   const image = untilBuilt(buildStatus).then((said) => {
     const line = `# image build ended (${said}): ${IMAGE_TESTS} starts\n`
     mainDone ? write(line) : held.push(Buffer.from(line))
-    return runTap([IMAGE_TESTS], (d) => (mainDone ? write(d) : held.push(Buffer.from(d))))
+    // side by side: tap runs one file at a time on two cores (it leaves one free), and each boot is QEMU's own process
+    return runTap(['--jobs=2', IMAGE_TESTS], (d) => (mainDone ? write(d) : held.push(Buffer.from(d))))
   })
   await runTap([`--exclude=${IMAGE_TESTS}/**`], write)
   mainDone = true
