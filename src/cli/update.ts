@@ -15,6 +15,7 @@ import { BootStateFile, type Slot } from '../update/boot-state.js'
 import { loadPublicKey } from '../update/bundle.js'
 import { HANDOFF_PROGRESS, HANDOFF_UNIT, handOff, here, shouldHandOff, type HandOffWhere, type ProgressRecord } from '../update/hand-off.js'
 import { install, UpdateError, type ProgressEvent } from '../update/install.js'
+import { FILES, updateDir } from '../update/service.js'
 import { BOOT_DIR, imageBoard, LOCK, PUBLIC_KEY, runningKernel, runningSlot, slotDevice } from '../update/paths.js'
 
 const USAGE = `usage: linewatch update FILE [--force] [--no-reboot] [--json] [--progress-file F] [--config FILE | --state DIR] [--foreground]
@@ -146,7 +147,9 @@ export async function update(args: string[], deps: UpdateDeps = {}): Promise<num
       process.stderr.write(`update: ${errorMessage(err)}\n`)
       return 1
     }
-    const progress = progressFile ?? HANDOFF_PROGRESS
+    // in the state folder where the box reads it (the page and MQTT then show the update), if the box made it
+    const boxDir = updateDir(await stateDirOf(v.state, v.config))
+    const progress = progressFile ?? ((await access(boxDir).then(() => true, () => false)) ? join(boxDir, FILES.progress) : HANDOFF_PROGRESS)
     const at = tokens.find((k) => k.kind === 'positional')?.index
     const rest = args.filter((_, i) => i !== at)
     const code = await handOff({

@@ -37,6 +37,12 @@ export const updateDir = (stateDir: string) => join(stateDir, 'update')
 export const FILES = { bundle: 'bundle.lwb', part: 'bundle.lwb.part', request: 'request.json', progress: 'progress.json', fallback: 'fallback.json', confirmed: 'confirmed.json' } as const
 /** Room kept free on the card besides the bundle: the journal and the statistics must still be written. */
 export const FREE_MARGIN = 64 * 1024 * 1024
+/**
+ * A progress file younger than this, not at its end, is an update under way (one typed at the console writes
+ * here too); one that has not moved for STALE_MS is not any more (its writer was cut off).
+ */
+export const FRESH_MS = 60_000
+export const STALE_MS = 10 * 60_000
 
 export interface UpdateServiceDeps {
   stateDir: string
@@ -92,6 +98,12 @@ export class UpdateService {
   }
 
   async #handovers(): Promise<void> {
+    // an update typed at the console (`linewatch update FILE`) writes its progress here too: followed, so that
+    // the page and MQTT show it as they show the office's
+    if (!this.#busy && (await this.#progressAge()) < FRESH_MS) {
+      const p = await readJson<Omit<UpdateProgress, 'ts'>>(join(this.dir, FILES.progress))
+      if (p && p.ok === undefined && p.stage !== 'done' && p.stage !== 'failed') this.#follow()
+    }
     const fallback = await readJson<{ message: string; slot: string; version: string | null }>(join(this.dir, FILES.fallback))
     if (fallback) {
       this.#d.setAlert({ id: 'box/update', severity: 'major', source: 'box', state: 'raised', message: fallback.message })
@@ -173,15 +185,24 @@ export class UpdateService {
     return file
   }
 
+  /** Milliseconds since the progress file last changed (file times are the wall clock's), Infinity without one. */
+  async #progressAge(): Promise<number> {
+    const st = await stat(join(this.dir, FILES.progress)).catch(() => null)
+    return st ? Date.now() - st.mtimeMs : Infinity
+  }
+
   /** Reads the root side's progress until it is done or failed. */
   #follow(): void {
     this.#busy = true
     this.#poll?.cancel()
     this.#poll = this.#d.clock.setInterval(() => {
-      void readJson<Omit<UpdateProgress, 'ts'>>(join(this.dir, FILES.progress)).then((p) => {
-        if (!p) return
+      void readJson<Omit<UpdateProgress, 'ts'>>(join(this.dir, FILES.progress)).then(async (read) => {
+        if (!read) return
+        let p = read
+        const end = (q: typeof p) => q.stage === 'done' || q.stage === 'failed' || q.ok === false
+        if (!end(p) && (await this.#progressAge()) > STALE_MS) p = { stage: 'failed', done: 0, total: 0, percent: 0, ok: false, message: `no progress for ${STALE_MS / 60_000} min (at ${p.stage} ${p.percent} %): the update was cut off` }
         this.#say(p)
-        if (p.stage === 'done' || p.stage === 'failed' || p.ok === false) {
+        if (end(p)) {
           this.#busy = false
           this.#poll?.cancel()
           this.#poll = null

@@ -4,7 +4,7 @@
  * stand-in that runs the unit's command the way systemd would (own INVOCATION_ID, output to the
  * journal), here the real CLI writing plain files that stand for the slots.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import t from 'tap'
 import { update } from '../../src/cli/update.js'
@@ -84,4 +84,16 @@ t.test('a missing file is said at once, no unit started', async (t) => {
   t.equal(code, 1)
   t.match(out, /update: ENOENT/)
   t.throws(() => readFileSync(join(r.dir, 'argv')), 'systemd-run never ran')
+})
+
+t.test("with no --progress-file, the progress goes where the box reads it (STATE/update/progress.json), so the page and MQTT show it", async (t) => {
+  const r = await rig(t)
+  const state = r.args[r.args.indexOf('--state') + 1]!
+  mkdirSync(join(state, 'update'), { recursive: true }) // the box made it at its start
+  const systemdRun = fakeSystemdRun(r.dir)
+  const { value: code, out } = await quiet(() => update([r.bundle, ...r.args.filter((a) => a !== '--foreground')], { where: asRoot, systemdRun, self: [process.execPath, bin] }))
+  t.equal(code, 0, out)
+  const argv = readFileSync(join(r.dir, 'argv'), 'utf8').trim().split('\n')
+  t.equal(argv[argv.indexOf('--progress-file') + 1], join(state, 'update', 'progress.json'))
+  t.match(JSON.parse(readFileSync(join(state, 'update', 'progress.json'), 'utf8')), { stage: 'done', ok: true, message: /written to slot b/ })
 })

@@ -5,7 +5,7 @@
  * a fallback left by the root side raises box/update once.
  */
 import { generateKeyPairSync, createHash, randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
 import t from 'tap'
@@ -137,4 +137,31 @@ t.test('a fallback left by the root side raises box/update once; a confirmation 
   for (let i = 0; i < 50 && alerts.length < 2; i++) await new Promise((r) => setTimeout(r, 10))
   t.match(alerts.at(-1), { id: 'box/update', state: 'cleared' })
   t.match(said.at(-1), { stage: 'confirmed', ok: true })
+})
+
+t.test('an update typed at the console is followed from its progress file: the page and MQTT see it; a stale file is not an update', async (t) => {
+  const s = await setup(t)
+  const file = join(s.svc.dir, FILES.progress)
+  // a file a cut left behind long ago: nothing under way
+  writeFileSync(file, JSON.stringify({ stage: 'write', done: 10, total: 100, percent: 10 }))
+  const old = new Date(Date.now() - 5 * 60_000)
+  utimesSync(file, old, old)
+  s.clock.advance(30_000)
+  await new Promise((r) => setTimeout(r, 50))
+  t.notOk(s.svc.busy, 'an old file is not followed')
+  // linewatch update FILE at the console, writing here
+  writeFileSync(file, JSON.stringify({ stage: 'write', done: 30, total: 100, percent: 30 }))
+  s.clock.advance(30_000)
+  await new Promise((r) => setTimeout(r, 50))
+  t.ok(s.svc.busy, 'followed: an office update is refused meanwhile')
+  s.clock.advance(1000)
+  await new Promise((r) => setTimeout(r, 50))
+  t.match(s.said.at(-1), { stage: 'write', percent: 30 })
+  // then it stops moving (the console's update was cut off): after STALE_MS it is said failed, the box free again
+  const stale = new Date(Date.now() - 11 * 60_000)
+  utimesSync(file, stale, stale)
+  s.clock.advance(1000)
+  await new Promise((r) => setTimeout(r, 50))
+  t.match(s.said.at(-1), { stage: 'failed', ok: false, message: /no progress for 10 min \(at write 30 %\)/ })
+  t.notOk(s.svc.busy)
 })
