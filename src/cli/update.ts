@@ -163,17 +163,21 @@ export async function update(args: string[], deps: UpdateDeps = {}): Promise<num
     if (code !== 0) process.stderr.write(`update: ${HANDOFF_UNIT}.service ended with ${code} (journalctl -u ${HANDOFF_UNIT})\n`)
     return code
   }
-  const running = (v.running as Slot | undefined) ?? (await runningSlot(slots))
-  if (!running) {
-    process.stderr.write('update: cannot tell which slot runs (not an A/B card?); say it with --running a|b\n')
-    return 1
-  }
   const print = progressPrinter((s) => process.stdout.write(s), v.json!)
   let writing: Promise<void> = Promise.resolve()
   const toFile = (p: ProgressRecord | Record<string, unknown>) => {
     if (!progressFile) return
     // temp + rename: the box reading it never sees half a line
     writing = writing.then(() => writeFile(`${progressFile}.tmp`, JSON.stringify(p)).then(() => rename(`${progressFile}.tmp`, progressFile))).catch(() => {})
+  }
+  const running = (v.running as Slot | undefined) ?? (await runningSlot(slots))
+  if (!running) {
+    // in the progress file too: a handed-off update's follower prints it, the box publishes it
+    const message = 'update: cannot tell which slot runs (not an A/B card?); say it with --running a|b'
+    toFile({ stage: 'failed', ok: false, message })
+    await writing
+    process.stderr.write(`${message}\n`)
+    return 1
   }
   try {
     const publicKey = loadPublicKey(await readFile(v.key!))

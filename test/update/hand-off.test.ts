@@ -97,3 +97,13 @@ t.test("with no --progress-file, the progress goes where the box reads it (STATE
   t.equal(argv[argv.indexOf('--progress-file') + 1], join(state, 'update', 'progress.json'))
   t.match(JSON.parse(readFileSync(join(state, 'update', 'progress.json'), 'utf8')), { stage: 'done', ok: true, message: /written to slot b/ })
 })
+
+t.test("a machine that is not an A/B card: the unit's reason is printed here, not only in its journal", async (t) => {
+  const r = await rig(t)
+  const systemdRun = fakeSystemdRun(r.dir)
+  const args = r.args.filter((a) => a !== '--foreground')
+  args.splice(args.indexOf('--running'), 2)
+  const { value: code, out } = await quiet(() => update([r.bundle, ...args, '--progress-file', join(r.dir, 'progress.json')], { where: asRoot, systemdRun, self: [process.execPath, bin] }))
+  t.equal(code, 1)
+  t.match(out, /cannot tell which slot runs \(not an A\/B card\?\); say it with --running a\|b/)
+})
