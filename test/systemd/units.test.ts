@@ -43,6 +43,7 @@ t.test('linewatch.service: notify with a watchdog, always restarted, locked down
   t.match(one('ExecStart'), /^\/usr\/bin\/linewatch run --config \/etc\/linewatch\/linewatch.yaml$/)
   t.match(one('After'), /linewatch-firstboot\.service/, 'after the boot partition files are applied')
   const fb = keys('linewatch-firstboot.service')
+  t.same(fb.get('TimeoutStartSec'), ['5min'], 'logins wait for it: never for good')
   t.same([fb.get('Type'), fb.get('ExecStart'), fb.get('Before')], [['oneshot'], ['/usr/bin/linewatch firstboot --boot /boot/firmware --etc /etc'], ['linewatch.service network-pre.target systemd-user-sessions.service']], 'before linewatch, the network, and logins (the password set first)')
 })
 
