@@ -10,7 +10,7 @@
 #   4. update to 3: slot a written, tried, not confirmed: FailureAction reboots, back on b by itself,
 #      box/update raised;
 #   5. update to 2 again and kill QEMU while `write` runs: the next boot is still b.
-#   image/test-update.sh [--dir DIR] [--short]   (default ./dist-image; --short: steps 3 and 4 only, CI's path)
+#   image/test-update.sh [--dir DIR] [--short]   (default ./dist-image; --short: steps 3 and 4 only)
 # Prints "ok: <step> (N s)" or "FAILED: <why>" per step (test/image/update.test.ts asserts them).
 set -euo pipefail
 cd "$(dirname "$0")/.."

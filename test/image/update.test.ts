@@ -2,7 +2,7 @@
  * The update's path in QEMU (image/test-update.sh, docs/updates.md) as part of the suite: the built
  * image takes a signed bundle (1 -> 2, confirmed on slot b), then a broken one that must fall back
  * to 2 by itself; with "full" also a power cut while the slot is written. Minutes of emulation a
- * boot, so only when asked: LINEWATCH_IMAGE_TEST_UPDATE=short (CI's path) or =full.
+ * boot, so only when asked: LINEWATCH_IMAGE_TEST_UPDATE=short or =full.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
