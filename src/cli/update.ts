@@ -42,7 +42,7 @@ export function progressPrinter(out: (s: string) => void, json: boolean): (p: Pr
   return (p) => {
     if ('message' in p) {
       if (json) out(`${JSON.stringify(p)}\n`)
-      else out(`${'carried' in p && Array.isArray(p.carried) && p.carried.length ? `carried: ${p.carried.join(', ')}\n` : ''}${p.message}\n`)
+      else out(`${p.carried?.length ? `carried: ${p.carried.join(', ')}\n` : ''}${p.message}\n`)
       return
     }
     const step = Math.floor(p.percent / 10)

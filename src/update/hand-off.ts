@@ -13,7 +13,7 @@ export const HANDOFF_UNIT = 'linewatch-update-cli'
 export const HANDOFF_PROGRESS = `/run/${HANDOFF_UNIT}.json`
 
 /** A record of the progress file: a stage's progress, or the end with its message. */
-export type ProgressRecord = ProgressEvent | { stage: string; ok: boolean; message: string }
+export type ProgressRecord = ProgressEvent | { stage: string; ok: boolean; message: string; carried?: string[] }
 
 export interface HandOffWhere {
   uid: number
