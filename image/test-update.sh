@@ -35,7 +35,16 @@ work=$(mktemp -d /var/tmp/linewatch-update-test.XXXXXX)
 qemu_pid=
 cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-fail() { echo "FAILED: $*"; tail -60 "$work/serial.log" 2>/dev/null; exit 1; }
+fail() {
+  echo "FAILED: $*"
+  tail -60 "$work/serial.log" 2>/dev/null
+  # what the box itself says, while it still answers on the console: its pending jobs and its journal
+  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null && [ -n "${password:-}" ]; then
+    echo "--- the box's jobs and journal:"
+    on_box 240 "$S systemctl list-jobs --no-pager" "$S journalctl -b --no-pager -o short-monotonic | tail -n 150" 2>&1 | tr -d '\r' || true
+  fi
+  exit 1
+}
 t0=$(date +%s)
 start=$t0
 ok() { echo "ok: $* ($(( $(date +%s) - t0 )) s)"; t0=$(date +%s); }

@@ -3,7 +3,7 @@
  * show the boot state, or (linewatch-update-confirm.service) confirm a trial boot or reboot to fall back.
  */
 import { spawnSync } from 'node:child_process'
-import { access, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { access, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadConfig } from '../config/index.js'
@@ -13,6 +13,7 @@ import { DEFAULT_CONFIG } from './defaults.js'
 import { VERSION } from '../core/version.js'
 import { BootStateFile, type Slot } from '../update/boot-state.js'
 import { loadPublicKey } from '../update/bundle.js'
+import { ProgressFile, type ProgressFileRecord } from '../update/progress-file.js'
 import { HANDOFF_PROGRESS, HANDOFF_UNIT, handOff, here, shouldHandOff, type HandOffWhere, type ProgressRecord } from '../update/hand-off.js'
 import { install, UpdateError, type ProgressEvent } from '../update/install.js'
 import { FILES, updateDir } from '../update/service.js'
@@ -164,18 +165,15 @@ export async function update(args: string[], deps: UpdateDeps = {}): Promise<num
     return code
   }
   const print = progressPrinter((s) => process.stdout.write(s), v.json!)
-  let writing: Promise<void> = Promise.resolve()
-  const toFile = (p: ProgressRecord | Record<string, unknown>) => {
-    if (!progressFile) return
-    // temp + rename: the box reading it never sees half a line
-    writing = writing.then(() => writeFile(`${progressFile}.tmp`, JSON.stringify(p)).then(() => rename(`${progressFile}.tmp`, progressFile))).catch(() => {})
-  }
+  const out = progressFile ? new ProgressFile(progressFile) : null
+  const toFile = <T extends ProgressFileRecord>(p: T) => out?.put(p)
+  const written = () => out?.flushed()
   const running = (v.running as Slot | undefined) ?? (await runningSlot(slots))
   if (!running) {
     // in the progress file too: a handed-off update's follower prints it, the box publishes it
     const message = 'update: cannot tell which slot runs (not an A/B card?); say it with --running a|b'
     toFile({ stage: 'failed', ok: false, message })
-    await writing
+    await written()
     process.stderr.write(`${message}\n`)
     return 1
   }
@@ -199,7 +197,7 @@ export async function update(args: string[], deps: UpdateDeps = {}): Promise<num
     const msg = `linewatch ${done.manifest.version} written to slot ${done.slot}, to be tried at the next boot`
     if (done.carried.length) process.stdout.write(`carried into slot ${done.slot}: ${done.carried.join(', ')}\n`)
     toFile({ stage: 'done', done: 1, total: 1, percent: 100, ok: true, message: msg, carried: done.carried })
-    await writing
+    await written()
     process.stdout.write(`${msg}\n`)
     // a downloaded bundle is not kept: the data partition is for the box's state
     if (v.request) await rm(file, { force: true })
@@ -211,7 +209,7 @@ export async function update(args: string[], deps: UpdateDeps = {}): Promise<num
     const stage = err instanceof UpdateError ? err.stage : 'error'
     const message = `update refused at ${stage}: ${errorMessage(err)}`
     toFile({ stage, ok: false, message })
-    await writing
+    await written()
     process.stderr.write(`${message}\n`)
     return 1
   }
