@@ -147,6 +147,10 @@ update_and_log_out() {
 : > "$work/serial.log"
 boot
 wait_serial 'linewatch-slot: booting slot a' 600
+# the login prompt waits for network.target and firstboot (getty is after systemd-user-sessions): under a CI
+# run's load (the suite and the smoke test's emulator beside this one) that came more than 300 s after the
+# initramfs (2026-12-05), beyond a login's own limit
+wait_serial 'login:' 900
 status | grep -q '"active": "a"' || fail "the first boot is not on slot a"
 ok "first boot on slot a"
 
@@ -175,6 +179,7 @@ kill -9 "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
 : > "$work/serial.log"
 boot
 wait_serial 'linewatch-slot: booting slot b' 600
+wait_serial 'login:' 900
 status | grep -q '"active": "b"' || fail "after the power cut the box is not on slot b"
 ok "power cut while slot a is written: boots 2 (slot b)"
 
