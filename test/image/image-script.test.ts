@@ -4,7 +4,7 @@
  * run's assertions and pass it.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -35,11 +35,13 @@ t.test("a script's ok/FAILED lines are assertions, and its console bytes come ou
 
 t.test("tap's runner keeps the assertions after a comment of that text (the failure it hid)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lw-image-tap-'))
+  symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'))
   const tap = new URL('../../node_modules/tap/dist/esm/index.js', import.meta.url).pathname
   const run = (comment: string) => {
     writeFileSync(join(dir, 'hidden.test.mjs'), `import t from ${JSON.stringify(tap)}\nt.test('s', async (t) => { t.comment(${JSON.stringify(comment)}); t.ok(false, 'must fail') })\n`)
-    // from the repository (tap's runner loads its plugins from there); the raw text here passes (exit 0)
-    return spawnSync(process.execPath, [bin, join(dir, 'hidden.test.mjs'), '--disable-coverage', '--reporter=tap'], { cwd: repo, encoding: 'utf8' })
+    // in its own folder (tap saves results under the project), the repository's packages linked in for the
+    // runner's plugins; the raw text here passes (exit 0)
+    return spawnSync(process.execPath, [bin, 'hidden.test.mjs', '--disable-coverage', '--reporter=tap'], { cwd: dir, encoding: 'utf8' })
   }
   const r = run(printable(console_))
   t.match(r.stdout, /not ok 1 - must fail/, 'the failing assertion is reported')
