@@ -11,11 +11,16 @@ import { rename, writeFile } from 'node:fs/promises'
 /** What a record must have; the rest (bytes, carried files) is written as given. */
 export type ProgressFileRecord = { stage: string; percent?: number; ok?: boolean; message?: string }
 
-const defaultWrite = async (path: string, text: string) => {
-  // temp + rename: a reader never sees half a record (not fsynced: it only lives while the update runs)
-  await writeFile(`${path}.tmp`, text)
+/**
+ * Temp + rename: a reader (the box, the console's follower) never sees half a record. Not fsynced: these files
+ * only live while an update runs. `mode` for the temp file's creation (default: writeFile's).
+ */
+export async function writeByRename(path: string, text: string, mode?: number): Promise<void> {
+  await writeFile(`${path}.tmp`, text, mode === undefined ? {} : { mode })
   await rename(`${path}.tmp`, path)
 }
+
+const defaultWrite = (path: string, text: string) => writeByRename(path, text)
 
 export class ProgressFile {
   #pending: ProgressFileRecord | null = null

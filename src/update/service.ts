@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { mkdir, open, readFile, rename, rm, stat, statfs, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, rename, rm, stat, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Clock, Timer } from '../core/clock.js'
 import type { AlertRecord } from '../core/state.js'
 import { readHeader, loadPublicKey } from './bundle.js'
 import { PUBLIC_KEY } from './paths.js'
 import type { UPDATE_STAGES } from './progress.js'
+import { writeByRename } from './progress-file.js'
 
 /**
  * The box's side of an update asked from afar (the office's `update` command, the web page): the box
@@ -139,8 +140,8 @@ export class UpdateService {
       }
       const header = await readHeader(file, loadPublicKey(await readFile(this.#d.publicKeyPath ?? PUBLIC_KEY)))
       this.#say({ stage: 'check', done: 1, total: 1 })
-      await writeAtomic(join(this.dir, FILES.progress), JSON.stringify({ stage: 'queued', done: 0, total: 1, percent: 0 }))
-      await writeAtomic(join(this.dir, FILES.request), JSON.stringify({ file, force: req.force ?? false, version: header.manifest.version }))
+      await writeByRename(join(this.dir, FILES.progress), JSON.stringify({ stage: 'queued', done: 0, total: 1, percent: 0 }), 0o600)
+      await writeByRename(join(this.dir, FILES.request), JSON.stringify({ file, force: req.force ?? false, version: header.manifest.version }), 0o600)
       const message = `linewatch ${header.manifest.version} downloaded and checked; the box installs it and reboots to try it`
       this.#say({ stage: 'queued', done: 0, total: 1, message })
       this.#follow()
@@ -218,11 +219,6 @@ async function readJson<T>(file: string): Promise<T | null> {
   } catch {
     return null
   }
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await writeFile(`${file}.tmp`, text, { mode: 0o600 })
-  await rename(`${file}.tmp`, file)
 }
 
 async function sha256Of(file: string): Promise<string> {
