@@ -166,6 +166,10 @@ chroot "$root" systemctl disable ssh.service >/dev/null 2>&1 || true # off unles
 printf '[Match]\nType=ether\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/network/20-wired.network"
 printf '[Match]\nType=wlan\n\n[Network]\nDHCP=yes\n' > "$root/etc/systemd/network/25-wireless.network"
 chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service >/dev/null 2>&1
+# ifupdown (in Debian's "important" set) would run its networking.service for an empty /etc/network/interfaces,
+# and network.target, so every boot's login prompt, waited for it
+gone=$( { chroot "$root" dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' ifupdown dhcpcd-base 2>/dev/null || true; } | awk '$1 == "ii" { print $2 }')
+[ -z "$gone" ] || chroot "$root" apt-get purge -y -qq --auto-remove $gone >/dev/null
 chroot "$root" systemctl enable linewatch.service linewatch-firstboot.service systemd-timesyncd.service >/dev/null 2>&1
 # updates (docs/updates.md): the units, the key bundles must be signed with, the board they must name
 install -m 0644 "$s"/linewatch-update*.service "$s"/linewatch-update*.path "$root/etc/systemd/system/"
@@ -183,11 +187,15 @@ else
 fi
 echo linewatch > "$root/etc/hostname"
 mkdir -p "$root/boot/firmware" "$root/etc/linewatch"
+# nofail: a partition that is late or gone must not stop the boot in emergency mode (the root account is
+# locked: nobody could log in, and a trial boot could not fall back); the mounts still come before
+# local-fs.target, so the boot waits for them as before, up to 5 min for a slow card or an emulator under
+# load (systemd's default is 90 s). The units that need them say so (RequiresMountsFor=, systemd/).
 cat > "$root/etc/fstab" <<'EOF'
-LABEL=LWBOOT          /boot/firmware vfat  defaults,noatime             0 2
-LABEL=linewatch-data  /data          ext4  defaults,noatime,commit=60   0 2
-/data/etc-linewatch   /etc/linewatch none  bind,x-systemd.requires-mounts-for=/data  0 0
-/data/state           /var/lib/linewatch none bind,x-systemd.requires-mounts-for=/data 0 0
+LABEL=LWBOOT          /boot/firmware vfat  defaults,noatime,nofail,x-systemd.before=local-fs.target,x-systemd.device-timeout=5min  0 2
+LABEL=linewatch-data  /data          ext4  defaults,noatime,commit=60,nofail,x-systemd.before=local-fs.target,x-systemd.device-timeout=5min  0 2
+/data/etc-linewatch   /etc/linewatch none  bind,nofail,x-systemd.before=local-fs.target,x-systemd.requires-mounts-for=/data  0 0
+/data/state           /var/lib/linewatch none bind,nofail,x-systemd.before=local-fs.target,x-systemd.requires-mounts-for=/data 0 0
 tmpfs                 /tmp           tmpfs defaults,nosuid,size=64M     0 0
 EOF
 cp examples/linewatch.yaml "$root/etc/linewatch/linewatch.example.yaml"

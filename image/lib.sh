@@ -48,3 +48,12 @@ lw_wait_serial() {
     sleep 2
   done
 }
+
+# lw_serial_tail LOG [N]: what a failure shows of a console log: the boot's own failure lines from the
+# whole log first (a timed-out device or a failed unit scrolls out of any tail), then its last N lines
+lw_serial_tail() {
+  local problems
+  problems=$(grep -aE 'Timed out|Dependency failed|\[FAILED\]|emergency|Emergency|You are in|Kernel panic|Give root password' "$1" 2>/dev/null | tail -40)
+  [ -n "$problems" ] && printf -- '--- failure lines from the whole console log:\n%s\n--- its last lines:\n' "$problems"
+  tail -"${2:-60}" "$1" 2>/dev/null
+}

@@ -37,7 +37,7 @@ cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; 
 trap cleanup EXIT
 fail() {
   echo "FAILED: $*"
-  tail -60 "$work/serial.log" 2>/dev/null
+  lw_serial_tail "$work/serial.log"
   # what the box itself says, while it still answers on the console: its pending jobs and its journal
   if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null && [ -n "${password:-}" ]; then
     echo "--- the box's jobs and journal:"

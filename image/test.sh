@@ -49,7 +49,7 @@ limit=${LINEWATCH_IMAGE_TEST_SECONDS:-900}
 healthy=
 while [ $(( $(date +%s) - t0 )) -lt "$limit" ]; do
   if healthy=$(curl -fsS --max-time 5 "http://127.0.0.1:$port/healthz" 2>/dev/null); then break; fi
-  kill -0 "$qemu_pid" 2>/dev/null || { echo "image test: FAILED: qemu exited"; cat "$work/qemu.log"; tail -40 "$work/serial.log"; exit 1; }
+  kill -0 "$qemu_pid" 2>/dev/null || { echo "image test: FAILED: qemu exited"; cat "$work/qemu.log"; lw_serial_tail "$work/serial.log" 40; exit 1; }
   sleep 2
 done
 seconds=$(( $(date +%s) - t0 ))
@@ -57,7 +57,7 @@ failed=0
 check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; failed=1; fi; }
 if [ -z "$healthy" ]; then
   echo "image test: FAILED: /healthz did not answer within $limit s"
-  tail -60 "$work/serial.log"
+  lw_serial_tail "$work/serial.log"
   exit 1
 fi
 echo "boot to healthy: $seconds s (under emulation: a relative figure)"
@@ -72,7 +72,7 @@ python3 image/serial-console.py "$work/serial.sock" admin "$password" 300 \
   'ls /boot/firmware/' \
   'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value linewatch.service)"' \
   'free -m' \
-  'df -m --output=size /data | tail -1' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; tail -40 "$work/serial.log"; exit 1; }
+  'df -m --output=size /data | tail -1' > "$work/console.txt" || { echo "image test: FAILED: the serial console"; lw_serial_tail "$work/serial.log" 40; exit 1; }
 sed 's/^/    /' "$work/console.txt"
 section() { awk -v c="== $1" '$0 == c { on = 1; next } /^== / { on = 0 } on' "$work/console.txt"; }
 check "the system is running (serial)" '[ "$(section "systemctl is-system-running --wait")" = running ]'
@@ -97,7 +97,7 @@ rss=$(section 'ps -o rss=,vsz=,comm= -p "$(systemctl show -p MainPID --value lin
 echo "linewatch service resident memory: $(( ${rss:-0} / 1024 )) MiB"
 used=$(section 'free -m' | awk '/^Mem:/ {print $3}')
 echo "the whole system's memory in use: ${used:-?} MiB"
-[ "$failed" = 0 ] || { echo "image test: FAILED"; tail -60 "$work/serial.log"; exit 1; }
+[ "$failed" = 0 ] || { echo "image test: FAILED"; lw_serial_tail "$work/serial.log"; exit 1; }
 # idle memory on the image's own node (issue 20), reported, not checked: the shipped example config (its ports
 # and GPIO absent here, routes only reported, its own port and state folder) and the demo, side by side with the
 # service above, each read after 90 s, as the installed command runs them (/usr/bin/linewatch, the V8 flag)
@@ -152,7 +152,7 @@ if [ "${LINEWATCH_IMAGE_TEST_PI:-1}" = 1 ]; then
   check "Pi 3B: the initramfs found the root on the SD card (serial)" 'grep -q "EXT4-fs (mmcblk0p2): mounted" "$work/pi.log"'
   check "Pi 3B: linewatch.service started (serial)" '[ -n "$pi_started" ]'
   [ -n "$pi_started" ] && echo "Pi 3B under QEMU (TCG): power-on → linewatch.service started: $pi_started s"
-  [ "$failed" = 0 ] || { echo "image test: FAILED on the Pi 3B"; tail -40 "$work/pi.log"; exit 1; }
+  [ "$failed" = 0 ] || { echo "image test: FAILED on the Pi 3B"; lw_serial_tail "$work/pi.log" 40; exit 1; }
 fi
 # for npm run bench (scripts/bench-image.ts)
 printf '{"date":"%s","bootToHealthySeconds":%s,"serviceRssKiB":%s,"exampleRssKiB":%s,"demoRssKiB":%s,"systemUsedMiB":%s,"pi3BootToServiceSeconds":%s}\n' \

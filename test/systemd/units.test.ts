@@ -4,7 +4,7 @@
  * systemd-analyze verify finds nothing to say about them where it exists.
  */
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { missing } from '../helpers/real.js'
@@ -55,6 +55,37 @@ t.test('the revive unit, users, folders, journal and hardware watchdog', async (
   t.equal(keys('journald-linewatch.conf').get('Storage')?.[0], 'volatile')
   t.equal(keys('watchdog-linewatch.conf').get('RuntimeWatchdogSec')?.[0], '15s')
   t.match(readFileSync(join(dir, '60-linewatch-gpio.rules'), 'utf8'), /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/)
+})
+
+t.test('the partitions: a late or missing one never stops the boot, and the units wait for what they use', async (t) => {
+  // the image's fstab, as image/build.sh writes it
+  const build = readFileSync(new URL('../../image/build.sh', import.meta.url), 'utf8')
+  const fstab = /cat > "\$root\/etc\/fstab" <<'EOF'\n([\s\S]*?)\nEOF/.exec(build)?.[1]
+  if (!fstab) return t.fail('image/build.sh writes no fstab')
+  const mounts = fstab.split('\n').map((l) => l.trim().split(/\s+/)).filter((f) => f.length === 6 && f[2] !== 'tmpfs')
+  t.same(mounts.map((f) => f[1]), ['/boot/firmware', '/data', '/etc/linewatch', '/var/lib/linewatch'])
+  for (const [, at, , options] of mounts) {
+    const o = options.split(',')
+    // without nofail, a failed mount is emergency mode: the root account is locked, a trial boot could not fall back
+    t.ok(o.includes('nofail'), `${at}: nofail`)
+    t.ok(o.includes('x-systemd.before=local-fs.target'), `${at}: still mounted before the boot goes on`)
+    if (!o.includes('bind')) t.ok(o.includes('x-systemd.device-timeout=5min'), `${at}: a slow card gets 5 min, not 90 s`)
+  }
+  // every unit that runs linewatch with the config, or touches the state, waits for those bind mounts
+  const units = readdirSync(dir).filter((f) => f.endsWith('.service'))
+  let checked = 0
+  for (const unit of units) {
+    const k = keys(unit)
+    const exec = (k.get('ExecStart') ?? []).join(' ')
+    if (!/\/etc\/linewatch|\/var\/lib\/linewatch|--etc \/etc/.test(exec)) continue
+    checked++
+    // the confirmation only waits for them (WantsMountsFor): without them it must still run, fail and reboot
+    const key = unit === 'linewatch-update-confirm.service' ? 'WantsMountsFor' : 'RequiresMountsFor'
+    const needs = (k.get(key) ?? []).join(' ').split(/\s+/)
+    t.ok(needs.includes('/etc/linewatch'), `${unit}: ${key} /etc/linewatch`)
+    if (/\/var\/lib\/linewatch|update|run --config/.test(exec)) t.ok(needs.includes('/var/lib/linewatch'), `${unit}: ${key} /var/lib/linewatch`)
+  }
+  t.ok(checked >= 6, `the linewatch units were found (${checked})`)
 })
 
 t.test('systemd-analyze verify has nothing to say', { skip: missing('systemd-analyze') && 'systemd-analyze is not installed' }, async (t) => {
