@@ -139,7 +139,8 @@ update_from_stick() {
 # writes. The command hands itself to linewatch-update-cli.service: the logout (systemd then stops the getty's
 # unit with every process the login left, the image has no pam_systemd) must not stop the update.
 update_and_log_out() {
-  on_box 120 "$S sh -c '$mount_stick' && { $S linewatch update /mnt/stick/$1 & } && sleep 20" \
+  # logs out once the service runs (a box starved of CPU may take a minute to get there), 3 min at most
+  on_box 300 "$S sh -c '$mount_stick' && { $S linewatch update /mnt/stick/$1 & } && for i in \$(seq 90); do systemctl is-active -q linewatch-update-cli && break; sleep 2; done; sleep 3" \
     || fail "the update to $1 could not be started on the console"
   grep -q 'running as linewatch-update-cli.service' "$work/serial.log" || fail "linewatch update did not hand itself to its service"
 }
