@@ -156,6 +156,7 @@ install -D -m 0644 "$s/60-linewatch-gpio.rules" "$root/etc/udev/rules.d/60-linew
 install -D -m 0644 "$s/99-linewatch-gateway.rules" "$root/etc/udev/rules.d/99-linewatch-gateway.rules"
 install -D -m 0644 "$s/journald-linewatch.conf" "$root/etc/systemd/journald.conf.d/linewatch.conf"
 install -D -m 0644 "$s/watchdog-linewatch.conf" "$root/etc/systemd/system.conf.d/linewatch-watchdog.conf"
+install -D -m 0644 "$s/devices-linewatch.conf" "$root/etc/systemd/system.conf.d/linewatch-devices.conf"
 chroot "$root" systemd-sysusers >/dev/null 2>&1
 # admin reads the config (0640 root:linewatch: it may hold the broker's password) as a member of linewatch
 chroot "$root" useradd -m -G sudo,dialout,gpio,linewatch -s /bin/bash admin

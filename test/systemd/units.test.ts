@@ -54,6 +54,7 @@ t.test('the revive unit, users, folders, journal and hardware watchdog', async (
   t.match(readFileSync(join(dir, 'linewatch.tmpfiles.conf'), 'utf8'), /^d \/var\/lib\/linewatch 0750 linewatch linewatch -$/m)
   t.equal(keys('journald-linewatch.conf').get('Storage')?.[0], 'volatile')
   t.equal(keys('watchdog-linewatch.conf').get('RuntimeWatchdogSec')?.[0], '15s')
+  t.equal(keys('devices-linewatch.conf').get('DefaultDeviceTimeoutSec')?.[0], '5min', 'a slow boot still gets its devices (the console\'s login)')
   t.match(readFileSync(join(dir, '60-linewatch-gpio.rules'), 'utf8'), /KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"/)
 })
 
@@ -79,11 +80,15 @@ t.test('the partitions: a late or missing one never stops the boot, and the unit
     const exec = (k.get('ExecStart') ?? []).join(' ')
     if (!/\/etc\/linewatch|\/var\/lib\/linewatch|--etc \/etc/.test(exec)) continue
     checked++
-    // the confirmation only waits for them (WantsMountsFor): without them it must still run, fail and reboot
-    const key = unit === 'linewatch-update-confirm.service' ? 'WantsMountsFor' : 'RequiresMountsFor'
+    // the confirmation is only ordered after them: without them it must still run, fail and reboot
+    const confirm = unit === 'linewatch-update-confirm.service'
+    const key = confirm ? 'After' : 'RequiresMountsFor'
     const needs = (k.get(key) ?? []).join(' ').split(/\s+/)
-    t.ok(needs.includes('/etc/linewatch'), `${unit}: ${key} /etc/linewatch`)
-    if (/\/var\/lib\/linewatch|update|run --config/.test(exec)) t.ok(needs.includes('/var/lib/linewatch'), `${unit}: ${key} /var/lib/linewatch`)
+    if (confirm) t.notOk(k.has('RequiresMountsFor'), `${unit}: not bound to the partitions`)
+    if (confirm) t.ok(needs.includes('boot-firmware.mount'), `${unit}: After boot-firmware.mount`)
+    const [etc, state] = confirm ? ['etc-linewatch.mount', 'var-lib-linewatch.mount'] : ['/etc/linewatch', '/var/lib/linewatch']
+    t.ok(needs.includes(etc), `${unit}: ${key} ${etc}`)
+    if (/\/var\/lib\/linewatch|update|run --config/.test(exec)) t.ok(needs.includes(state), `${unit}: ${key} ${state}`)
   }
   t.ok(checked >= 6, `the linewatch units were found (${checked})`)
 })
