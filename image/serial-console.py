@@ -26,6 +26,8 @@ def read_until(found, what: str):
         left = deadline - time.monotonic()
         if left <= 0:
             sys.stderr.write("serial: timed out waiting for %s; last output:\n%s\n" % (what, seen[-600:].decode(errors="replace")))
+            if logged_in:
+                leave(interrupt=True)
             sys.exit(1)
         sock.settimeout(min(left, 5))
         try:
@@ -41,6 +43,27 @@ def read_until(found, what: str):
             sys.stderr.write("serial: the console closed\n")
             sys.exit(1)
         seen += chunk
+
+
+def leave(interrupt: bool = False) -> None:
+    """Logs out and waits (quietly, up to 20 s) for the next login prompt: the next session must find the getty,
+    not this shell. After a timeout the command may still run: Ctrl-C stops it first (a CI run's second session
+    found the first one's shell still in its command, no login prompt, and failed too)."""
+    global seen
+    try:
+        if interrupt:
+            sock.sendall(b"\x03")
+            time.sleep(0.5)
+        send("exit")
+        end_by = time.monotonic() + 20
+        while b"login:" not in seen and time.monotonic() < end_by:
+            sock.settimeout(max(0.1, end_by - time.monotonic()))
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            seen += chunk
+    except OSError:  # socket.timeout included: the next session asks for the prompt itself
+        pass
 
 
 def wait_for(*needles: bytes) -> bytes:
@@ -77,15 +100,4 @@ for i, command in enumerate(commands):
     print("== %s" % command)
     print(ANSI.sub("", seen[: found.start()].decode(errors="replace")).replace("\r", "").strip("\n"))
     print("== exit %s" % found.group(1).decode())
-send("exit")
-# wait (quietly, up to 20 s) for the logout: the next session must not type into this shell
-end_by = time.monotonic() + 20
-while b"login:" not in seen and time.monotonic() < end_by:
-    sock.settimeout(max(0.1, end_by - time.monotonic()))
-    try:
-        chunk = sock.recv(4096)
-    except socket.timeout:
-        break
-    if not chunk:
-        break
-    seen += chunk
+leave()
