@@ -13,10 +13,10 @@ export function printable(text: string): string {
     .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')
 }
 
-/** Runs one of image/'s shell tests and collects what it printed (stdout and stderr, printable) and its exit code. */
-export function runImageScript(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; text: string }> {
+/** Runs one of image/'s scripts (shell tests by default; `program` python3 for serial-console.py) and collects what it printed (stdout and stderr, printable) and its exit code. */
+export function runImageScript(args: string[], env: NodeJS.ProcessEnv = process.env, program = 'bash'): Promise<{ code: number | null; text: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', args, { env })
+    const child = spawn(program, args, { env })
     let text = ''
     child.stdout.on('data', (d) => (text += d))
     child.stderr.on('data', (d) => (text += d))

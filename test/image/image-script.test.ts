@@ -3,7 +3,7 @@
  * serial console's bytes cannot hide them. A lone carriage return in a TAP comment made tap drop a failed update
  * run's assertions and pass it.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -96,19 +96,13 @@ t.test('serial-console.py: a session that times out leaves the console at the lo
   t.teardown(() => void server.close())
   await new Promise((r) => server.once('listening', r))
   const session = (timeout: number, ...commands: string[]) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      const p = spawn('python3', [join(repo, 'image/serial-console.py'), path, 'admin', 'pw', String(timeout), ...commands])
-      let out = ''
-      p.stdout.on('data', (d) => (out += d))
-      p.stderr.on('data', (d) => (out += d))
-      p.on('close', (code) => resolve({ code, out }))
-    })
+    runImageScript([join(repo, 'image/serial-console.py'), path, 'admin', 'pw', String(timeout), ...commands], process.env, 'python3')
   const first = await session(3, 'hang')
   t.equal(first.code, 1, 'the hung command times out')
-  t.match(first.out, /timed out waiting for LW-END-0/)
+  t.match(first.text, /timed out waiting for LW-END-0/)
   t.equal(seen.interrupts, 1, 'and is interrupted (Ctrl-C) before the logout')
   const second = await session(10, 'echo hi')
-  t.equal(second.code, 0, `the next session logs in and runs its command: ${second.out}`)
-  t.match(second.out, /== echo hi\nout\n== exit 0/)
+  t.equal(second.code, 0, `the next session logs in and runs its command: ${second.text}`)
+  t.match(second.text, /== echo hi\nout\n== exit 0/)
   t.equal(seen.logins, 2)
 })
