@@ -37,8 +37,8 @@ usage:
                                           set a web user's password (default user admin), from the terminal or
                                           the first line of stdin; --remove deletes the user
   linewatch token add NAME --scope S[,S…] | list | revoke NAME
-                                          API tokens: made with scopes (read, route, report, operate, admin, pbx,
-                                          viewer, operator), shown once, stored hashed; revoked at once
+                                          API tokens: made with scopes (read, metrics, route, report, operate, admin,
+                                          pbx, viewer, operator), shown once, stored hashed; revoked at once
                                           (passwd and token take [--config FILE | --state DIR])
   linewatch update FILE [--force] [--no-reboot] [--json]
                                           install a signed bundle into the other root slot and reboot to try it
@@ -54,6 +54,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`)
     return command ? 0 : 2
   }
+  // `linewatch run --help`: the usage, not "Unknown option"
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
   if (command === '--version' || command === '-v') {
     process.stdout.write(`${VERSION}\n`)
     return 0
@@ -65,6 +70,10 @@ export async function main(argv: string[]): Promise<number> {
       case 'config':
         return await (await import('./cli/config.js')).config(rest)
       case 'schema':
+        if (rest.length > 0) {
+          process.stderr.write('usage: linewatch schema\n')
+          return 2
+        }
         process.stdout.write(`${JSON.stringify((await import('./config/schema.js')).jsonSchema(), null, 2)}\n`)
         return 0
       case 'run':
@@ -100,7 +109,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`linewatch: cannot listen on ${errno.address ?? ''}:${errno.port ?? ''}: ${errno.code}\n`)
       return 1
     }
-    if (err instanceof LinewatchError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // node:util parseArgs: an unknown option, a missing value, an argument too many
+    if (err instanceof LinewatchError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`linewatch: ${errorMessage(err)}\n`)
       return 2
     }

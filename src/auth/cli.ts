@@ -84,6 +84,12 @@ export async function runPasswd(args: string[], defaultConfig: string, input: No
 export async function runToken(args: string[], defaultConfig: string): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...stateOptions, scope: { type: 'string' }, json: { type: 'boolean', default: false } } })
   const [verb, name] = positionals
+  const usable = (verb === 'add' && positionals.length === 2 && values.scope) || (verb === 'list' && positionals.length === 1) || (verb === 'revoke' && positionals.length === 2)
+  // a usage error changes nothing: not even the state folder is made
+  if (!usable) {
+    process.stderr.write(`${TOKEN_USAGE}\n`)
+    return 2
+  }
   const creds = await credentialsOf(values, defaultConfig)
   try {
     if (verb === 'add' && name && values.scope) {
@@ -93,7 +99,7 @@ export async function runToken(args: string[], defaultConfig: string): Promise<n
       process.stderr.write(`token "${name}" made (${values.scope}); it is shown this once: keep it, the box stores only its hash\n`)
       return 0
     }
-    if (verb === 'list' && !name) {
+    if (verb === 'list') {
       const list = creds.tokens().map((t) => ({ name: t.name, scopes: t.scopes, createdAt: new Date(t.createdAt).toISOString() }))
       if (values.json) process.stdout.write(`${JSON.stringify(list)}\n`)
       else for (const t of list) process.stdout.write(`${t.name.padEnd(20)} ${t.scopes.join(',').padEnd(24)} made ${t.createdAt}\n`)

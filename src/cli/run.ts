@@ -68,6 +68,7 @@ export async function run(args: string[]): Promise<number> {
  * then the service exits 1 so that systemd starts it again on the new file.
  */
 async function showConfigError(file: string, err: ConfigError): Promise<number> {
+  process.stderr.write(`${file}: ${err.problems.length} problem(s)\n`)
   for (const p of err.problems) process.stderr.write(`${file}: ${formatProblem(p)}\n`)
   const part = await panelOfBrokenConfig(file)
   if (!part.config) {

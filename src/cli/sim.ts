@@ -1,5 +1,6 @@
 /** The simulated box: `linewatch demo`, `linewatch sim modem`, `linewatch sim day`. */
 import { parseArgs } from 'node:util'
+import { MODEM_BAUD_RATES } from '../config/schema.js'
 import { errorMessage } from '../core/errors.js'
 import { runSimModem } from '../sim/cli.js'
 import { runDemo } from '../sim/demo.js'
@@ -24,8 +25,13 @@ export async function sim(args: string[]): Promise<number> {
     allowPositionals: true,
     options: { port: { type: 'string' }, personality: { type: 'string', default: 'quectel' }, baud: { type: 'string', default: '115200' } },
   })
-  if (positionals[0] !== 'modem' || !values.port) {
+  if (positionals[0] !== 'modem' || positionals.length > 1 || !values.port) {
     process.stderr.write('usage: linewatch sim modem --port PATH [--personality quectel|simcom|huawei] [--baud N]\n       linewatch sim day [--seed N] [--fault deaf|cut] [--at HH:MM] [--json]\n')
+    return 2
+  }
+  // the rates a modem's `baudRate` may have (docs/configuration.md)
+  if (!(MODEM_BAUD_RATES as readonly number[]).includes(Number(values.baud))) {
+    process.stderr.write(`--baud: one of ${MODEM_BAUD_RATES.join(', ')}, not ${values.baud}\n`)
     return 2
   }
   let running: Awaited<ReturnType<typeof runSimModem>>

@@ -1,5 +1,6 @@
 /** The installer's tools: `linewatch validate`, `doctor` and `firstboot` (each loads only its own part). */
 import { spawn } from 'node:child_process'
+import { stat } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig, formatProblem } from '../config/index.js'
 import { errorMessage } from '../core/errors.js'
@@ -8,7 +9,7 @@ import { DEFAULT_CONFIG } from './defaults.js'
 export async function validate(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
   const file = positionals[0]
-  if (!file) {
+  if (!file || positionals.length > 1) {
     process.stderr.write('usage: linewatch validate FILE\n')
     return 2
   }
@@ -39,6 +40,11 @@ export async function firstboot(args: string[]): Promise<number> {
       child.once('exit', (code) => res(code ?? 1))
       if (input !== undefined) child.stdin!.end(input)
     })
+  // a boot partition that is not there is not "nothing to apply"
+  if (!(await stat(values.boot!).then((st) => st.isDirectory(), () => false))) {
+    process.stderr.write(`${values.boot}: no such folder (is the boot partition mounted?)\n`)
+    return 1
+  }
   const { applyBootFiles, HTTPS_STEP } = await import('../firstboot/apply.js')
   const applied = await applyBootFiles(values.boot!, { etc: values.etc!, state: values.state, run })
   for (const a of applied) process.stdout.write(`${a.file === HTTPS_STEP ? 'https' : `${values.boot}/${a.file}`}: ${a.action}\n`)

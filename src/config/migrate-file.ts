@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml'
 import { writeFileAtomic } from '../core/atomic-file.js'
 import { errorMessage } from '../core/errors.js'
 import { CONFIG_VERSION, documentVersion, migrateDocument, type MigrateOptions } from './migrate.js'
-import { formatProblem, MAX_CONFIG_BYTES, validateConfigText } from './validate.js'
+import { formatProblem, MAX_CONFIG_BYTES, tooBig, validateConfigText } from './validate.js'
 
 export type FileMigration =
   | { outcome: 'current'; version: number }
@@ -34,14 +34,15 @@ export async function migrateConfigFile(file: string, o: MigrateFileOptions = {}
   let mode: number, uid: number, gid: number, atime: Date, mtime: Date
   try {
     const st = await stat(file)
-    if (st.size > MAX_CONFIG_BYTES) return { outcome: 'refused', problems: [`the file is ${Math.round(st.size / 1024)} KiB; a config may be at most ${MAX_CONFIG_BYTES / 1024} KiB`] }
+    if (st.size > MAX_CONFIG_BYTES) return { outcome: 'refused', problems: [tooBig(st.size)] }
     ;({ mode, uid, gid, atime, mtime } = st)
     text = await readFile(file, 'utf8')
   } catch (err) {
     return { outcome: 'refused', problems: [`cannot read: ${errorMessage(err)}`] }
   }
   const doc = parseDocument(text, { uniqueKeys: true })
-  if (doc.errors.length > 0) return { outcome: 'refused', problems: doc.errors.map((e) => `YAML: ${e.message.split('\n')[0]}`) }
+  // the same words and lines as `linewatch validate`
+  if (doc.errors.length > 0) return { outcome: 'refused', problems: validateConfigText(text).problems.map(formatProblem) }
   const m = migrateDocument(doc, o)
   if ('problem' in m) return { outcome: 'refused', problems: [`configVersion: ${m.problem}`] }
   if (m.from === m.to) return { outcome: 'current', version: m.to }

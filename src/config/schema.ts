@@ -7,6 +7,9 @@ import { DECK_ENCODINGS } from '../lcr/deck-encoding.js'
 import { CONFIG_VERSION } from './migrate.js'
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 
+/** A modem's serial rates (also `linewatch sim modem --baud`). */
+export const MODEM_BAUD_RATES = [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] as const
+
 const StringEnum = <T extends string>(values: readonly T[], opts: Record<string, unknown> = {}) =>
   Type.Unsafe<T>({ type: 'string', enum: [...values], ...opts })
 
@@ -43,7 +46,7 @@ export const ModemSchema = Type.Object(
       minLength: 1,
       description: 'Serial device (a stable udev name such as /dev/gsm-gw1) or sim:<name> for a simulated modem',
     }),
-    baudRate: Type.Integer({ default: 115200, enum: [9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600] }),
+    baudRate: Type.Integer({ default: 115200, enum: [...MODEM_BAUD_RATES] }),
     pollSeconds: Type.Number({ default: 10, minimum: 1, maximum: 3600, description: 'How often signal and registration are polled' }),
     commandTimeoutMs: Type.Integer({ default: 3000, minimum: 100, maximum: 180000, description: 'Time a command may take to reach its final result code' }),
     unansweredLimit: Type.Integer({ default: 2, minimum: 1, maximum: 20, description: 'Timeouts in a row after which the modem is called not answering' }),

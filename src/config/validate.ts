@@ -35,6 +35,8 @@ type Segment = string | number
 
 /** A config is a few kilobytes; the commented example is under 20. */
 export const MAX_CONFIG_BYTES = 1024 * 1024
+/** Why a file over MAX_CONFIG_BYTES is not read: in bytes, so a file one byte over does not read as the limit itself. */
+export const tooBig = (size: number): string => `the file is ${size} bytes; a config may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB)`
 /** Aliases a config may use: a handful in practice; thousands only in a file made to explode when read. */
 const MAX_ALIASES = 100
 
@@ -53,7 +55,8 @@ export function validateConfigText(text: string): { config: Config; problems: []
   let data: unknown
   try {
     // the yaml library refuses a file whose aliases expand without end (a "billion laughs"): say so, plainly
-    data = doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}
+    // (the library refuses once its count reaches the limit: +1 lets exactly MAX_ALIASES through)
+    data = doc.toJS({ maxAliasCount: MAX_ALIASES + 1 }) ?? {}
   } catch (err) {
     return { config: null, problems: [{ path: '', message: `YAML: refused: ${/alias/i.test(errorMessage(err)) ? `more than ${MAX_ALIASES} uses of aliases (*name), as in a file built to blow up when read` : errorMessage(err)}`, line: null }] }
   }
@@ -70,7 +73,7 @@ export async function loadConfig(file: string): Promise<Config> {
   try {
     // a config is a few kilobytes: a larger file is a mistake (or an attack), not read into memory
     const size = (await stat(file)).size
-    if (size > MAX_CONFIG_BYTES) throw new Error(`the file is ${Math.round(size / 1024)} KiB; a config may be at most ${MAX_CONFIG_BYTES / 1024} KiB`)
+    if (size > MAX_CONFIG_BYTES) throw new Error(tooBig(size))
     text = await readFile(file, 'utf8')
   } catch (err) {
     throw new LinewatchError(ErrorCode.CONFIG_UNREADABLE, `${file}: cannot read: ${errorMessage(err)}`)

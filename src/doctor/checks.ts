@@ -223,8 +223,13 @@ export async function checkUplinks(config: Config, prober: Prober = probe): Prom
     const results = await Promise.all(targets.map((t) => prober(t, { interface: u.interface, address }, u.probes.timeoutMs)))
     const good = results.filter((r) => r.ok).length
     const detail = targets.map((t, i) => `${describeTarget(t)} ${results[i]!.ok ? 'ok' : `failed${results[i]!.error ? ` (${results[i]!.error})` : ''}`}`).join('; ')
-    if (good === results.length) out.push(ok(`uplink ${u.id}`, detail))
-    else out.push(bad(good ? 'warn' : 'fail', `uplink ${u.id}`, detail, good ? 'some targets do not answer: check they are reachable from this provider' : `nothing answers through ${u.interface}: check the provider's router${u.gateway ? ` and the gateway ${u.gateway}` : ''}`))
+    // the box's own rule: a round fails once failWhen targets fail (all of them by default)
+    const failed = results.length - good
+    const failWhen = u.probes.failWhen ?? results.length
+    if (failed === 0) out.push(ok(`uplink ${u.id}`, detail))
+    else if (good === 0) out.push(bad('fail', `uplink ${u.id}`, detail, `nothing answers through ${u.interface}: check the provider's router${u.gateway ? ` and the gateway ${u.gateway}` : ''}`))
+    else if (failed >= failWhen) out.push(bad('fail', `uplink ${u.id}`, detail, `${failed} of ${results.length} targets do not answer, and the box counts a round as failed at ${failWhen} (probes.failWhen): check they are reachable from this provider, or choose others`))
+    else out.push(bad('warn', `uplink ${u.id}`, detail, 'some targets do not answer: check they are reachable from this provider'))
   }
   return out
 }

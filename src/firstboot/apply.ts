@@ -188,8 +188,9 @@ export async function applyBootFiles(boot: string, sys: System): Promise<Applied
       const name = text.trim()
       if (!HOSTNAME.test(name)) throw new Error(`"${name}" is not a host name (letters, digits and -, at most 63)`)
       await writeFileAtomic(join(sys.etc, 'hostname'), `${name}\n`)
-      await sys.run('hostname', [name])
-      return { action: `host name ${name}`, ok: true }
+      // /etc/hostname is what counts at the next boot; the command only renames the running system
+      const code = await sys.run('hostname', [name])
+      return { action: `host name ${name}${code === 0 ? '' : ' (from the next boot: the hostname command failed)'}`, ok: true }
     },
     false,
   )

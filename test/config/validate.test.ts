@@ -181,7 +181,15 @@ t.test('hostile files: an alias bomb and an oversized file are refused with one 
   await writeFile(big, `site: s\nbox: b\nboard: sim\n# ${'x'.repeat(2 * 1024 * 1024)}\n`)
   const b = await run(process.execPath, [bin, 'validate', big]).catch((e: { code: number; stderr: string }) => e)
   t.equal((b as { code: number }).code, 1)
-  t.match((b as { stderr: string }).stderr.trim(), /big\.yaml: cannot read: the file is 2048 KiB; a config may be at most 1024 KiB$/)
+  t.match((b as { stderr: string }).stderr.trim(), /big\.yaml: cannot read: the file is 2097181 bytes; a config may be at most 1048576 bytes \(1 MiB\)$/)
+  // the limit is the documented one: 100 uses pass, 101 do not
+  const uses = (n: number) => `site: s\nbox: b\nboard: sim\nextra: { a: &p x, b: [${Array(n).fill('*p').join(',')}] }\n`
+  t.notMatch(problems(uses(100)).join('\n'), /aliases/, '100 uses of an alias are allowed')
+  t.match(problems(uses(101)), [/more than 100 uses of aliases/], '101 are refused')
+  const over = join(dir, 'over.yaml')
+  await writeFile(over, `site: s\nbox: b\nboard: sim\n# ${'x'.repeat(1024 * 1024)}\n`)
+  const c = await run(process.execPath, [bin, 'validate', over]).catch((e: { code: number; stderr: string }) => e)
+  t.match((c as { stderr: string }).stderr.trim(), /over\.yaml: cannot read: the file is 1048605 bytes; a config may be at most 1048576 bytes \(1 MiB\)$/, 'a file just over the limit does not read as the limit')
   t.same(problems('site: s\nbox: b\nboard: sim\ntimezone: &tz Europe/Moscow\nsilence: { businessHours: [{ days: [mon], from: "09:00", to: "18:00" }] }\n'), [], 'a few ordinary aliases are fine')
 })
 

@@ -201,3 +201,21 @@ t.test("the config the office sent: checked when the box runs on it, a warning w
   t.match(rs.filter((r) => r.check === 'config')[1], { status: 'warn', detail: /does not load .*YAML.*: the box runs on / })
   t.notOk(find(rs, 'modem pushed: SIM'))
 })
+
+t.test("an uplink's probes: judged by the box's own rule (probes.failWhen), not only all or none", async (t) => {
+  const { checkUplinks } = await import('../../src/doctor/checks.js')
+  const configWith = (failWhen: string) =>
+    validateConfigText(
+      `site: s\nbox: b\nboard: sim\nfailover: { routes: report }\nuplinks:\n  - id: wan1\n    interface: lo\n    probes:\n      targets: [{ type: icmp, host: 192.0.2.1 }, { type: icmp, host: 192.0.2.2 }, { type: icmp, host: 192.0.2.3 }]\n${failWhen}`,
+    ).config!
+  // the first `failing` targets do not answer
+  const prober = (failing: number) => async (target: { host?: string }) => ({ ok: Number(target.host!.split('.')[3]) > failing, rttMs: 1 })
+  const status = async (failWhen: string, failing: number) => (await checkUplinks(configWith(failWhen), prober(failing) as never))[0]!
+  t.equal((await status('', 0)).status, 'ok')
+  t.equal((await status('      failWhen: 2\n', 1)).status, 'warn', 'one of three, failWhen 2: the round still passes')
+  const two = await status('      failWhen: 2\n', 2)
+  t.equal(two.status, 'fail', 'two of three with failWhen 2: the box counts the round as failed')
+  t.match(two.fix, /2 of 3 targets do not answer, and the box counts a round as failed at 2 \(probes\.failWhen\)/)
+  t.equal((await status('', 2)).status, 'warn', 'two of three, failWhen left out (all): the round passes')
+  t.equal((await status('', 3)).status, 'fail')
+})

@@ -129,6 +129,7 @@ t.test('run: a bad config file is refused with path and line, exit 1', async (t)
   const r = run(file)
   const { code } = await r.exited
   t.equal(code, 1)
+  t.match(r.output(), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: 1 problem\\(s\\)\n`), 'headed FILE: N problem(s), as docs/cli.md says')
   t.match(r.output(), /board: must be one of: sim, pi-3b-plus, pi-4b, pi-5, cm4, pi-zero-2w, firmata \(line 3\)/)
   t.match(r.output(), /the panel cannot show the error either/, 'no usable panel: exit at once')
 })
