@@ -94,7 +94,10 @@ export class BoxRunner {
       return { ok: false, message: `the config is refused, nothing changed: ${problems.join('; ')}`, data: { problems } }
     }
     const before = this.box.config
-    if ((next.storage.dir ?? null) !== (before.storage.dir ?? null)) return { ok: false, message: 'the config is refused, nothing changed: storage.dir cannot be changed from the office (the state folder holds this very config)' }
+    if ((next.storage.dir ?? null) !== (before.storage.dir ?? null)) {
+      const problems = ['storage.dir cannot be changed from the office (the state folder holds this very config)']
+      return { ok: false, message: `the config is refused, nothing changed: ${problems[0]}`, data: { problems } }
+    }
     this.#busy = true
     // after the validated result has gone out through the box that is about to stop
     this.#clock.setTimeout(() => void this.#swap(before, next, req).finally(() => (this.#busy = false)), 200)

@@ -44,7 +44,10 @@ export function asyncApiDocument(): Record<string, unknown> {
     const params = [...address.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!)
     const payload = plain(c.payload)
     const isText = payload.type === 'string' || ('anyOf' in payload && c.absolute)
-    messages[key] = { name: key, title: c.address, summary: c.summary, contentType: isText && payload.type === 'string' ? 'text/plain' : 'application/json', payload }
+    // a payload of any kind (the panel's buttons): any bytes, not JSON
+    const anything = Object.keys(payload).length === 0
+    const contentType = anything ? 'application/octet-stream' : isText && payload.type === 'string' ? 'text/plain' : 'application/json'
+    messages[key] = { name: key, title: c.address, summary: c.summary, contentType, payload }
     channels[key] = {
       address,
       summary: c.summary,

@@ -76,7 +76,8 @@ export function boxCommands(box: {
   }
   if (routing) {
     on('route', ({ to }) => {
-      const answer = routing.route(to)
+      // the office only looks (nothing is dialled): a half-open path's one trial stays for a real call
+      const answer = routing.route(to, true)
       return { ok: answer.ok, message: answer.ok ? `${answer.paths.length} paths, cheapest first` : answer.reason, data: answer }
     })
     on('reload-decks', async () => ({ ok: true, message: 'decks reloaded', data: await routing.reload() }))

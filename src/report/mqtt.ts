@@ -411,7 +411,9 @@ export class MqttReporter {
     if (snap.sitePhone) this.#publishRetained('site/phone', snap.sitePhone)
     this.#publishStats()
     for (const l of this.#listeners) {
-      this.#client?.subscribe(l.filter, { qos: 1 }, (err) => {
+      // MQTT 5 keeps the retain flag of a message published retained while we are subscribed (rap), so a
+      // retained command is ignored then too; MQTT 3.1.1 clears it on live messages: only replays are seen as retained
+      this.#client?.subscribe(l.filter, { qos: 1, ...(this.#v5 && !l.retained ? { rap: true } : {}) }, (err) => {
         if (err && !this.#stopping) this.#log.warn({ filter: l.filter, err: errorMessage(err) }, 'subscribe failed')
       })
     }

@@ -116,3 +116,29 @@ t.test("everything a demo run publishes fits the document's channels and payload
   t.equal(invalid, 0, `all ${seen.length} messages valid`)
   for (const key of ['status', 'modem', 'line', 'uplink', 'panel', 'stats', 'alert', 'event', 'call', 'cmd-result', 'route-response', 'homeassistant-config', 'cmd-ping', 'route-request']) t.ok((counts.get(key) ?? 0) > 0, `${key}: ${counts.get(key) ?? 0} messages checked`)
 })
+
+t.test("every JSON example in docs/mqtt.md fits its topic's payload schema", async (t) => {
+  const doc = parse(text) as Doc
+  const ajv = new Ajv({ strict: false, allErrors: true })
+  const page = readFileSync(new URL('../../docs/mqtt.md', import.meta.url), 'utf8')
+  const channels = Object.entries(doc.channels).map(([key, c]) => ({
+    pattern: new RegExp(`^${c.address.replace('{baseTopic}/{site}/{box}', '<base>').replace(/\{\w+\}/g, '[^/]+')}$`),
+    validate: ajv.compile(doc.components.messages[key]!.payload) as ValidateFunction,
+  }))
+  // an example belongs to the last `<base>/…` topic named before it (a block after "or …" is the same topic's)
+  let topic: string | null = null
+  let from = 0
+  let checked = 0
+  for (const m of page.matchAll(/```json\n([\s\S]*?)```/g)) {
+    const named = [...page.slice(from, m.index).matchAll(/`(<base>\/[^`\s]+)`/g)]
+    if (named.length) topic = named.at(-1)![1]!
+    from = m.index! + m[0].length
+    if (!topic) continue
+    const channel = channels.find((c) => c.pattern.test(topic!))
+    t.ok(channel, `${topic}: a channel of docs/asyncapi.yaml`)
+    const body = JSON.parse(m[1]!) as unknown
+    t.ok(channel?.validate(body), `the example for ${topic} (${m[1]!.slice(0, 40)}…): ${ajv.errorsText(channel?.validate.errors)}`)
+    checked++
+  }
+  t.ok(checked >= 8, `${checked} examples checked`)
+})

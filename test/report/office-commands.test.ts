@@ -63,8 +63,16 @@ t.test('alert-ack, alert-clear, restart-modem and sim-balance over MQTT 5', { sk
   await box.start()
   await waitFor(() => box.mqtt.connected, 5000, 'the box on the broker')
   await box.settled()
-  const { heard, send } = await office(t, broker.url, box.mqtt.base)
+  const { client, heard, send } = await office(t, broker.url, box.mqtt.base)
   await new Promise((r) => setTimeout(r, 300)) // the box's SUBACK for cmd/+
+
+  // a command published retained is ignored while the box listens too (MQTT 5 keeps the flag), and so is its
+  // deletion (an empty retained payload): commands are handled in order, so a live one after each answers for it
+  await client.publishAsync(`${box.mqtt.base}/cmd/ping`, '{"id":"kept"}', { qos: 1, retain: true })
+  t.match(await send('ping', { id: 'live1' }), { ok: true })
+  await client.publishAsync(`${box.mqtt.base}/cmd/ping`, '', { qos: 1, retain: true })
+  t.match(await send('ping', { id: 'live2' }), { ok: true })
+  t.same(heard.filter((h) => h.topic.endsWith('/cmd/ping/result')).map((h) => h.body.id), ['live1', 'live2'], 'neither the retained command nor its deletion was answered')
 
   // a raised alert: the SIM's modem off the network takes the GSM line down
   modemAction(box.simulator!, 'gsm1', 'break')
@@ -132,7 +140,7 @@ t.test('reload-config: refused when invalid, applied when healthy, rolled back w
 
   t.match(await send('reload-config', { id: 'c1', config: 'site: [' }), { ok: false, message: /^the config is refused, nothing changed: .*YAML/ })
   t.match(await send('reload-config', { id: 'c2', config: configText({ broker: broker.url, state, extra: 'lines: []' }) }), { ok: false, message: /refused, nothing changed: .*Map keys must be unique/ }, 'a duplicate key')
-  t.match(await send('reload-config', { id: 'c3', config: configText({ broker: broker.url, state: join(dir, 'elsewhere') }) }), { ok: false, message: /storage\.dir cannot be changed/ })
+  t.match(await send('reload-config', { id: 'c3', config: configText({ broker: broker.url, state: join(dir, 'elsewhere') }) }), { ok: false, message: /storage\.dir cannot be changed/, data: { problems: [/^storage\.dir cannot be changed/] } }, 'refused with its problems, as every refusal is')
   t.notOk(existsSync(join(state, OFFICE_CONFIG)), 'nothing written for a refused config')
 
   // a healthy new config: validated, restarted, applied
