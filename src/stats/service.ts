@@ -265,8 +265,9 @@ export class StatsService {
     } catch (err) {
       throw new StatsError(errorMessage(err))
     }
-    if (last < from) throw new StatsError(`"to" (${q.to}) is before "from" (${q.from})`)
-    if (last - from > MAX_RANGE_DAYS * DAY_MS) throw new StatsError(`at most ${MAX_RANGE_DAYS} days at once: ask for the months one by one`)
+    if (last < from) throw new StatsError(`"to" (${q.to}) is before "from" (${q.from ?? `${today}, today: the default`})`)
+    // both days included; rounded, since a DST day has 23 or 25 hours
+    if (Math.round((last - from) / DAY_MS) + 1 > MAX_RANGE_DAYS) throw new StatsError(`at most ${MAX_RANGE_DAYS} days at once: ask for the months one by one`)
     if (q.line !== undefined && !this.#d.config.lines.some((l) => l.id === q.line)) throw new StatsError(`no line "${q.line}" in the config`)
     // the end of the last day: the next local midnight (a DST day has 23 or 25 hours)
     const to = dayStart(bucketOf(last + 36 * 3600_000, 'day', tz), tz)

@@ -1,8 +1,14 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { CallRow } from '../stats/call-log.js'
 import type { LineFigures } from '../stats/figures.js'
 import { StatsError, type StatsQuery } from '../stats/service.js'
 import { PERIODS } from '../stats/site-time.js'
+
+/** A question the statistics cannot answer: 503 when the records are off or missing, else 400 (docs/stats.md). */
+function refuse(reply: FastifyReply, message: string): FastifyReply {
+  const off = message.startsWith('statistics are') || message.startsWith('no call records')
+  return reply.code(off ? 503 : 400).send({ error: off ? 'unavailable' : 'bad-request', message })
+}
 
 /** What the HTTP side may ask of the statistics (src/stats/service.ts). */
 export interface StatsActions {
@@ -65,13 +71,13 @@ export function statsRoutes(app: FastifyInstance, stats: StatsActions): void {
   }
   app.get<{ Querystring: StatsQuery & { format?: 'json' | 'csv' } }>('/api/v1/stats', { schema: { querystring: query } }, async (req, reply) => {
     const r = answer(() => stats.figures(req.query))
-    if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
+    if (!r.ok) return refuse(reply, r.message)
     if (req.query.format === 'csv') return reply.type('text/csv; charset=utf-8').header('content-disposition', attachment('figures', req.query)).send(figuresCsv((r.value as { lines: LineFigures[] }).lines))
     return r.value
   })
   app.get<{ Querystring: StatsQuery & { format?: 'json' | 'csv' } }>('/api/v1/stats/calls', { schema: { querystring: query } }, async (req, reply) => {
     const r = answer(() => stats.calls(req.query))
-    if (!r.ok) return reply.code(r.message.startsWith('statistics are') || r.message.startsWith('no call records') ? 503 : 400).send({ error: 'bad-request', message: r.message })
+    if (!r.ok) return refuse(reply, r.message)
     if (req.query.format === 'csv') {
       return reply.type('text/csv; charset=utf-8').header('content-disposition', attachment('calls', req.query)).send(callsCsv(r.value))
     }

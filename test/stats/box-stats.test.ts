@@ -69,6 +69,8 @@ t.test('the demo box records its calls and answers for them', async (t) => {
   t.ok(lines.some((l) => l.includes(',+79161112233,') && l.includes(',missed,')), 'the missed call in the CSV')
   for (const [q, message] of [
     ['from=2016-01-01&to=2026-12-31', /at most 400 days/],
+    ['from=2025-01-01&to=2026-02-05', /at most 400 days/], // 401 days, both included
+    ['to=2000-01-01', /^"to" \(2000-01-01\) is before "from" \(\d{4}-\d\d-\d\d, today: the default\)$/],
     ['from=2026-02-30', /not a day of the calendar/],
     ['from=2026-12-10&to=2026-12-01', /before/],
     ['line=nope', /no line "nope"/],
@@ -77,5 +79,6 @@ t.test('the demo box records its calls and answers for them', async (t) => {
     t.equal(r.status, 400, q)
     t.match(((await r.json()) as { message: string }).message, message)
   }
+  t.equal((await get('/api/v1/stats?from=2025-01-01&to=2026-02-04')).status, 200, '400 days, both included')
   t.equal((await get('/api/v1/stats?by=decade')).status, 400, 'an unknown period')
 })
