@@ -124,7 +124,8 @@ wait_serial() { local why; why=$(lw_wait_serial "$work" "$1" "$2") || fail "$why
 # admin is in sudo with the password the installer gave; a new slot gets it from the update (carry.ts), nothing
 # is left on the boot partition for it
 S="echo '$password' | sudo -S -p ''"
-status() { on_box 300 "$S linewatch update --status" | tr -d '\r'; }
+# a login after a fallback boot under a CI run's load: more than 300 s once (2026-12-05: the guest's kernel stalled, RCU), as the first boot's
+status() { on_box 900 "$S linewatch update --status" | tr -d '\r'; }
 # update_from_stick BUNDLE [ARGS]: starts `linewatch update` as a transient systemd service, its progress on
 # /dev/console, and logs out (the update ends in a reboot: a console session waiting for it would wait out its
 # own limit). For the power cut, whose moment is read off the console's progress lines.
