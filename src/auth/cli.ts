@@ -84,7 +84,7 @@ export async function runPasswd(args: string[], defaultConfig: string, input: No
 export async function runToken(args: string[], defaultConfig: string): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...stateOptions, scope: { type: 'string' }, json: { type: 'boolean', default: false } } })
   const [verb, name] = positionals
-  const usable = (verb === 'add' && positionals.length === 2 && values.scope) || (verb === 'list' && positionals.length === 1) || (verb === 'revoke' && positionals.length === 2)
+  const usable = (verb === 'add' && positionals.length === 2 && name && values.scope) || (verb === 'list' && positionals.length === 1) || (verb === 'revoke' && positionals.length === 2 && name)
   // a usage error changes nothing: not even the state folder is made
   if (!usable) {
     process.stderr.write(`${TOKEN_USAGE}\n`)
@@ -105,18 +105,15 @@ export async function runToken(args: string[], defaultConfig: string): Promise<n
       else for (const t of list) process.stdout.write(`${t.name.padEnd(20)} ${t.scopes.join(',').padEnd(24)} made ${t.createdAt}\n`)
       return 0
     }
-    if (verb === 'revoke' && name) {
-      if (!(await creds.revokeToken(name))) {
-        process.stderr.write(`linewatch: no token "${name}"\n`)
-        return 1
-      }
-      process.stdout.write(`token "${name}" revoked: refused from now on\n`)
-      return 0
+    // revoke
+    if (!(await creds.revokeToken(name!))) {
+      process.stderr.write(`linewatch: no token "${name}"\n`)
+      return 1
     }
+    process.stdout.write(`token "${name}" revoked: refused from now on\n`)
+    return 0
   } catch (err) {
     process.stderr.write(`linewatch: ${errorMessage(err)}\n`)
     return 1
   }
-  process.stderr.write(`${TOKEN_USAGE}\n`)
-  return 2
 }
